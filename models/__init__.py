@@ -1,0 +1,1 @@
+"""Data layer: ORM schema, health models (pure functions) and read queries. No web imports here."""

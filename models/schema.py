@@ -1,0 +1,314 @@
+"""ORM schema: the core tables of DESIGN.md (SQLAlchemy 2, typed).
+
+Migrations live in ``models/migrations``; change this file, then add a
+revision (``alembic -c models/migrations/alembic.ini revision --autogenerate``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrement needs INTEGER
+
+
+class Unit(Base):
+    """A unit of the force. ``path`` is the materialised path of codes
+    (``/FS/FS-D1/FS-D1-S03/``) so a subtree is ``path LIKE '<scope>%'``."""
+
+    __tablename__ = "unit"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[Optional[str]] = mapped_column(String(120))
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
+    level: Mapped[str] = mapped_column(String(20))  # city/district/station/department
+    path: Mapped[str] = mapped_column(String(400), index=True)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    lat: Mapped[Optional[float]] = mapped_column(Float)
+    lon: Mapped[Optional[float]] = mapped_column(Float)
+    geometry: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+
+    parent: Mapped[Optional["Unit"]] = relationship(remote_side="Unit.id")
+
+
+class Officer(Base):
+    __tablename__ = "officer"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    badge: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    sex: Mapped[str] = mapped_column(String(6))  # male/female
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    post_type: Mapped[str] = mapped_column(String(20))
+    hire_date: Mapped[Optional[dt.date]] = mapped_column(Date)
+    id_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)  # keyed HMAC of the ID number
+    id_masked: Mapped[Optional[str]] = mapped_column(String(20))  # 440602********123X
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    unit: Mapped[Unit] = relationship()
+
+
+class User(Base):
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(12))  # officer/manager/leader/admin
+    officer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("officer.id"))
+    scope_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    officer: Mapped[Optional[Officer]] = relationship()
+    scope_unit: Mapped[Optional[Unit]] = relationship()
+
+
+class Hospital(Base):
+    __tablename__ = "hospital"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    mapping: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)  # per-hospital header overrides
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batch"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # hospital/units/officers/activity/device/demo/boundaries
+    source: Mapped[Optional[str]] = mapped_column(String(40))  # hospital code, device name ...
+    filename: Mapped[Optional[str]] = mapped_column(String(400))
+    file_hash: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    file_format: Mapped[Optional[str]] = mapped_column(String(20))
+    created_by: Mapped[Optional[str]] = mapped_column(String(60))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(12), default="running")  # running/loaded/failed
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+
+
+class QuarantineRow(Base):
+    """A row, frame or message the loader would not accept, kept verbatim with the reason."""
+
+    __tablename__ = "quarantine_row"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    row_number: Mapped[Optional[int]] = mapped_column(Integer)
+    field: Mapped[Optional[str]] = mapped_column(String(60))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open/reprocessed/discarded
+    resolved_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RawFrame(Base):
+    """Device frames as forwarded from a gateway journal (one row per received frame)."""
+
+    __tablename__ = "raw_frame"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(60))
+    journal_seq: Mapped[int] = mapped_column(BigInteger)
+    device: Mapped[str] = mapped_column(String(60), index=True)
+    driver: Mapped[str] = mapped_column(String(20))
+    station: Mapped[Optional[str]] = mapped_column(String(40))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))  # ok/rejected/unassigned/assigned
+    reason: Mapped[Optional[str]] = mapped_column(Text)
+    parsed: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    officer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("officer.id"))
+    __table_args__ = (UniqueConstraint("gateway", "journal_seq", name="uq_raw_frame_journal"),)
+
+
+class Exam(Base):
+    __tablename__ = "exam"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospital.id"))
+    exam_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    external_id: Mapped[Optional[str]] = mapped_column(String(60))
+    ecg_text: Mapped[Optional[str]] = mapped_column(Text)
+    ultrasound_text: Mapped[Optional[str]] = mapped_column(Text)
+    summary_text: Mapped[Optional[str]] = mapped_column(Text)
+    findings: Mapped[list[Any]] = mapped_column(JSON, default=list)  # coded findings, e.g. ["af", "fatty_liver"]
+    batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_batch.id"))
+
+    hospital: Mapped[Hospital] = relationship()
+    __table_args__ = (UniqueConstraint("officer_id", "hospital_id", "exam_date", name="uq_exam_officer_day"),)
+
+
+class Observation(Base):
+    """One measured value in canonical code and unit, with provenance."""
+
+    __tablename__ = "observation"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
+    code: Mapped[str] = mapped_column(String(20))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(12))
+    observed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    source_kind: Mapped[str] = mapped_column(String(10))  # exam/kiosk/self/screening
+    source_id: Mapped[Optional[str]] = mapped_column(String(80))  # hospital code or device name
+    exam_id: Mapped[Optional[int]] = mapped_column(ForeignKey("exam.id"))
+    station: Mapped[Optional[str]] = mapped_column(String(40))
+    batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_batch.id"))
+    __table_args__ = (
+        Index("ix_observation_officer_code_time", "officer_id", "code", "observed_at"),
+        UniqueConstraint("officer_id", "code", "observed_at", "source_kind", "source_id", name="uq_observation"),
+    )
+
+
+class OfficerStatus(Base):
+    """Snapshot per officer, recomputed after each ingest batch; pages read this."""
+
+    __tablename__ = "officer_status"
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), primary_key=True)
+    unit_path: Mapped[str] = mapped_column(String(400), index=True)
+    latest: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # code -> {value, unit, date, source, kind}
+    classes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    china_par: Mapped[Optional[float]] = mapped_column(Float)
+    china_par_category: Mapped[Optional[str]] = mapped_column(String(14))
+    level: Mapped[str] = mapped_column(String(8), index=True)  # red/orange/yellow/green
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    rule_ids: Mapped[str] = mapped_column(String(400), default="")  # ",sbp_red,fpg_orange," for LIKE filters
+    rules_version: Mapped[str] = mapped_column(String(20))
+    last_exam_date: Mapped[Optional[dt.date]] = mapped_column(Date)
+    hypertension: Mapped[bool] = mapped_column(Boolean, default=False)
+    diabetes: Mapped[bool] = mapped_column(Boolean, default=False)
+    dyslipidemia: Mapped[bool] = mapped_column(Boolean, default=False)
+    obesity: Mapped[bool] = mapped_column(Boolean, default=False)
+    central_obesity: Mapped[bool] = mapped_column(Boolean, default=False)
+    hyperuricemia: Mapped[bool] = mapped_column(Boolean, default=False)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class WarningHistory(Base):
+    __tablename__ = "warning_history"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
+    unit_path: Mapped[str] = mapped_column(String(400), index=True)
+    level: Mapped[str] = mapped_column(String(8))
+    previous_level: Mapped[Optional[str]] = mapped_column(String(8))
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    rules_version: Mapped[str] = mapped_column(String(20))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
+class FollowUp(Base):
+    __tablename__ = "follow_up"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    reason: Mapped[Optional[str]] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))  # phone/recheck/referral/counselling/lifestyle
+    due: Mapped[Optional[dt.date]] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open/in_progress/closed
+    notes: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{at, by, text}]
+    outcome: Mapped[Optional[str]] = mapped_column(String(12))  # improved/unchanged/referred/declined
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    closed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+
+class Campaign(Base):
+    __tablename__ = "campaign"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(10))  # steps/quiz/checkin
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    scope_unit_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    team_level: Mapped[str] = mapped_column(String(20), default="station")
+    target_per_day: Mapped[float] = mapped_column(Float, default=0)
+    target_total: Mapped[Optional[float]] = mapped_column(Float)
+    team_scoring: Mapped[str] = mapped_column(String(12), default="mean")  # mean/total/share_target
+    points_rule: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CampaignEntry(Base):
+    """One officer's activity on one day of a campaign (highest value kept)."""
+
+    __tablename__ = "campaign_entry"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_batch.id"))
+    __table_args__ = (UniqueConstraint("campaign_id", "officer_id", "day", name="uq_campaign_entry"),)
+
+
+class Points(Base):
+    __tablename__ = "points"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
+    points: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(60))
+    awarded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class OfficerPreference(Base):
+    __tablename__ = "officer_preference"
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), primary_key=True)
+    hide_from_leaderboards: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    username: Mapped[Optional[str]] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(40))  # login/login_failed/view_officer/export/...
+    target: Mapped[Optional[str]] = mapped_column(String(200))
+    detail: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    ip: Mapped[Optional[str]] = mapped_column(String(64))
+
+
+class Meta(Base):
+    """Key/value facts about the database (data version for the cache, demo seed)."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,111 @@
+"""Who may see what. Every data callback starts here.
+
+The scope always comes from ``current_user`` on the server. Anything the
+browser sends (a badge, a unit code, a dropdown value) is checked against it
+and refused with :class:`AccessDenied` (HTTP 403) when it falls outside.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Iterator
+
+from flask import current_app, request
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import audit as audit_model
+from models.db import session_scope
+from models.schema import Officer, Unit
+
+ROLES = ("officer", "manager", "leader", "admin")
+
+
+class AccessDenied(Exception):
+    """Raised when the caller may not see or do what was asked; answered with 403."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int
+    username: str
+    role: str
+    officer_id: int | None
+    unit_path: str | None  # None: the whole force (admin)
+
+    def covers(self, path: str | None) -> bool:
+        """True when a unit path lies inside this scope."""
+        if self.unit_path is None:
+            return True
+        return bool(path) and path.startswith(self.unit_path)
+
+    @property
+    def sees_lab_values(self) -> bool:
+        return self.role in ("officer", "manager", "admin")
+
+
+def current_scope(*roles: str) -> Scope:
+    """The caller's scope; refuses anonymous callers and roles not in ``roles``."""
+    if not getattr(current_user, "is_authenticated", False):
+        raise AccessDenied("not logged in")
+    if roles and current_user.role not in roles:
+        raise AccessDenied(f"role {current_user.role} may not do this")
+    return Scope(
+        user_id=current_user.id,
+        username=current_user.username,
+        role=current_user.role,
+        officer_id=current_user.officer_id,
+        unit_path=None if current_user.role == "admin" else current_user.scope_path,
+    )
+
+
+@contextlib.contextmanager
+def db() -> Iterator[Session]:
+    with session_scope(current_app.config["DATABASE_URL"]) as s:
+        yield s
+
+
+def officer_in_scope(session: Session, scope: Scope, badge: str) -> Officer:
+    """The officer with this badge, if the caller may see them; else AccessDenied.
+
+    The same answer is given for "no such badge" and "not yours", so a caller
+    cannot probe which badges exist outside their scope."""
+    officer = session.scalar(select(Officer).where(Officer.badge == str(badge)))
+    if officer is None:
+        raise AccessDenied("no access")
+    if scope.role == "officer":
+        if officer.id != scope.officer_id:
+            raise AccessDenied("no access")
+        return officer
+    if not scope.covers(officer.unit.path):
+        raise AccessDenied("no access")
+    return officer
+
+
+def unit_in_scope(session: Session, scope: Scope, code: str | None) -> Unit:
+    """The unit with this code inside the caller's scope (the scope root when code is empty)."""
+    if scope.role == "officer":
+        raise AccessDenied("officers have no unit scope")
+    if not code:
+        if scope.unit_path is None:
+            unit = session.scalar(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))
+        else:
+            unit = session.scalar(select(Unit).where(Unit.path == scope.unit_path))
+    else:
+        unit = session.scalar(select(Unit).where(Unit.code == str(code)))
+    if unit is None or not scope.covers(unit.path):
+        raise AccessDenied("no access")
+    return unit
+
+
+def audit(action: str, target: str | None = None, detail: dict | None = None, session: Session | None = None) -> None:
+    """Write an audit-log row for the current user (views of records, exports, changes)."""
+    user_id = getattr(current_user, "id", None) if getattr(current_user, "is_authenticated", False) else None
+    username = getattr(current_user, "username", None)
+    ip = request.headers.get("X-Forwarded-For", request.remote_addr) if request else None
+    if session is not None:
+        audit_model.record(session, action=action, target=target, detail=detail, user_id=user_id, username=username, ip=ip)
+        return
+    with db() as s:
+        audit_model.record(s, action=action, target=target, detail=detail, user_id=user_id, username=username, ip=ip)

@@ -1,0 +1,98 @@
+"""The app factory: config, database, auth, cache, the shell and every page and callback."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from flask import Flask, jsonify
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from portal.access import AccessDenied
+from portal.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+csrf = CSRFProtect()
+
+
+def create_app(config: Config | None = None) -> dash.Dash:
+    """Build the Dash app on its own Flask server. Safe to call more than once (tests)."""
+    cfg = config or Config()
+    server = Flask("portal", instance_path=str(Path(cfg.cache_dir).parent))
+    server.config.update(
+        SECRET_KEY=cfg.secret_key,
+        DATABASE_URL=cfg.database_url,
+        PORTAL_CONFIG=cfg,
+        TESTING=cfg.testing,
+        WTF_CSRF_ENABLED=cfg.csrf_enabled,
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_HEADERS=["X-CSRFToken", "X-CSRF-Token"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=cfg.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        LOGIN_RATE_LIMIT=cfg.login_rate_limit,
+        MAX_FAILED_LOGINS=cfg.max_failed_logins,
+        LOCKOUT_MINUTES=cfg.lockout_minutes,
+        PORTAL_TODAY=cfg.today,
+        MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+    )
+    from portal.auth import init_auth
+    from portal.cache import init_cache
+
+    csrf.init_app(server)
+    init_auth(server)
+    init_cache(server, cfg)
+    _error_handlers(server)
+
+    app = dash.Dash(
+        "portal",
+        server=server,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ROOT / "assets"),
+        serve_locally=True,
+        title="警康 Portal",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        external_stylesheets=[],
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    _import_pages()
+
+    from portal.shell import shell_layout
+
+    app.layout = shell_layout
+    _register_callbacks(app)
+    return app
+
+
+def _import_pages() -> None:
+    """Each module in pages/ calls dash.register_page when first imported."""
+    import pages
+
+    for info in pkgutil.iter_modules(pages.__path__):
+        importlib.import_module(f"pages.{info.name}")
+
+
+def _register_callbacks(app: dash.Dash) -> None:
+    import callbacks
+
+    for info in pkgutil.iter_modules(callbacks.__path__):
+        module = importlib.import_module(f"callbacks.{info.name}")
+        if hasattr(module, "register"):
+            module.register(app)
+
+
+def _error_handlers(server: Flask) -> None:
+    @server.errorhandler(AccessDenied)
+    def _denied(exc):
+        return jsonify(error="forbidden", reason=str(exc)), 403
+
+    @server.errorhandler(CSRFError)
+    def _csrf(exc):
+        return jsonify(error="csrf", reason=exc.description), 400

@@ -1,0 +1,44 @@
+"""Query cache (Flask-Caching): filesystem by default, Redis when PORTAL_CACHE_URL is set.
+
+Keys carry the caller's scope, the filters and the data version that every
+ingest batch bumps, so a cached answer never outlives the data or crosses scopes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Callable
+
+from flask import current_app
+from flask_caching import Cache
+
+from models.db import get_meta
+from portal.access import Scope, db
+
+cache = Cache()
+
+
+def init_cache(server, cfg) -> None:
+    if cfg.testing:
+        settings = {"CACHE_TYPE": "NullCache"}
+    elif cfg.cache_url:
+        settings = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": cfg.cache_url, "CACHE_DEFAULT_TIMEOUT": 600}
+    else:
+        settings = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": cfg.cache_dir, "CACHE_DEFAULT_TIMEOUT": 600,
+                    "CACHE_THRESHOLD": 2000}
+    cache.init_app(server, config=settings)
+
+
+def cached(name: str, scope: Scope, params: dict[str, Any], compute: Callable[[], Any]) -> Any:
+    """Return ``compute()``, cached under (name, scope, params, data version)."""
+    with db() as s:
+        version = get_meta(s, "data_version", "0")
+    raw = json.dumps([name, scope.role, scope.unit_path, scope.officer_id, params, version,
+                      current_app.config["DATABASE_URL"]], sort_keys=True, default=str)
+    key = "q:" + hashlib.sha256(raw.encode()).hexdigest()
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    value = compute()
+    cache.set(key, value)
+    return value

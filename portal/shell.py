@@ -1,0 +1,145 @@
+"""The app shell: brand, role-aware menu, language toggle, user menu; and small shared components."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from portal.i18n import LEVEL_COLOURS, language, level_name, role_name, tr
+
+# (path, zh, en, roles)
+MENU = [
+    ("/", "首页", "Home", ("leader", "manager", "admin")),
+    ("/me", "我的健康", "My health", ("officer",)),
+    ("/warnings", "四色预警", "Warnings", ("leader", "manager", "admin")),
+    ("/units", "单位对比", "Units", ("leader", "manager", "admin")),
+    ("/campaigns", "健康活动", "Campaigns", ("officer", "leader", "manager", "admin")),
+    ("/admin/imports", "数据导入", "Imports", ("admin",)),
+    ("/admin/devices", "设备", "Devices", ("admin",)),
+    ("/admin/users", "用户", "Users", ("admin",)),
+]
+
+
+def _registered_paths() -> set[str]:
+    return {p["path"] for p in dash.page_registry.values()}
+
+
+def menu_items(role: str) -> list[tuple[str, str]]:
+    """Menu entries for a role, limited to pages that exist."""
+    paths = _registered_paths()
+    return [(path, tr(zh, en)) for path, zh, en, roles in MENU if role in roles and path in paths]
+
+
+def _user_menu():
+    return dbc.DropdownMenu(
+        label=current_user.username,
+        align_end=True,
+        nav=True,
+        id="user-menu",
+        children=[
+            dbc.DropdownMenuItem(role_name(current_user.role), header=True),
+            dbc.DropdownMenuItem(divider=True),
+            html.Form(
+                [
+                    html.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+                    html.Button(tr("退出登录", "Sign out"), type="submit", className="dropdown-item", id="logout-button"),
+                ],
+                method="POST",
+                action="/logout",
+            ),
+        ],
+    )
+
+
+def _language_toggle():
+    lang = language()
+    return html.Div(
+        [
+            html.A("中文", href="/lang/zh", className="lang-link" + (" active" if lang == "zh" else ""), id="lang-zh"),
+            html.Span("|", className="mx-1 text-white-50"),
+            html.A("English", href="/lang/en", className="lang-link" + (" active" if lang == "en" else ""), id="lang-en"),
+        ],
+        className="d-flex align-items-center me-2 small",
+    )
+
+
+def navbar():
+    items = [dbc.NavItem(dbc.NavLink(label, href=path, active="exact")) for path, label in menu_items(current_user.role)]
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand(
+                    [html.Img(src=dash.get_asset_url("logo.svg"), height="28", className="me-2"),
+                     tr("警康健康管理平台", "Jingkang Health Portal")],
+                    href="/", className="fw-semibold",
+                ),
+                dbc.NavbarToggler(id="navbar-toggler"),
+                dbc.Collapse(
+                    [dbc.Nav(items, navbar=True, className="me-auto"),
+                     dbc.Nav([_language_toggle(), _user_menu()], navbar=True, className="align-items-lg-center")],
+                    id="navbar-collapse", navbar=True,
+                ),
+            ],
+            fluid=True,
+        ),
+        color="primary",
+        dark=True,
+        className="mb-3 portal-navbar",
+    )
+
+
+def shell_layout():
+    """Served per request: the logged-in user's shell around the page container."""
+    if not getattr(current_user, "is_authenticated", False):
+        return html.Div(dcc.Location(id="to-login", href="/login"))
+    return html.Div(
+        [
+            dcc.Store(id="portal-locale", data=language()),
+            navbar(),
+            dbc.Container(dash.page_container, fluid=True, className="pb-5 portal-main"),
+        ],
+        lang="en" if language() == "en" else "zh-CN",
+    )
+
+
+def no_access(message: str | None = None):
+    """What a page shows to a caller who may not see it."""
+    return dbc.Alert(
+        [html.H4(tr("无权访问", "No access"), className="alert-heading"),
+         html.P(message or tr("您没有查看此页面的权限。如需访问，请联系系统管理员。",
+                              "You are not allowed to see this page. Ask an administrator if you need access."))],
+        color="warning", className="mt-4", id="no-access",
+    )
+
+
+def level_badge(level: str | None, confirmed: bool = True, id=None):
+    """The four-colour level as a coloured badge (with 'unconfirmed' where it applies)."""
+    if not level:
+        return html.Span(tr("无数据", "no data"), className="badge bg-secondary")
+    text = level_name(level)
+    if not confirmed:
+        text += tr("（待确认）", " (unconfirmed)")
+    kwargs = {"id": id} if id else {}
+    return html.Span(text, className=f"badge level-badge level-{level}", **kwargs)
+
+
+def graph(id, **kwargs):
+    """A dcc.Graph with the portal's locale and no plotly logo/cloud buttons."""
+    config = {"locale": "en" if language() == "en" else "zh-CN", "displaylogo": False,
+              "modeBarButtonsToRemove": ["sendDataToCloud", "lasso2d", "select2d"]}
+    config.update(kwargs.pop("config", {}))
+    return dcc.Graph(id=id, config=config, **kwargs)
+
+
+def kpi_card(title: str, value, subtitle: str | None = None, href: str | None = None, colour: str | None = None, id=None):
+    body = [html.Div(title, className="kpi-title"), html.Div(value, className="kpi-value")]
+    if subtitle:
+        body.append(html.Div(subtitle, className="kpi-sub"))
+    style = {"borderLeft": f"5px solid {colour}"} if colour else None
+    card = dbc.Card(dbc.CardBody(body), className="kpi-card h-100", style=style, **({"id": id} if id else {}))
+    return html.A(card, href=href, className="kpi-link") if href else card
+
+
+__all__ = ["shell_layout", "no_access", "level_badge", "graph", "kpi_card", "LEVEL_COLOURS", "menu_items"]
