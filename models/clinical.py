@@ -1,0 +1,266 @@
+"""Guideline classes and unit conversions (pure functions, canonical units).
+
+Thresholds and sources: docs/CLINICAL.md. Every class is decided with strict
+"<" against the lower bound of the next class, so a range written "120–139" in
+the guideline covers [120, 140) for measured (possibly fractional) values.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+__all__ = [
+    "bp_category", "isolated_systolic", "bmi_category", "waist_category",
+    "glucose_category", "lipid_category", "hyperuricemia", "phq9_band",
+    "gad7_band", "classes_for", "convert", "CANONICAL_UNITS", "LIPID_ANALYTES",
+    "GLUCOSE_MGDL_PER_MMOL", "CHOL_MGDL_PER_MMOL", "TG_MGDL_PER_MMOL",
+    "UA_UMOL_PER_MGDL", "CR_UMOL_PER_MGDL", "UA_HYPERURICEMIA_UMOL",
+]
+
+SEXES = ("male", "female")
+
+# --- blood pressure: 中国高血压防治指南 2018 -------------------------------------
+# Lower bounds of high_normal, grade1, grade2, grade3.
+_SBP_BOUNDS = (120, 140, 160, 180)
+_DBP_BOUNDS = (80, 90, 100, 110)
+_BP_CLASSES = ("normal", "high_normal", "grade1", "grade2", "grade3")
+
+
+def _grade(value: float, bounds: tuple[float, ...]) -> int:
+    """Index of the class: how many lower bounds the value reaches."""
+    return sum(1 for b in bounds if value >= b)
+
+
+def bp_category(sbp: float, dbp: float) -> str:
+    """BP class; when SBP and DBP fall in different classes the higher counts."""
+    return _BP_CLASSES[max(_grade(sbp, _SBP_BOUNDS), _grade(dbp, _DBP_BOUNDS))]
+
+
+def isolated_systolic(sbp: float, dbp: float) -> bool:
+    """Isolated systolic hypertension: SBP >= 140 and DBP < 90."""
+    return sbp >= 140 and dbp < 90
+
+
+# --- body size: WS/T 428-2013 ----------------------------------------------------
+def bmi_category(bmi: float) -> str:
+    if bmi < 18.5:
+        return "underweight"
+    if bmi < 24:
+        return "normal"
+    if bmi < 28:
+        return "overweight"
+    return "obese"
+
+
+# (pre-central obesity from, central obesity from), cm
+WAIST_BOUNDS = {"male": (85, 90), "female": (80, 85)}
+
+
+def _check_sex(sex: str) -> str:
+    if sex not in SEXES:
+        raise ValueError(f"sex must be 'male' or 'female', got {sex!r}")
+    return sex
+
+
+def waist_category(waist_cm: float, sex: str) -> str:
+    pre, central = WAIST_BOUNDS[_check_sex(sex)]
+    if waist_cm < pre:
+        return "normal"
+    if waist_cm < central:
+        return "pre_central_obesity"
+    return "central_obesity"
+
+
+# --- glucose: 中国2型糖尿病防治指南 2020, venous plasma, mmol/L ---------------------
+FPG_IFG, FPG_DIABETES = 6.1, 7.0
+OGTT_IGT, OGTT_DIABETES = 7.8, 11.1
+
+
+def glucose_category(fpg: float | None, ogtt2h: float | None = None) -> str | None:
+    """Glycaemic status from FPG and/or the 2-h OGTT value (None if neither).
+
+    HbA1c is not used here (it is a warning rule). IFG+IGT means both.
+    """
+    if fpg is None and ogtt2h is None:
+        return None
+    if (fpg is not None and fpg >= FPG_DIABETES) or (
+            ogtt2h is not None and ogtt2h >= OGTT_DIABETES):
+        return "diabetes"
+    ifg = fpg is not None and fpg >= FPG_IFG
+    igt = ogtt2h is not None and ogtt2h >= OGTT_IGT
+    if ifg and igt:
+        return "IFG+IGT"
+    if ifg:
+        return "IFG"
+    if igt:
+        return "IGT"
+    return "normal"
+
+
+# --- lipids: 中国血脂管理指南 2023, mmol/L ------------------------------------------
+# Ordered (upper-exclusive bound, class); the last class has no bound.
+_LIPID_TABLE: dict[str, tuple[tuple[float | None, str], ...]] = {
+    "TC": ((5.2, "appropriate"), (6.2, "borderline_high"), (None, "high")),
+    "LDL_C": ((2.6, "ideal"), (3.4, "appropriate"), (4.1, "borderline_high"),
+              (None, "high")),
+    "non_HDL_C": ((3.4, "ideal"), (4.1, "appropriate"), (4.9, "borderline_high"),
+                  (None, "high")),
+    "TG": ((1.7, "appropriate"), (2.3, "borderline_high"), (None, "high")),
+    "HDL_C": ((1.0, "low"), (None, "normal")),
+}
+LIPID_ANALYTES = tuple(_LIPID_TABLE)
+
+
+def lipid_category(analyte: str, value: float) -> str:
+    """Class of one lipid analyte ("TC", "LDL_C", "TG", "non_HDL_C", "HDL_C")."""
+    try:
+        table = _LIPID_TABLE[analyte]
+    except KeyError:
+        raise ValueError(f"unknown lipid analyte {analyte!r}; one of {LIPID_ANALYTES}") from None
+    for bound, cls in table:
+        if bound is None or value < bound:
+            return cls
+    raise AssertionError("unreachable")
+
+
+# --- uric acid: Chinese consensus 2017 / guideline 2019 -------------------------
+UA_HYPERURICEMIA_UMOL = 420.0
+
+
+def hyperuricemia(ua_umol: float) -> bool:
+    """> 420 µmol/L for both sexes (7.0 mg/dL = 416.4 µmol/L is not)."""
+    return ua_umol > UA_HYPERURICEMIA_UMOL
+
+
+# --- questionnaires ---------------------------------------------------------------
+def _band(total: float, top: int, bands: tuple[tuple[int, str], ...], name: str) -> str:
+    if not 0 <= total <= top:
+        raise ValueError(f"{name} total must be 0..{top}, got {total!r}")
+    for start, label in reversed(bands):
+        if total >= start:
+            return label
+    raise AssertionError("unreachable")
+
+
+def phq9_band(total: float) -> str:
+    """PHQ-9 (Kroenke 2001): 0-4/5-9/10-14/15-19/20-27. Item 9 is a warning rule."""
+    return _band(total, 27, ((0, "none"), (5, "mild"), (10, "moderate"),
+                             (15, "moderately_severe"), (20, "severe")), "PHQ-9")
+
+
+def gad7_band(total: float) -> str:
+    """GAD-7 (Spitzer 2006): 0-4/5-9/10-14/15-21."""
+    return _band(total, 21, ((0, "minimal"), (5, "mild"), (10, "moderate"),
+                             (15, "severe")), "GAD-7")
+
+
+# --- all classes for one officer ------------------------------------------------
+# canonical code -> lipid analyte name used by lipid_category
+LIPID_CODES = {"tc": "TC", "ldl": "LDL_C", "tg": "TG", "hdl": "HDL_C"}
+
+
+def _num(x: Any) -> float | None:
+    """A plain number, or the .value of a Reading-like object, or None."""
+    if x is None:
+        return None
+    return float(getattr(x, "value", x))
+
+
+def non_hdl(tc: float, hdl: float) -> float:
+    """non-HDL-C = TC − HDL-C, rounded to 0.01 mmol/L (lab precision) so that
+    float noise cannot move a value across a class boundary."""
+    return round(tc - hdl, 2)
+
+
+def derived_bmi(weight_kg: float, height_cm: float) -> float:
+    """BMI to one decimal, as exam reports print it."""
+    return round(weight_kg / (height_cm / 100) ** 2, 1)
+
+
+def classes_for(latest: Mapping[str, Any], sex: str) -> dict:
+    """Guideline classes for one officer's latest values (canonical codes).
+
+    Values may be numbers or Reading-like objects with a ``.value``. Missing
+    data gives None. ``lipids`` is always a dict over LIPID_ANALYTES (None per
+    missing analyte); non_HDL_C is computed from tc − hdl when both exist. BMI
+    is derived from weight_kg and height_cm when bmi itself is missing.
+    ``uric_acid`` is "hyperuricemia" or "normal".
+    """
+    v = {code: _num(x) for code, x in latest.items()}
+    get = v.get
+    bmi = get("bmi")
+    if bmi is None and get("weight_kg") and get("height_cm"):
+        bmi = derived_bmi(v["weight_kg"], v["height_cm"])
+    lipids: dict[str, str | None] = {a: None for a in LIPID_ANALYTES}
+    for code, analyte in LIPID_CODES.items():
+        if get(code) is not None:
+            lipids[analyte] = lipid_category(analyte, v[code])
+    if get("tc") is not None and get("hdl") is not None:
+        lipids["non_HDL_C"] = lipid_category("non_HDL_C", non_hdl(v["tc"], v["hdl"]))
+    ua = get("ua")
+    return {
+        "bp": (bp_category(v["sbp"], v["dbp"])
+               if get("sbp") is not None and get("dbp") is not None else None),
+        "bmi": bmi_category(bmi) if bmi is not None else None,
+        "waist": waist_category(v["waist_cm"], sex) if get("waist_cm") is not None else None,
+        "glucose": glucose_category(get("fpg"), get("ogtt2h")),
+        "lipids": lipids,
+        "uric_acid": None if ua is None else ("hyperuricemia" if hyperuricemia(ua) else "normal"),
+        "phq9": phq9_band(v["phq9"]) if get("phq9") is not None else None,
+        "gad7": gad7_band(v["gad7"]) if get("gad7") is not None else None,
+    }
+
+
+# --- units ------------------------------------------------------------------------
+CANONICAL_UNITS: dict[str, str] = {
+    "height_cm": "cm", "weight_kg": "kg", "bmi": "kg/m2", "waist_cm": "cm",
+    "body_fat_pct": "%", "visceral_fat": "level",
+    "sbp": "mmHg", "dbp": "mmHg", "pulse": "bpm", "spo2": "%",
+    "fpg": "mmol/L", "ogtt2h": "mmol/L", "hba1c": "%",
+    "tc": "mmol/L", "tg": "mmol/L", "hdl": "mmol/L", "ldl": "mmol/L",
+    "ua": "µmol/L", "cr": "µmol/L", "alt": "U/L", "ast": "U/L",
+    "phq9": "score", "phq9_item9": "score", "gad7": "score", "steps": "steps",
+}
+
+GLUCOSE_MGDL_PER_MMOL = 18.0     # glucose mg/dL ÷ 18 = mmol/L
+CHOL_MGDL_PER_MMOL = 38.67       # TC, LDL-C, HDL-C
+TG_MGDL_PER_MMOL = 88.57         # triglycerides
+UA_UMOL_PER_MGDL = 59.48         # uric acid mg/dL × 59.48 = µmol/L
+CR_UMOL_PER_MGDL = 88.4          # creatinine mg/dL × 88.4 = µmol/L
+
+# (code, normalised from-unit) -> factor to multiply by
+_FACTORS: dict[tuple[str, str], float] = {
+    **{(c, "mg/dl"): 1 / GLUCOSE_MGDL_PER_MMOL for c in ("fpg", "ogtt2h")},
+    **{(c, "mg/dl"): 1 / CHOL_MGDL_PER_MMOL for c in ("tc", "ldl", "hdl")},
+    ("tg", "mg/dl"): 1 / TG_MGDL_PER_MMOL,
+    ("ua", "mg/dl"): UA_UMOL_PER_MGDL,
+    ("cr", "mg/dl"): CR_UMOL_PER_MGDL,
+    # SI prefix only: some labs print uric acid / creatinine in mmol/L
+    ("ua", "mmol/l"): 1000.0,
+    ("cr", "mmol/l"): 1000.0,
+}
+
+
+def _norm_unit(unit: str) -> str:
+    """Case, spaces, µ/μ/u and ²/2 spellings made equal."""
+    return (unit.strip().lower().replace(" ", "").replace("µ", "u")
+            .replace("μ", "u").replace("²", "2"))
+
+
+def convert(code: str, value: float, from_unit: str) -> float:
+    """Value of canonical ``code`` given in ``from_unit`` -> canonical unit.
+
+    Raises ValueError for an unknown code or a unit with no known conversion.
+    """
+    if code not in CANONICAL_UNITS:
+        raise ValueError(f"unknown canonical code {code!r}")
+    if from_unit is None:
+        raise ValueError(f"no unit given for {code}")
+    unit = _norm_unit(from_unit)
+    if unit == _norm_unit(CANONICAL_UNITS[code]):
+        return float(value)
+    try:
+        return float(value) * _FACTORS[(code, unit)]
+    except KeyError:
+        raise ValueError(
+            f"cannot convert {code} from {from_unit!r} to {CANONICAL_UNITS[code]}") from None
