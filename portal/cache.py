@@ -20,7 +20,7 @@ cache = Cache()
 
 def init_cache(server, cfg) -> None:
     if cfg.testing:
-        settings = {"CACHE_TYPE": "NullCache"}
+        settings = {"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True}
     elif cfg.cache_url:
         settings = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": cfg.cache_url, "CACHE_DEFAULT_TIMEOUT": 600}
     else:

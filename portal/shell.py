@@ -43,7 +43,7 @@ def _user_menu():
             dbc.DropdownMenuItem(divider=True),
             html.Form(
                 [
-                    html.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+                    dcc.Input(type="hidden", name="csrf_token", value=generate_csrf(), id="logout-csrf"),
                     html.Button(tr("退出登录", "Sign out"), type="submit", className="dropdown-item", id="logout-button"),
                 ],
                 method="POST",

@@ -1,0 +1,1 @@
+"""One module per page: ``register(app)`` binds its callbacks (authorise, call models/, build figures)."""

@@ -1,0 +1,186 @@
+"""The officer status snapshot: latest values, guideline classes, China-PAR and the
+four-colour level, one row per officer. Recomputed for the officers an ingest batch
+touched (``recompute_officers``) and fully by ``portal recompute`` (``recompute_all``).
+
+Pages read this table; they never evaluate rules on page view.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Iterable
+
+from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from models import warning as warning_model
+from models.clinical import CANONICAL_UNITS, classes_for
+from models.officers import age_on
+from models.schema import Exam, Hospital, Observation, Officer, OfficerStatus, Unit, WarningHistory, utcnow
+
+CHUNK = 500
+REPEAT_WINDOW = dt.timedelta(days=warning_model.needs_confirmation_window_days)
+
+
+def recompute_all(session: Session, as_of: dt.date | None = None, rules=None) -> dict[str, int]:
+    """Recompute every active officer; returns the count per level."""
+    ids = list(session.scalars(select(Officer.id).where(Officer.active).order_by(Officer.id)))
+    return recompute_officers(session, ids, as_of=as_of, rules=rules)
+
+
+def recompute_officers(session: Session, officer_ids: Iterable[int], as_of: dt.date | None = None,
+                       rules=None) -> dict[str, int]:
+    """Recompute the snapshot of these officers from observations up to ``as_of`` (default today).
+
+    Writes a warning_history row for each officer whose level changed (or who had none)."""
+    as_of = as_of or dt.date.today()
+    rules = rules or warning_model.load_rules()
+    hospitals = dict(session.execute(select(Hospital.code, Hospital.name)).all())
+    counts: dict[str, int] = defaultdict(int)
+    ids = sorted(set(officer_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        for level, n in _recompute_chunk(session, chunk, as_of, rules, hospitals).items():
+            counts[level] += n
+    return dict(counts)
+
+
+def _recompute_chunk(session: Session, ids: list[int], as_of: dt.date, rules, hospitals: dict) -> dict[str, int]:
+    officers = session.execute(
+        select(Officer.id, Officer.sex, Officer.birth_date, Unit.path)
+        .join(Unit, Officer.unit_id == Unit.id).where(Officer.id.in_(ids))
+    ).all()
+    readings = _recent_readings(session, ids, as_of)
+    exams = _latest_exams(session, ids, as_of)
+    previous = dict(session.execute(
+        select(OfficerStatus.officer_id, OfficerStatus.level).where(OfficerStatus.officer_id.in_(ids))).all())
+    now = utcnow()
+    stamp = dt.datetime.combine(as_of, dt.time(23, 59)) if as_of < dt.date.today() else now
+    statuses, history, counts = [], [], defaultdict(int)
+    for officer_id, sex, birth, path in officers:
+        exam_date, findings = exams.get(officer_id, (None, []))
+        row = assess(readings.get(officer_id, {}), sex=sex, age=age_on(birth, as_of), exam_date=exam_date,
+                     findings=findings, as_of=as_of, rules=rules, hospitals=hospitals)
+        row.update(officer_id=officer_id, unit_path=path, computed_at=stamp)
+        statuses.append(row)
+        counts[row["level"]] += 1
+        if previous.get(officer_id) != row["level"]:
+            history.append({"officer_id": officer_id, "unit_path": path, "level": row["level"],
+                            "previous_level": previous.get(officer_id), "confirmed": row["confirmed"],
+                            "reasons": row["reasons"], "rules_version": row["rules_version"], "changed_at": stamp})
+    session.execute(delete(OfficerStatus).where(OfficerStatus.officer_id.in_(ids)))
+    if statuses:
+        session.execute(insert(OfficerStatus), statuses)
+    if history:
+        session.execute(insert(WarningHistory), history)
+    session.flush()
+    return counts
+
+
+def _recent_readings(session: Session, ids: list[int], as_of: dt.date) -> dict[int, dict[str, list[tuple]]]:
+    """The two newest observations per officer and code: {officer: {code: [(value, at, kind, source), ...]}}."""
+    end = dt.datetime.combine(as_of, dt.time.max)
+    ranked = (
+        select(Observation.officer_id, Observation.code, Observation.value, Observation.observed_at,
+               Observation.source_kind, Observation.source_id, Observation.station,
+               func.row_number().over(partition_by=(Observation.officer_id, Observation.code),
+                                      order_by=Observation.observed_at.desc()).label("rn"))
+        .where(Observation.officer_id.in_(ids), Observation.observed_at <= end)
+        .subquery()
+    )
+    out: dict[int, dict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
+    for officer_id, code, value, at, kind, source, station, _rn in session.execute(
+            select(ranked).where(ranked.c.rn <= 2).order_by(ranked.c.officer_id, ranked.c.code, ranked.c.rn)):
+        out[officer_id][code].append((value, at, kind, source, station))
+    return out
+
+
+def _latest_exams(session: Session, ids: list[int], as_of: dt.date) -> dict[int, tuple[dt.date, list]]:
+    last = (select(Exam.officer_id, func.max(Exam.exam_date).label("d"))
+            .where(Exam.officer_id.in_(ids), Exam.exam_date <= as_of).group_by(Exam.officer_id).subquery())
+    rows = session.execute(select(Exam.officer_id, Exam.exam_date, Exam.findings)
+                           .join(last, and_(Exam.officer_id == last.c.officer_id, Exam.exam_date == last.c.d)))
+    out: dict[int, tuple[dt.date, list]] = {}
+    for officer_id, day, findings in rows:
+        prev = out.get(officer_id)
+        merged = sorted(set((prev[1] if prev else []) + list(findings or [])))
+        out[officer_id] = (day, merged)
+    return out
+
+
+def source_label(kind: str, source: str | None, station: str | None, hospitals: dict) -> str:
+    """A source a manager recognises: the hospital's name for exams, the station for kiosks."""
+    if kind == "exam":
+        return f"{hospitals.get(source, source or '')} 体检"
+    if kind == "kiosk":
+        return f"健康小屋 {station or source or ''}".strip()
+    if kind == "screening":
+        return "心理筛查"
+    return source or kind
+
+
+def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exam_date: dt.date | None, findings: list,
+           as_of: dt.date, rules, hospitals: dict) -> dict:
+    """One officer's snapshot row (without ids) from their newest readings."""
+    latest: dict[str, warning_model.Reading] = {}
+    previous: dict[str, warning_model.Reading] = {}
+    latest_json: dict[str, dict] = {}
+    for code, rows in readings.items():
+        value, at, kind, source, station = rows[0]
+        label = source_label(kind, source, station, hospitals)
+        latest[code] = warning_model.Reading(value=value, date=at.date(), source=label, kind=kind)
+        if len(rows) > 1 and at - rows[1][1] <= REPEAT_WINDOW:
+            p_value, p_at, p_kind, p_source, p_station = rows[1]
+            previous[code] = warning_model.Reading(value=p_value, date=p_at.date(), kind=p_kind,
+                                                   source=source_label(p_kind, p_source, p_station, hospitals))
+        latest_json[code] = {"value": value, "unit": CANONICAL_UNITS.get(code, ""), "date": at.date().isoformat(),
+                             "source": label, "kind": kind}
+    values = {code: r.value for code, r in latest.items()}
+    kwargs = dict(sex=sex, age=age, exam_findings=findings, last_exam_date=exam_date, as_of=as_of, rules=rules)
+    result = warning_model.evaluate(latest, **kwargs)
+    if result.level == "red" and not result.confirmed:
+        result = _confirm_by_repeat(latest, previous, result, kwargs)
+    classes = classes_for(values, sex)
+    out = result.to_json()
+    return {
+        "latest": latest_json,
+        "classes": classes,
+        "china_par": result.china_par,
+        "china_par_category": result.china_par_category,
+        "level": result.level,
+        "confirmed": result.confirmed,
+        "reasons": out["reasons"],
+        "rule_ids": "," + ",".join(sorted({r["rule"] for r in out["reasons"]})) + ",",
+        "rules_version": result.rules_version,
+        "last_exam_date": exam_date,
+        **prevalence_flags(values, classes),
+    }
+
+
+def _confirm_by_repeat(latest: dict, previous: dict, result, kwargs: dict):
+    """A kiosk red is confirmed when the reading before it (within 14 days) fires the same red rule."""
+    red_rules = {r.rule for r in result.reasons if r.level == "red"}
+    confirmed = dict(latest)
+    for code, prev in previous.items():
+        if latest[code].kind != "kiosk":
+            continue
+        trial = warning_model.evaluate({**latest, code: prev}, **kwargs)
+        if red_rules & {r.rule for r in trial.reasons if r.level == "red"}:
+            confirmed[code] = warning_model.Reading(value=latest[code].value, date=latest[code].date,
+                                                    source=latest[code].source, kind="kiosk", confirmed_by_repeat=True)
+    return warning_model.evaluate(confirmed, **kwargs) if confirmed != latest else result
+
+
+def prevalence_flags(values: dict[str, float], classes: dict) -> dict[str, bool]:
+    """Conditions counted in unit comparisons (latest values; guideline definitions)."""
+    sbp, dbp = values.get("sbp"), values.get("dbp")
+    lipids = classes.get("lipids") or {}
+    return {
+        "hypertension": bool((sbp is not None and sbp >= 140) or (dbp is not None and dbp >= 90)),
+        "diabetes": bool(values.get("fpg", 0) >= 7.0 or values.get("hba1c", 0) >= 6.5),
+        "dyslipidemia": bool(lipids.get("TC") == "high" or lipids.get("LDL_C") == "high"
+                             or lipids.get("TG") == "high" or lipids.get("HDL_C") == "low"),
+        "obesity": bool(values.get("bmi", 0) >= 28),
+        "central_obesity": classes.get("waist") == "central_obesity",
+        "hyperuricemia": bool(values.get("ua", 0) > 420),
+    }

@@ -1,0 +1,1 @@
+"""One module per page: ``dash.register_page`` and ``layout()`` only (no data access)."""

@@ -1,0 +1,55 @@
+"""Helpers for HTTP tests: log in through the real form, forge Dash callback requests."""
+from __future__ import annotations
+
+import json
+import re
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
+        re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "login form has no CSRF token"
+    return match.group(1)
+
+
+def login(client, username: str, password: str, next_url: str | None = None):
+    page = client.get("/login")
+    token = csrf_from(page.get_data(as_text=True))
+    url = "/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"username": username, "password": password, "csrf_token": token})
+
+
+def csrf_cookie(client) -> str:
+    """The token Dash's renderer echoes as X-CSRFToken (set on any GET while logged in)."""
+    client.get("/")
+    cookie = client.get_cookie("_csrf_token")
+    return cookie.value if cookie else ""
+
+
+def dash_callback(client, output: str, inputs: list[dict], state: list[dict] | None = None,
+                  changed: list[str] | None = None, outputs_list=None):
+    """POST a (possibly forged) callback to /_dash-update-component, the way any client can."""
+    body = {
+        "output": output,
+        "outputs": outputs_list if outputs_list is not None else _outputs(output),
+        "inputs": inputs,
+        "state": state or [],
+        "changedPropIds": changed or [f"{i['id']}.{i['property']}" for i in inputs if isinstance(i.get("id"), str)],
+    }
+    headers = {"X-CSRFToken": csrf_cookie(client), "Content-Type": "application/json"}
+    return client.post("/_dash-update-component", data=json.dumps(body), headers=headers)
+
+
+def _outputs(output: str):
+    """Turn '..a.children...b.children..' or 'a.children' into Dash's outputs list."""
+    if output.startswith(".."):
+        parts = [p for p in output.strip(".").split("...") if p]
+        return [_one(p) for p in parts]
+    return _one(output)
+
+
+def _one(spec: str):
+    ident, prop = spec.rsplit(".", 1)
+    return {"id": ident, "property": prop}
