@@ -7,6 +7,20 @@ import re
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(dash_duo, app):
+    """Start the app for a browser test on a free port (several test runs may share the machine)."""
+    dash_duo.start_server(app, port=free_port())
+    return dash_duo
+
+
 def csrf_from(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
         re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html)

@@ -1,12 +1,14 @@
 """Each demo role logs in through the real form and lands on its home page."""
 import pytest
 
+from tests.helpers import start
+
 pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("username", ["leader", "leader_d1", "manager", "manager_d1", "admin"])
 def test_br001_role_home(app, dash_duo, login_browser, username):
-    dash_duo.start_server(app)
+    start(dash_duo, app)
     login_browser(username)
     dash_duo.wait_for_text_to_equal("#home-title", "健康总览", timeout=20)
     dash_duo.wait_for_element("#home-kpis .kpi-card", timeout=20)
@@ -16,7 +18,7 @@ def test_br001_role_home(app, dash_duo, login_browser, username):
 
 
 def test_br002_officer_lands_on_own_record(app, dash_duo, login_browser):
-    dash_duo.start_server(app)
+    start(dash_duo, app)
     login_browser("officer")
     dash_duo.wait_for_element("#me-title", timeout=20)
     assert dash_duo.driver.current_url.endswith("/me")
@@ -25,7 +27,7 @@ def test_br002_officer_lands_on_own_record(app, dash_duo, login_browser):
 
 
 def test_br003_language_toggle_switches_to_english(app, dash_duo, login_browser):
-    dash_duo.start_server(app)
+    start(dash_duo, app)
     login_browser("leader_d2")
     dash_duo.find_element("#lang-en").click()
     dash_duo.wait_for_text_to_equal("#home-title", "Health overview", timeout=20)
