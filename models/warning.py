@@ -434,7 +434,8 @@ def evaluate(latest: Mapping[str, Reading], *, sex: str, age: float | None,
     ``exam_findings``: coded findings of the latest exam (see ECG_* codes).
     ``last_exam_date``: date of the latest exam; when None it is taken from
     the newest exam-kind reading in ``latest`` (no exam at all fires
-    exam_overdue). ``exam_source`` labels ECG/overdue reasons (optional).
+    exam_overdue). ``exam_source`` labels ECG/overdue reasons; when None it
+    is the source of an exam reading dated ``last_exam_date``, if any.
     ``risk_inputs`` for China-PAR: smoker, diabetes, bp_treated, north,
     urban, family_history. Defaults: non-smoker, untreated, diabetes from
     FPG >= 7.0 / HbA1c >= 6.5 / 2-h OGTT >= 11.1, north=False (the demo
@@ -448,6 +449,9 @@ def evaluate(latest: Mapping[str, Reading], *, sex: str, age: float | None,
     if last_exam_date is None:
         last_exam_date, derived_source = _last_exam_from(latest)
         exam_source = exam_source or derived_source
+    elif exam_source is None:
+        exam_source = next((r.source for r in latest.values() if r is not None
+                            and r.kind == "exam" and r.date == last_exam_date), None)
 
     hits: list[_Hit] = []
     count_rules = []

@@ -535,3 +535,10 @@ def test_warn047_explicit_path_beats_env_var(tmp_path, monkeypatch):
 def test_warn048_malformed_rule_file_is_rejected(tmp_path, mutate):
     with pytest.raises(ValueError):
         load_rules(_custom_rules(tmp_path, mutate))
+
+
+def test_warn049_exam_source_found_from_exam_readings_on_the_exam_day():
+    latest = {c: exam(v) for c, v in HEALTHY.items()}
+    res = evaluate(latest, sex="male", age=35, exam_findings=["vt"], last_exam_date=EXAM_DAY,
+                   as_of=AS_OF, rules=RULES)
+    assert res.reasons[0].source == HOSPITAL
