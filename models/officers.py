@@ -56,5 +56,6 @@ def officer_summary(session: Session, badge: str, today: dt.date | None = None) 
                            "rules_version": status.rules_version, "reasons": status.reasons}
         data["risk"] = {"china_par_10y_pct": status.china_par, "category": status.china_par_category}
         data["classes"] = status.classes
+        data["latest"] = status.latest or data["latest"]  # same values, with readable source labels
         data["computed_at"] = status.computed_at.isoformat()
     return data

@@ -50,7 +50,7 @@ def _recompute_chunk(session: Session, ids: list[int], as_of: dt.date, rules, ho
         select(Officer.id, Officer.sex, Officer.birth_date, Unit.path)
         .join(Unit, Officer.unit_id == Unit.id).where(Officer.id.in_(ids))
     ).all()
-    readings = _recent_readings(session, ids, as_of)
+    readings = recent_readings(session, ids, as_of)
     exams = _latest_exams(session, ids, as_of)
     previous = dict(session.execute(
         select(OfficerStatus.officer_id, OfficerStatus.level).where(OfficerStatus.officer_id.in_(ids))).all())
@@ -77,7 +77,7 @@ def _recompute_chunk(session: Session, ids: list[int], as_of: dt.date, rules, ho
     return counts
 
 
-def _recent_readings(session: Session, ids: list[int], as_of: dt.date) -> dict[int, dict[str, list[tuple]]]:
+def recent_readings(session: Session, ids: list[int], as_of: dt.date) -> dict[int, dict[str, list[tuple]]]:
     """The two newest observations per officer and code: {officer: {code: [(value, at, kind, source), ...]}}."""
     end = dt.datetime.combine(as_of, dt.time.max)
     ranked = (

@@ -1,0 +1,44 @@
+"""Account administration queries (list, unlock, (de)activate); creation lives in models.users."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.schema import User, utcnow
+
+
+def list_accounts(session: Session) -> list[dict]:
+    now = utcnow()
+    rows = []
+    for u in session.scalars(select(User).order_by(User.role, User.username)):
+        rows.append({
+            "username": u.username, "role": u.role,
+            "scope": u.scope_unit.name if u.scope_unit and u.role != "officer" else ("—" if u.role != "admin" else "*"),
+            "officer": u.officer.badge if u.officer else "",
+            "active": u.active,
+            "locked": bool(u.locked_until and u.locked_until > now),
+            "last_login": u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "",
+        })
+    return rows
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == str(username)))
+    if user is None:
+        raise LookupError(username)
+    return user
+
+
+def unlock(session: Session, username: str) -> None:
+    user = _user(session, username)
+    user.locked_until = None
+    user.failed_logins = 0
+
+
+def toggle_active(session: Session, username: str, acting_username: str) -> bool:
+    """Flip an account's active flag (never one's own, so an admin cannot lock themself out)."""
+    user = _user(session, username)
+    if user.username == acting_username:
+        raise ValueError("own account")
+    user.active = not user.active
+    return user.active
