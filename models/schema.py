@@ -148,11 +148,32 @@ class RawFrame(Base):
     station: Mapped[Optional[str]] = mapped_column(String(40))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(16))  # ok/rejected/unassigned/assigned
+    status: Mapped[str] = mapped_column(String(16), index=True)  # ok/rejected/unassigned/assigned
     reason: Mapped[Optional[str]] = mapped_column(Text)
     parsed: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     officer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("officer.id"))
     __table_args__ = (UniqueConstraint("gateway", "journal_seq", name="uq_raw_frame_journal"),)
+
+
+class Device(Base):
+    """A serial device of a station gateway, as last reported by the gateway (ingest/gateway)."""
+
+    __tablename__ = "device"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(60), index=True)
+    driver: Mapped[str] = mapped_column(String(20))
+    station: Mapped[Optional[str]] = mapped_column(String(40))
+    port: Mapped[Optional[str]] = mapped_column(String(300))
+    connected: Mapped[bool] = mapped_column(Boolean, default=False)
+    port_error: Mapped[Optional[str]] = mapped_column(Text)
+    last_frame_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)  # UTC, any frame incl. idle polls
+    backlog: Mapped[int] = mapped_column(Integer, default=0)  # journal rows not yet forwarded
+    noise_bytes: Mapped[int] = mapped_column(BigInteger, default=0)  # garbage between frames since gateway start
+    reconnects: Mapped[int] = mapped_column(Integer, default=0)  # since gateway start
+    stale_minutes: Mapped[int] = mapped_column(Integer, default=1440)
+    reported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)  # UTC
+    __table_args__ = (UniqueConstraint("gateway", "name", name="uq_device_gateway_name"),)
 
 
 class Exam(Base):
