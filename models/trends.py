@@ -1,0 +1,253 @@
+"""Trend statistics for one officer's indicator series (statsmodels).
+
+* ``ols_trend``: straight-line trend over exam values, slope per year with its
+  95% CI. "Worsening" only when the CI excludes zero *and* the slope points in
+  the harmful direction; a single wild value (Bonferroni outlier test, from 5
+  points on) is left out and reported rather than allowed to make a trend.
+* ``lowess_curve``: robust LOWESS over dense kiosk readings, fitted per
+  stretch of readings so the curve never bridges a long gap.
+* ``holt_forecast``: damped-trend Holt (ETS A,Ad,N) over monthly medians with
+  a prediction interval, only where there is a year or more of recent,
+  mostly gap-free history.
+
+Every function takes ``[(date or datetime, value), ...]`` in any order and
+returns None (or an empty list) rather than a number it cannot stand behind.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from statsmodels.nonparametric.smoothers_lowess import lowess
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+__all__ = ["Trend", "Forecast", "ols_trend", "lowess_curve", "holt_forecast", "clean_points",
+           "MIN_TREND_POINTS", "MIN_LOWESS_POINTS", "MIN_FORECAST_MONTHS"]
+
+DAYS_PER_YEAR = 365.25
+MIN_TREND_POINTS = 3          # distinct exam dates for an OLS trend
+MIN_TREND_SPAN_YEARS = 0.5    # a slope "per year" from a few weeks of data means nothing
+MIN_LOWESS_POINTS = 8         # readings in one stretch before a LOWESS curve is drawn
+LOWESS_MAX_GAP_DAYS = 90      # a longer silence starts a new stretch
+MIN_FORECAST_MONTHS = 12      # months with readings in the stretch a forecast stands on
+FORECAST_MAX_GAP_MONTHS = 3   # longer runs of empty months cut the history
+FORECAST_MIN_COVERAGE = 0.6   # share of months in the stretch that have readings
+FORECAST_MAX_STALENESS_MONTHS = 6  # no forecast from a series that stopped long ago
+
+Point = tuple[dt.date | dt.datetime, float]
+
+
+@dataclass(frozen=True)
+class Trend:
+    n: int                      # exam points used
+    slope_per_year: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    significant: bool           # 95% CI excludes zero
+    worsening: bool             # significant and in the harmful direction
+    improving: bool             # significant and in the helpful direction
+    start: tuple[str, float]    # fitted line at the first and last date (ISO date, value)
+    end: tuple[str, float]
+    excluded: list[str] = field(default_factory=list)  # ISO dates left out as outliers
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    dates: list[str]            # ISO dates, mid-month, the 12 months after the last month with data
+    mean: list[float]
+    lower: list[float]
+    upper: list[float]
+    months_used: int
+    level: float                # 1 - alpha of the prediction interval
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _as_date(x) -> dt.date:
+    return x.date() if isinstance(x, dt.datetime) else x
+
+
+def clean_points(points: Iterable[Point]) -> list[tuple[dt.date, float]]:
+    """Sorted (date, value) pairs with missing and non-finite values dropped."""
+    out = []
+    for when, value in points:
+        if when is None or value is None:
+            continue
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(v):
+            out.append((_as_date(when), v))
+    out.sort(key=lambda p: p[0])
+    return out
+
+
+def _daily_means(points: list[tuple[dt.date, float]]) -> tuple[list[dt.date], np.ndarray]:
+    """One value per date (the mean of same-day values: repeat measurements)."""
+    by_day: dict[dt.date, list[float]] = {}
+    for d, v in points:
+        by_day.setdefault(d, []).append(v)
+    days = sorted(by_day)
+    return days, np.array([float(np.mean(by_day[d])) for d in days])
+
+
+def _years(days: Sequence[dt.date], origin: dt.date) -> np.ndarray:
+    return np.array([(d - origin).days / DAYS_PER_YEAR for d in days])
+
+
+def ols_trend(points: Iterable[Point], harmful: str | None, *, min_points: int = MIN_TREND_POINTS,
+              alpha: float = 0.05) -> Trend | None:
+    """OLS of value on time in years. ``harmful`` is "up", "down" or None (never worsening).
+
+    None when there are fewer than ``min_points`` distinct dates or they span
+    less than half a year."""
+    days, y = _daily_means(clean_points(points))
+    if len(days) < min_points or (days[-1] - days[0]).days / DAYS_PER_YEAR < MIN_TREND_SPAN_YEARS:
+        return None
+    x = _years(days, days[0])
+    keep = np.ones(len(days), dtype=bool)
+    fit = _ols(x, y)
+    if len(days) >= 5 and fit.ssr > 1e-12:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            bonf = np.nan_to_num(np.asarray(fit.outlier_test(method="bonf")[:, 2], dtype=float), nan=1.0)
+        outliers = bonf < alpha
+        if outliers.any() and (~outliers).sum() >= min_points:
+            keep = ~outliers
+            fit = _ols(x[keep], y[keep])
+    slope = float(fit.params[1])
+    if fit.ssr <= 1e-12 * max(1.0, float(np.sum(y[keep] ** 2))):
+        # An exact line: no residual error, the slope is known exactly.
+        if abs(slope) <= 1e-9 * max(1.0, float(np.abs(y[keep]).max())):
+            slope = 0.0
+        lo = hi = slope
+        p = 0.0 if slope else 1.0
+    else:
+        lo, hi = (float(v) for v in fit.conf_int(alpha)[1])
+        p = float(fit.pvalues[1])
+    significant = lo > 0 or hi < 0
+    worsening = significant and ((harmful == "up" and slope > 0) or (harmful == "down" and slope < 0))
+    improving = significant and ((harmful == "up" and slope < 0) or (harmful == "down" and slope > 0))
+    used = [d for d, k in zip(days, keep) if k]
+    x0, x1 = _years([used[0], used[-1]], days[0])
+    b0 = float(fit.params[0])
+    return Trend(n=int(keep.sum()), slope_per_year=slope, ci_low=lo, ci_high=hi, p_value=p,
+                 significant=significant, worsening=worsening, improving=improving,
+                 start=(used[0].isoformat(), float(b0 + slope * x0)), end=(used[-1].isoformat(), float(b0 + slope * x1)),
+                 excluded=[d.isoformat() for d, k in zip(days, keep) if not k])
+
+
+def _ols(x: np.ndarray, y: np.ndarray):
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return sm.OLS(y, sm.add_constant(x, has_constant="add")).fit()
+
+
+def _stretches(points: list[tuple[dt.date, float]], max_gap_days: int) -> list[list[tuple[dt.date, float]]]:
+    out: list[list[tuple[dt.date, float]]] = []
+    for p in points:
+        if out and (p[0] - out[-1][-1][0]).days <= max_gap_days:
+            out[-1].append(p)
+        else:
+            out.append([p])
+    return out
+
+
+def lowess_curve(points: Iterable[Point], *, min_points: int = MIN_LOWESS_POINTS,
+                 max_gap_days: int = LOWESS_MAX_GAP_DAYS, max_points: int = 120) -> list[list[tuple[str, float]]]:
+    """Robust LOWESS (3 robustifying iterations, so single spikes barely move it).
+
+    Returns one curve per stretch of readings with at least ``min_points``
+    readings and no silence longer than ``max_gap_days``; each curve is at
+    most ``max_points`` (ISO date, value) pairs."""
+    curves = []
+    for stretch in _stretches(clean_points(points), max_gap_days):
+        days, y = _daily_means(stretch)
+        if len(stretch) < min_points or len(days) < 4:
+            continue
+        x = np.array([d.toordinal() for d in days], dtype=float)
+        frac = min(1.0, max(0.3, 10.0 / len(days)))
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            fitted = lowess(y, x, frac=frac, it=3, delta=0.01 * (x[-1] - x[0]), return_sorted=True)
+        if not np.all(np.isfinite(fitted[:, 1])):
+            continue
+        step = max(1, math.ceil(len(fitted) / max_points))
+        rows = list(fitted[::step])
+        if rows[-1][0] != fitted[-1][0]:
+            rows.append(fitted[-1])
+        curves.append([(dt.date.fromordinal(int(round(xv))).isoformat(), float(yv)) for xv, yv in rows])
+    return curves
+
+
+def _month_index(d: dt.date) -> int:
+    return d.year * 12 + d.month - 1
+
+
+def _mid_month(index: int) -> dt.date:
+    return dt.date(index // 12, index % 12 + 1, 15)
+
+
+def holt_forecast(points: Iterable[Point], *, horizon: int = 12, as_of: dt.date | None = None,
+                  alpha: float = 0.05, min_months: int = MIN_FORECAST_MONTHS,
+                  floor: float | None = 0.0) -> Forecast | None:
+    """Damped Holt (ETS A,Ad,N) forecast of monthly medians, ``horizon`` months ahead,
+    with a (1 - alpha) prediction interval.
+
+    The history is the last stretch of months without a run of more than
+    FORECAST_MAX_GAP_MONTHS empty months; it must hold ``min_months`` months
+    with readings, be at least FORECAST_MIN_COVERAGE full, and (when ``as_of``
+    is given) end within FORECAST_MAX_STALENESS_MONTHS of it. Empty months
+    inside it are interpolated. None otherwise, or if the model cannot be fitted."""
+    by_month: dict[int, list[float]] = {}
+    for d, v in clean_points(points):
+        by_month.setdefault(_month_index(d), []).append(v)
+    if len(by_month) < min_months:
+        return None
+    months = sorted(by_month)
+    start = months[0]
+    for prev, cur in zip(months, months[1:]):
+        if cur - prev - 1 > FORECAST_MAX_GAP_MONTHS:
+            start = cur
+    months = [m for m in months if m >= start]
+    last = months[-1]
+    if as_of is not None and _month_index(as_of) - last > FORECAST_MAX_STALENESS_MONTHS:
+        return None
+    span = last - start + 1
+    if len(months) < min_months or len(months) / span < FORECAST_MIN_COVERAGE:
+        return None
+    series = pd.Series([float(np.median(by_month[m])) if m in by_month else np.nan for m in range(start, last + 1)],
+                       index=pd.period_range(pd.Period(year=start // 12, month=start % 12 + 1, freq="M"),
+                                             periods=span, freq="M"))
+    series = series.interpolate(method="linear")
+    if float(series.std()) < 1e-9:
+        level = float(series.iloc[-1])  # a constant series: the forecast is that constant, no spread
+        dates = [_mid_month(last + h).isoformat() for h in range(1, horizon + 1)]
+        return Forecast(dates, [level] * horizon, [level] * horizon, [level] * horizon, len(months), 1 - alpha)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            fit = ETSModel(series, error="add", trend="add", damped_trend=True).fit(disp=False)
+            frame = fit.get_prediction(start=span, end=span + horizon - 1).summary_frame(alpha=alpha)
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+        return None
+    mean, lo, hi = (frame[c].to_numpy(dtype=float) for c in ("mean", "pi_lower", "pi_upper"))
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        return None
+    if floor is not None:
+        mean, lo, hi = (np.maximum(a, floor) for a in (mean, lo, hi))
+    dates = [_mid_month(last + h).isoformat() for h in range(1, horizon + 1)]
+    return Forecast(dates, [float(v) for v in mean], [float(v) for v in lo], [float(v) for v in hi],
+                    len(months), 1 - alpha)
