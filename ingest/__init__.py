@@ -1,0 +1,1 @@
+"""Ingest: roster, hospital files, device gateway and the synthetic demo force."""
