@@ -1272,6 +1272,8 @@ def build_demo(url: str, *, scale: str = "city", seed: int = 42, as_of: dt.date 
         set_meta(session, "demo_scale", scale)
         set_meta(session, "demo_as_of", as_of.isoformat())
         set_meta(session, "demo_standout_units", ",".join(standout))
+        from ingest.boundaries import demo_boundaries  # map polygons (issue 8)
+        demo_boundaries(session)
         bump_data_version(session)
         summary["standout_units"] = standout
         summary["accounts"] = accounts
