@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol
 
 import numpy as np
-from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy import and_, case, delete, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from models.db import bump_data_version
@@ -38,8 +38,11 @@ IMPLAUSIBLE_STEPS = 60_000
 SMALL_GROUP = 5
 TOP_N = 20
 MAX_DAYS = 366
-POINT_KEYS = ("active_day", "target_day", "finish_bonus")
-DEFAULT_POINTS = {"active_day": 1, "target_day": 2, "finish_bonus": 20}
+# points rule: per day with activity, per day meeting the daily target, bonus per full week on target
+POINT_KEYS = ("per_active_day", "per_day_target", "full_week_bonus")
+POINT_REASONS = {"per_active_day": "active_day", "per_day_target": "daily_target",
+                 "full_week_bonus": "full_week_bonus"}
+DEFAULT_POINTS = {"per_active_day": 0, "per_day_target": 1, "full_week_bonus": 10}
 VALUE_LIMITS = {"steps": (1, IMPLAUSIBLE_STEPS), "quiz": (1, 100), "checkin": (1, 1)}
 DID_MEASURES = ("weight_kg", "bmi", "sbp")
 DID_MIN_GROUP = 10            # officers with before and after values, per group
@@ -545,32 +548,39 @@ def set_hide_preference(session: Session, officer_id: int, hide: bool) -> bool:
 def award_points(session: Session, campaign_id: int, today: dt.date | None = None) -> int:
     """Recompute the campaign's points from its counted entries and the points rule.
 
-    One row per officer and reason: ``active_day`` per day with activity,
-    ``target_day`` per day meeting the daily target, and ``finish_bonus`` once
-    the campaign has ended for members whose mean per campaign day met the
-    target. Idempotent: the rule's rows are replaced. Returns the points total."""
+    Per officer and completed campaign week (awarded at the week's last day):
+    ``active_day`` points per day with activity, ``daily_target`` points per
+    day meeting the daily target and ``full_week_bonus`` when all seven days
+    met it. Idempotent: the rule's rows are replaced. Returns the points total."""
     c = session.get(Campaign, campaign_id)
     today = today or dt.date.today()
     rule = {**DEFAULT_POINTS, **(c.points_rule or {})}
-    session.execute(delete(Points).where(Points.campaign_id == c.id, Points.reason.in_(POINT_KEYS)))
-    end = min(c.end_date, today)
-    counted = and_(CampaignEntry.campaign_id == c.id, CampaignEntry.flagged.is_(False), CampaignEntry.value > 0,
-                   CampaignEntry.day >= c.start_date, CampaignEntry.day <= end)
+    session.execute(delete(Points).where(Points.campaign_id == c.id, Points.reason.in_(POINT_REASONS.values())))
+    last = min(c.end_date, today)
+    weeks = [(c.start_date + dt.timedelta(days=7 * k), c.start_date + dt.timedelta(days=7 * k + 6))
+             for k in range(((c.end_date - c.start_date).days + 1) // 7 + 1)]
+    weeks = [(a, min(b, c.end_date)) for a, b in weeks if a <= c.end_date and min(b, c.end_date) <= last]
+    if not weeks:
+        return 0
     target = c.target_per_day or 0
-    rows = session.execute(select(CampaignEntry.officer_id, func.count(), func.sum(case((CampaignEntry.value >= target, 1),
-                                                                                       else_=0)),
-                                  func.sum(CampaignEntry.value)).where(counted).group_by(CampaignEntry.officer_id)).all()
-    days = (c.end_date - c.start_date).days + 1
-    finished = today > c.end_date
+    week = case(*[(CampaignEntry.day <= b, k) for k, (_a, b) in enumerate(weeks[:-1])], else_=len(weeks) - 1) \
+        if len(weeks) > 1 else None
+    cols = [CampaignEntry.officer_id, func.count(), func.sum(case((CampaignEntry.value >= target, 1), else_=0))]
+    q = select(*cols, week.label("w") if week is not None else literal(0).label("w")).where(
+        CampaignEntry.campaign_id == c.id, CampaignEntry.flagged.is_(False), CampaignEntry.value > 0,
+        CampaignEntry.day >= c.start_date, CampaignEntry.day <= weeks[-1][1])
+    q = q.group_by(CampaignEntry.officer_id, week) if week is not None else q.group_by(CampaignEntry.officer_id)
     new = []
-    for oid, active, hit, total in rows:
-        for reason, n in (("active_day", active), ("target_day", hit or 0)):
-            if rule.get(reason) and n:
-                new.append({"campaign_id": c.id, "officer_id": oid, "points": int(rule[reason]) * int(n),
-                            "reason": reason})
-        if finished and rule.get("finish_bonus") and target and (total or 0) / days >= target:
-            new.append({"campaign_id": c.id, "officer_id": oid, "points": int(rule["finish_bonus"]),
-                        "reason": "finish_bonus"})
+    for oid, active, hit, k in session.execute(q):
+        a, b = weeks[int(k or 0)]
+        at = dt.datetime.combine(b, dt.time(22))
+        for key, n in (("per_active_day", active), ("per_day_target", hit or 0)):
+            if rule.get(key) and n:
+                new.append({"campaign_id": c.id, "officer_id": oid, "points": int(rule[key]) * int(n),
+                            "reason": POINT_REASONS[key], "awarded_at": at})
+        if rule.get("full_week_bonus") and target and (b - a).days == 6 and (hit or 0) == 7:
+            new.append({"campaign_id": c.id, "officer_id": oid, "points": int(rule["full_week_bonus"]),
+                        "reason": "full_week_bonus", "awarded_at": at})
     if new:
         session.execute(Points.__table__.insert(), new)
     return sum(r["points"] for r in new)

@@ -69,8 +69,9 @@ def world(new_db_url):
         start = dt.date(2025, 6, 2)  # a Monday; 28 days, finished by TODAY
         pk = Campaign(name="健步走PK", kind="steps", start_date=start, end_date=start + dt.timedelta(days=27),
                       scope_unit_ids=[units["T-D1"].id, units["T-D2"].id], team_level="station",
-                      target_per_day=8000, team_scoring="mean", points_rule={"active_day": 1, "target_day": 2,
-                                                                            "finish_bonus": 20})
+                      target_per_day=8000, team_scoring="mean", points_rule={"per_active_day": 1,
+                                                                            "per_day_target": 2,
+                                                                            "full_week_bonus": 20})
         d2 = Campaign(name="二分局打卡", kind="checkin", start_date=TODAY - dt.timedelta(days=3),
                       end_date=TODAY + dt.timedelta(days=20), scope_unit_ids=[units["T-D2"].id],
                       team_level="station", target_per_day=1, team_scoring="total")
@@ -220,11 +221,12 @@ def test_cam009_points_follow_rule(world):
         rows = s.execute(select(Points.officer_id, Points.reason, Points.points)
                          .where(Points.campaign_id == world["ids"]["pk"])).all()
         mine = officer_campaigns(s, world["officers"]["T-D1-S2"][0], TODAY)
-    # S1 active: 28 active + 28 target days (9,000 >= 8,000): 28 + 56 + 20 bonus; S2 likewise; D2: 7 active only
-    assert total == again == 15 * (28 + 56 + 20) + 6 * (28 + 56 + 20) + 10 * 7
-    assert len([r for r in rows if r.reason == "finish_bonus"]) == 21
+    # S1 and S2 members on target every day: each week 7 active + 7 x 2 on target + 20 full-week bonus;
+    # D2 (5,000 < 8,000): 7 active days in week 1 only
+    assert total == again == 21 * 4 * (7 + 14 + 20) + 10 * 7
+    assert len([r for r in rows if r.reason == "full_week_bonus"]) == 21 * 4
     pk = next(c for c in mine if c["id"] == world["ids"]["pk"])
-    assert pk["points"] == 104 and pk["rank"] == 1 and pk["members"] == 36 and pk["active_days"] == 28
+    assert pk["points"] == 164 and pk["rank"] == 1 and pk["members"] == 36 and pk["active_days"] == 28
 
 
 def test_cam010_officer_summary_ranks_and_excludes_foreign_campaigns(world):
@@ -238,7 +240,8 @@ def test_cam010_officer_summary_ranks_and_excludes_foreign_campaigns(world):
 
 FORM = {"name": "秋季健步走", "kind": "steps", "start_date": "2025-07-07", "end_date": "2025-08-03",
         "unit_codes": ["T-D1"], "team_level": "station", "target_per_day": 8000, "target_total": "",
-        "team_scoring": "mean", "points_active_day": 1, "points_target_day": 2, "points_finish_bonus": 20}
+        "team_scoring": "mean", "points_per_active_day": 1, "points_per_day_target": 2,
+        "points_full_week_bonus": 20}
 
 
 def test_cam011_create_validates_with_clear_errors(world):
@@ -246,11 +249,11 @@ def test_cam011_create_validates_with_clear_errors(world):
         d1 = s.scalar(select(Unit.path).where(Unit.code == "T-D1"))
         mgr = scope("manager", d1)
         bad = {**FORM, "name": "", "start_date": "2025-06-01", "end_date": "2025-05-01", "unit_codes": ["T-D2"],
-               "target_per_day": 90000, "team_scoring": "loudest", "points_finish_bonus": -3}
+               "target_per_day": 90000, "team_scoring": "loudest", "points_full_week_bonus": -3}
         with pytest.raises(CampaignError) as err:
             save_campaign(s, mgr, bad, TODAY)
         assert set(err.value.errors) == {"name", "start_date", "end_date", "unit_codes", "target_per_day", "team_scoring",
-                                         "points_finish_bonus"}
+                                         "points_full_week_bonus"}
         assert "范围" in err.value.errors["unit_codes"][0]
         with pytest.raises(CampaignError) as err:
             save_campaign(s, mgr, {**FORM, "end_date": "2025-07-01"}, TODAY)
@@ -259,7 +262,7 @@ def test_cam011_create_validates_with_clear_errors(world):
             with pytest.raises(NotAllowed):
                 save_campaign(s, scope(role, d1, world["officers"]["T-D1-S1"][0]), FORM, TODAY)
         c = save_campaign(s, mgr, FORM, TODAY)
-        assert c.id and c.points_rule == {"active_day": 1, "target_day": 2, "finish_bonus": 20}
+        assert c.id and c.points_rule == {"per_active_day": 1, "per_day_target": 2, "full_week_bonus": 20}
         assert c.target_total is None and c.scope_unit_ids == [s.scalar(select(Unit.id).where(Unit.code == "T-D1"))]
         s.delete(c)
 

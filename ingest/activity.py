@@ -1,0 +1,276 @@
+"""Campaign activity files: daily steps, quiz scores or check-ins (CSV or XLSX).
+
+One file is one import batch (kind "activity") for one campaign, loaded in a
+single transaction with the guarantees of every import (``ingest.batch``):
+
+* headers in Chinese or English (警号/badge, 身份证号/ID number, 日期/date,
+  步数/steps, 得分/score, 打卡/check-in ...);
+* each row is matched to an officer (ID number or badge) who must be a member
+  of the campaign, dated inside the campaign, and carry a value the campaign's
+  kind accepts; anything else goes to ``quarantine_row`` with the reason;
+* one entry per officer per day: devices sync more than once, so the highest
+  plausible value is kept. A step count above 60,000 is implausible: it is
+  stored flagged (never counted) and only when the day has no plausible value;
+* idempotent: the same file again changes nothing (``unchanged``);
+* afterwards the campaign's points are recomputed and the data version bumped.
+
+Rows: ``rows_read = inserted + updated + unchanged + rows_rejected``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ingest import harmonise as hz
+from ingest.batch import (
+    OfficerIndex, add_quarantine, base_summary, file_hash, finish_batch, new_batch, record_failed,
+)
+from ingest.hospital import Unreadable, read_table
+from models.campaigns import IMPLAUSIBLE_STEPS, award_points
+from models.db import session_scope
+from models.schema import Campaign, CampaignEntry, Officer, Unit
+
+LATE_DAYS = 7   # a finished campaign still takes late device syncs for a week, then its data is frozen
+CHUNK = 900
+
+# field -> header names, compared after ``harmonise.norm_header`` (case, brackets, punctuation folded)
+HEADERS: dict[str, tuple[str, ...]] = {
+    "badge": ("警号", "警员编号", "警员号", "工号", "badge", "badgeno", "badgenumber", "policeno"),
+    "id_number": ("身份证号", "身份证号码", "身份证", "证件号码", "idnumber", "idno", "idcard"),
+    "name": ("姓名", "名字", "name", "fullname"),
+    "day": ("日期", "记录日期", "运动日期", "打卡日期", "答题日期", "统计日期", "date", "day", "recorddate"),
+    "steps": ("步数", "每日步数", "当日步数", "运动步数", "行走步数", "steps", "stepcount", "dailysteps"),
+    "score": ("得分", "分数", "成绩", "答题得分", "测试得分", "score", "quizscore", "result"),
+    "checkin": ("打卡", "是否打卡", "签到", "是否签到", "完成", "是否完成", "checkin", "checkedin", "done",
+                "completed"),
+    "value": ("数值", "数量", "value"),
+}
+_LOOKUP = {hz.norm_header(name)[0]: f for f, names in HEADERS.items() for name in names}
+KIND_FIELD = {"steps": "steps", "quiz": "score", "checkin": "checkin"}
+YES = {"1", "是", "已打卡", "已签到", "完成", "已完成", "y", "yes", "true", "√", "✓", "✔", "t", "done"}
+NO = {"0", "否", "未打卡", "未签到", "未完成", "n", "no", "false", "×", "✗", "f"}
+
+
+def place(header: Any) -> str | None:
+    return _LOOKUP.get(hz.norm_header(header)[0]) if header not in (None, "") else None
+
+
+def _header_row(rows: list[list[Any]]) -> int:
+    for i, row in enumerate(rows[:15]):
+        fields = {place(c) for c in row} - {None}
+        if ("badge" in fields or "id_number" in fields) and "day" in fields:
+            return i
+    raise Unreadable("no header row found: the file needs a badge (警号) or ID number (身份证号) column and a "
+                     "date (日期) column, plus the value (步数 / 得分 / 打卡)")
+
+
+def _columns(header: list[Any], kind: str) -> dict[str, int]:
+    cols: dict[str, int] = {}
+    for j, cell in enumerate(header):
+        f = place(cell)
+        if f and f not in cols:
+            cols[f] = j
+    wanted = KIND_FIELD[kind]
+    if wanted not in cols:
+        if "value" in cols:
+            cols[wanted] = cols["value"]
+        else:
+            found = [f for f in ("steps", "score", "checkin") if f in cols]
+            what = {"steps": "步数 steps", "score": "得分 score", "checkin": "打卡 check-in"}
+            if found:
+                raise Unreadable(f"this campaign counts {what[wanted]}, but the file holds "
+                                 f"{', '.join(what[f] for f in found)}: is it the right campaign?")
+            raise Unreadable(f"no value column: this campaign needs a {what[wanted]} column")
+    return cols
+
+
+def parse_value(kind: str, raw: Any) -> tuple[float, bool]:
+    """(value, flagged) for one cell; harmonise.Rejected with the reason when it cannot count."""
+    if kind == "checkin":
+        s = hz.nfkc(raw).lower()
+        if s in YES or (isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw == 1) or raw is True:
+            return 1.0, False
+        if s in NO or raw is False or (isinstance(raw, (int, float)) and raw == 0):
+            return 0.0, False
+        raise hz.Rejected(f"'{raw}' is not a check-in (是/否, 1/0)" if s else "no check-in value")
+    value = hz.clean_value(raw).value
+    if value is None:
+        raise hz.Rejected("no value")
+    if value < 0:
+        raise hz.Rejected(f"{value:g} is negative")
+    if kind == "quiz":
+        if value > 100:
+            raise hz.Rejected(f"a quiz score of {value:g} is above 100")
+        return value, False
+    if not float(value).is_integer():
+        raise hz.Rejected(f"{value:g} is not a whole number of steps")
+    return value, value > IMPLAUSIBLE_STEPS
+
+
+def _better(new: tuple[float, bool], old: tuple[float, bool]) -> bool:
+    """A plausible value beats a flagged one; otherwise the higher value wins."""
+    if new[1] != old[1]:
+        return old[1]
+    return new[0] > old[0]
+
+
+def _members(session: Session, campaign: Campaign) -> set[int]:
+    paths = list(session.scalars(select(Unit.path).where(Unit.id.in_(campaign.scope_unit_ids or [0]))))
+    if not paths:
+        return set()
+    return set(session.scalars(select(Officer.id).join(Unit, Officer.unit_id == Unit.id).where(
+        Officer.active, or_(*[Unit.path.like(f"{p}%") for p in paths]))))
+
+
+def _raw(header: list[Any], row: list[Any]) -> dict:
+    return {str(h if h not in (None, "") else f"col{j + 1}"): hz.nfkc(row[j]) if j < len(row) and row[j] is not None
+            else None for j, h in enumerate(header)}
+
+
+def load_rows(session: Session, campaign: Campaign, header: list[Any], rows: list[tuple[int, list[Any]]],
+              batch_id: int | None, summary: dict, today: dt.date) -> list[dict]:
+    """Validate and upsert; returns the quarantine entries (also listed in ``summary['errors']``)."""
+    cols = _columns(header, campaign.kind)
+    index = OfficerIndex(session)
+    members = _members(session, campaign)
+    last_day = min(campaign.end_date, today)
+    quarantine: list[dict] = []
+    best: dict[tuple[int, dt.date], tuple[float, bool, int]] = {}
+
+    def cell(row, field):
+        j = cols.get(field)
+        return row[j] if j is not None and j < len(row) else None
+
+    def reject(number, row, field, reason):
+        quarantine.append({"row": number, "field": field, "reason": reason, "raw": _raw(header, row)})
+
+    for number, row in rows:
+        ident = {"badge": hz.nfkc(cell(row, "badge")) or None, "id_number": hz.nfkc(cell(row, "id_number")) or None,
+                 "name": hz.nfkc(cell(row, "name")) or None}
+        if ident["badge"] and re.fullmatch(r"\d+\.0", ident["badge"]):
+            ident["badge"] = ident["badge"][:-2]  # Excel turned the badge into a number
+        oid, problem = index.match(ident)
+        if oid is None:
+            reject(number, row, *problem)
+            continue
+        if oid not in members:
+            who = ident["badge"] or index.names.get(oid, "")
+            reject(number, row, "badge", f"officer {who} is not a member of this campaign's units")
+            continue
+        try:
+            day = hz.parse_date(cell(row, "day"), earliest=dt.date(2000, 1, 1), latest=today)
+        except hz.Rejected as exc:
+            reject(number, row, "day", str(exc))
+            continue
+        if not campaign.start_date <= day <= last_day:
+            reject(number, row, "day", f"{day.isoformat()} is outside the campaign "
+                                       f"({campaign.start_date.isoformat()} – {last_day.isoformat()})")
+            continue
+        try:
+            value, flagged = parse_value(campaign.kind, cell(row, KIND_FIELD[campaign.kind]))
+        except hz.Rejected as exc:
+            reject(number, row, KIND_FIELD[campaign.kind], str(exc))
+            continue
+        key = (oid, day)
+        if key not in best or _better((value, flagged), best[key][:2]):
+            if key in best:
+                summary["unchanged"] += 1  # the earlier, lower reading of the same day
+            best[key] = (value, flagged, number)
+        else:
+            summary["unchanged"] += 1
+    keys = list(best)
+    existing: dict[tuple[int, dt.date], tuple[int, float, bool]] = {}
+    for i in range(0, len(keys), CHUNK):
+        part = keys[i:i + CHUNK]
+        q = select(CampaignEntry.id, CampaignEntry.officer_id, CampaignEntry.day, CampaignEntry.value,
+                   CampaignEntry.flagged).where(CampaignEntry.campaign_id == campaign.id,
+                                                CampaignEntry.officer_id.in_({k[0] for k in part}),
+                                                CampaignEntry.day.in_({k[1] for k in part}))
+        for eid, oid, day, value, flagged in session.execute(q):
+            existing[(oid, day)] = (eid, value, bool(flagged))
+    inserts, updates = [], []
+    for key, (value, flagged, _number) in best.items():
+        old = existing.get(key)
+        if old is None:
+            inserts.append({"campaign_id": campaign.id, "officer_id": key[0], "day": key[1], "value": value,
+                            "flagged": flagged, "batch_id": batch_id})
+        elif _better((value, flagged), old[1:]):
+            updates.append({"id": old[0], "value": value, "flagged": flagged, "batch_id": batch_id})
+        else:
+            summary["unchanged"] += 1
+    if inserts:
+        session.execute(CampaignEntry.__table__.insert(), inserts)
+    for u in updates:
+        session.execute(CampaignEntry.__table__.update().where(CampaignEntry.id == u["id"])
+                        .values(value=u["value"], flagged=u["flagged"], batch_id=u["batch_id"]))
+    summary["inserted"] += len(inserts)
+    summary["updated"] += len(updates)
+    summary["flagged"] = sum(1 for v in best.values() if v[1])
+    summary["rows_rejected"] = len(quarantine)
+    summary["quarantined"] = len(quarantine)
+    summary["errors"] = [{"row": q["row"], "field": q["field"], "reason": q["reason"]} for q in quarantine]
+    return quarantine
+
+
+def load_activity_bytes(url: str, data: bytes, campaign_id: int, *, filename: str | None = None,
+                        dry_run: bool = False, user: str | None = None, today: dt.date | None = None) -> dict:
+    """One batch for one file. Raises Unreadable when the file (or the campaign) cannot be used at all;
+    a failed batch is then recorded unless it is a dry run."""
+    today = today or dt.date.today()
+    digest = file_hash(data)
+    t0 = time.perf_counter()
+    source = f"campaign {campaign_id}"
+    try:
+        with session_scope(url) as s:
+            campaign = s.get(Campaign, int(campaign_id))
+            if campaign is None:
+                raise Unreadable(f"there is no campaign {campaign_id}")
+            if today < campaign.start_date:
+                raise Unreadable(f"campaign {campaign.id} starts on {campaign.start_date.isoformat()}: no activity yet")
+            if (today - campaign.end_date).days > LATE_DAYS:
+                raise Unreadable(f"campaign {campaign.id} ended on {campaign.end_date.isoformat()}; its data was "
+                                 f"frozen {LATE_DAYS} days later")
+            fmt, encoding, rows, _clean = read_table(data)
+            rows = [r for r in rows if any(c not in (None, "") for c in r)]
+            h = _header_row(rows)
+            header = rows[h]
+            body = [(h + 2 + i, r) for i, r in enumerate(rows[h + 1:])]  # file row numbers, 1-based
+            batch = None if dry_run else new_batch(s, "activity", source, filename, digest, fmt, user)
+            summary = base_summary(batch.id if batch else None, filename, fmt)
+            summary.update(campaign_id=campaign.id, campaign=campaign.name, kind=campaign.kind, encoding=encoding,
+                           file_hash=digest, dry_run=dry_run, rows_read=len(body))
+            quarantine = load_rows(s, campaign, header, body, batch.id if batch else None, summary, today)
+            if dry_run:
+                summary["seconds"] = round(time.perf_counter() - t0, 2)
+                s.rollback()
+                return summary
+            add_quarantine(s, batch.id, quarantine)
+            s.flush()
+            summary["points"] = award_points(s, campaign.id, today)
+            summary["seconds"] = round(time.perf_counter() - t0, 2)
+            finish_batch(s, batch, summary, [])
+            return summary
+    except Unreadable as exc:
+        if not dry_run:
+            exc.batch_id = record_failed(url, "activity", source, filename, digest, user, str(exc))
+        raise
+    except Exception as exc:
+        if not dry_run:
+            record_failed(url, "activity", source, filename, digest, user,
+                          f"the batch failed and was rolled back: {type(exc).__name__}: {exc}")
+        raise
+
+
+def load_activity_file(url: str, path: str | Path, campaign_id: int, **kwargs) -> dict:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise Unreadable(f"cannot read {p}: {exc.strerror or exc}") from None
+    return load_activity_bytes(url, data, campaign_id, filename=p.name, **kwargs)
