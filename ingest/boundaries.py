@@ -109,10 +109,11 @@ def _check_geometry(geometry: Any):
 def demo_boundaries(session: Session, margin: float = 0.18) -> dict:
     """Polygons for the demo force from its units' points: a Voronoi partition of the
     finest units that have a point, clipped to a city outline (the points' hull, widened),
-    and each unit above them the union of its sub-units' cells. Units without a point
-    and without such sub-units (departments) get no polygon."""
+    and each unit above them the union of its sub-units' cells. Departments and units
+    without a point or such sub-units get no polygon (the treemap shows them)."""
     units = list(session.scalars(select(Unit).order_by(Unit.path)))
-    pointed = [u for u in units if u.lat is not None and u.lon is not None]
+    # departments (city HQ offices) have an address but no jurisdiction of their own
+    pointed = [u for u in units if u.lat is not None and u.lon is not None and u.level != "department"]
     if len(pointed) < 3:
         return {"units": 0}
     seeds = [u for u in pointed if not any(v is not u and v.path.startswith(u.path) for v in pointed)]

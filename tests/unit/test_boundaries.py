@@ -31,7 +31,8 @@ def _city(url, seed=3):
                 s.add(Unit(code=code, name=f"第{d}区{k}所", level="station", path=f"/TC/{dcode}/{code}/", depth=2,
                            parent_id=district.id, lat=dlat + rnd.uniform(-0.03, 0.03),
                            lon=dlon + rnd.uniform(-0.04, 0.04)))
-        s.add(Unit(code="TC-HQ", name="市局机关", level="department", path="/TC/TC-HQ/", depth=1, parent_id=city.id))
+        s.add(Unit(code="TC-HQ", name="市局机关", level="department", path="/TC/TC-HQ/", depth=1, parent_id=city.id,
+                   lat=23.001, lon=113.101))
     return url
 
 
@@ -59,7 +60,7 @@ def test_bnd001_demo_polygons_partition_the_city(city_url):
                 assert poly.buffer(1e-4).contains(Point(u.lon, u.lat)), f"{code} lies outside its own cell"
                 parent = shape(units[code.rsplit("-", 1)[0]].geometry)
                 assert poly.difference(parent.buffer(1e-5)).area < 1e-6 * parent.area, f"{code} spills out of its district"
-        assert units["TC-HQ"].geometry is None  # no point, no sub-units: treemap only
+        assert units["TC-HQ"].geometry is None  # a department has no jurisdiction: treemap only
 
 
 def test_bnd002_load_reports_unmatched_units_and_unused_features(city_url, tmp_path):

@@ -1,0 +1,174 @@
+"""Warnings queries on the tiny demo force, checked against plain Python over the same rows."""
+import datetime as dt
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from models.db import session_scope
+from models.schema import Officer, OfficerStatus, Unit, User, WarningHistory
+from models.warning import load_rules
+from models import warnings_queries as wq
+from tests.conftest import AS_OF
+
+RULES = load_rules()
+
+
+def _people(s, path=None):
+    """Every active officer with their snapshot, as plain dicts."""
+    rows = s.execute(select(Officer, OfficerStatus).join(OfficerStatus, OfficerStatus.officer_id == Officer.id)
+                     .where(Officer.active)).all()
+    return [{"badge": o.badge, "sex": o.sex, "birth": o.birth_date, "post": o.post_type, "level": st.level,
+             "confirmed": st.confirmed, "rules": st.rule_ids, "path": st.unit_path, "last_exam": st.last_exam_date,
+             "sbp": (st.latest.get("sbp") or {}).get("value")}
+            for o, st in rows if path is None or st.unit_path.startswith(path)]
+
+
+def _scope_path(s, username):
+    return s.scalar(select(User).where(User.username == username)).scope_unit.path
+
+
+def test_wq001_counts_per_colour_match_the_snapshot(demo_url):
+    with session_scope(demo_url) as s:
+        people = _people(s)
+        counts = wq.level_counts(s, None, wq.Filters(), AS_OF)
+    expected = Counter(p["level"] for p in people)
+    assert counts == {lvl: expected.get(lvl, 0) for lvl in wq.LEVELS}
+    assert sum(counts.values()) == len(people) > 100
+
+
+def test_wq002_filters_narrow_like_python_would(demo_url):
+    with session_scope(demo_url) as s:
+        path = _scope_path(s, "manager_d1")
+        people = _people(s, path)
+        f = wq.Filters(sex="male", age_band="30_39", levels=("red",))
+        counts = wq.level_counts(s, path, f, AS_OF)
+
+    def age(p):
+        return AS_OF.year - p["birth"].year - ((AS_OF.month, AS_OF.day) < (p["birth"].month, p["birth"].day))
+
+    chosen = [p for p in people if p["sex"] == "male" and 30 <= age(p) < 40]
+    expected = Counter(p["level"] for p in chosen)
+    # the colour filter does not hide the other colours' counts
+    assert counts == {lvl: expected.get(lvl, 0) for lvl in wq.LEVELS}
+
+
+def test_wq003_forged_filter_values_are_dropped():
+    f = wq.Filters.parse({"levels": ["red", "purple", {"x": 1}], "rule": "bp_grade3' OR '1'='1",
+                          "age_band": "99", "sex": "male", "confirmed": "maybe", "exam": ["never"],
+                          "followup": "overdue", "post_type": "patrol%"},
+                         rule_ids=[r["id"] for r in RULES.rules], post_types=None)
+    assert f.levels == ("red",) and f.rule is None and f.age_band is None and f.sex == "male"
+    assert f.confirmed == "all" and f.exam is None and f.followup == "overdue" and f.post_type is None
+    assert wq.Filters.parse("not a dict", rule_ids=[], post_types=None) == wq.Filters()
+
+
+def test_wq004_map_classes_follow_the_legend(demo_url):
+    with session_scope(demo_url) as s:
+        root = s.scalar(select(Unit).where(Unit.depth == 0))
+        data = wq.map_data(s, None, root, wq.Filters(), RULES, AS_OF, tree_depth=1)
+        people = _people(s)
+        n_children = s.scalar(select(Unit.id).where(Unit.parent_id == root.id).limit(1))
+    assert data["root"]["total"] == len(people)
+    assert data["children"], "the demo districts have polygons"
+    assert n_children is not None
+    for child in data["children"]:
+        mine = [p for p in people if p["path"].startswith(child["path"])]
+        assert child["total"] == len(mine)
+        red_orange = sum(p["level"] in ("red", "orange") for p in mine)
+        if len(mine) < 5:
+            assert child["class"] == "none"
+        else:
+            assert child["class"] == RULES.legend_level(100 * red_orange / len(mine))
+            assert child["share"] == pytest.approx(100 * red_orange / len(mine))
+        assert child["geometry"]["type"] in ("Polygon", "MultiPolygon") and len(child["label"]) == 2
+    assert [b["level"] for b in data["legend"]] == ["green", "yellow", "orange", "red"]
+
+
+def test_wq005_small_group_is_grey():
+    assert wq.legend_class({"red": 2, "orange": 1, "yellow": 1, "green": 0}, RULES) == ("none", None)
+    assert wq.legend_class({lvl: 0 for lvl in wq.LEVELS}, RULES) == ("none", None)
+    assert wq.legend_class({"red": 0, "orange": 1, "yellow": 0, "green": 19}, RULES)[0] == "yellow"  # 5.0 %
+
+
+def test_wq006_list_sorts_and_pages_on_the_server(demo_url):
+    with session_scope(demo_url) as s:
+        full = wq.officer_rows(s, None, wq.Filters(), AS_OF, leader=False, sort=[("sbp", True)], start=0, end=500)
+        pages = [wq.officer_rows(s, None, wq.Filters(), AS_OF, leader=False, sort=[("sbp", True)], start=i, end=i + 25)
+                 for i in range(0, 75, 25)]
+    values = [r["sbp"] for r in full["rows"] if r["sbp"] is not None]
+    assert values == sorted(values, reverse=True) and len(values) > 50
+    assert [r["sbp"] for r in full["rows"]][-1] is None or values  # missing values sort last
+    assert [r["badge"] for p in pages for r in p["rows"]] == [r["badge"] for r in full["rows"][:75]]
+    assert full["total"] == pages[0]["total"] == len(full["rows"])
+
+
+def test_wq007_forged_ranges_and_sort_columns_are_clamped():
+    assert wq.clamp_range(-10, 10 ** 12) == (0, wq.MAX_PAGE)
+    assert wq.clamp_range("x", None) == (0, 100)
+    assert wq.clamp_range(50, 20) == (50, 50)
+    forged = [{"colId": "name; DROP TABLE officer", "sort": "asc"}, {"colId": "sbp", "sort": "desc"},
+              {"colId": "badge", "sort": "sideways"}, "junk", {"colId": "level", "sort": "asc"}]
+    assert wq.clean_sort(forged, leader=False) == [("sbp", True), ("level", False)]
+    assert wq.clean_sort(forged, leader=True) == [("level", False)]  # no sorting a leader's list by lab values
+
+
+def test_wq008_leaders_get_red_and_orange_names_without_values(demo_url):
+    with session_scope(demo_url) as s:
+        rows = wq.officer_rows(s, None, wq.Filters(), AS_OF, leader=True, start=0, end=500)
+        green = wq.officer_rows(s, None, wq.Filters(levels=("green",)), AS_OF, leader=True)
+        people = _people(s)
+    assert rows["total"] == sum(p["level"] in ("red", "orange") for p in people) > 0
+    for r in rows["rows"]:
+        assert set(r) == {"badge", "name", "unit", "unit_en", "level", "confirmed"}
+        assert r["level"] in ("red", "orange")
+    assert green["total"] == 0 and green["rows"] == []
+
+
+def test_wq009_unit_outside_scope_is_refused(demo_url):
+    with session_scope(demo_url) as s:
+        d1, d2 = _scope_path(s, "manager_d1"), _scope_path(s, "manager_d2")
+        other = s.scalar(select(Unit).where(Unit.path == d2))
+        with pytest.raises(PermissionError):
+            wq.level_counts(s, d1, wq.Filters(unit_path=d2), AS_OF)
+        with pytest.raises(PermissionError):
+            wq.map_data(s, d1, other, wq.Filters(), RULES, AS_OF)
+
+
+def test_wq010_exam_bands(demo_url):
+    with session_scope(demo_url) as s:
+        never = wq.officer_rows(s, None, wq.Filters(exam="never"), AS_OF, leader=False, end=500)["rows"]
+        recent = wq.officer_rows(s, None, wq.Filters(exam="within12"), AS_OF, leader=False, end=500)["rows"]
+        total = wq.officer_rows(s, None, wq.Filters(), AS_OF, leader=False, end=1)["total"]
+        over18 = wq.officer_rows(s, None, wq.Filters(exam="over18"), AS_OF, leader=False, end=1)["total"]
+        between = wq.officer_rows(s, None, wq.Filters(exam="12to18"), AS_OF, leader=False, end=1)["total"]
+    assert all(r["last_exam"] is None for r in never)
+    cutoff = wq._months_before(AS_OF, 12)
+    assert recent and all(dt.date.fromisoformat(r["last_exam"]) > cutoff for r in recent)
+    assert len(recent) + between + over18 == total  # the three bands partition the force
+
+
+def test_wq011_movement_matches_history(demo_url):
+    since = dt.datetime.combine(AS_OF - dt.timedelta(days=91), dt.time.max)
+    with session_scope(demo_url) as s:
+        data = wq.movement(s, None, since)
+        history = s.execute(select(WarningHistory.officer_id, WarningHistory.level, WarningHistory.changed_at)
+                            .order_by(WarningHistory.changed_at, WarningHistory.id)).all()
+        now = dict(s.execute(select(OfficerStatus.officer_id, OfficerStatus.level)).all())
+    before = {}
+    for oid, level, at in history:
+        if at <= since:
+            before[oid] = level
+    expected = Counter((before.get(oid, "new"), lvl) for oid, lvl in now.items())
+    assert {(b, a): n for b, a, n in data["matrix"]} == dict(expected)
+    assert data["improved"] + data["worsened"] + data["unchanged"] + data["new"] == len(now)
+
+
+def test_wq012_rule_filter_and_unconfirmed(demo_url):
+    with session_scope(demo_url) as s:
+        people = _people(s)
+        rule = Counter(r for p in people for r in p["rules"].strip(",").split(",") if r).most_common(1)[0][0]
+        got = wq.level_counts(s, None, wq.Filters(rule=rule), AS_OF)
+        unconfirmed = wq.level_counts(s, None, wq.Filters(confirmed="unconfirmed"), AS_OF)
+    assert sum(got.values()) == sum(f",{rule}," in p["rules"] for p in people)
+    assert sum(unconfirmed.values()) == sum(not p["confirmed"] for p in people)
