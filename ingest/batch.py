@@ -745,7 +745,7 @@ def reprocess(url: str, batch_id: int, user: str | None = None, progress: Progre
                         still = [e for i in rejected for e in outcome.errors.get(i, [])][:1] or [
                             ("row", "the row still has nothing that can be loaded")]
                 if not still:
-                    q.status, q.resolved_at = "reprocessed", now
+                    q.status, q.resolved_at, q.resolved_batch_id = "reprocessed", now, batch.id
                     resolved += 1
                 else:
                     q.reason = "; ".join(dict.fromkeys(r for _, r in still))

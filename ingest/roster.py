@@ -486,7 +486,7 @@ def reprocess(s: Session, original: ImportBatch, user: str | None) -> dict:
     resolved = 0
     for q in rows:
         if q in good and q.row_number not in failed:
-            q.status, q.resolved_at = "reprocessed", now
+            q.status, q.resolved_at, q.resolved_batch_id = "reprocessed", now, batch.id
             resolved += 1
         elif q.row_number in failed:
             q.reason = failed[q.row_number]

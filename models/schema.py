@@ -133,6 +133,7 @@ class QuarantineRow(Base):
     raw: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(12), default="open")  # open/reprocessed/discarded
     resolved_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    resolved_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_batch.id"))  # the reprocess that loaded it
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
