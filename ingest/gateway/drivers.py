@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ingest import idcard
 
@@ -102,10 +102,14 @@ class _Framer:
 
     ``start`` None means a line protocol: any byte that is not a separator starts a frame."""
 
-    def __init__(self, start: bytes | None, ends: tuple[bytes, ...], max_frame: int):
+    def __init__(self, start: bytes | None, ends: tuple[bytes, ...], max_frame: int,
+                 plausible: Callable[[bytes], bool] | None = None, plausible_len: int = 0):
         self.start = start
         self.ends = ends
         self.max_frame = max_frame
+        # a start marker followed by bytes no frame begins with is noise, not a frame (resync one byte on)
+        self.plausible = plausible
+        self.plausible_len = plausible_len
         self.buf = bytearray()  # the frame being collected (starts with ``start``)
         self.scan = 0  # how far ``buf`` has been searched for an end marker
         self.skip_line = False  # line protocols: discarding the rest of an over-long line
@@ -115,7 +119,7 @@ class _Framer:
 
     # -- noise
     def _add_noise(self, data: bytes, out: list) -> None:
-        junk = bytes(b for b in data if b not in IGNORABLE) if self.noise_count == 0 else bytes(data)
+        junk = bytes(data).lstrip(b"\r\n\t \x00") if self.noise_count == 0 else bytes(data)
         if not junk:
             return
         room = NOISE_SAMPLE - len(self.noise)
@@ -168,42 +172,46 @@ class _Framer:
                     pending = pending[k:]
                     if not pending:
                         break
-                    self._emit_noise(out)
                 else:
                     k = pending.find(self.start)
                     if k < 0:
                         self._add_noise(pending, out)
                         break
                     self._add_noise(pending[:k], out)
-                    self._emit_noise(out)
                     pending = pending[k:]
                 self.scan = 0
             self.buf += pending
             pending = b""
+            if self.plausible is not None and not self.plausible(bytes(self.buf[: self.plausible_len])):
+                self._add_noise(self.buf[:1], out)
+                pending = bytes(self.buf[1:])
+                self.buf = bytearray()
+                continue
             end_pos, end_len = self._end()
             restart = self.buf.find(self.start, max(len(self.start), self.scan)) if self.start else -1
+            first = min(p for p in (restart, end_pos + end_len if end_pos >= 0 else -1, len(self.buf)) if p >= 0)
+            if first > self.max_frame:
+                frame = bytes(self.buf[: self.max_frame])
+                pending = bytes(self.buf[self.max_frame:])
+                self.buf = bytearray()
+                self._emit_noise(out)
+                out.append((frame, f"frame longer than {self.max_frame} bytes"))
+                if self.start is None:
+                    self.skip_line = True
+                continue
             if restart >= 0 and (end_pos < 0 or restart < end_pos):
                 frame = bytes(self.buf[:restart])
                 pending = bytes(self.buf[restart:])
                 self.buf = bytearray()
+                self._emit_noise(out)
                 out.append((frame[: self.max_frame], "truncated: a new frame started before this one ended"))
                 continue
             if end_pos >= 0:
                 frame = bytes(self.buf[: end_pos + end_len])
                 pending = bytes(self.buf[end_pos + end_len:])
                 self.buf = bytearray()
-                if len(frame) > self.max_frame:
-                    out.append((frame[: self.max_frame], f"frame longer than {self.max_frame} bytes"))
-                else:
-                    out.append((frame, None))
-                continue
-            if len(self.buf) > self.max_frame:
-                frame = bytes(self.buf[: self.max_frame])
-                pending = bytes(self.buf[self.max_frame:])
-                self.buf = bytearray()
-                out.append((frame, f"frame longer than {self.max_frame} bytes"))
-                if self.start is None:
-                    self.skip_line = True
+                self._emit_noise(out)
+                out.append((frame, None))
                 continue
             self.scan = len(self.buf)
         return out
@@ -394,7 +402,8 @@ class Tanita(Protocol):
     driver = "tanita"
 
     def _framer(self) -> _Framer:
-        return _Framer(b"{", (b"\r", b"\n"), int(self.options.get("max_frame", 2048)))
+        return _Framer(b"{", (b"\r", b"\n"), int(self.options.get("max_frame", 2048)),
+                       plausible=lambda head: b"{0,"[: len(head)] == head, plausible_len=3)
 
     def parse(self, raw: bytes) -> Outcome:
         return parse_tanita(raw)
@@ -494,7 +503,8 @@ class Nibp(Protocol):
         self.last_counter = last_counter
 
     def _framer(self) -> _Framer:
-        return _Framer(STX, (ETX,), int(self.options.get("max_frame", 256)))
+        return _Framer(STX, (ETX,), int(self.options.get("max_frame", 256)),
+                       plausible=lambda head: len(head) < 2 or 0x20 < head[1] < 0x7F, plausible_len=2)
 
     def poll_request(self) -> bytes:
         return nibp_poll(self.command)
@@ -659,7 +669,8 @@ class Hl7(Protocol):
         self.clock = clock or (lambda: "")
 
     def _framer(self) -> _Framer:
-        return _Framer(VT, (FS + CR,), int(self.options.get("max_frame", 65536)))
+        return _Framer(VT, (FS + CR,), int(self.options.get("max_frame", 65536)),
+                       plausible=lambda head: b"\x0bMSH"[: len(head)] == head, plausible_len=4)
 
     def parse(self, raw: bytes) -> Outcome:
         return parse_hl7(raw, self.clock())

@@ -4,7 +4,7 @@ from __future__ import annotations
 import typer
 
 
-def gateway(config: str = typer.Option(..., "--config", "-c", help="TOML file: journal, database, [[device]] ..."),
+def gateway(config: str = typer.Option(..., "--config", "-c", help="TOML file: journal, database and one device table per device"),
             log_level: str = typer.Option("INFO", "--log-level", help="DEBUG | INFO | WARNING")) -> None:
     """Run the device gateway until SIGINT/SIGTERM: read the serial devices, journal every frame,
     forward to the central database."""
