@@ -341,10 +341,10 @@ def recent_changes(session: Session, actor: Actor, today: dt.date, days: int = 3
             for b, n, u, p, lvl, c, at in session.execute(q.order_by(WarningHistory.changed_at.desc()).limit(limit))]
 
 
-def workbench(session: Session, actor: Actor, today: dt.date) -> dict:
+def workbench(session: Session, actor: Actor, today: dt.date, queue_rows: int = 15) -> dict:
     """Everything the managers' workbench shows, in one call."""
     mine = my_followups(session, actor, today)
-    return {"queue": needs_action(session, actor, today), "mine": mine,
+    return {"queue": needs_action(session, actor, today, limit=queue_rows), "mine": mine,
             "overdue": sum(1 for r in mine if r["overdue"]),
             "closed": recently_closed(session, actor, today, limit=10),
             "changes": recent_changes(session, actor, today)}

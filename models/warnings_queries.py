@@ -410,7 +410,12 @@ def movement(session: Session, scope_path: str | None, since: dt.datetime) -> di
     worse = sum(n for (b, a), n in matrix.items() if b in LEVEL_RANK and LEVEL_RANK[a] < LEVEL_RANK[b])
     same = sum(n for (b, a), n in matrix.items() if b == a)
     new = sum(n for (b, a), n in matrix.items() if b == "new")
-    return {"since": since.date().isoformat(), "matrix": [[b, a, n] for (b, a), n in sorted(matrix.items())],
+    hq = select(func.min(WarningHistory.changed_at))
+    if scope_path:
+        hq = hq.where(WarningHistory.unit_path.like(f"{scope_path}%"))
+    first = session.scalar(hq)
+    return {"since": since.date().isoformat(), "first_recorded": first.date().isoformat() if first else None,
+            "matrix": [[b, a, n] for (b, a), n in sorted(matrix.items())],
             "improved": better, "worsened": worse, "unchanged": same, "new": new}
 
 

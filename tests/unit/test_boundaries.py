@@ -104,3 +104,22 @@ def test_bnd003_export_round_trips(city_url):
 def test_bnd004_not_a_feature_collection_is_refused(city_url):
     with session_scope(city_url) as s, pytest.raises(ValueError):
         load_boundaries(s, {"type": "Feature"})
+
+
+def test_bnd005_cli_ingest_boundaries(city_url, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from portal.cli import _load_commands, app
+
+    square = {"type": "Polygon", "coordinates": [[[113.0, 22.9], [113.2, 22.9], [113.2, 23.1], [113.0, 22.9]]]}
+    path = tmp_path / "units.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "TC-D3"}, "geometry": square},
+        {"type": "Feature", "properties": {"code": "XX"}, "geometry": square}]}), encoding="utf-8")
+    monkeypatch.setenv("PORTAL_DATABASE_URL", city_url)
+    monkeypatch.setenv("PORTAL_INSTANCE", str(tmp_path / "inst"))
+    _load_commands()
+    result = CliRunner().invoke(app, ["ingest", "boundaries", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["loaded"] == ["TC-D3"] and report["features_not_used"][0]["code"] == "XX"

@@ -1,0 +1,451 @@
+"""/warnings callbacks. Each one authorises from the server-side scope, re-checks any unit
+the browser names with unit_in_scope, lets Filters.parse whitelist the rest, and calls
+models.warnings_queries. Leaders get suppressed small counts and never a lab value."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import hashlib
+import io
+import json
+import math
+
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from flask import current_app
+
+from models import warnings_queries as wq
+from models.overview import suppress_small
+from models.warning import load_rules
+from pages.warnings import grid
+from pages.workbench import STATUS_NAMES
+from portal.access import AccessDenied, audit, current_scope, db, unit_in_scope
+from portal.cache import cached
+from portal.i18n import LEVEL_COLOURS, level_name, tr
+
+CLASS_COLOURS = {**{lvl: LEVEL_COLOURS[lvl] for lvl in wq.LEVELS}, "none": "#c8c8c8"}
+FILTER_IDS = ("warn-f-levels", "warn-f-confirmed", "warn-f-rule", "warn-f-unit", "warn-f-age", "warn-f-sex",
+              "warn-f-post", "warn-f-exam", "warn-f-followup")
+FILTER_KEYS = ("levels", "confirmed", "rule", "unit", "age_band", "sex", "post_type", "exam", "followup")
+KEY_NAMES = {"sbp": ("收缩压", "SBP"), "dbp": ("舒张压", "DBP"), "fpg": ("空腹血糖", "FPG"), "hba1c": ("糖化血红蛋白", "HbA1c"),
+             "ldl": ("LDL-C", "LDL-C"), "bmi": ("BMI", "BMI"), "ua": ("尿酸", "Uric acid"), "phq9": ("PHQ-9", "PHQ-9")}
+QUARTER = dt.timedelta(days=91)
+GRID = {"type": "warn-grid", "v": ALL}  # one grid at a time; its id changes with the filters
+
+
+@functools.lru_cache(maxsize=1)
+def rules():
+    return load_rules()
+
+
+def today() -> dt.date:
+    day = current_app.config.get("PORTAL_TODAY")
+    return dt.date.fromisoformat(day) if day else dt.date.today()
+
+
+def resolve(s, scope, values) -> wq.Filters:
+    """Filters from the (untrusted) control values; a unit outside the scope raises AccessDenied."""
+    raw = dict(zip(FILTER_KEYS, values))
+    unit = unit_in_scope(s, scope, raw.get("unit")) if raw.get("unit") else None
+    return wq.Filters.parse(raw, rule_ids=[r["id"] for r in rules().rules], post_types=None,
+                            unit_path=unit.path if unit else None)
+
+
+def fmt_count(scope, n) -> str:
+    return suppress_small(n) if scope.role == "leader" else f"{n:,}"
+
+
+def _share_text(scope, node) -> str:
+    red_orange = node["counts"]["red"] + node["counts"]["orange"]
+    if node["share"] is None:
+        return tr("不足5人" if 0 < node["total"] < 5 else "无数据", "under 5" if 0 < node["total"] < 5 else "no data")
+    if scope.role == "leader" and 0 < red_orange < 5:
+        return tr("红橙 <5 人", "red+orange <5")
+    return f"{node['share']:.1f}%"
+
+
+def _hover(scope, node) -> str:
+    name = tr(node["name"], node["name_en"])
+    lines = [f"<b>{name}</b>", tr(f"人数 {fmt_count(scope, node['total'])}", f"Officers {fmt_count(scope, node['total'])}")]
+    lines += [f"{level_name(lvl)} {fmt_count(scope, node['counts'][lvl])}" for lvl in wq.LEVELS]
+    lines.append(tr(f"红+橙占比 {_share_text(scope, node)}", f"Red+orange {_share_text(scope, node)}"))
+    return "<br>".join(lines)
+
+
+def _rings(geometry: dict) -> tuple[list, list]:
+    polys = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    xs, ys = [], []
+    for poly in polys:
+        for ring in poly[:1]:  # outer ring; holes do not occur in unit boundaries
+            xs += [p[0] for p in ring] + [None]
+            ys += [p[1] for p in ring] + [None]
+    return xs, ys
+
+
+def map_figure(scope, data) -> tuple[go.Figure, list]:
+    """Polygons drawn as filled scatter traces (no geo subplot, so nothing is fetched from a tile or topojson server)."""
+    fig, codes = go.Figure(), []
+    children = data["children"]
+    for n in children:
+        xs, ys = _rings(n["geometry"])
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=CLASS_COLOURS[n["class"]],
+                                 line={"color": "#ffffff", "width": 1.5}, hoveron="fills", hoverinfo="text",
+                                 text=_hover(scope, n), showlegend=False, opacity=0.9))
+        codes.append(n["code"])
+    if children:
+        fig.add_trace(go.Scatter(
+            x=[n["label"][0] for n in children], y=[n["label"][1] for n in children], mode="text",
+            text=[f"<b>{tr(n['name'], n['name_en'])}</b><br>{_share_text(scope, n)}" for n in children],
+            textfont={"size": 12, "color": "#1b1b1b"}, customdata=[n["code"] for n in children],
+            hovertext=[_hover(scope, n) for n in children], hovertemplate="%{hovertext}<extra></extra>",
+            showlegend=False))
+        codes.append(None)
+        lat0 = sum(n["label"][1] for n in children) / len(children)
+        ratio = 1 / max(0.2, math.cos(math.radians(lat0)))
+    else:
+        ratio = 1
+        fig.add_annotation(text=tr("该单位没有下级辖区边界，见右侧树图", "No sub-unit boundaries here: see the treemap"),
+                           showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, plot_bgcolor="#ffffff", paper_bgcolor="#ffffff",
+                      hoverlabel={"bgcolor": "#ffffff", "font": {"size": 12}}, dragmode="pan",
+                      xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x", "scaleratio": ratio})
+    return fig, codes
+
+
+def tree_figure(scope, data) -> go.Figure:
+    leader = scope.role == "leader"
+    ids, labels, parents, values, colours, texts, custom = [], [], [], [], [], [], []
+    root = data["root"]
+    children_of: dict[str, list] = {}
+    for n in data["tree"]:
+        if n["parent_path"]:
+            children_of.setdefault(n["parent_path"], []).append(n)
+    for n in data["tree"]:
+        ids.append(n["path"])
+        labels.append(tr(n["name"], n["name_en"]))
+        parents.append(n["parent_path"] or "")
+        values.append(0)
+        colours.append(CLASS_COLOURS[n["class"]])
+        texts.append(tr(f"{fmt_count(scope, n['total'])} 人 · 红橙 {_share_text(scope, n)}",
+                        f"{fmt_count(scope, n['total'])} · red+orange {_share_text(scope, n)}"))
+        custom.append(n["code"])
+        own = dict(n["counts"])  # officers directly in this unit, not in a shown sub-unit
+        for child in children_of.get(n["path"], []):
+            for lvl in wq.LEVELS:
+                own[lvl] -= child["counts"][lvl]
+        for lvl in wq.LEVELS:
+            if own[lvl] <= 0:
+                continue
+            ids.append(f"{n['path']}|{lvl}")
+            labels.append(level_name(lvl))
+            parents.append(n["path"])
+            values.append(2.5 if leader and own[lvl] < 5 else own[lvl])  # a leader's tile never tells 1 from 4
+            colours.append(LEVEL_COLOURS[lvl])
+            texts.append(fmt_count(scope, own[lvl]) + tr(" 人", ""))
+            custom.append(n["code"])
+    fig = go.Figure(go.Treemap(ids=ids, labels=labels, parents=parents, values=values, branchvalues="remainder",
+                               marker={"colors": colours, "line": {"color": "#ffffff", "width": 1}},
+                               text=texts, customdata=custom, textinfo="label+text",
+                               hovertemplate="<b>%{label}</b><br>%{text}<extra></extra>", maxdepth=3,
+                               root={"color": "#f4f6f8"}, tiling={"pad": 2}))
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 24, "b": 0}, uniformtext={"minsize": 10, "mode": "hide"})
+    return fig
+
+
+def swatch(colour: str) -> dict:
+    return {"display": "inline-block", "width": "14px", "height": "14px", "background": colour, "borderRadius": "3px",
+            "marginRight": "4px", "verticalAlign": "-2px"}
+
+
+def legend(data) -> list:
+    items, low = [], 0
+    for band in data["legend"]:
+        below = band["below_pct"]
+        text = f"< {below:g}%" if low == 0 and below is not None else (f"≥ {low:g}%" if below is None else f"{low:g}–{below:g}%")
+        items.append(html.Span([html.Span(style=swatch(CLASS_COLOURS[band["level"]])),
+                                text], className="me-3 text-nowrap", id=f"warn-legend-{band['level']}"))
+        low = below if below is not None else low
+    items.append(html.Span([html.Span(style=swatch(CLASS_COLOURS["none"])),
+                            tr("无数据或不足5人", "no data or under 5 officers")], className="text-nowrap"))
+    return [html.Span(tr("红+橙占比：", "Red+orange share: "), className="me-2")] + items
+
+
+def breadcrumb(scope, data) -> list:
+    out = [tr("范围：", "Scope: ")]
+    for i, a in enumerate(data["ancestors"]):
+        if i:
+            out.append(" › ")
+        out.append(html.B(tr(a["name"], a["name_en"])) if i == len(data["ancestors"]) - 1 else tr(a["name"], a["name_en"]))
+    return out
+
+
+def count_cards(scope, counts) -> list:
+    total = sum(counts.values())
+    cards = [dbc.Col(html.Div([html.Div(tr("符合条件", "Matching"), className="kpi-title"),
+                               html.Div(fmt_count(scope, total), className="kpi-value", id="warn-count-total")],
+                              className="warn-count"), xs=4, md=2)]
+    for lvl in wq.LEVELS:
+        n = counts[lvl]
+        share = f"{n / total:.1%}" if total and (n >= 5 or scope.role != "leader") else ""
+        cards.append(dbc.Col(html.Div([
+            html.Div(level_name(lvl), className="kpi-title"),
+            html.Div(fmt_count(scope, n), className="kpi-value", id=f"warn-count-{lvl}"),
+            html.Div(share, className="kpi-sub")],
+            className="warn-count", style={"borderLeft": f"5px solid {LEVEL_COLOURS[lvl]}"}), xs=4, md=2))
+    return cards
+
+
+def columns(scope) -> list[dict]:
+    level_style = {"styleConditions": [
+        {"condition": f"params.data && params.data.level == '{lvl}'",
+         "style": {"color": "#ffffff" if lvl != "yellow" else "#1b1b1b", "backgroundColor": LEVEL_COLOURS[lvl],
+                   "fontWeight": "600"}} for lvl in wq.LEVELS]}
+    name = {"headerName": tr("姓名", "Name"), "field": "name", "colId": "name", "sortable": True, "pinned": "left",
+            "width": 100, "cellStyle": {"color": "#0d6efd", "cursor": "pointer", "textDecoration": "underline"}}
+    unit = {"headerName": tr("单位", "Unit"), "field": "unit_label", "colId": "unit", "sortable": True, "width": 150}
+    level = {"headerName": tr("预警", "Level"), "field": "level_label", "colId": "level", "sortable": True,
+             "width": 132, "cellStyle": level_style}
+    if scope.role == "leader":
+        return [name, unit, level]
+    cols = [name, {"headerName": tr("警号", "Badge"), "field": "badge", "colId": "badge", "sortable": True, "width": 100},
+            unit, level,
+            {"headerName": tr("预警原因", "Reasons"), "field": "reasons_label", "colId": "reasons", "width": 320,
+             "tooltipField": "reasons_label"}]
+    for code in ("sbp", "dbp", "fpg", "ldl", "bmi"):
+        cols.append({"headerName": tr(*KEY_NAMES[code]), "field": code, "colId": code, "sortable": True, "width": 92,
+                     "type": "rightAligned"})
+    cols += [
+        {"headerName": tr("最近体检", "Last exam"), "field": "last_exam", "colId": "last_exam", "sortable": True,
+         "width": 112},
+        {"headerName": tr("跟进状态", "Follow-up"), "field": "followup_label", "colId": "followup", "sortable": True,
+         "width": 120, "cellStyle": {"styleConditions": [
+             {"condition": "params.data && params.data.followup == 'overdue'",
+              "style": {"color": "#b02a37", "fontWeight": "600"}}]}},
+        {"headerName": tr("操作", "Action"), "field": "action", "colId": "action", "width": 104, "pinned": "right",
+         "cellStyle": {"color": "#0d6efd", "cursor": "pointer"}},
+    ]
+    return cols
+
+
+def label_rows(scope, rows: list[dict]) -> list[dict]:
+    for r in rows:
+        r["level_label"] = level_name(r["level"]) + ("" if r["confirmed"] else tr("（待确认）", " (unconfirmed)"))
+        r["unit_label"] = tr(r["unit"], r["unit_en"])
+        if scope.role != "leader":
+            r["reasons_label"] = tr(r["reasons"], r["reasons_en"])
+            r["followup_label"] = tr(*STATUS_NAMES.get(r["followup"], (r["followup"], r["followup"])))
+            if r["followup"] in ("open", "in_progress", "overdue") and r.get("followup_due"):
+                r["followup_label"] += tr(f"（{r['followup_due'][5:]}到期）", f" (due {r['followup_due'][5:]})")
+            r["action"] = tr("新建跟进", "Follow up")
+            for code in wq.KEY_CODES:
+                if r.get(code) is not None:
+                    r[code] = round(r[code], 1)
+    return rows
+
+
+def movement_table(scope, data) -> html.Div:
+    cell = {(b, a): n for b, a, n in data["matrix"]}
+    before_rows = [lvl for lvl in wq.LEVELS] + ["new"]
+    head = html.Tr([html.Th(tr("上季度 ↓ / 现在 →", "Then ↓ / now →"))] +
+                   [html.Th(level_name(lvl), style={"color": LEVEL_COLOURS[lvl]}) for lvl in wq.LEVELS])
+    body = []
+    for b in before_rows:
+        tds = [html.Th(level_name(b) if b != "new" else tr("新纳入", "New"),
+                       style={"color": LEVEL_COLOURS.get(b, "#555")})]
+        for a in wq.LEVELS:
+            n = cell.get((b, a), 0)
+            cls = ""
+            if b in wq.LEVEL_RANK and n:
+                cls = "table-active" if a == b else ("text-success" if wq.LEVEL_RANK[a] > wq.LEVEL_RANK[b]
+                                                     else "text-danger fw-semibold")
+            tds.append(html.Td(fmt_count(scope, n) if n else "–", className=cls))
+        body.append(html.Tr(tds))
+    summary = tr(f"自 {data['since']} 以来：好转 {fmt_count(scope, data['improved'])} 人，"
+                 f"加重 {fmt_count(scope, data['worsened'])} 人，不变 {fmt_count(scope, data['unchanged'])} 人，"
+                 f"新纳入 {fmt_count(scope, data['new'])} 人",
+                 f"Since {data['since']}: {fmt_count(scope, data['improved'])} improved, "
+                 f"{fmt_count(scope, data['worsened'])} worsened, {fmt_count(scope, data['unchanged'])} unchanged, "
+                 f"{fmt_count(scope, data['new'])} new")
+    if not any(b != "new" for b, _a, _n in data["matrix"]):
+        first = data.get("first_recorded") or "–"
+        summary = tr(f"预警记录始于 {first}，{data['since']}（上季度）时尚无记录，暂无法比较；下季度起可看到各颜色之间的流动。",
+                     f"Warnings were first recorded on {first}; there was no record on {data['since']} (last quarter) "
+                     "to compare with yet.")
+    return html.Div([html.Div(summary, className="mb-2", id="warn-movement-summary"),
+                     dbc.Table([html.Thead(head), html.Tbody(body)], bordered=True, size="sm",
+                               className="warn-movement text-center", responsive=True)])
+
+
+def export_file(scope, rows: list[dict], fmt: str):
+    cols = [("name", "姓名"), ("badge", "警号"), ("unit_label", "单位"), ("level_label", "预警"),
+            ("reasons_label", "预警原因")] + [(c, tr(*KEY_NAMES[c])) for c in wq.KEY_CODES] + \
+           [("last_exam", "最近体检"), ("followup_label", "跟进状态")]
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow([h for _, h in cols])
+        for r in rows:
+            writer.writerow(["" if r.get(k) is None else r.get(k) for k, _ in cols])
+        return dcc.send_string("\ufeff" + buf.getvalue(), f"warnings-{stamp}.csv", type="text/csv")
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "预警名单"
+    ws.append([h for _, h in cols])
+    for r in rows:
+        ws.append([r.get(k) for k, _ in cols])
+    out = io.BytesIO()
+    wb.save(out)
+    return dcc.send_bytes(out.getvalue(), f"warnings-{stamp}.xlsx")
+
+
+def register(app):
+    filters_in = [Input(i, "value") for i in FILTER_IDS]
+    filters_state = [State(i, "value") for i in FILTER_IDS]
+
+    @app.callback(Output("warn-f-unit", "options"), Output("warn-f-rule", "options"), Output("warn-f-post", "options"),
+                  Input("warn-title", "id"))
+    def warn_options(_):
+        scope = current_scope("leader", "manager", "admin")
+        with db() as s:
+            opts = cached("warn_options", scope, {}, lambda: wq.filter_options(s, scope.unit_path, rules()))
+        d0 = min((u["depth"] for u in opts["units"]), default=0)
+        units = [{"label": "\u3000" * (u["depth"] - d0) + tr(u["name"], u["name_en"]), "value": u["code"]}
+                 for u in opts["units"]]
+        rule_opts = [{"label": f"{level_name(r['level'])} · {tr(r['name'], r['name_en'])}", "value": r["id"]}
+                     for r in opts["rules"]]
+        posts = [{"label": tr(*POST_NAMES.get(p, (p, p))), "value": p} for p in opts["post_types"]]
+        return units, rule_opts, posts
+
+    @app.callback(Output("warn-counts", "children"), *filters_in)
+    def warn_counts(*values):
+        scope = current_scope("leader", "manager", "admin")
+        with db() as s:
+            f = resolve(s, scope, values)
+            counts = cached("warn_counts", scope, f.as_dict(),
+                            lambda: wq.level_counts(s, scope.unit_path, f, today()))
+        return count_cards(scope, counts)
+
+    @app.callback(Output("warn-map", "figure"), Output("warn-tree", "figure"), Output("warn-legend", "children"),
+                  Output("warn-breadcrumb", "children"), Output("warn-map-codes", "data"), Output("warn-parent", "data"),
+                  Input("warn-f-unit", "value"), Input("warn-f-age", "value"), Input("warn-f-sex", "value"),
+                  Input("warn-f-post", "value"), Input("warn-f-exam", "value"))
+    def warn_map(unit, age, sex, post, exam):
+        scope = current_scope("leader", "manager", "admin")
+        with db() as s:
+            root = unit_in_scope(s, scope, unit)
+            f = resolve(s, scope, [None, None, None, unit, age, sex, post, exam, None]).population()
+            data = cached("warn_map", scope, {"root": root.code, **f.as_dict()},
+                          lambda: wq.map_data(s, scope.unit_path, root, f, rules(), today(), tree_depth=1))
+        fig, codes = map_figure(scope, data)
+        return fig, tree_figure(scope, data), legend(data), breadcrumb(scope, data), codes, data["parent_code"]
+
+    @app.callback([Output(i, "value") for i in FILTER_IDS],
+                  Input("warn-map", "clickData"), Input("warn-tree", "clickData"), Input("warn-up", "n_clicks"),
+                  Input("warn-reset", "n_clicks"), State("warn-map-codes", "data"), State("warn-parent", "data"),
+                  prevent_initial_call=True)
+    def warn_drill(map_click, tree_click, _up, _reset, codes, parent):
+        scope = current_scope("leader", "manager", "admin")
+        keep = [no_update] * len(FILTER_IDS)
+        trigger = ctx.triggered_id
+        if trigger == "warn-reset":
+            return [[]] + [None] * (len(FILTER_IDS) - 1)
+        code = None
+        if trigger == "warn-map" and map_click:
+            point = (map_click.get("points") or [{}])[0]
+            code = point.get("customdata")
+            if code is None and isinstance(codes, list):
+                i = point.get("curveNumber")
+                code = codes[i] if isinstance(i, int) and 0 <= i < len(codes) else None
+        elif trigger == "warn-tree" and tree_click:
+            code = (tree_click.get("points") or [{}])[0].get("customdata")
+        elif trigger == "warn-up":
+            code = parent
+        if not isinstance(code, str):
+            return keep
+        with db() as s:
+            try:
+                unit = unit_in_scope(s, scope, code)
+            except AccessDenied:
+                if trigger == "warn-up":  # above the scope root: stay at the root
+                    keep[FILTER_IDS.index("warn-f-unit")] = None
+                    return keep
+                raise
+            keep[FILTER_IDS.index("warn-f-unit")] = unit.code
+        return keep
+
+    @app.callback(Output("warn-list-wrap", "children"), *filters_in, Input("fu-changed", "data"))
+    def warn_list(*values):
+        scope = current_scope("leader", "manager", "admin")
+        with db() as s:
+            resolve(s, scope, values[:-1])  # refuse a forged unit before building anything
+        version = hashlib.sha1(json.dumps([values, scope.role], sort_keys=True, default=str).encode()).hexdigest()[:12]
+        return grid(columns(scope), version)
+
+    @app.callback(Output(GRID, "getRowsResponse"), Output("warn-list-count", "children"),
+                  Input(GRID, "getRowsRequest"), *filters_state)
+    def warn_rows(requests, *values):
+        scope = current_scope("leader", "manager", "admin")
+        requests = requests if isinstance(requests, list) else []
+        request = next((r for r in requests if isinstance(r, dict)), None)
+        if request is None:
+            return [no_update] * len(requests), no_update
+        leader = scope.role == "leader"
+        sort = wq.clean_sort(request.get("sortModel"), leader)
+        start, end = wq.clamp_range(request.get("startRow"), request.get("endRow"))
+        with db() as s:
+            f = resolve(s, scope, values)
+            page = wq.officer_rows(s, scope.unit_path, f, today(), leader=leader, sort=sort, start=start, end=end)
+        rows = label_rows(scope, page["rows"])
+        count = tr(f"共 {fmt_count(scope, page['total'])} 人", f"{fmt_count(scope, page['total'])} officers")
+        response = {"rowData": rows, "rowCount": page["total"]}
+        return [response if r is request else no_update for r in requests], count
+
+    @app.callback(Output("warn-nav", "href"), Output("fu-new-badge", "data", allow_duplicate=True),
+                  Input(GRID, "cellClicked"), prevent_initial_call=True)
+    def warn_cell(cells):
+        scope = current_scope("leader", "manager", "admin")
+        cell = next((c for c in (cells if isinstance(cells, list) else []) if isinstance(c, dict)), None)
+        if cell is None or not isinstance(cell.get("rowId"), str):
+            return no_update, no_update
+        badge = cell["rowId"]
+        if cell.get("colId") == "action":
+            if scope.role not in ("manager", "admin"):
+                raise AccessDenied("only health managers open follow-ups")
+            return no_update, {"badge": badge, "t": cell.get("timestamp")}
+        if cell.get("colId") == "name":
+            return f"/officers/{badge}", no_update  # the portrait page checks the scope and writes the audit row
+        return no_update, no_update
+
+    @app.callback(Output("warn-download", "data"), Input("warn-export-csv", "n_clicks"),
+                  Input("warn-export-xlsx", "n_clicks"), *filters_state, prevent_initial_call=True)
+    def warn_export(_csv, _xlsx, *values):
+        scope = current_scope("manager", "admin")
+        fmt = "csv" if ctx.triggered_id == "warn-export-csv" else "xlsx"
+        with db() as s:
+            f = resolve(s, scope, values)
+            rows = wq.export_rows(s, scope.unit_path, f, today(), leader=False)
+            audit("export", target="warnings", detail={"format": fmt, "rows": len(rows), "filters": f.as_dict()},
+                  session=s)
+        return export_file(scope, label_rows(scope, rows), fmt)
+
+    @app.callback(Output("warn-movement", "children"), Input("warn-f-unit", "value"))
+    def warn_movement(unit):
+        scope = current_scope("leader", "manager", "admin")
+        since = dt.datetime.combine(today() - QUARTER, dt.time.max)
+        with db() as s:
+            root = unit_in_scope(s, scope, unit)
+            data = cached("warn_movement", scope, {"root": root.code, "since": since.isoformat()},
+                          lambda: wq.movement(s, root.path, since))
+        return movement_table(scope, data)
+
+
+
+POST_NAMES = {"patrol": ("巡警", "Patrol"), "community": ("社区民警", "Community policing"),
+              "investigation": ("刑侦", "Investigation"), "traffic": ("交警", "Traffic"),
+              "special": ("特警", "Special police"), "command": ("指挥调度", "Command centre"),
+              "cyber": ("网安", "Cyber security"), "office": ("内勤", "Office")}

@@ -1,0 +1,332 @@
+"""Workbench and follow-up callbacks (the follow-up forms also serve /warnings).
+
+The officer and the follow-up named by a store or a button id are untrusted: the
+models refuse anything outside the manager's scope (FollowUpDenied -> HTTP 403)."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, html, no_update
+from flask import current_app, request
+
+from models import followups as fu
+from pages.workbench import KIND_NAMES, OUTCOME_NAMES, STATUS_NAMES
+from portal.access import AccessDenied, current_scope, db
+from portal.i18n import tr
+from portal.shell import kpi_card, level_badge
+
+
+def today() -> dt.date:
+    day = current_app.config.get("PORTAL_TODAY")
+    return dt.date.fromisoformat(day) if day else dt.date.today()
+
+
+def _ip() -> str | None:
+    return request.headers.get("X-Forwarded-For", request.remote_addr)
+
+
+def denied_as_403(fn):
+    """A scope refusal from the models becomes AccessDenied (HTTP 403)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except fu.FollowUpDenied as exc:
+            raise AccessDenied(str(exc))
+    return wrapper
+
+
+def _badge_of(data) -> str | None:
+    if isinstance(data, dict):
+        data = data.get("badge")
+    return data if isinstance(data, str) and data else None
+
+
+def _id_of(data):
+    return data.get("id") if isinstance(data, dict) else data
+
+
+def _officer_link(row) -> html.A:
+    return html.A(row["name"], href=f"/officers/{row['badge']}")
+
+
+def _queue(rows: dict) -> html.Div:
+    if not rows["rows"]:
+        return html.Div(tr("没有待处理的新红色预警。", "No new red warnings waiting."), className="text-muted",
+                        id="wb-queue-empty")
+    def ago(days):
+        return tr("今天", "today") if days == 0 else tr(f"{days}天前", f"{days} d ago")
+
+    body = [html.Tr([
+        html.Td(_officer_link(r), className="text-nowrap"), html.Td(r["badge"]),
+        html.Td(tr(r["unit"], r["unit_en"]), className="text-nowrap"),
+        html.Td(level_badge("red", r["confirmed"]), className="text-nowrap"),
+        html.Td(f"{r['red_since']}（{ago(r['days'])}）", className="text-nowrap"),
+        html.Td("；".join(tr(*pair) for pair in zip(r["reasons"], r["reasons_en"])), className="small"),
+        html.Td(dbc.Button(tr("新建跟进", "Follow up"), id={"type": "wb-new", "badge": r["badge"]}, size="sm",
+                           color="primary", className="text-nowrap")),
+    ]) for r in rows["rows"]]
+    head = html.Tr([html.Th(h) for h in (tr("姓名", "Name"), tr("警号", "Badge"), tr("单位", "Unit"),
+                                         tr("预警", "Level"), tr("转红日期", "Red since"), tr("原因", "Reasons"), "")])
+    more = [] if rows["total"] <= len(rows["rows"]) else [html.Div([
+        tr(f"仅显示最新 {len(rows['rows'])} 人，共 {rows['total']} 人。", f"Newest {len(rows['rows'])} of {rows['total']}. "),
+        html.A(tr("在四色预警中查看全部红色人员 →", "See every red officer in Warnings →"), href="/warnings?level=red")],
+        className="small text-muted")]
+    return html.Div([dbc.Table([html.Thead(head), html.Tbody(body)], size="sm", hover=True, responsive=True,
+                               id="wb-queue-table")] + more)
+
+
+def _status(r) -> html.Span:
+    key = "overdue" if r["overdue"] else r["status"]
+    colour = {"overdue": "danger", "open": "primary", "in_progress": "info", "closed": "success"}[key]
+    return dbc.Badge(tr(*STATUS_NAMES[key]), color=colour)
+
+
+def _mine(rows: list[dict]) -> html.Div:
+    if not rows:
+        return html.Div(tr("目前没有分配给我的跟进。", "No follow-ups assigned to me."), className="text-muted",
+                        id="wb-mine-empty")
+    body = []
+    for r in rows:
+        last = r["notes"][-1]["text"] if r["notes"] else ""
+        body.append(html.Tr([
+            html.Td(_status(r)), html.Td(_officer_link(r), className="text-nowrap"),
+            html.Td(tr(r["unit"], r["unit_en"]), className="text-nowrap"),
+            html.Td(level_badge(r["level"])), html.Td(tr(*KIND_NAMES[r["kind"]])),
+            html.Td(r["due"] or "–", className="text-nowrap" + (" fw-semibold text-danger" if r["overdue"] else "")),
+            html.Td(last, className="small"),
+            html.Td(dbc.Button(tr("处理", "Open"), id={"type": "wb-open", "id": r["id"]}, size="sm",
+                               color="secondary", outline=True)),
+        ], className="table-danger" if r["overdue"] else ""))
+    head = html.Tr([html.Th(h) for h in (tr("状态", "Status"), tr("姓名", "Name"), tr("单位", "Unit"),
+                                         tr("当前预警", "Level now"), tr("方式", "Type"), tr("期限", "Due"),
+                                         tr("最近记录", "Last note"), "")])
+    return dbc.Table([html.Thead(head), html.Tbody(body)], size="sm", hover=True, responsive=True, id="wb-mine-table")
+
+
+def _next_text(nxt):
+    if not nxt:
+        return html.Span(tr("待下次评估", "awaiting next assessment"), className="text-muted")
+    note = tr("（有变化）", " (changed)") if nxt["changed"] else tr("（未变）", " (same)")
+    return html.Span([level_badge(nxt["level"], nxt["confirmed"]), f" {nxt['at']}{note}"])
+
+
+def _closed(rows: list[dict]) -> html.Div:
+    if not rows:
+        return html.Div(tr("近期没有结案的跟进。", "No closed follow-ups yet."), className="text-muted")
+    body = [html.Tr([
+        html.Td(_officer_link(r)), html.Td(tr(*KIND_NAMES[r["kind"]])), html.Td(r["closed_at"]),
+        html.Td(tr(*OUTCOME_NAMES.get(r["outcome"], (r["outcome"], r["outcome"])))), html.Td(_next_text(r["next"])),
+        html.Td(dbc.Button(tr("查看", "View"), id={"type": "wb-open", "id": r["id"]}, size="sm", color="link")),
+    ]) for r in rows]
+    head = html.Tr([html.Th(h) for h in (tr("姓名", "Name"), tr("方式", "Type"), tr("结案日期", "Closed"),
+                                         tr("结果", "Outcome"), tr("结案后下次评估", "Next assessment"), "")])
+    return dbc.Table([html.Thead(head), html.Tbody(body)], size="sm", responsive=True, id="wb-closed-table")
+
+
+def _changes(rows: list[dict]) -> html.Div:
+    if not rows:
+        return html.Div(tr("近30天没有预警颜色变化。", "No changes in the last 30 days."), className="text-muted")
+    body = [html.Tr([html.Td(r["at"]), html.Td(_officer_link(r)), html.Td(r["unit"]),
+                     html.Td([level_badge(r["from"]), " → ", level_badge(r["to"], r["confirmed"])])]) for r in rows]
+    head = html.Tr([html.Th(h) for h in (tr("日期", "Date"), tr("姓名", "Name"), tr("单位", "Unit"),
+                                         tr("变化", "Change"))])
+    return dbc.Table([html.Thead(head), html.Tbody(body)], size="sm", responsive=True, id="wb-changes-table")
+
+
+def _card(title, body, id=None):
+    return dbc.Card(dbc.CardBody([html.Div(title, className="card-title-sm mb-2"), body]), className="mb-3",
+                    **({"id": id} if id else {}))
+
+
+def _detail(r) -> list:
+    notes = [html.Li([html.Span(f"{n['at'].replace('T', ' ')} · {n['by']}：", className="text-muted"), n["text"]])
+             for n in r["notes"]] or [html.Li(tr("暂无记录", "No notes yet"), className="text-muted")]
+    facts = [
+        (tr("民警", "Officer"), html.Span([_officer_link(r), f" · {r['badge']} · {tr(r['unit'], r['unit_en'])}"])),
+        (tr("当前预警", "Level now"), level_badge(r["level"])),
+        (tr("状态", "Status"), _status(r)),
+        (tr("方式", "Type"), tr(*KIND_NAMES[r["kind"]])),
+        (tr("负责人", "Assignee"), r["assignee"] or "–"),
+        (tr("期限", "Due"), html.Span(r["due"] or "–", className="text-danger fw-semibold" if r["overdue"] else "")),
+        (tr("开立", "Opened"), f"{r['opened_at']} · {r['opened_by']}"),
+        (tr("原因", "Reason"), r["reason"] or "–"),
+    ]
+    if r["status"] == "closed":
+        facts += [(tr("结果", "Outcome"), tr(*OUTCOME_NAMES[r["outcome"]]) + f" · {r['closed_at']}"),
+                  (tr("结案后下次评估", "Next assessment"), _next_text(r["next"]))]
+    return [dbc.Table(html.Tbody([html.Tr([html.Th(k, className="text-nowrap"), html.Td(v)]) for k, v in facts]),
+                      size="sm", borderless=True, id="fu-d-facts"),
+            html.Div(tr("跟进记录", "Notes"), className="fw-semibold"), html.Ul(notes, id="fu-d-notes")]
+
+
+def register(app):
+    @app.callback(Output("wb-body", "children"), Input("wb-url", "pathname"), Input("fu-changed", "data"))
+    @denied_as_403
+    def wb_body(_path, _changed):
+        scope = current_scope("manager", "admin")
+        with db() as s:
+            data = fu.workbench(s, scope, today())
+        kpis = dbc.Row([
+            dbc.Col(kpi_card(tr("待处理红色预警", "New reds without follow-up"), f"{data['queue']['total']:,}",
+                             tr("近90天转红且未安排跟进", "turned red in 90 days, no follow-up"), colour="#d62728",
+                             id="wb-kpi-queue"), xs=6, md=3),
+            dbc.Col(kpi_card(tr("我的跟进", "My follow-ups"), f"{len(data['mine']):,}", tr("待处理和处理中", "open and in progress"),
+                             id="wb-kpi-mine"), xs=6, md=3),
+            dbc.Col(kpi_card(tr("已超期", "Overdue"), f"{data['overdue']:,}", tr("超过期限未结案", "past due, not closed"),
+                             colour="#b02a37" if data["overdue"] else None, id="wb-kpi-overdue"), xs=6, md=3),
+            dbc.Col(kpi_card(tr("四色预警总览", "All warnings"), "→", tr("地图、名单和导出", "map, list and export"),
+                             href="/warnings"), xs=6, md=3),
+        ], className="g-3 mb-3")
+        return [kpis,
+                _card(tr("需处理：新出现的红色预警（未安排跟进）", "Needs action: new red warnings without a follow-up"),
+                      _queue(data["queue"]), id="wb-queue"),
+                _card(tr("我的跟进（超期的标红置顶）", "My follow-ups (overdue first, in red)"), _mine(data["mine"]), id="wb-mine"),
+                dbc.Row([
+                    dbc.Col(_card(tr("最近结案及结案后评估", "Recently closed, with the next assessment"),
+                                  _closed(data["closed"]), id="wb-closed"), lg=6),
+                    dbc.Col(_card(tr("近30天预警颜色变化", "Level changes in the last 30 days"),
+                                  _changes(data["changes"]), id="wb-changes"), lg=6),
+                ])]
+
+    @app.callback(Output("fu-new-badge", "data", allow_duplicate=True),
+                  Input({"type": "wb-new", "badge": ALL}, "n_clicks"), prevent_initial_call=True)
+    def wb_new(clicks):
+        current_scope("manager", "admin")
+        trigger = ctx.triggered_id
+        if not trigger or not any(clicks or []):
+            return no_update
+        return {"badge": trigger["badge"], "t": sum(c or 0 for c in clicks)}
+
+    @app.callback(Output("fu-detail-id", "data"), Input({"type": "wb-open", "id": ALL}, "n_clicks"),
+                  prevent_initial_call=True)
+    def wb_open(clicks):
+        current_scope("manager", "admin")
+        trigger = ctx.triggered_id
+        if not trigger or not any(clicks or []):
+            return no_update
+        return {"id": trigger["id"], "t": sum(c or 0 for c in clicks)}
+
+    @app.callback(Output("fu-new-modal", "is_open"), Output("fu-new-officer", "children"),
+                  Output("fu-new-reason", "children"), Output("fu-new-assignee", "options"),
+                  Output("fu-new-assignee", "value"), Output("fu-new-due", "value"), Output("fu-new-msg", "children"),
+                  Output("fu-new-note", "value"),
+                  Input("fu-new-badge", "data"))
+    @denied_as_403
+    def fu_new_open(data):
+        scope = current_scope("leader", "manager", "admin")
+        badge = _badge_of(data)
+        if badge is None:
+            return False, no_update, no_update, no_update, no_update, no_update, no_update, no_update
+        if scope.role == "leader":
+            raise AccessDenied("only health managers open follow-ups")
+        with db() as s:
+            info = fu.new_followup_context(s, scope, badge)
+        options = [{"label": a["username"], "value": str(a["id"])} for a in info["assignees"]]
+        me = str(scope.user_id) if any(a["id"] == scope.user_id for a in info["assignees"]) else \
+            (options[0]["value"] if options else None)
+        who = html.Span([info["name"], f" · {info['badge']} · {tr(info['unit'], info['unit_en'])} ",
+                         level_badge(info["level"], info["confirmed"])])
+        reasons = "；".join(tr(*p) for p in zip(info["reasons"], info["reasons_en"])) or \
+            tr("无红色或橙色原因", "no red or orange reason")
+        due = (today() + dt.timedelta(days=7)).isoformat()
+        return True, who, reasons, options, me, due, "", ""
+
+    @app.callback(Output("fu-new-modal", "is_open", allow_duplicate=True), Input("fu-new-cancel", "n_clicks"),
+                  prevent_initial_call=True)
+    def fu_new_cancel(_):
+        current_scope("manager", "admin")
+        return False
+
+    @app.callback(Output("fu-new-modal", "is_open", allow_duplicate=True),
+                  Output("fu-new-msg", "children", allow_duplicate=True),
+                  Output("fu-changed", "data", allow_duplicate=True), Output("fu-toast-wrap", "children"),
+                  Input("fu-new-save", "n_clicks"), State("fu-new-badge", "data"), State("fu-new-kind", "value"),
+                  State("fu-new-assignee", "value"), State("fu-new-due", "value"), State("fu-new-note", "value"),
+                  State("fu-changed", "data"), prevent_initial_call=True)
+    @denied_as_403
+    def fu_new_save(_n, data, kind, assignee, due, note, changed):
+        scope = current_scope("manager", "admin")
+        badge = _badge_of(data)
+        if badge is None:
+            raise AccessDenied("no officer")
+        try:
+            with db() as s:
+                fu.open_followup(s, scope, badge, kind=kind, assignee_id=assignee, due=due, note=note, ip=_ip(),
+                                 today=today())
+        except fu.FollowUpError as exc:
+            return no_update, _error_text(exc), no_update, no_update
+        toast = dbc.Toast(tr("已建立跟进", "Follow-up opened"), header=tr("保存成功", "Saved"), duration=4000,
+                          is_open=True, icon="success", id="fu-toast",
+                          style={"position": "fixed", "top": 70, "right": 20, "zIndex": 2000})
+        return False, "", (changed or 0) + 1, toast
+
+    @app.callback(Output("fu-detail-modal", "is_open"), Output("fu-d-body", "children"),
+                  Output("fu-d-assignee", "options"), Output("fu-d-assignee", "value"),
+                  Output("fu-d-actions", "style"),
+                  Input("fu-detail-id", "data"), Input("fu-changed", "data"))
+    @denied_as_403
+    def fu_detail(data, _changed):
+        scope = current_scope("leader", "manager", "admin")
+        fid = _id_of(data)
+        if fid is None:
+            return no_update, no_update, no_update, no_update, no_update
+        if scope.role == "leader":
+            raise AccessDenied("only health managers see follow-ups")
+        with db() as s:
+            r = fu.get_followup(s, scope, fid, today())
+            assignees = fu.eligible_assignees(s, scope, r["badge"]) if r["status"] != "closed" else []
+        opened = True if ctx.triggered_id == "fu-detail-id" else no_update
+        options = [{"label": a["username"], "value": str(a["id"])} for a in assignees]
+        hide = {"display": "none"} if r["status"] == "closed" else {}
+        return opened, _detail(r), options, str(r["assignee_id"]) if r["assignee_id"] else None, hide
+
+    @app.callback(Output("fu-changed", "data", allow_duplicate=True), Output("fu-d-msg", "children"),
+                  Output("fu-d-note", "value"),
+                  Input("fu-d-addnote", "n_clicks"), Input("fu-d-start", "n_clicks"), Input("fu-d-close", "n_clicks"),
+                  Input("fu-d-assign", "n_clicks"), State("fu-detail-id", "data"), State("fu-d-note", "value"),
+                  State("fu-d-outcome", "value"), State("fu-d-assignee", "value"), State("fu-changed", "data"),
+                  prevent_initial_call=True)
+    @denied_as_403
+    def fu_action(_a, _b, _c, _d, data, note, outcome, assignee, changed):
+        scope = current_scope("manager", "admin")
+        fid, action = _id_of(data), ctx.triggered_id
+        try:
+            with db() as s:
+                if action == "fu-d-addnote":
+                    fu.add_note(s, scope, fid, note, ip=_ip())
+                elif action == "fu-d-start":
+                    fu.start_progress(s, scope, fid, ip=_ip())
+                elif action == "fu-d-close":
+                    fu.close_followup(s, scope, fid, outcome, note, ip=_ip())
+                elif action == "fu-d-assign":
+                    fu.assign(s, scope, fid, assignee, ip=_ip())
+                else:
+                    return no_update, no_update, no_update
+        except fu.FollowUpError as exc:
+            return no_update, html.Span(_error_text(exc), className="text-danger"), no_update
+        done = {"fu-d-addnote": tr("已添加记录", "Note added"), "fu-d-start": tr("已开始处理", "Started"),
+                "fu-d-close": tr("已结案", "Closed"), "fu-d-assign": tr("已改派", "Reassigned")}[action]
+        return (changed or 0) + 1, html.Span(done, className="text-success", id="fu-d-done"), ""
+
+
+ERRORS_ZH = {
+    "an outcome is required": "请选择结案结果（好转、无变化、已转诊、本人拒绝）",
+    "empty note": "请填写记录内容",
+    "the due date lies in the past": "完成期限不能早于今天",
+    "the assignee must be": "负责人须为管辖该民警的健康管理师",
+    "assignee is required": "请选择负责人",
+    "unknown follow-up type": "请选择跟进方式",
+    "the follow-up is closed": "该跟进已结案",
+    "the follow-up is already closed": "该跟进已结案",
+    "cannot start": "只有“待处理”的跟进可以开始处理",
+    "bad date": "日期格式不正确",
+}
+
+
+def _error_text(exc: Exception) -> str:
+    text = str(exc)
+    zh = next((v for k, v in ERRORS_ZH.items() if text.startswith(k)), text)
+    return tr(zh, text)

@@ -1,0 +1,140 @@
+"""/warnings: the four-colour map, counts per colour, the at-risk list and the movement
+since last quarter. ``?level=red`` preselects the colour; ``?badge=X&new_followup=1``
+opens the new-follow-up form for that officer (checked against the scope by its callback)."""
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+from flask_login import current_user
+
+from models.warnings_queries import LEVELS
+from pages.workbench import followup_modals
+from portal.i18n import level_name, tr
+from portal.shell import graph, no_access
+
+AGE_OPTIONS = [("lt30", "30岁以下", "under 30"), ("30_39", "30–39岁", "30–39"), ("40_49", "40–49岁", "40–49"),
+               ("50p", "50岁及以上", "50 and over")]
+EXAM_OPTIONS = [("within12", "12个月内体检过", "examined in the last 12 months"),
+                ("12to18", "12–18个月前", "12–18 months ago"), ("over18", "超过18个月或从未", "over 18 months or never"),
+                ("over24", "超过24个月或从未", "over 24 months or never"), ("never", "从未体检", "never examined")]
+
+
+def _select(id, label, options, placeholder=None):
+    return dbc.Col([
+        dbc.Label(label, html_for=id, className="small mb-0"),
+        dcc.Dropdown(id=id, options=options, placeholder=placeholder or tr("全部", "All"), clearable=True,
+                     searchable=False, className="warn-filter"),
+    ], xs=6, md=4, xl=2)
+
+
+def _filters(level):
+    levels = [level] if level in LEVELS else []
+    colour = dbc.Checklist(
+        id="warn-f-levels", inline=True, value=levels, className="warn-levels",
+        options=[{"label": html.Span(level_name(lvl), className=f"badge level-badge level-{lvl}"), "value": lvl}
+                 for lvl in LEVELS])
+    return dbc.Card(dbc.CardBody([
+        dbc.Row([
+            dbc.Col([dbc.Label(tr("预警颜色", "Colour"), className="small mb-0 d-block"), colour], xs=12, md=6, xl=4),
+            dbc.Col([dbc.Label(tr("单位", "Unit"), html_for="warn-f-unit", className="small mb-0"),
+                     dcc.Dropdown(id="warn-f-unit", placeholder=tr("全部（本人权限范围）", "All (my scope)"),
+                                  clearable=True)], xs=12, md=6, xl=4),
+            _select("warn-f-rule", tr("预警原因", "Reason"), []),
+            _select("warn-f-confirmed", tr("是否确认", "Confirmed"),
+                    [{"label": tr("已确认", "Confirmed"), "value": "confirmed"},
+                     {"label": tr("待确认（单次自助读数）", "Unconfirmed (one kiosk reading)"), "value": "unconfirmed"}]),
+        ], className="g-2"),
+        dbc.Row([
+            _select("warn-f-age", tr("年龄段", "Age band"), [{"label": tr(zh, en), "value": v} for v, zh, en in AGE_OPTIONS]),
+            _select("warn-f-sex", tr("性别", "Sex"), [{"label": tr("男", "Male"), "value": "male"},
+                                                      {"label": tr("女", "Female"), "value": "female"}]),
+            _select("warn-f-post", tr("岗位类别", "Post type"), []),
+            _select("warn-f-exam", tr("距上次体检", "Since last exam"),
+                    [{"label": tr(zh, en), "value": v} for v, zh, en in EXAM_OPTIONS]),
+            _select("warn-f-followup", tr("跟进状态", "Follow-up"),
+                    [{"label": tr("无跟进", "None"), "value": "none"},
+                     {"label": tr("跟进中（含超期）", "Active (incl. overdue)"), "value": "active"},
+                     {"label": tr("已超期", "Overdue"), "value": "overdue"},
+                     {"label": tr("已结案", "Closed"), "value": "closed"}]),
+            dbc.Col(dbc.Button(tr("清除筛选", "Clear filters"), id="warn-reset", color="secondary", outline=True,
+                               size="sm", className="mt-4"), xs=6, md=4, xl=2),
+        ], className="g-2 mt-1"),
+    ]), className="mb-3")
+
+
+def _legend_swatches():
+    return html.Div(id="warn-legend", className="warn-legend small")
+
+
+def layout(level=None, badge=None, new_followup=None, **_):
+    if current_user.role not in ("leader", "manager", "admin"):
+        return no_access()
+    manager = current_user.role in ("manager", "admin")
+    list_tools = [
+        dbc.Button(tr("导出 Excel", "Export Excel"), id="warn-export-xlsx", color="secondary", outline=True, size="sm",
+                   className="me-2"),
+        dbc.Button(tr("导出 CSV", "Export CSV"), id="warn-export-csv", color="secondary", outline=True, size="sm"),
+        dcc.Download(id="warn-download"),
+    ] if manager else []
+    return html.Div([
+        dcc.Location(id="warn-nav", refresh="callback-nav"),
+        dcc.Store(id="warn-map-codes"),
+        dcc.Store(id="warn-parent"),
+        html.Div(tr("四色预警", "Four-colour warnings"), className="page-title", id="warn-title"),
+        html.Div(id="warn-breadcrumb", className="page-sub"),
+        _filters(level),
+        dcc.Loading(dbc.Row(id="warn-counts", className="g-2 mb-3"), delay_show=300),
+        dbc.Row([
+            dbc.Col(dbc.Card(dbc.CardBody([
+                html.Div([html.Span(tr("辖区地图", "Map"), className="card-title-sm"),
+                          dbc.Button(tr("↑ 返回上级", "↑ Up one level"), id="warn-up", size="sm", color="link",
+                                     className="float-end p-0")]),
+                html.Div(tr("颜色：各单位红色+橙色人员占比；点击辖区查看下级单位", "Colour: share of red+orange officers; "
+                            "click an area to zoom in"), className="small text-muted"),
+                dcc.Loading(graph("warn-map", style={"height": "460px"}), delay_show=300),
+                _legend_swatches(),
+            ])), lg=7, className="mb-3"),
+            dbc.Col(dbc.Card(dbc.CardBody([
+                html.Div(tr("单位 → 各颜色人数", "Unit → officers per colour"), className="card-title-sm"),
+                html.Div(tr("含无辖区边界的机关部门；点击单位可下钻", "Includes departments without boundaries; click to drill"),
+                         className="small text-muted"),
+                dcc.Loading(graph("warn-tree", style={"height": "486px"}), delay_show=300),
+            ])), lg=5, className="mb-3"),
+        ]),
+        dbc.Card(dbc.CardBody([
+            html.Div([html.Span(tr("预警人员名单", "Officers"), className="card-title-sm me-3"),
+                      html.Span(id="warn-list-count", className="small text-muted me-3"), *list_tools],
+                     className="d-flex align-items-center flex-wrap mb-2"),
+            html.Div(tr("点击姓名查看个人健康画像", "Click a name to open the portrait") +
+                     (tr("；点击“新建跟进”安排随访", "; click “New follow-up” to plan one") if manager else
+                      tr("（仅显示红色、橙色人员，不含检验数值）", " (red and orange officers only, no lab values)")),
+                     className="small text-muted mb-2"),
+            html.Div(id="warn-list-wrap"),
+        ]), className="mb-3"),
+        dbc.Card(dbc.CardBody([
+            html.Div(tr("较上季度的颜色变化", "Movement since last quarter"), className="card-title-sm"),
+            dcc.Loading(html.Div(id="warn-movement"), delay_show=300),
+        ]), className="mb-3"),
+        followup_modals(badge if manager and new_followup == "1" and badge else None),
+    ])
+
+
+def grid(column_defs, version: str):
+    """The officer list: infinite row model, rows fetched page by page from the server.
+    A new ``version`` in the id makes a new grid, which drops the rows cached for old filters."""
+    return dag.AgGrid(
+        id={"type": "warn-grid", "v": version},
+        columnDefs=column_defs,
+        rowModelType="infinite",
+        getRowId="params.data.badge",
+        defaultColDef={"sortable": False, "resizable": True, "suppressHeaderMenuButton": True},
+        dashGridOptions={"rowBuffer": 0, "cacheBlockSize": 100, "maxBlocksInCache": 10,
+                         "infiniteInitialRowCount": 1, "tooltipShowDelay": 300,
+                         "localeText": {"loadingOoo": tr("加载中…", "Loading…"),
+                                        "noRowsToShow": tr("没有符合条件的人员", "No matching officers")}},
+        style={"height": "520px"},
+        className="ag-theme-alpine",
+    )
+
+
+dash.register_page(__name__, path="/warnings", title="警康 · 四色预警", layout=layout)
