@@ -231,12 +231,12 @@ def next_assessment(session: Session, officer_id: int, after: dt.datetime) -> di
     """The officer's first assessment after ``after`` (a closed follow-up): the first level
     change recorded after it, else the current snapshot if computed after it, else None."""
     change = session.execute(
-        select(WarningHistory.level, WarningHistory.confirmed, WarningHistory.changed_at)
+        select(WarningHistory.level, WarningHistory.previous_level, WarningHistory.confirmed, WarningHistory.changed_at)
         .where(WarningHistory.officer_id == officer_id, WarningHistory.changed_at > after)
         .order_by(WarningHistory.changed_at).limit(1)).first()
     if change:
         return {"level": change.level, "confirmed": change.confirmed, "at": change.changed_at.date().isoformat(),
-                "changed": True}
+                "changed": change.previous_level is not None and change.previous_level != change.level}
     status = session.get(OfficerStatus, officer_id)
     if status is not None and status.computed_at > after:
         return {"level": status.level, "confirmed": status.confirmed, "at": status.computed_at.date().isoformat(),
