@@ -238,7 +238,8 @@ def place_headers(headers: Iterable[Any], mapping: dict | None = None) -> tuple[
 
 
 def item_field(name: Any, mapping: dict | None = None) -> tuple[str | None, str | None]:
-    """Canonical field of a long-form item name or a message's local code text (mapping ``items`` first)."""
+    """Canonical field of a long-form item name or a message's local code text (mapping ``items`` first);
+    IGNORED for an item the mapping (or the synonym table) says to skip, None when unknown."""
     mapping = mapping or {}
     items = mapping.get("items") or {}
     raw = nfkc(name)
@@ -248,8 +249,10 @@ def item_field(name: Any, mapping: dict | None = None) -> tuple[str | None, str 
             t = items[k]
             return (t.get("field"), t.get("unit") or unit) if isinstance(t, dict) else (t, unit)
     field, unit2 = place_header(raw, {k: v for k, v in mapping.items() if k != "ignore"})
-    if field in IDENTITY_FIELDS or field in LONG_FIELDS or field == IGNORED:
+    if field in IDENTITY_FIELDS or field in LONG_FIELDS:
         return None, None
+    if field == IGNORED:
+        return IGNORED, None
     return field, unit2
 
 

@@ -262,6 +262,8 @@ def record_from_cells(number: int, cells: dict, columns: list[hz.Column], long_f
             rec.error = ("item", "the item name is empty")
             return rec
         target, header_unit = (item_map or {}).get(label) or (None, None)
+        if target == IGNORED:
+            return rec
         if target is None:
             rec.unplaced.append((hz.nfkc(label), value, unit))
         else:
@@ -412,6 +414,8 @@ def parse_hl7_message(number: int, text: str, mapping: dict | None) -> Record:
             obx_dates.append(_f(obx, 14))
         target, implied = _code_target(code, text_, system, mapping)
         label = f"{code}^{text_}" if text_ else code
+        if target == IGNORED:
+            continue
         if target is None:
             rec.unplaced.append((label, value, unit))
         else:
@@ -422,6 +426,16 @@ def parse_hl7_message(number: int, text: str, mapping: dict | None) -> Record:
             return rec
         rec.exam_date = obx_dates[0]
     return rec
+
+
+def label_target(label: str, mapping: dict | None, source: str) -> tuple[str | None, str | None]:
+    """(field, unit) of an unplaced column header, item name or message code label ("code^text")."""
+    if source == "column":
+        return hz.place_header(label, mapping)
+    if "^" in label:
+        code, text = label.split("^", 1)
+        return _code_target(code, text, "", mapping)
+    return _code_target(label, "", "", mapping)
 
 
 def _code_target(code: str, text: str, system: str, mapping: dict | None) -> tuple[str | None, str | None]:
@@ -571,6 +585,8 @@ def _fhir_observation(i: int, entry: dict, res: dict, patients: dict, bad: dict,
     for code_obj, holder in parts:
         target, implied, label = _fhir_code(code_obj, mapping)
         value, unit = _fhir_value(holder)
+        if target == IGNORED:
+            continue
         if target is None:
             rec.unplaced.append((label, value, unit))
         else:
@@ -664,10 +680,7 @@ def records_from_raw(raw: dict, row: int, mapping: dict | None) -> list[Record]:
         return parsed.records or [Record(row, raw, error=("resource", "the entry holds no observation"))]
     if kind == "unplaced":
         label = raw["label"]
-        if raw.get("source") == "column":
-            target, unit = hz.place_header(label, mapping)
-        else:
-            target, unit = hz.item_field(label, mapping)
+        target, unit = label_target(label, mapping, raw.get("source") or "item")
         placed = target not in (None, IGNORED) and target not in IDENTITY_FIELDS and target not in LONG_FIELDS
         out = []
         for v in raw.get("values") or []:

@@ -65,6 +65,8 @@ def handle_message(url: str, data: bytes, hospital: str | None = None, user: str
         messages, _ = hl7_messages(data)
     except Unreadable as exc:
         return "AR", str(exc), None
+    if not messages:
+        return "AR", "no HL7 message (MSH segment) in the frame", None
     if len(messages) != 1:
         return "AR", "one MLLP frame must hold exactly one HL7 message", None
     text = messages[0]
