@@ -568,12 +568,20 @@ def _hl7_time(ts: str) -> str | None:
     return None
 
 
+def hl7_escape(text: str) -> str:
+    """HL7 v2 escape sequences for the delimiters (| ^ ~ \\ &)."""
+    out = text.replace("\\", "\\E\\")
+    for ch, esc in (("|", "\\F\\"), ("^", "\\S\\"), ("~", "\\R\\"), ("&", "\\T\\")):
+        out = out.replace(ch, esc)
+    return out
+
+
 def hl7_ack(msh: dict[str, str] | None, code: str, reason: str | None = None, now: str = "") -> bytes:
     """MLLP-wrapped ACK: AA, or AE with the reason in MSA-3 and ERR-8.
 
     ``msh`` holds the incoming message's sending/receiving app and facility, control id and version."""
     m = msh or {}
-    clean = re.sub(r"[|^~\\&\r\n]", " ", reason or "")[:200]
+    clean = hl7_escape(re.sub(r"[\r\n]", " ", reason or "")[:200])
     control = m.get("control", "")
     segs = [f"MSH|^~\\&|JINGKANG-GW|{m.get('receiving_facility', '')}|{m.get('sending_app', '')}|"
             f"{m.get('sending_facility', '')}|{now}||ACK^R01^ACK|ACK{control}|P|{m.get('version') or '2.5.1'}",

@@ -206,3 +206,16 @@ def main(config_path: str, log_level: str = "INFO") -> int:
         return 2
     Gateway(cfg).run_forever()
     return 0
+
+
+if __name__ == "__main__":
+    # ``python -m ingest.gateway.runner --config FILE``: the same loop as ``portal gateway`` without
+    # loading the web application (a lighter start on a station host).
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="portal device gateway")
+    parser.add_argument("--config", "-c", required=True)
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args()
+    sys.exit(main(args.config, args.log_level))
