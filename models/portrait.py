@@ -34,10 +34,6 @@ EXAM_LIKE = ("exam", "screening")      # sources an OLS trend and "change since"
 DENSE_KINDS = ("kiosk", "self")        # sources a LOWESS curve is drawn through
 
 
-class NotVisible(PermissionError):
-    """The officer is not one this caller's role may open (e.g. a leader and a green officer)."""
-
-
 # --- indicators --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Indicator:
@@ -90,7 +86,7 @@ def _build_indicators() -> tuple[Indicator, ...]:
                                 (W["female"][1], "pre_central_obesity", "borderline"),
                                 (None, "central_obesity", "abnormal"))),
         Indicator("body_fat_pct", "体脂率", "Body fat", "%", 1, "up"),
-        Indicator("fpg", "空腹血糖", "Fasting glucose", "mmol/L", 1, "up",
+        Indicator("fpg", "空腹血糖", "Fasting glucose", "mmol/L", 2, "up",
                   bands=((clinical.FPG_IFG, "normal", "normal"), (clinical.FPG_DIABETES, "IFG", "borderline"),
                          (11.1, "diabetes", "abnormal"), (None, "diabetes_severe", "severe"))),
         Indicator("hba1c", "糖化血红蛋白", "HbA1c", "%", 1, "up",
@@ -406,7 +402,7 @@ def _bp_change(ps: dict | None, pd_: dict | None, sbp: float, dbp: float) -> dic
         return None
     ds, dd = sbp - ps["value"], dbp - pd_["value"]
     return {"delta": [round(ds), round(dd)], "text": f"{_signed(ds, 0)}/{_signed(dd, 0)}", "since": ps["date"],
-            "kind": ps["kind"], "worse": _worse("up", ds + dd, 0)}
+            "kind": ps["kind"], "worse": [_worse("up", ds, 0), _worse("up", dd, 0)]}
 
 
 def _exam_values_before(session: Session, officer_id: int, latest: dict, codes) -> dict[str, dict]:
@@ -439,28 +435,30 @@ def indicator_series(session: Session, officer_id: int, *, as_of: dt.date, psych
     for code, value, at, kind, source, station, _exam in _observations(session, officer_id, wanted):
         bucket = by_code[code].setdefault(kind, [])
         bucket.append((at, value, source_label(kind, source, station, hospitals)))
-    out = []
-    for code in wanted:
-        ind, parts = BY_CODE[code], by_code[code]
-        if not any(parts.values()):
-            continue
-        exam_like = parts["exam"] + parts["screening"]
-        dense = parts["kiosk"] + parts["self"]
-        everything = exam_like + dense
-        trend = trend_stats.ols_trend([(at, v) for at, v, _ in exam_like], ind.harmful)
-        forecast = trend_stats.holt_forecast([(at, v) for at, v, _ in everything], as_of=as_of,
-                                             floor=0.0) if len(dense) >= trend_stats.MIN_FORECAST_MONTHS else None
-        out.append({
-            "code": code, "zh": ind.zh, "en": ind.en, "unit": ind.unit, "decimals": ind.decimals,
-            "harmful": ind.harmful,
-            "bands": [{"below": b, "class": c, "tone": t, "zh": CLASS_NAMES[c][0], "en": CLASS_NAMES[c][1]}
-                      for b, c, t in ind.bands_for(officer.sex)],
-            **{kind: [(at.isoformat(timespec="minutes"), v, src) for at, v, src in rows] for kind, rows in parts.items()},
-            "trend": trend.to_json() if trend else None,
-            "lowess": trend_stats.lowess_curve([(at, v) for at, v, _ in dense]),
-            "forecast": forecast.to_json() if forecast else None,
-        })
+    with trend_stats.single_threaded_blas():
+        out = [_series_entry(BY_CODE[code], by_code[code], officer.sex, as_of) for code in wanted
+               if any(by_code[code].values())]
     return {"sex": officer.sex, "series": out}
+
+
+def _series_entry(ind: Indicator, parts: dict[str, list], sex: str, as_of: dt.date) -> dict:
+    code = ind.code
+    exam_like = parts["exam"] + parts["screening"]
+    dense = parts["kiosk"] + parts["self"]
+    everything = exam_like + dense
+    trend = trend_stats.ols_trend([(at, v) for at, v, _ in exam_like], ind.harmful)
+    forecast = trend_stats.holt_forecast([(at, v) for at, v, _ in everything], as_of=as_of,
+                                         floor=0.0) if len(dense) >= trend_stats.MIN_FORECAST_MONTHS else None
+    return {
+        "code": code, "zh": ind.zh, "en": ind.en, "unit": ind.unit, "decimals": ind.decimals,
+        "harmful": ind.harmful,
+        "bands": [{"below": b, "class": c, "tone": t, "zh": CLASS_NAMES[c][0], "en": CLASS_NAMES[c][1]}
+                  for b, c, t in ind.bands_for(sex)],
+        **{kind: [(at.isoformat(timespec="minutes"), v, src) for at, v, src in rows] for kind, rows in parts.items()},
+        "trend": trend.to_json() if trend else None,
+        "lowess": trend_stats.lowess_curve([(at, v) for at, v, _ in dense]),
+        "forecast": forecast.to_json() if forecast else None,
+    }
 
 
 # --- exam history ----------------------------------------------------------------------------
@@ -544,6 +542,18 @@ def care(session: Session, officer_id: int, *, follow_ups: bool, as_of: dt.date)
     return out
 
 
+# --- the full record below the header -------------------------------------------------------
+def details(session: Session, officer_id: int, *, as_of: dt.date, follow_ups: bool) -> dict:
+    """Key indicators, trend series, exam history and care in one answer (one callback, one call).
+    Never for leaders: every part carries measured values."""
+    return {
+        "indicators": key_indicators(session, officer_id),
+        "series": indicator_series(session, officer_id, as_of=as_of),
+        "history": exam_history(session, officer_id),
+        "care": care(session, officer_id, follow_ups=follow_ups, as_of=as_of),
+    }
+
+
 # --- printed report ---------------------------------------------------------------------------
 REPORT_CODES = ("sbp", "dbp", "bmi", "waist_cm", "fpg", "tc", "ldl", "ua")
 
@@ -558,6 +568,6 @@ def report(session: Session, officer_id: int, *, as_of: dt.date) -> dict:
     }
 
 
-__all__ = ["INDICATORS", "BY_CODE", "CLASS_NAMES", "TONES", "KIND_NAMES", "ADVICE", "NotVisible", "Indicator",
-           "header", "key_indicators", "indicator_series", "exam_history", "care", "report", "level_of",
+__all__ = ["INDICATORS", "BY_CODE", "CLASS_NAMES", "TONES", "KIND_NAMES", "ADVICE", "Indicator",
+           "header", "key_indicators", "indicator_series", "exam_history", "care", "details", "report", "level_of",
            "leader_may_view", "REPORT_CODES"]

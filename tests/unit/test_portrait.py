@@ -153,7 +153,7 @@ def test_por205_key_indicators_classes_and_change_since_exam_before(force):
     assert bp["value"] == f"{last['sbp']}/{last['dbp']}"
     assert bp["class"] == bp_category(last["sbp"], last["dbp"]) == "grade2" and bp["tone"] == "severe"
     assert bp["change"]["text"] == f"+{last['sbp'] - before['sbp']}/+{last['dbp'] - before['dbp']}"
-    assert bp["change"]["since"] == EXAM_DAYS[-2].isoformat() and bp["change"]["worse"] is True
+    assert bp["change"]["since"] == EXAM_DAYS[-2].isoformat() and bp["change"]["worse"] == [True, True]
     assert cards["waist_cm"]["class"] == "central_obesity"
     assert cards["ua"]["class"] == "hyperuricemia" and cards["ua"]["tone"] == "abnormal"   # 430 > 420
     assert cards["ldl"]["class_zh"] == "边缘升高"

@@ -1,0 +1,625 @@
+"""Callbacks of the individual health portrait (/me and /officers/<badge>) and its A4 report route.
+
+Every callback re-derives who the officer is from the session: an empty key
+means "my own record" (officers only), a badge is checked with
+``officer_in_scope``; leaders additionally only open red/orange officers and
+only ever get the header (``portrait.header(lab_values=False)``). Views of
+another officer's record and every printed report are audit-logged.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import Input, Output, dcc, html
+from flask import abort, current_app, render_template_string
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from models import portrait
+from models.schema import Officer
+from portal.access import AccessDenied, audit, current_scope, db, officer_in_scope
+from portal.i18n import LEVEL_COLOURS, language, level_name, tr
+from portal.shell import graph, level_badge, no_access
+
+TONE_COLOURS = {"normal": "#2ca02c", "borderline": "#e0b000", "abnormal": "#ff7f0e", "severe": "#d62728"}
+BAND_FILL = {"normal": "rgba(44,160,44,0.07)", "borderline": "rgba(242,197,0,0.12)",
+             "abnormal": "rgba(255,127,14,0.12)", "severe": "rgba(214,39,40,0.10)"}
+RISK_NAMES = {"low": ("低危", "low"), "intermediate": ("中危", "intermediate"), "high": ("高危", "high")}
+RISK_COLOURS = {"low": "#2ca02c", "intermediate": "#ff7f0e", "high": "#d62728"}
+FOLLOWUP_KINDS = {"phone": ("电话随访", "phone call"), "recheck": ("复查", "recheck"), "referral": ("转诊", "referral"),
+                  "counselling": ("心理疏导", "counselling"), "lifestyle": ("生活方式干预", "lifestyle")}
+FOLLOWUP_STATUS = {"open": ("待处理", "open"), "in_progress": ("处理中", "in progress"), "closed": ("已结案", "closed")}
+OUTCOMES = {"improved": ("好转", "improved"), "unchanged": ("无变化", "unchanged"), "referred": ("已转诊", "referred"),
+            "declined": ("拒绝", "declined")}
+CAMPAIGN_KINDS = {"steps": ("健步走", "steps"), "quiz": ("知识答题", "quiz"), "checkin": ("打卡", "check-in")}
+SEX_NAMES = {"male": ("男", "male"), "female": ("女", "female")}
+
+
+# --- who is asking for whom -------------------------------------------------------------------
+def _today() -> dt.date:
+    fixed = current_app.config.get("PORTAL_TODAY")
+    return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
+
+
+def _resolve(session, scope, key) -> Officer:
+    """The officer the request is about, or AccessDenied. ``key`` is forged until proven otherwise."""
+    if not isinstance(key, str) or len(key) > 20:
+        raise AccessDenied("no access")
+    if key == "":
+        if scope.role != "officer" or scope.officer_id is None:
+            raise AccessDenied("no access")
+        officer = session.get(Officer, scope.officer_id)
+        if officer is None:
+            raise AccessDenied("no access")
+        return officer
+    officer = officer_in_scope(session, scope, key)
+    if scope.role == "leader" and not portrait.leader_may_view(session, officer.id):
+        raise AccessDenied("no access")
+    return officer
+
+
+def _audit_view(scope, officer: Officer, section: str, session) -> None:
+    if scope.officer_id != officer.id:
+        audit("view_officer", f"officer:{officer.badge}",
+              {"section": section, "view": "full" if scope.sees_lab_values else "limited"}, session=session)
+
+
+def _t(zh_en: tuple[str, str] | None, fallback: str = "") -> str:
+    return tr(*zh_en) if zh_en else fallback
+
+
+def _kind_label(kind: str | None) -> str:
+    return _t(portrait.KIND_NAMES.get(kind), kind or "")
+
+
+# --- the frame --------------------------------------------------------------------------------
+def _frame(scope, officer: Officer, key: str):
+    full = scope.sees_lab_values
+    report_href = "/me/report" if key == "" else f"/officers/{quote(officer.badge)}/report"
+    actions = []
+    if full:
+        actions.append(html.A(tr("打印A4报告（可带给医生）", "Print A4 report (for your doctor)"),
+                              href=report_href, target="_blank", className="btn btn-outline-primary btn-sm",
+                              id="pt-print"))
+    if scope.role in ("manager", "admin"):
+        actions.append(html.A(tr("发起随访", "Start a follow-up"),
+                              href=f"/warnings?badge={quote(officer.badge)}&new_followup=1",
+                              className="btn btn-primary btn-sm", id="pt-new-followup"))
+    body = [dcc.Store(id="pt-key", data=key),
+            html.Div(id="pt-header"),
+            html.Div(actions, className="pt-actions no-print") if actions else None]
+    if not full:
+        body.append(dbc.Alert(tr("领导视图只显示预警等级和原因，不含检验数值和心理测评结果。",
+                                 "Leaders see the warning level and its reasons only, without measured values "
+                                 "or questionnaire results."), color="light", className="small mt-3",
+                              id="pt-limited-note"))
+        return body
+    body += [
+        html.Div(tr("关键指标", "Key indicators"), className="section-title"),
+        html.Div(id="pt-indicators"),
+        html.Div(tr("变化趋势", "Trends"), className="section-title"),
+        html.Div(tr("● 体检　○ 健康小屋读数　— 平滑曲线　┄ 未来12个月预测（阴影为95%预测区间）；底色为指南分级区间。",
+                    "● exam  ○ kiosk reading  — smoothed curve  ┄ 12-month forecast (shade: 95% prediction "
+                    "interval); background bands are guideline classes."), className="pt-legend-note"),
+        html.Div(id="pt-trends"),
+        html.Div(tr("历年体检", "Exam history"), className="section-title"),
+        html.Div(id="pt-history"),
+        html.Div(id="pt-care"),
+    ]
+    return body
+
+
+# --- header -----------------------------------------------------------------------------------
+def _header(h: dict):
+    unit = " · ".join(tr(u["name"], u["name_en"]) for u in h["unit_chain"])
+    facts = [unit, tr(h["post"]["zh"], h["post"]["en"]), _t(SEX_NAMES.get(h["sex"])),
+             tr(f"{h['age']}岁", f"{h['age']} y")]
+    w = h["warning"] or {}
+    level = w.get("level")
+    reasons = [_reason_item(r, h["lab_values"]) for r in w.get("reasons", [])]
+    if level == "green" and not reasons:
+        reasons = [html.Li(tr("目前各项指标未触发预警。", "No warning rule fires at present."), className="pt-reason")]
+    history = h.get("history") or []
+    trail = None
+    if len(history) > 1:
+        steps = [f"{x['date'][:7]} {level_name(x['level'])}" for x in reversed(history)]
+        trail = html.Div(tr("预警变化：", "Level history: ") + " → ".join(steps), className="pt-muted small")
+    last_exam = h.get("last_exam_date")
+    person = dbc.Card(dbc.CardBody([
+        html.Div([
+            html.Div([html.Span(h["name"], className="pt-name", id="pt-name"),
+                      html.Span(tr(f"警号 {h['badge']}", f"Badge {h['badge']}"), className="pt-badge-no")]),
+            html.Div(level_badge(level, w.get("confirmed", True), id="pt-level"), className="pt-level"),
+        ], className="pt-head-row"),
+        html.Div(" · ".join(f for f in facts if f), className="pt-facts"),
+        html.Div(tr(f"最近体检：{last_exam}" if last_exam else "最近体检：无记录",
+                    f"Last exam: {last_exam}" if last_exam else "Last exam: none on record"), className="pt-muted small"),
+        trail,
+        html.Div(_level_meaning(level), className="pt-level-meaning small") if level else None,
+    ]), className="pt-card h-100")
+    cols = [dbc.Col(person, xs=12, lg=7 if h["lab_values"] else 12)]
+    if h["lab_values"]:
+        cols.append(dbc.Col(_risk_card(h.get("risk")), xs=12, lg=5))
+    shown, rest = reasons[:4], reasons[4:]
+    why = [html.Div(tr(f"预警原因（{len(reasons)}条）", f"Why this level ({len(reasons)})"), className="pt-subtitle mt-0"),
+           html.Ul(shown, className="pt-reasons", id="pt-reasons")]
+    if rest:
+        why.append(html.Details([html.Summary(tr(f"其余 {len(rest)} 条原因", f"{len(rest)} more reasons"),
+                                              className="pt-more"),
+                                 html.Ul(rest, className="pt-reasons mt-2")]))
+    cols.append(dbc.Col(dbc.Card(dbc.CardBody(why), className="pt-card"), xs=12))
+    return dbc.Row(cols, className="g-3")
+
+
+LEVEL_MEANING = {
+    "red": ("红色：需要立即处置（当天联系，尽快就医）。", "Red: needs action now (contact today, see a doctor soon)."),
+    "orange": ("橙色：风险较高，需要尽快就医或干预。", "Orange: high risk; see a doctor or start care soon."),
+    "yellow": ("黄色：有需要关注的指标，建议改善生活方式并按时复查。",
+               "Yellow: some values need attention; healthier habits and timely rechecks."),
+    "green": ("绿色：目前无需预警，请保持健康习惯。", "Green: nothing needs a warning now; keep up the good habits."),
+}
+
+
+def _level_meaning(level: str):
+    return tr(*LEVEL_MEANING.get(level, ("", "")))
+
+
+def _reason_item(r: dict, lab_values: bool):
+    colour = LEVEL_COLOURS.get(r.get("level"), "#999")
+    meta = " · ".join(x for x in (r.get("date"), r.get("source")) if x)
+    parts = [html.Div(tr(r["zh"], r["en"]), className="pt-reason-text"),
+             html.Div(meta, className="pt-muted small")]
+    if lab_values and r.get("advice"):
+        parts.append(html.Div([html.Span(tr("建议：", "Advice: "), className="fw-semibold"), tr(*r["advice"])],
+                              className="pt-advice small"))
+    return html.Li(parts, className="pt-reason", style={"borderLeftColor": colour})
+
+
+def _risk_card(risk: dict | None):
+    title = html.Div(tr("心血管病10年发病风险（China-PAR）", "10-year cardiovascular risk (China-PAR)"),
+                     className="pt-subtitle mt-0")
+    if not risk:
+        return dbc.Card(dbc.CardBody([title, html.Div(
+            tr("暂无法评估：需要血压、总胆固醇、高密度脂蛋白和腰围，且年龄在20–85岁。",
+               "Cannot be estimated yet: needs BP, total and HDL cholesterol and waist, at ages 20–85."),
+            className="pt-muted")]), className="pt-card h-100", id="pt-risk")
+    cat, ideal_cat = risk["category"], risk.get("ideal_category")
+    top = max(20.0, risk["pct"], risk.get("ideal_pct") or 0)
+
+    def bar(label, pct, category, bar_id):
+        return html.Div([
+            html.Div([html.Span(label), html.Span([f"{pct:.1f}%  ", html.Span(
+                _t(RISK_NAMES.get(category)), className="pt-risk-cat", style={"background": RISK_COLOURS.get(category)})],
+                className="pt-risk-val")], className="pt-risk-row"),
+            html.Div(html.Div(style={"width": f"{min(100, pct / top * 100):.1f}%",
+                                     "background": RISK_COLOURS.get(category, "#888")}, className="pt-bar-fill"),
+                     className="pt-bar"),
+        ], id=bar_id)
+
+    factors = [html.Li(tr(f"{f['zh']} {f['value']:g} → {'<' if f['code'] == 'waist_cm' else ''}{f['target']:g} {f['unit']}",
+                          f"{f['en']} {f['value']:g} → {'<' if f['code'] == 'waist_cm' else ''}{f['target']:g} {f['unit']}"))
+               for f in risk.get("factors", [])]
+    body = [title, bar(tr("目前", "Now"), risk["pct"], cat, "pt-risk-now")]
+    if risk.get("ideal_pct") is not None:
+        body.append(bar(tr("各项危险因素理想时", "At ideal risk factors"), risk["ideal_pct"], ideal_cat, "pt-risk-ideal"))
+    if factors:
+        body += [html.Div(tr("可以改变的因素：", "What you can change:"), className="small fw-semibold mt-2"),
+                 html.Ul(factors, className="small mb-1")]
+    body.append(html.Div(tr("理想值：收缩压120 mmHg、总胆固醇200 mg/dL（5.18 mmol/L）、不吸烟、无糖尿病；"
+                            "按南方城市居民、未服降压药估算。<5% 低危，5–9.9% 中危，≥10% 高危。",
+                            "Ideal: SBP 120 mmHg, total cholesterol 200 mg/dL (5.18 mmol/L), no smoking, no diabetes; "
+                            "estimated for an urban resident of southern China, untreated BP. <5% low, 5–9.9% "
+                            "intermediate, ≥10% high."), className="pt-footnote"))
+    return dbc.Card(dbc.CardBody(body), className="pt-card h-100", id="pt-risk")
+
+
+# --- key indicators ---------------------------------------------------------------------------
+def _indicator_cards(data: dict):
+    cards = data["cards"]
+    if not cards:
+        return html.Div(tr("暂无体检或健康小屋数据。", "No exam or kiosk data yet."), className="pt-muted")
+    cols = []
+    for c in cards:
+        tone = c.get("tone")
+        cls = html.Span(tr(c["class_zh"], c["class_en"]), className="pt-class",
+                        style={"background": TONE_COLOURS[tone]}) if c.get("class") else \
+            html.Span(tr("无指南分级", "no guideline class"), className="pt-class pt-class-none")
+        change = c.get("change")
+        change_el = None
+        if change:
+            change_el = html.Div([tr(f"较 {change['since']} {_kind_label(change['kind'])} ",
+                                     f"vs {_kind_label(change['kind'])} {change['since']}: "), *_change_spans(change)],
+                                 className="pt-change")
+        card = html.Div([
+            html.Div(tr(c["zh"], c["en"]), className="pt-ind-name"),
+            html.Div([html.Span(c["value"], className="pt-ind-value"), html.Span(c["unit"], className="pt-ind-unit")]),
+            cls,
+            html.Div(f"{c['date']} · {_kind_label(c.get('kind'))}", className="pt-muted small", title=c.get("source")),
+            change_el,
+        ], className="pt-ind", style={"borderTopColor": TONE_COLOURS.get(tone, "#ced4da")}, id=f"pt-ind-{c['key']}")
+        cols.append(dbc.Col(card, xs=6, md=4, xl=3, xxl=2))
+    return dbc.Row(cols, className="g-2")
+
+
+def _change_spans(change: dict) -> list:
+    """The change, red where it moved the harmful way, green where it improved (per part for BP)."""
+    colours = {True: "#c0392b", False: "#2e7d32", None: "#5b6675"}
+    texts = change["text"].split("/")
+    worse = change["worse"] if isinstance(change["worse"], list) else [change["worse"]]
+    out = []
+    for i, (text, bad) in enumerate(zip(texts, worse)):
+        if i:
+            out.append("/")
+        out.append(html.Span(text, style={"color": colours[bad], "fontWeight": 600}))
+    return out
+
+
+# --- trends -----------------------------------------------------------------------------------
+def _trend_caption(s: dict) -> html.Div:
+    t = s.get("trend")
+    d = s["decimals"] + 1
+    screening = bool(s.get("screening")) and not s.get("exam")
+    if not t:
+        if not s.get("exam") and not s.get("screening"):
+            text = tr("仅有健康小屋读数：看平滑曲线的走向（不计算体检趋势）。",
+                      "Kiosk readings only: follow the smoothed curve (no exam trend).")
+        elif screening:
+            text = tr("筛查不足3次或跨度不足半年，暂不计算趋势。",
+                      "Fewer than 3 screenings over half a year: no trend yet.")
+        else:
+            text = tr("体检不足3次或跨度不足半年，暂不计算趋势。",
+                      "Fewer than 3 exams over half a year: no trend yet.")
+        return html.Div(text, className="pt-trend-note")
+    slope = f"{t['slope_per_year']:+.{d}f}"
+    if float(slope) == 0:
+        slope = f"{0:.{d}f}"
+    ci = f"{t['ci_low']:.{d}f} ~ {t['ci_high']:.{d}f}"
+    if t["worsening"]:
+        verdict, cls = tr("持续变差", "worsening"), "pt-verdict-bad"
+    elif t["improving"]:
+        verdict, cls = tr("持续好转", "improving"), "pt-verdict-good"
+    elif t["significant"]:
+        verdict, cls = tr("有显著变化", "significant change"), "pt-verdict"
+    else:
+        verdict, cls = tr("无显著变化", "no significant change"), "pt-verdict"
+    extra = tr(f"（已排除离群值 {', '.join(t['excluded'])}）", f" (outlier left out: {', '.join(t['excluded'])})") \
+        if t.get("excluded") else ""
+    return html.Div([
+        html.Span(verdict, className=cls), " ",
+        tr(f"按{t['n']}次{'筛查' if screening else '体检'}，每年 {slope} {s['unit']}（95%置信区间 {ci}）{extra}",
+           f"over {t['n']} {'screenings' if screening else 'exams'}: {slope} {s['unit']} a year (95% CI {ci}){extra}"),
+    ], className="pt-trend-note")
+
+
+def _y_range(s: dict) -> tuple[float, float]:
+    values = [v for k in ("exam", "kiosk", "screening", "self") for _, v, _ in s.get(k, [])]
+    if s.get("forecast"):
+        values += s["forecast"]["lower"] + s["forecast"]["upper"]
+    lo, hi = min(values), max(values)
+    pad = max((hi - lo) * 0.12, abs(hi) * 0.04, 0.5 if s["decimals"] else 2)
+    return max(0.0, lo - pad), hi + pad
+
+
+def trend_figure(s: dict) -> go.Figure:
+    fig = go.Figure()
+    lo, hi = _y_range(s)
+    floor = 0.0
+    for band in s["bands"]:
+        top = band["below"] if band["below"] is not None else 1e9
+        if top > lo and floor < hi:
+            fig.add_hrect(y0=max(floor, lo), y1=min(top, hi), fillcolor=BAND_FILL[band["tone"]], line_width=0,
+                          layer="below")
+        floor = top if band["below"] is not None else floor
+    unit = s["unit"]
+    fmt = f".{s['decimals']}f"
+    kiosk = s.get("kiosk", []) + s.get("self", [])
+    if kiosk:
+        fig.add_trace(go.Scattergl(
+            x=[a for a, _, _ in kiosk], y=[v for _, v, _ in kiosk], mode="markers", name=tr("健康小屋", "Kiosk"),
+            marker={"size": 5, "color": "rgba(31,119,180,0.35)", "line": {"width": 0}},
+            customdata=[src for _, _, src in kiosk],
+            hovertemplate=f"%{{x|%Y-%m-%d}}<br>%{{y:{fmt}}} {unit}<br>%{{customdata}}<extra></extra>"))
+    for i, curve in enumerate(s.get("lowess") or []):
+        fig.add_trace(go.Scatter(x=[d for d, _ in curve], y=[v for _, v in curve], mode="lines",
+                                 name=tr("平滑曲线", "Smoothed"), legendgroup="lowess", showlegend=i == 0,
+                                 line={"color": "#1f77b4", "width": 2}, hoverinfo="skip"))
+    exam = s.get("exam", []) + s.get("screening", [])
+    exam.sort(key=lambda p: p[0])
+    if exam:
+        fig.add_trace(go.Scatter(
+            x=[a for a, _, _ in exam], y=[v for _, v, _ in exam], mode="markers" if kiosk else "lines+markers",
+            name=tr("体检", "Exam") if s.get("exam") else tr("筛查", "Screening"),
+            marker={"size": 9, "color": "#1d3f8f", "line": {"width": 1.5, "color": "#fff"}},
+            line={"color": "rgba(29,63,143,0.45)", "width": 1.5}, customdata=[src for _, _, src in exam],
+            hovertemplate=f"%{{x|%Y-%m-%d}}<br>%{{y:{fmt}}} {unit}<br>%{{customdata}}<extra></extra>"))
+    t = s.get("trend")
+    if t:
+        fig.add_trace(go.Scatter(
+            x=[t["start"][0], t["end"][0]], y=[t["start"][1], t["end"][1]], mode="lines", name=tr("趋势线", "Trend"),
+            line={"color": "#c0392b" if t["worsening"] else "#6c757d", "width": 2, "dash": "dot"}, hoverinfo="skip"))
+    f = s.get("forecast")
+    if f:
+        fig.add_trace(go.Scatter(x=f["dates"] + f["dates"][::-1], y=f["upper"] + f["lower"][::-1], fill="toself",
+                                 fillcolor="rgba(148,103,189,0.15)", line={"width": 0}, hoverinfo="skip",
+                                 name=tr("95%预测区间", "95% prediction interval"), showlegend=False))
+        fig.add_trace(go.Scatter(
+            x=f["dates"], y=f["mean"], mode="lines", name=tr("预测", "Forecast"),
+            line={"color": "#9467bd", "width": 2, "dash": "dash"},
+            customdata=list(zip(f["lower"], f["upper"])),
+            hovertemplate=tr(f"预测 %{{x|%Y-%m}}<br>%{{y:{fmt}}} {unit}（%{{customdata[0]:{fmt}}}–%{{customdata[1]:{fmt}}}）"
+                             "<extra></extra>",
+                             f"forecast %{{x|%Y-%m}}<br>%{{y:{fmt}}} {unit} (%{{customdata[0]:{fmt}}}–"
+                             f"%{{customdata[1]:{fmt}}})<extra></extra>")))
+        fig.add_annotation(x=f["dates"][len(f["dates"]) // 2], y=max(f["upper"]), text=tr("预测", "forecast"),
+                           showarrow=False, yshift=8, font={"size": 11, "color": "#7b4fa8"})
+    fig.update_layout(
+        height=250, margin={"l": 44, "r": 8, "t": 8, "b": 28}, showlegend=False,
+        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="#fff", hovermode="closest",
+        yaxis={"range": [lo, hi], "title": None, "gridcolor": "#eef1f5", "zeroline": False, "fixedrange": True},
+        xaxis={"gridcolor": "#eef1f5", "tickformat": "%Y-%m", "nticks": 5},
+        font={"size": 11},
+    )
+    return fig
+
+
+def _trend_grid(data: dict):
+    if not data["series"]:
+        return html.Div(tr("暂无可画趋势的数据。", "Nothing to chart yet."), className="pt-muted")
+    cols = []
+    for s in data["series"]:
+        title = html.Div([html.Span(tr(s["zh"], s["en"]), className="fw-semibold"),
+                          html.Span(f" {s['unit']}", className="pt-muted small")], className="pt-chart-title")
+        cols.append(dbc.Col(html.Div([title, graph(f"pt-chart-{s['code']}", figure=trend_figure(s),
+                                                   config={"displayModeBar": False}),
+                                      _trend_caption(s)], className="pt-chart", id=f"pt-trend-{s['code']}"),
+                            xs=12, md=6, xl=4))
+    return dbc.Row(cols, className="g-2")
+
+
+# --- exam history -----------------------------------------------------------------------------
+def _history_table(hist: dict):
+    exams = hist["exams"]
+    if not exams:
+        return html.Div(tr("暂无体检记录。", "No exams on record."), className="pt-muted")
+    exams = list(reversed(exams))  # newest first: the column people look at is next to the names
+    head = html.Thead(html.Tr([html.Th(tr("项目", "Item"), className="pt-sticky")] +
+                              [html.Th([e["date"], html.Br(), html.Span(e["hospital"], className="pt-muted small")])
+                               for e in exams]))
+    rows = []
+    for code in hist["codes"]:
+        ind = portrait.BY_CODE[code]
+        cells = [html.Th([tr(ind.zh, ind.en), html.Span(f" {ind.unit}", className="pt-muted small")],
+                         className="pt-sticky")]
+        for e in exams:
+            v = e["values"].get(code)
+            if v is None:
+                cells.append(html.Td("–", className="pt-muted"))
+                continue
+            abnormal = v["tone"] not in (None, "normal")
+            arrow = ""
+            if abnormal:
+                arrow = " ↓" if v["class"] in ("low", "underweight") else " ↑"
+            cells.append(html.Td(
+                [v["text"] + arrow] + ([html.Div(tr(v["class_zh"], v["class_en"]), className="pt-cell-class")]
+                                       if abnormal else []),
+                className=f"pt-tone-{v['tone']}" if abnormal else None))
+        rows.append(html.Tr(cells))
+    for label, field in ((tr("心电图", "ECG"), "ecg"), (tr("超声", "Ultrasound"), "ultrasound"),
+                         (tr("总检结论", "Summary"), "summary")):
+        if any(e.get(field) for e in exams):
+            rows.append(html.Tr([html.Th(label, className="pt-sticky")] +
+                                [html.Td(e.get(field) or "–", className="pt-text-cell") for e in exams]))
+    return html.Div(dbc.Table([head, html.Tbody(rows)], size="sm", bordered=True, className="pt-history mb-0"),
+                    className="pt-history-wrap", id="pt-history-table")
+
+
+# --- follow-ups and campaigns -----------------------------------------------------------------
+def _care(care: dict):
+    blocks = []
+    if care.get("follow_ups") is not None:
+        items = []
+        for f in care["follow_ups"]:
+            status = _t(FOLLOWUP_STATUS.get(f["status"]), f["status"])
+            due = ""
+            if f.get("due"):
+                due = tr(f"截止 {f['due']}", f"due {f['due']}") + (tr("（已逾期）", " (overdue)") if f["overdue"] else "")
+            outcome = _t(OUTCOMES.get(f.get("outcome"))) if f.get("outcome") else ""
+            items.append(html.Li([
+                html.Div([html.Span(status, className=f"badge pt-fu-{f['status']} me-2"),
+                          html.Span(_t(FOLLOWUP_KINDS.get(f["kind"]), f["kind"]), className="fw-semibold"),
+                          html.Span(f" · {f['reason']}" if f.get("reason") else "")]),
+                html.Div(" · ".join(x for x in (
+                    tr(f"{f['opened_at']} 由 {f['opened_by']} 发起", f"opened {f['opened_at']} by {f['opened_by']}"),
+                    tr(f"负责人 {f['assignee']}", f"assignee {f['assignee']}") if f.get("assignee") else "",
+                    due, tr(f"结果：{outcome}", f"outcome: {outcome}") if outcome else "",
+                    tr(f"{f['closed_at']} 结案", f"closed {f['closed_at']}") if f.get("closed_at") else "") if x),
+                    className=("text-danger small" if f["overdue"] else "pt-muted small")),
+                html.Div(tr(f"最近记录：{f['last_note']}", f"Latest note: {f['last_note']}"), className="small")
+                if f.get("last_note") else None,
+            ], className="pt-fu"))
+        blocks.append(dbc.Col([html.Div(tr("随访记录", "Follow-ups"), className="section-title"),
+                               html.Ul(items, className="pt-fu-list", id="pt-followups") if items else
+                               html.Div(tr("尚无随访记录。", "No follow-ups yet."), className="pt-muted",
+                                        id="pt-followups")], xs=12, lg=6))
+    camp_items = []
+    for c in care["campaigns"]:
+        kind = _t(CAMPAIGN_KINDS.get(c["kind"]), c["kind"])
+        detail = tr(f"参与 {c['days_active']} 天", f"{c['days_active']} active days")
+        if c["kind"] == "steps" and c.get("daily_mean"):
+            detail += tr(f"，日均 {c['daily_mean']:,.0f} 步", f", {c['daily_mean']:,.0f} steps a day")
+            if c.get("target_per_day"):
+                detail += tr(f"（目标 {c['target_per_day']:,.0f}）", f" (target {c['target_per_day']:,.0f})")
+        camp_items.append(html.Li([
+            html.Div([html.Span(c["name"], className="fw-semibold"), html.Span(f" · {kind}", className="pt-muted"),
+                      html.Span(tr("进行中", "running"), className="badge bg-info ms-2") if c["running"] else None]),
+            html.Div(f"{c['start']} ~ {c['end']}", className="pt-muted small"),
+            html.Div([detail, html.Span(tr(f" · 积分 {c['points']}", f" · {c['points']} points"), className="fw-semibold")],
+                     className="small"),
+        ], className="pt-fu"))
+    title = html.Div([tr("健康活动与积分", "Campaigns and points"),
+                      html.Span(tr(f"  累计 {care['points_total']} 分", f"  {care['points_total']} points in total"),
+                                className="pt-points")], className="section-title")
+    blocks.append(dbc.Col([title, html.Ul(camp_items, className="pt-fu-list", id="pt-campaigns") if camp_items else
+                           html.Div(tr("尚未参加健康活动。", "Not in any campaign yet."), className="pt-muted",
+                                    id="pt-campaigns")], xs=12, lg=6))
+    return dbc.Row(blocks, className="g-3")
+
+
+# --- callbacks --------------------------------------------------------------------------------
+def register(app):
+    @app.callback(Output("portrait-body", "children"), Input("portrait-badge", "data"))
+    def portrait_frame(key):
+        scope = current_scope("officer", "manager", "leader", "admin")
+        try:
+            with db() as s:
+                officer = _resolve(s, scope, key)
+                return _frame(scope, officer, key)
+        except AccessDenied:
+            audit("view_officer_denied", f"officer:{str(key)[:20]}", {"role": scope.role})
+            return no_access(tr("您无权查看这位民警的健康档案。", "You may not see this officer's health record."))
+
+    @app.callback(Output("pt-header", "children"), Input("pt-key", "data"))
+    def portrait_header(key):
+        scope = current_scope("officer", "manager", "leader", "admin")
+        with db() as s:
+            officer = _resolve(s, scope, key)
+            data = portrait.header(s, officer.id, lab_values=scope.sees_lab_values, as_of=_today())
+            _audit_view(scope, officer, "header", s)
+        return _header(data)
+
+    @app.callback(Output("pt-indicators", "children"), Output("pt-trends", "children"),
+                  Output("pt-history", "children"), Output("pt-care", "children"), Input("pt-key", "data"))
+    def portrait_details(key):
+        scope = current_scope("officer", "manager", "admin")  # leaders never get measured values
+        with db() as s:
+            officer = _resolve(s, scope, key)
+            data = portrait.details(s, officer.id, as_of=_today(), follow_ups=scope.role in ("manager", "admin"))
+            _audit_view(scope, officer, "details", s)
+        return (_indicator_cards(data["indicators"]), _trend_grid(data["series"]), _history_table(data["history"]),
+                _care(data["care"]))
+
+    server = app.server
+    server.add_url_rule("/me/report", "portrait_report_me", lambda: _report_view(""))
+    server.add_url_rule("/officers/<badge>/report", "portrait_report", lambda badge: _report_view(badge))
+
+
+# --- the A4 report ----------------------------------------------------------------------------
+def _report_view(key: str):
+    try:
+        scope = current_scope("officer", "manager", "admin")
+        with db() as s:
+            officer = _resolve(s, scope, key)
+            data = portrait.report(s, officer.id, as_of=_today())
+            audit("print_report", f"officer:{officer.badge}", {"own": scope.officer_id == officer.id}, session=s)
+    except AccessDenied:
+        abort(403)
+    return render_template_string(REPORT_PAGE, r=data, lang=language(), tr=tr, body=Markup(_report_body(data)))
+
+
+def _sparkline(s: dict, width: int = 170, height: int = 52) -> str:
+    """A small inline SVG of one indicator (exam dots, kiosk smoothing, guideline bands): prints anywhere."""
+    pts = [(dt.date.fromisoformat(a[:10]), v) for k in ("exam", "screening") for a, v, _ in s.get(k, [])]
+    dense = [(dt.date.fromisoformat(d), v) for curve in (s.get("lowess") or []) for d, v in curve]
+    if not dense:
+        dense = [(dt.date.fromisoformat(a[:10]), v) for a, v, _ in s.get("kiosk", [])]
+    allp = pts + dense
+    if not allp:
+        return ""
+    x0 = min(d for d, _ in allp).toordinal()
+    x1 = max(max(d for d, _ in allp).toordinal(), x0 + 1)
+    lo, hi = _y_range(s) if (s.get("exam") or s.get("kiosk") or s.get("screening")) else (0, 1)
+    sx = lambda d: 4 + (d.toordinal() - x0) / (x1 - x0) * (width - 8)  # noqa: E731
+    sy = lambda v: height - 4 - (v - lo) / (hi - lo or 1) * (height - 8)  # noqa: E731
+    out = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" class="spark" role="img">']
+    floor = 0.0
+    for band in s["bands"]:
+        top = band["below"] if band["below"] is not None else 1e9
+        y_top, y_bot = min(top, hi), max(floor, lo)
+        if y_top > y_bot:
+            out.append(f'<rect x="0" y="{sy(y_top):.1f}" width="{width}" height="{sy(y_bot) - sy(y_top):.1f}" '
+                       f'fill="{BAND_FILL[band["tone"]]}"/>')
+        floor = top
+    if len(dense) > 1:
+        path = " ".join(f"{sx(d):.1f},{sy(v):.1f}" for d, v in sorted(dense))
+        out.append(f'<polyline points="{path}" fill="none" stroke="#1f77b4" stroke-width="1.2" opacity="0.8"/>')
+    if len(pts) > 1:
+        path = " ".join(f"{sx(d):.1f},{sy(v):.1f}" for d, v in sorted(pts))
+        out.append(f'<polyline points="{path}" fill="none" stroke="#1d3f8f" stroke-width="1" opacity="0.5"/>')
+    for d, v in pts:
+        out.append(f'<circle cx="{sx(d):.1f}" cy="{sy(v):.1f}" r="2.6" fill="#1d3f8f"/>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _report_body(r: dict) -> str:
+    h, e = r["header"], escape
+    w = h.get("warning") or {}
+    level = w.get("level")
+    unit = " · ".join(tr(u["name"], u["name_en"]) for u in h["unit_chain"])
+    age = tr(f"{h['age']}岁", f"{h['age']} y")
+    lvl = e(level_name(level)) + (e(tr("（待确认）", " (unconfirmed)")) if level and not w.get("confirmed", True) else "") \
+        if level else e(tr("无数据", "no data"))
+    parts = [f'<header class="rp-head"><div><h1>{e(tr("个人健康报告", "Personal health report"))}</h1>'
+             f'<div class="rp-who"><b>{e(h["name"])}</b> · {e(tr("警号", "Badge"))} {e(h["badge"])} · {e(unit)} · '
+             f'{e(tr(h["post"]["zh"], h["post"]["en"]))} · {e(_t(SEX_NAMES.get(h["sex"])))} · '
+             f'{e(age)}</div></div>'
+             f'<div class="rp-level level-{e(level or "none")}">{e(tr("健康预警", "Warning"))}<br><b>{lvl}</b></div></header>']
+    risk = h.get("risk")
+    if risk:
+        ideal = ""
+        if risk.get("ideal_pct") is not None:
+            ideal = e(tr(f"；各项危险因素理想时 {risk['ideal_pct']:.1f}%（{_t(RISK_NAMES.get(risk['ideal_category']))}）",
+                         f"; at ideal risk factors {risk['ideal_pct']:.1f}% ({_t(RISK_NAMES.get(risk['ideal_category']))})"))
+        parts.append(f'<p class="rp-risk">{e(tr("心血管病10年发病风险（China-PAR）", "10-year cardiovascular risk (China-PAR)"))}：'
+                     f'<b>{risk["pct"]:.1f}%（{e(_t(RISK_NAMES.get(risk["category"])))}）</b>{ideal}</p>')
+    rows = []
+    for c in r["indicators"]["cards"]:
+        cls = e(tr(c["class_zh"], c["class_en"])) if c.get("class") else "–"
+        tone = c.get("tone") or "none"
+        change = e(f"{c['change']['text']}（{c['change']['since']}）") if c.get("change") else ""
+        rows.append(f'<tr><td>{e(tr(c["zh"], c["en"]))}</td><td class="num"><b>{e(c["value"])}</b> {e(c["unit"])}</td>'
+                    f'<td><span class="rp-tone rp-tone-{e(tone)}">{cls}</span></td><td>{e(c["date"])} '
+                    f'{e(_kind_label(c.get("kind")))}</td><td class="num">{change}</td></tr>')
+    parts.append(f'<h2>{e(tr("关键指标", "Key indicators"))}</h2><table class="rp-table"><thead><tr>'
+                 f'<th>{e(tr("指标", "Indicator"))}</th><th>{e(tr("最近值", "Latest"))}</th><th>{e(tr("分级", "Class"))}</th>'
+                 f'<th>{e(tr("日期与来源", "Date, source"))}</th><th>{e(tr("较上次体检", "Change"))}</th></tr></thead>'
+                 f'<tbody>{"".join(rows)}</tbody></table>')
+    cells = []
+    for s in r["series"]["series"]:
+        t = s.get("trend")
+        note = ""
+        if t:
+            note = e(tr(f"每年 {t['slope_per_year']:+.{s['decimals'] + 1}f}", f"{t['slope_per_year']:+.{s['decimals'] + 1}f}/yr"))
+            if t["worsening"]:
+                note += f' <b class="rp-bad">{e(tr("变差", "worsening"))}</b>'
+        cells.append(f'<div class="rp-spark"><div class="rp-spark-t">{e(tr(s["zh"], s["en"]))} '
+                     f'<small>{e(s["unit"])}</small></div>{_sparkline(s)}<div class="rp-spark-n">{note}</div></div>')
+    if cells:
+        parts.append(f'<h2>{e(tr("变化趋势", "Trends"))}</h2><div class="rp-sparks">{"".join(cells)}</div>')
+    reasons = []
+    for rs in w.get("reasons", []):
+        reasons.append(f'<li class="rp-reason rp-reason-{e(rs.get("level") or "")}"><div>{e(tr(rs["zh"], rs["en"]))} '
+                       f'<small>{e(rs.get("date") or "")} {e(rs.get("source") or "")}</small></div>'
+                       f'<div class="rp-advice">{e(tr("建议：", "Advice: "))}{e(tr(*rs["advice"]))}</div></li>')
+    if reasons:
+        parts.append(f'<h2>{e(tr("预警原因与建议", "Reasons and advice"))}</h2><ul class="rp-reasons">{"".join(reasons)}</ul>')
+    footer = tr("本报告由警康健康管理平台根据体检、健康小屋和心理筛查数据生成，仅供健康管理参考，诊断和治疗请遵医嘱。",
+                "Generated by the Jingkang portal from exam, kiosk and screening data for health management; "
+                "for diagnosis and treatment follow your doctor.")
+    parts.append(f'<footer>{e(footer)} {e(tr("生成日期", "Generated"))} {e(r["as_of"])}</footer>')
+    return "".join(parts)
+
+
+REPORT_PAGE = """<!doctype html>
+<html lang="{{ 'en' if lang == 'en' else 'zh-CN' }}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ tr('个人健康报告', 'Personal health report') }} · {{ r.header.name }}</title>
+<link rel="stylesheet" href="/assets/portrait.css">
+</head><body class="report-body">
+<div class="rp-toolbar no-print"><button type="button" onclick="window.print()">{{ tr('打印', 'Print') }}</button>
+<a href="javascript:history.back()">{{ tr('返回', 'Back') }}</a></div>
+<main class="report-page" id="report">{{ body }}</main>
+</body></html>"""
