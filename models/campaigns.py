@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol
 
 import numpy as np
-from sqlalchemy import and_, case, delete, func, literal, or_, select
+from sqlalchemy import Date, Integer, and_, case, cast, delete, func, literal, select
 from sqlalchemy.orm import Session
 
 from models.db import bump_data_version
@@ -82,11 +82,35 @@ def status_of(campaign: Campaign, today: dt.date) -> str:
     return "running"
 
 
-def _units(session: Session) -> dict[int, Unit]:
-    return {u.id: u for u in session.scalars(select(Unit))}
+@dataclass(frozen=True)
+class UnitRow:
+    id: int
+    code: str
+    name: str
+    name_en: str | None
+    level: str
+    path: str
+    depth: int
 
 
-def _scope_paths(campaign: Campaign, units: dict[int, Unit]) -> list[str]:
+def _units(session: Session) -> dict[int, UnitRow]:
+    """Every unit, without its boundary polygon (a few hundred rows at most)."""
+    return {r[0]: UnitRow(*r) for r in session.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.name_en, Unit.level, Unit.path, Unit.depth))}
+
+
+def _subtree_ids(units: dict[int, UnitRow], paths: list[str]) -> list[int]:
+    return [u.id for u in units.values() if any(u.path.startswith(p) for p in paths)]
+
+
+def _member_count(session: Session, units: dict[int, UnitRow], paths: list[str]) -> int:
+    ids = _subtree_ids(units, paths)
+    if not ids:
+        return 0
+    return session.scalar(select(func.count()).select_from(Officer).where(Officer.active, Officer.unit_id.in_(ids))) or 0
+
+
+def _scope_paths(campaign: Campaign, units: dict[int, UnitRow]) -> list[str]:
     return [units[i].path for i in (campaign.scope_unit_ids or []) if i in units]
 
 
@@ -110,10 +134,6 @@ def _visible_to(viewer: Viewer, paths: list[str], officer_path: str | None) -> b
     return _overlaps(paths, viewer.unit_path)
 
 
-def _member_filter(paths: list[str]):
-    return and_(Officer.active, or_(*[Unit.path.like(f"{p}%") for p in paths]) if paths else False)
-
-
 def visible_campaign(session: Session, viewer: Viewer, campaign_id: Any) -> Campaign:
     """The campaign with this id if the caller may see it; NotVisible otherwise (forged ids included)."""
     try:
@@ -134,7 +154,7 @@ class _Ctx:
     """A campaign with its members, teams and the days that count so far."""
 
     campaign: Campaign
-    units: dict[int, Unit]
+    units: dict[int, UnitRow]
     member_unit: dict[int, int]            # officer id -> unit id
     team_of_unit: dict[int, int]           # unit id -> team unit id
     first_day: dt.date
@@ -151,7 +171,7 @@ class _Ctx:
         return (self.campaign.end_date - self.campaign.start_date).days + 1
 
 
-def _team_depth(units: dict[int, Unit], level: str) -> int:
+def _team_depth(units: dict[int, UnitRow], level: str) -> int:
     depths = [u.depth for u in units.values() if u.level == level]
     return min(depths) if depths else {"district": 1, "station": 2}.get(level, 2)
 
@@ -159,8 +179,10 @@ def _team_depth(units: dict[int, Unit], level: str) -> int:
 def _context(session: Session, campaign: Campaign, today: dt.date) -> _Ctx:
     units = _units(session)
     paths = _scope_paths(campaign, units)
+    unit_ids = _subtree_ids(units, paths)
     member_unit = dict(session.execute(
-        select(Officer.id, Officer.unit_id).join(Unit, Officer.unit_id == Unit.id).where(_member_filter(paths))).all())
+        select(Officer.id, Officer.unit_id).where(Officer.active, Officer.unit_id.in_(unit_ids))).all()) \
+        if unit_ids else {}
     depth = _team_depth(units, campaign.team_level)
     by_code = {u.code: u.id for u in units.values()}
     team_of_unit: dict[int, int] = {}
@@ -190,18 +212,44 @@ def _counted(campaign: Campaign, last_day: dt.date | None):
                 CampaignEntry.day >= campaign.start_date, CampaignEntry.day <= end)
 
 
+def _week_bounds(first: dt.date, last: dt.date | None) -> list[tuple[dt.date, dt.date]]:
+    """Campaign weeks (week 1 starts on the first day) up to ``last``."""
+    if last is None or last < first:
+        return []
+    out = []
+    a = first
+    while a <= last:
+        out.append((a, min(a + dt.timedelta(days=6), last)))
+        a += dt.timedelta(days=7)
+    return out
+
+
+def _week_index(session: Session, start: dt.date):
+    """The campaign week (0-based) of an entry's day, in the database's own date arithmetic."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast((func.julianday(CampaignEntry.day) - func.julianday(start.isoformat())) / 7, Integer)
+    return cast(CampaignEntry.day - cast(literal(start), Date), Integer) // 7  # PostgreSQL: date - date is days
+
+
 def _per_officer(session: Session, ctx: _Ctx) -> dict[int, tuple[float, int, int]]:
-    """officer id -> (total, active days, days meeting the daily target), members only."""
+    """officer id -> (total, active days, days meeting the daily target), members only.
+
+    One pass over the campaign's entries in officer order (index ix_campaign_entry_officer);
+    entries lie inside the campaign and not after today (the loader refuses others)."""
     c = ctx.campaign
+    if ctx.last_day is None:
+        return {}
     target = c.target_per_day or 0
-    rows = session.execute(
-        select(CampaignEntry.officer_id, func.sum(CampaignEntry.value), func.count(),
-               func.sum(case((CampaignEntry.value >= target, 1), else_=0)))
-        .where(_counted(c, ctx.last_day)).group_by(CampaignEntry.officer_id))
-    return {oid: (float(total or 0), int(n), int(hit or 0)) for oid, total, n, hit in rows if oid in ctx.member_unit}
+    cols = [CampaignEntry.officer_id, func.sum(CampaignEntry.value), func.count(),
+            func.sum(case((CampaignEntry.value >= target, 1), else_=0))]
+    rows = session.execute(select(*cols).where(
+        CampaignEntry.campaign_id == c.id, CampaignEntry.flagged.is_(False), CampaignEntry.value > 0)
+        .group_by(CampaignEntry.officer_id))
+    members = ctx.member_unit
+    return {r[0]: (float(r[1] or 0), int(r[2]), int(r[3] or 0)) for r in rows if r[0] in members}
 
 
-def unit_label(unit: Unit) -> dict:
+def unit_label(unit: UnitRow) -> dict:
     return {"code": unit.code, "name": unit.name, "name_en": unit.name_en or unit.name}
 
 
@@ -215,16 +263,11 @@ def list_campaigns(session: Session, viewer: Viewer, today: dt.date) -> list[dic
                  if _visible_to(viewer, _scope_paths(c, units), officer_path)]
     if not campaigns:
         return []
-    ids = [c.id for c in campaigns]
-    sums = {cid: (float(s or 0), int(n or 0)) for cid, s, n in session.execute(
-        select(CampaignEntry.campaign_id, func.sum(CampaignEntry.value), func.count(func.distinct(CampaignEntry.officer_id)))
-        .where(CampaignEntry.campaign_id.in_(ids), CampaignEntry.flagged.is_(False), CampaignEntry.value > 0)
-        .group_by(CampaignEntry.campaign_id))}
     for c in campaigns:
         paths = _scope_paths(c, units)
-        members = session.scalar(select(func.count()).select_from(Officer).join(Unit, Officer.unit_id == Unit.id)
-                                 .where(_member_filter(paths))) or 0
-        total, participants = sums.get(c.id, (0.0, 0))
+        members = _member_count(session, units, paths)
+        total = float(session.scalar(select(func.sum(CampaignEntry.value)).where(
+            CampaignEntry.campaign_id == c.id, CampaignEntry.flagged.is_(False), CampaignEntry.value > 0)) or 0)
         target = overall_target(c, members)
         status = status_of(c, today)
         elapsed = 0.0 if status == "upcoming" else min(1.0, ((min(today, c.end_date) - c.start_date).days + 1)
@@ -233,8 +276,7 @@ def list_campaigns(session: Session, viewer: Viewer, today: dt.date) -> list[dic
             "id": c.id, "name": c.name, "kind": c.kind, "status": status,
             "start": c.start_date.isoformat(), "end": c.end_date.isoformat(),
             "units": [unit_label(units[i]) for i in c.scope_unit_ids or [] if i in units],
-            "members": members, "participants": participants,
-            "total": total, "target": target,
+            "members": members, "total": total, "target": target,
             "progress": (total / target) if target else None, "time_elapsed": elapsed,
             "team_scoring": c.team_scoring,
             "editable": _may_edit(viewer, c, units) and status != "finished",
@@ -304,22 +346,35 @@ def project_total(daily: list[float], day_dates: list[dt.date], end: dt.date, le
             "sd_final": float(np.sqrt(var[-1])), "df": float(fit.df_resid)}
 
 
-def campaign_overview(session: Session, viewer: Viewer, campaign_id: Any, today: dt.date) -> dict:
-    """Header facts, the cumulative progress with its projection, participation by week and points."""
-    campaign = visible_campaign(session, viewer, campaign_id)
-    ctx = _context(session, campaign, today)
-    c = campaign
-    members = len(ctx.member_unit)
+def _last_day(session: Session, campaign: Campaign, status: str, today: dt.date) -> dt.date | None:
+    """The last day that counts: the end for a finished campaign, else the latest day with data."""
+    if status == "upcoming":
+        return None
+    if status == "finished":
+        return campaign.end_date
+    return session.scalar(select(func.max(CampaignEntry.day)).where(
+        CampaignEntry.campaign_id == campaign.id, CampaignEntry.day <= min(campaign.end_date, today)))
+
+
+def campaign_progress(session: Session, viewer: Viewer, campaign_id: Any, today: dt.date) -> dict:
+    """Header facts and the cumulative progress against the target, with its projection to the end."""
+    c = visible_campaign(session, viewer, campaign_id)
+    units = _units(session)
+    paths = _scope_paths(c, units)
+    members = _member_count(session, units, paths)
+    status = status_of(c, today)
+    last_day = _last_day(session, c, status, today)
+    days_elapsed = 0 if last_day is None else (last_day - c.start_date).days + 1
     rows = session.execute(
         select(CampaignEntry.day, func.sum(CampaignEntry.value), func.count())
-        .where(_counted(c, ctx.last_day)).group_by(CampaignEntry.day).order_by(CampaignEntry.day)).all()
+        .where(_counted(c, last_day)).group_by(CampaignEntry.day).order_by(CampaignEntry.day)).all()
     by_day = {d: (float(s or 0), int(n)) for d, s, n in rows}
-    dates = [ctx.first_day + dt.timedelta(days=k) for k in range(ctx.days_elapsed)]
+    dates = [c.start_date + dt.timedelta(days=k) for k in range(days_elapsed)]
     daily = [by_day.get(d, (0.0, 0))[0] for d in dates]
     active = [by_day.get(d, (0.0, 0))[1] for d in dates]
     cumulative = np.cumsum(daily).tolist() if daily else []
     target = overall_target(c, members)
-    projection = project_total(daily, dates, c.end_date) if ctx.status == "running" else None
+    projection = project_total(daily, dates, c.end_date) if status == "running" else None
     if projection is not None and target:
         from scipy import stats
 
@@ -330,60 +385,76 @@ def campaign_overview(session: Session, viewer: Viewer, campaign_id: Any, today:
             projection["p_target"] = 1.0 if projection["final"] >= target else 0.0
     flagged = session.scalar(select(func.count()).select_from(CampaignEntry).where(
         CampaignEntry.campaign_id == c.id, CampaignEntry.flagged.is_(True))) or 0
-    participants = session.scalar(select(func.count(func.distinct(CampaignEntry.officer_id))).where(
-        _counted(c, ctx.last_day))) or 0
+    if viewer.role == "leader" and members < SMALL_GROUP:
+        active = [None] * len(active)
     return {
-        "id": c.id, "name": c.name, "kind": c.kind, "status": ctx.status,
+        "id": c.id, "name": c.name, "kind": c.kind, "status": status,
         "start": c.start_date.isoformat(), "end": c.end_date.isoformat(),
-        "units": [unit_label(ctx.units[i]) for i in c.scope_unit_ids or [] if i in ctx.units],
+        "units": [unit_label(units[i]) for i in c.scope_unit_ids or [] if i in units],
         "team_level": c.team_level, "team_scoring": c.team_scoring,
         "target_per_day": c.target_per_day, "target_total": c.target_total, "target": target,
         "points_rule": {**DEFAULT_POINTS, **(c.points_rule or {})},
-        "members": members, "participants": participants, "teams": len(ctx.team_members),
-        "days_total": ctx.days_total, "days_elapsed": ctx.days_elapsed,
-        "last_day": ctx.last_day.isoformat() if ctx.last_day else None,
+        "members": members, "days_total": (c.end_date - c.start_date).days + 1, "days_elapsed": days_elapsed,
+        "last_day": last_day.isoformat() if last_day else None,
         "total": float(cumulative[-1]) if cumulative else 0.0, "flagged": flagged,
         "series": {"dates": [d.isoformat() for d in dates], "daily": daily, "active": active,
                    "cumulative": cumulative},
         "projection": projection,
-        "weekly": _weekly(session, ctx),
-        "points": _points_summary(session, c.id),
-        "editable": _may_edit(viewer, c, ctx.units) and ctx.status != "finished",
+        "editable": _may_edit(viewer, c, units) and status != "finished",
     }
 
 
-def _weekly(session: Session, ctx: _Ctx) -> list[dict]:
-    """Distinct active members in each campaign week (week 1 starts on the first day)."""
-    c = ctx.campaign
-    weeks = math.ceil(ctx.days_elapsed / 7)
-    if not weeks:
-        return []
-    if weeks > 1:
-        week = case(*[(CampaignEntry.day < c.start_date + dt.timedelta(days=7 * (k + 1)), k)
-                      for k in range(weeks - 1)], else_=weeks - 1).label("w")
-        rows = dict(session.execute(select(week, func.count(func.distinct(CampaignEntry.officer_id)))
-                                    .where(_counted(c, ctx.last_day)).group_by(week)).all())
-    else:
-        rows = {0: session.scalar(select(func.count(func.distinct(CampaignEntry.officer_id)))
-                                  .where(_counted(c, ctx.last_day)))}
+def campaign_participation(session: Session, viewer: Viewer, campaign_id: Any, today: dt.date) -> dict:
+    """Members active in each campaign week (drop-off), and how many took part at all.
+
+    For leaders, counts under five are removed (``suppressed``)."""
+    c = visible_campaign(session, viewer, campaign_id)
+    ctx = _context(session, c, today)
     members = len(ctx.member_unit)
-    out = []
-    for k in range(weeks):
-        first = c.start_date + dt.timedelta(days=7 * k)
-        last = min(first + dt.timedelta(days=6), ctx.last_day)
-        n = int(rows.get(k, 0))
-        out.append({"week": k + 1, "start": first.isoformat(), "end": last.isoformat(),
-                    "days": (last - first).days + 1, "active": n, "rate": n / members if members else None})
+    bounds = _week_bounds(ctx.first_day, ctx.last_day)
+    active_by_week = [0] * len(bounds)
+    participants: set[int] = set()
+    if bounds:
+        week = _week_index(session, c.start_date).label("w")
+        rows = session.execute(select(CampaignEntry.officer_id, week).distinct().where(_counted(c, ctx.last_day)))
+        for oid, k in rows:
+            if oid in ctx.member_unit and 0 <= int(k) < len(bounds):
+                active_by_week[int(k)] += 1
+                participants.add(oid)
+    weeks = []
+    for k, (a, b) in enumerate(bounds):
+        n = active_by_week[k]
+        weeks.append({"week": k + 1, "start": a.isoformat(), "end": b.isoformat(), "days": (b - a).days + 1,
+                      "active": n, "rate": n / members if members else None})
+    per = participants
+    out = {"members": members, "participants": len(per), "weeks": weeks, "kind": c.kind,
+           "participation": len(per) / members if members else None}
+    if viewer.role == "leader":
+        for w in weeks:
+            if w["active"] < SMALL_GROUP or members < SMALL_GROUP:
+                w.update(active=None, rate=None, suppressed=True)
+        if members < SMALL_GROUP or len(per) < SMALL_GROUP:
+            out.update(participants=None, participation=None, suppressed=True)
     return out
 
 
-def _points_summary(session: Session, campaign_id: int) -> dict:
+def campaign_points(session: Session, viewer: Viewer, campaign_id: Any, today: dt.date) -> dict:
+    """Points awarded in the campaign, by reason (and the rule that awards them)."""
+    c = visible_campaign(session, viewer, campaign_id)
     rows = session.execute(select(Points.reason, func.sum(Points.points), func.count(func.distinct(Points.officer_id)))
-                           .where(Points.campaign_id == campaign_id).group_by(Points.reason)).all()
+                           .where(Points.campaign_id == c.id).group_by(Points.reason)).all()
     by_reason = {r: {"points": int(p or 0), "officers": int(n)} for r, p, n in rows}
-    officers = session.scalar(select(func.count(func.distinct(Points.officer_id)))
-                              .where(Points.campaign_id == campaign_id)) or 0
-    return {"total": sum(v["points"] for v in by_reason.values()), "officers": officers, "by_reason": by_reason}
+    if viewer.role == "leader":
+        for v in by_reason.values():
+            if v["officers"] < SMALL_GROUP:
+                v.update(officers=None, suppressed=True)
+    mine = None
+    if viewer.role == "officer" and viewer.officer_id is not None:
+        mine = int(session.scalar(select(func.coalesce(func.sum(Points.points), 0)).where(
+            Points.campaign_id == c.id, Points.officer_id == viewer.officer_id)) or 0)
+    return {"total": sum(v["points"] for v in by_reason.values()), "by_reason": by_reason, "mine": mine,
+            "rule": {**DEFAULT_POINTS, **(c.points_rule or {})}, "target_per_day": c.target_per_day,
+            "kind": c.kind}
 
 
 # --- leaderboards ---------------------------------------------------------------------------
@@ -479,7 +550,7 @@ def individual_leaderboard(session: Session, viewer: Viewer, campaign_id: Any, t
         mine = oid == me_id
         anonymous = oid in hidden and not mine
         officer = info[oid]
-        team = ctx.units[ctx.team_of_unit[ctx.member_unit[oid]]] if oid in ctx.member_unit else officer.unit
+        team = ctx.units[ctx.team_of_unit[ctx.member_unit[oid]]]
         return {"rank": r["rank"], "me": mine, "anonymous": anonymous, "hidden": oid in hidden,
                 "name": None if anonymous else officer.name,
                 "team": None if anonymous else unit_label(team),
@@ -504,8 +575,7 @@ def officer_campaigns(session: Session, officer_id: int, today: dt.date) -> list
             continue
         status = status_of(c, today)
         end = min(c.end_date, today)
-        counted = and_(CampaignEntry.campaign_id == c.id, CampaignEntry.flagged.is_(False), CampaignEntry.value > 0,
-                       CampaignEntry.day <= end)
+        counted = and_(CampaignEntry.campaign_id == c.id, CampaignEntry.flagged.is_(False), CampaignEntry.value > 0)
         mine = session.execute(select(func.coalesce(func.sum(CampaignEntry.value), 0), func.count(),
                                       func.sum(case((CampaignEntry.value >= (c.target_per_day or 0), 1), else_=0)))
                                .where(counted, CampaignEntry.officer_id == officer_id)).one()
@@ -513,8 +583,7 @@ def officer_campaigns(session: Session, officer_id: int, today: dt.date) -> list
         totals = (select(CampaignEntry.officer_id, func.sum(CampaignEntry.value).label("s"))
                   .where(counted).group_by(CampaignEntry.officer_id).subquery())
         ahead = session.scalar(select(func.count()).select_from(totals).where(totals.c.s > total)) or 0
-        members = session.scalar(select(func.count()).select_from(Officer).join(Unit, Officer.unit_id == Unit.id)
-                                 .where(_member_filter(paths))) or 0
+        members = _member_count(session, units, paths)
         points = session.scalar(select(func.coalesce(func.sum(Points.points), 0))
                                 .where(Points.campaign_id == c.id, Points.officer_id == officer_id)) or 0
         days = 0 if status == "upcoming" else (end - c.start_date).days + 1
@@ -590,7 +659,7 @@ def award_points(session: Session, campaign_id: int, today: dt.date | None = Non
 RUNNING_EDITABLE = ("name", "end_date", "target_total")
 
 
-def _may_edit(viewer: Viewer, campaign: Campaign, units: dict[int, Unit]) -> bool:
+def _may_edit(viewer: Viewer, campaign: Campaign, units: dict[int, UnitRow]) -> bool:
     if viewer.role == "admin":
         return True
     if viewer.role != "manager":
@@ -816,26 +885,29 @@ def did_it_work(session: Session, viewer: Viewer, campaign_id: Any, today: dt.da
     c = campaign
     per = _per_officer(session, ctx)
     need = math.ceil(PARTICIPANT_SHARE * ctx.days_total)
-    participant = {oid for oid, (_t, n, _h) in per.items() if n >= need}
+    participant = {oid for oid, v in per.items() if v[1] >= need}
     before_from = dt.datetime.combine(c.start_date - dt.timedelta(days=BASELINE_DAYS), dt.time())
     before_to = dt.datetime.combine(c.start_date, dt.time.max)
     after_from = dt.datetime.combine(c.end_date - dt.timedelta(days=13), dt.time())
     after_to = dt.datetime.combine(min(c.end_date + dt.timedelta(days=FOLLOW_UP_DAYS), today), dt.time.max)
-    paths = _scope_paths(c, ctx.units)
-    members = (select(Officer.id).join(Unit, Officer.unit_id == Unit.id).where(_member_filter(paths)))
-    obs = session.execute(
-        select(Observation.officer_id, Observation.code, Observation.value, Observation.observed_at)
-        .where(Observation.code.in_(DID_MEASURES), Observation.officer_id.in_(members),
-               or_(Observation.observed_at.between(before_from, before_to),
-                   Observation.observed_at.between(after_from, after_to)))
-        .order_by(Observation.observed_at)).all()
+    def pick(code: str, lo: dt.datetime, hi: dt.datetime, latest: bool):
+        # one index seek per officer and code (ix_observation_officer_code_time)
+        return (select(Observation.value)
+                .where(Observation.officer_id == Officer.id, Observation.code == code,
+                       Observation.observed_at.between(lo, hi))
+                .order_by(Observation.observed_at.desc() if latest else Observation.observed_at.asc())
+                .limit(1).correlate(Officer).scalar_subquery())
+
+    cols = [pick(code, *window) for code in DID_MEASURES
+            for window in ((before_from, before_to, True), (after_from, after_to, False))]
+    unit_ids = _subtree_ids(ctx.units, _scope_paths(c, ctx.units))
     before: dict[tuple[int, str], float] = {}
     after: dict[tuple[int, str], float] = {}
-    for oid, code, value, at in obs:
-        if at <= before_to:
-            before[(oid, code)] = value  # ascending: the latest wins
-        if after_from <= at <= after_to and (oid, code) not in after:
-            after[(oid, code)] = value   # ascending: the first wins
+    for row in session.execute(select(Officer.id, *cols).where(Officer.active, Officer.unit_id.in_(unit_ids))):
+        for k, code in enumerate(DID_MEASURES):
+            v0, v1 = row[1 + 2 * k], row[2 + 2 * k]
+            if v0 is not None and v1 is not None:
+                before[(row[0], code)], after[(row[0], code)] = v0, v1
     measures = {}
     for code in DID_MEASURES:
         rows = [(oid, before[(oid, code)], after[(oid, code)], oid in participant)

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from models.campaigns import (
-    CampaignError, NotAllowed, NotVisible, award_points, campaign_form, campaign_overview, did_it_work,
+    CampaignError, NotAllowed, NotVisible, award_points, campaign_form, campaign_participation, campaign_progress,
+    did_it_work,
     individual_leaderboard, list_campaigns, officer_campaigns, project_total, save_campaign, set_hide_preference,
     team_leaderboard, visible_campaign,
 )
@@ -134,7 +135,7 @@ def test_cam002_mean_and_total_disagree_on_winner(world):
 
 def test_cam003_flagged_values_not_counted(world):
     with session_scope(world["url"]) as s:
-        ov = campaign_overview(s, scope("admin"), world["ids"]["pk"], TODAY)
+        ov = campaign_progress(s, scope("admin"), world["ids"]["pk"], TODAY)
     expected = 15 * 9000 * 28 + 6 * 10000 * 28 + 10 * 5000 * 7
     assert ov["total"] == pytest.approx(expected)
     assert ov["flagged"] == 1
@@ -143,7 +144,9 @@ def test_cam003_flagged_values_not_counted(world):
 
 def test_cam004_weekly_participation_shows_drop_off(world):
     with session_scope(world["url"]) as s:
-        weeks = campaign_overview(s, scope("admin"), world["ids"]["pk"], TODAY)["weekly"]
+        part = campaign_participation(s, scope("admin"), world["ids"]["pk"], TODAY)
+    weeks = part["weeks"]
+    assert part["members"] == 36 and part["participants"] == 31
     assert [w["active"] for w in weeks] == [31, 21, 21, 21]
     assert weeks[0]["rate"] == pytest.approx(31 / 36)
     assert all(w["days"] == 7 for w in weeks)
@@ -370,6 +373,6 @@ def test_cam014_did_no_effect_is_unclear_and_small_is_insufficient(world):
 def test_cam015_running_campaign_has_no_verdict_yet(world):
     with session_scope(world["url"]) as s:
         res = did_it_work(s, scope("admin"), world["ids"]["d2"], TODAY)
-        ov = campaign_overview(s, scope("admin"), world["ids"]["d2"], TODAY)
+        ov = campaign_progress(s, scope("admin"), world["ids"]["d2"], TODAY)
     assert res == {"status": "running", "measures": {}}
     assert ov["status"] == "running" and ov["total"] == 0 and ov["projection"] is None
