@@ -460,6 +460,9 @@ def _officers(ctx: _Ctx, ci: int, leaves: list[dict]) -> dict[str, Any]:
     one = rng.random(n) < 0.12
     c1m, c2m = rng.integers(0, len(gm), n), rng.integers(0, len(gm), n)
     c1f, c2f = rng.integers(0, len(gf), n), rng.integers(0, len(gf), n)
+    # no doubled character (嘉嘉) for men; 婷婷 now and then for women
+    c2m = np.where(c2m == c1m, (c1m + 1 + c2m % (len(gm) - 1)) % len(gm), c2m)
+    c2f = np.where((c2f == c1f) & (rng.random(n) < 0.8), (c1f + 1 + c2f % (len(gf) - 1)) % len(gf), c2f)
     rare = rng.random(n) < 0.015
     rare_c = rng.integers(0, len(N.GIVEN_RARE), n)
     names = []
@@ -575,7 +578,7 @@ def _exam_findings(rng: np.random.Generator, v: dict, age: np.ndarray, off_ix: n
     for i in range(n):
         f = []
         if liver[i] > 0.9:
-            f.append(("fatty_liver", "重度" if liver[i] > 3.0 else "中度" if liver[i] > 1.9 else "轻度"))
+            f.append(("fatty_liver", "重度" if liver[i] > 3.5 else "中度" if liver[i] > 2.15 else "轻度"))
         if us[i, 0] < 0.06:
             f.append(("gallbladder_polyp", None))
         if us[i, 1] < 0.04:
@@ -896,8 +899,8 @@ def _kiosk(ctx: _Ctx, ci: int, off: dict, leaves: list[dict], lat: dict, officer
     age_t = lat["age"][o] - t
     fat = np.round(np.clip(1.2 * bmi + 0.23 * age_t - 10.8 * male - 5.4 + lat["fat_res"][o] + rng.normal(0, 1.0, m),
                            5, 55), 1)
-    visc = np.clip(np.round(np.where(male, 0.95 * (bmi - 17) + 0.12 * (age_t - 20), 0.6 * (bmi - 17) + 0.08 * (age_t - 20))
-                            + lat["visc_res"][o] + rng.normal(0, 0.5, m)), 1, 30)
+    visc = np.where(male, 0.95 * (bmi - 17) + 0.12 * (age_t - 20), 0.6 * (bmi - 17) + 0.08 * (age_t - 20))
+    visc = np.clip(np.round(visc + lat["visc_res"][o] + rng.normal(0, 0.5, m)), 1, 30)
     sbp = v["sbp"] + 2 + np.round(1.0 * wig + rng.normal(0, 3, m))
     dbp = v["dbp"] + 1 + np.round(0.6 * wig + rng.normal(0, 2, m))
     pulse = v["pulse"] + 3
