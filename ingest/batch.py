@@ -761,13 +761,14 @@ def reprocess(url: str, batch_id: int, user: str | None = None, progress: Progre
 # --- read queries for /admin/imports ------------------------------------------------------------------
 def batch_list(session: Session, limit: int = 500) -> list[dict]:
     """The newest batches, for the imports page."""
-    rows = session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit))
+    rows = list(session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)))
+    opened = open_counts(session, [b.id for b in rows])
     return [{"id": b.id, "kind": b.kind, "source": b.source or "", "filename": b.filename or "",
              "file_hash": (b.file_hash or "")[:12], "format": b.file_format or "", "created_by": b.created_by or "",
              "started_at": b.started_at.strftime("%Y-%m-%d %H:%M:%S") if b.started_at else "",
              "status": b.status, "rows_read": b.rows_read, "inserted": b.inserted, "updated": b.updated,
              "unchanged": b.unchanged, "quarantined": b.quarantined,
-             "open": 0} for b in rows]
+             "open": opened.get(b.id, 0), "error": (b.summary or {}).get("error", "")} for b in rows]
 
 
 def open_counts(session: Session, batch_ids: list[int]) -> dict[int, int]:
