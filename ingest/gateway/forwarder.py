@@ -466,3 +466,10 @@ def assign_frame(session: Session, frame_id: int, badge: str) -> dict[str, Any]:
     _recompute(session, {officer.id})
     return {"frame_id": fid, "officer_id": officer.id, "badge": officer.badge, "name": officer.name,
             "device": frame.device, "observations": n, "codes": sorted(values)}
+
+
+def admin_devices_data(session: Session, now: dt.datetime | None = None, rejected_limit: int = 20,
+                       queue_limit: int = 50) -> dict[str, Any]:
+    """Everything /admin/devices shows, in one call."""
+    return {"devices": device_overview(session, now), "rejected": recent_rejected(session, rejected_limit),
+            "queue": unassigned_queue(session, queue_limit), "unassigned_total": unassigned_count(session)}
