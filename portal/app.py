@@ -44,8 +44,8 @@ def create_app(config: Config | None = None) -> dash.Dash:
     from portal.auth import init_auth
     from portal.cache import init_cache
 
+    init_auth(server, csrf)  # the login guard runs before the CSRF check: anonymous callers get 401
     csrf.init_app(server)
-    init_auth(server)
     init_cache(server, cfg)
     _error_handlers(server)
 

@@ -103,7 +103,8 @@ def _login_view():
     next_url = _safe_next(request.args.get("next"))
     if request.method == "POST":
         if not form.validate_on_submit():
-            error = tr("请填写用户名和密码。", "Enter your user name and password.")
+            error = tr("页面已过期，请重新登录。", "The page expired; please sign in again.") if "csrf_token" in form.errors \
+                else tr("请填写用户名和密码。", "Enter your user name and password.")
         else:
             error = _try_login(form.username.data.strip(), form.password.data, next_url)
             if error is None:
@@ -176,12 +177,12 @@ def _set_csrf_cookie(response):
     return response
 
 
-def init_auth(server: Flask) -> None:
+def init_auth(server: Flask, csrf) -> None:
     login_manager.init_app(server)
     login_manager.session_protection = "strong"
     limiter.init_app(server)
-    server.add_url_rule("/login", "login", limiter.limit(
-        lambda: server.config["LOGIN_RATE_LIMIT"], methods=["POST"])(_login_view), methods=["GET", "POST"])
+    login_view = csrf.exempt(limiter.limit(lambda: server.config["LOGIN_RATE_LIMIT"], methods=["POST"])(_login_view))
+    server.add_url_rule("/login", "login", login_view, methods=["GET", "POST"])  # the form checks its own token
     server.add_url_rule("/logout", "logout", _logout_view, methods=["POST"])
     server.add_url_rule("/lang/<lang>", "lang", _lang_view, methods=["GET"])
     server.add_url_rule("/healthz", "healthz", lambda: {"ok": True})

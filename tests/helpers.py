@@ -16,8 +16,12 @@ def free_port() -> int:
 
 
 def start(dash_duo, app):
-    """Start the app for a browser test on a free port (several test runs may share the machine)."""
-    dash_duo.start_server(app, port=free_port())
+    """Start the app for a browser test on a free port (several test runs may share the machine).
+
+    The page is not opened here: an anonymous visitor lands on the login form, which is not
+    a Dash page, so login_browser opens it instead."""
+    dash_duo.start_server(app, navigate=False, port=free_port())
+    dash_duo._url = dash_duo.server.url
     return dash_duo
 
 
@@ -45,6 +49,7 @@ def csrf_cookie(client) -> str:
 def dash_callback(client, output: str, inputs: list[dict], state: list[dict] | None = None,
                   changed: list[str] | None = None, outputs_list=None):
     """POST a (possibly forged) callback to /_dash-update-component, the way any client can."""
+    output = _resolve_output(client, output)
     body = {
         "output": output,
         "outputs": outputs_list if outputs_list is not None else _outputs(output),
@@ -54,6 +59,20 @@ def dash_callback(client, output: str, inputs: list[dict], state: list[dict] | N
     }
     headers = {"X-CSRFToken": csrf_cookie(client), "Content-Type": "application/json"}
     return client.post("/_dash-update-component", data=json.dumps(body), headers=headers)
+
+
+def _resolve_output(client, output: str) -> str:
+    """Outputs declared with allow_duplicate carry a hash suffix ("x.data@1a2b"); find the real spec."""
+    deps = client.get("/_dash-dependencies")
+    if deps.status_code != 200:
+        return output
+    known = [d["output"] for d in deps.get_json()]
+    if output in known:
+        return output
+    for spec in known:
+        if re.sub(r"@[0-9a-f]+", "", spec) == output:
+            return spec
+    return output
 
 
 def _outputs(output: str):
