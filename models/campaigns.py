@@ -602,15 +602,18 @@ def hide_preference(session: Session, officer_id: int) -> bool:
 
 
 def set_hide_preference(session: Session, officer_id: int, hide: bool) -> bool:
-    """Hide (or show) the officer's name on leaderboards; returns the stored choice."""
+    """Hide (or show) the officer's name on leaderboards; True when the stored choice changed."""
     pref = session.get(OfficerPreference, officer_id)
+    if pref is not None and pref.hide_from_leaderboards == bool(hide):
+        return False
     if pref is None:
-        pref = OfficerPreference(officer_id=officer_id, hide_from_leaderboards=bool(hide))
-        session.add(pref)
+        if not hide:
+            return False
+        session.add(OfficerPreference(officer_id=officer_id, hide_from_leaderboards=True))
     else:
         pref.hide_from_leaderboards = bool(hide)
     session.flush()
-    return pref.hide_from_leaderboards
+    return True
 
 
 # --- points -------------------------------------------------------------------------------------

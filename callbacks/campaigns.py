@@ -1,0 +1,258 @@
+"""/campaigns callbacks: the list, the officer's own standing, and the create/edit form.
+
+Every callback starts from ``current_scope``; campaign ids, unit codes and form
+values from the browser are checked again in ``models.campaigns``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, html, no_update
+from dash.exceptions import PreventUpdate
+from flask import current_app
+
+from models.campaigns import (
+    CampaignError, NotAllowed, NotVisible, campaign_form, list_campaigns, officer_campaigns, save_campaign,
+    unit_choices,
+)
+from models.overview import suppress_small
+from portal.access import AccessDenied, audit, current_scope, db
+from portal.cache import cached
+from portal.i18n import tr
+
+KIND_NAMES = {"steps": ("健步走", "Steps"), "quiz": ("知识答题", "Quiz"), "checkin": ("运动打卡", "Check-in")}
+KIND_UNITS = {"steps": ("步", " steps"), "quiz": ("分", " points"), "checkin": ("次", " check-ins")}
+STATUS = {"upcoming": ("未开始", "Not started", "secondary"), "running": ("进行中", "Running", "success"),
+          "finished": ("已结束", "Finished", "dark")}
+SCORING_NAMES = {"mean": ("人均（未参与者按 0 计）", "mean per member (inactive = 0)"),
+                 "total": ("总量", "total"), "share_target": ("达标人数占比", "share meeting the daily target")}
+TEAM_LEVELS = {"station": ("派出所", "stations"), "district": ("分局", "districts")}
+
+# form field id -> model key (the order of the form's outputs)
+FIELDS = {"cf-name": "name", "cf-kind": "kind", "cf-start": "start_date", "cf-end": "end_date",
+          "cf-units": "unit_codes", "cf-team-level": "team_level", "cf-target-day": "target_per_day",
+          "cf-target-total": "target_total", "cf-scoring": "team_scoring", "cf-pts-active": "points_per_active_day",
+          "cf-pts-target": "points_per_day_target", "cf-pts-week": "points_full_week_bonus"}
+INVALID_PROP = ("cf-name", "cf-kind", "cf-start", "cf-end", "cf-target-day", "cf-target-total", "cf-scoring",
+                "cf-pts-active", "cf-pts-target", "cf-pts-week")
+DEFAULTS = {"name": "", "kind": "steps", "start_date": None, "end_date": None, "unit_codes": [],
+            "team_level": "station", "target_per_day": 8000, "target_total": None, "team_scoring": "mean",
+            "points_per_active_day": 0, "points_per_day_target": 1, "points_full_week_bonus": 10}
+
+
+def today() -> dt.date:
+    raw = current_app.config.get("PORTAL_TODAY")
+    return dt.date.fromisoformat(raw) if raw else dt.date.today()
+
+
+def kind_name(kind: str) -> str:
+    return tr(*KIND_NAMES.get(kind, (kind, kind)))
+
+
+def status_badge(status: str, id=None):
+    zh, en, colour = STATUS.get(status, (status, status, "secondary"))
+    return dbc.Badge(tr(zh, en), color=colour, className="me-1", **({"id": id} if id else {}))
+
+
+def amount(x: float | None, kind: str) -> str:
+    """A total in words a reader takes in at once: 1.18 亿步 / 1.18 billion steps."""
+    if x is None:
+        return "–"
+    unit = tr(*KIND_UNITS.get(kind, ("", "")))
+    if tr("zh", "en") == "zh":
+        if abs(x) >= 1e8:
+            return f"{x / 1e8:.2f} 亿{unit}"
+        if abs(x) >= 1e4:
+            return f"{x / 1e4:.1f} 万{unit}"
+        return f"{x:,.0f} {unit}"
+    for size, word in ((1e9, " billion"), (1e6, " million")):
+        if abs(x) >= size:
+            return f"{x / size:.2f}{word}{unit}"
+    return f"{x:,.0f}{unit}"
+
+
+def units_text(units: list[dict]) -> str:
+    return "、".join(tr(u["name"], u["name_en"]) for u in units) if units else "–"
+
+
+def _denied(exc: Exception):
+    raise AccessDenied(str(exc)) from exc
+
+
+def _campaign_card(c: dict, runs: bool, leader: bool):
+    pct = c["progress"]
+    bar = html.Div([
+        html.Div([html.Span(tr("完成", "Achieved"), className="text-muted small me-2"),
+                  html.Span(f"{pct:.0%}" if pct is not None else "–", className="fw-semibold"),
+                  html.Span(tr(f"（目标 {amount(c['target'], c['kind'])}）", f" (target {amount(c['target'], c['kind'])})"),
+                            className="text-muted small")]),
+        dbc.Progress(value=min(100, (pct or 0) * 100), color="success", className="mb-1", style={"height": "10px"}),
+        dbc.Progress(value=c["time_elapsed"] * 100, color="secondary", style={"height": "4px"},
+                     className="opacity-50"),
+        html.Div(tr(f"时间已过 {c['time_elapsed']:.0%}", f"{c['time_elapsed']:.0%} of the time gone"),
+                 className="text-muted small"),
+    ])
+    members = suppress_small(c["members"]) if leader else f"{c['members']:,}"
+    footer = [dbc.Button(tr("查看详情", "Open"), href=f"/campaigns/{c['id']}", color="primary", size="sm",
+                         className="me-2", id={"type": "campaign-open", "index": c["id"]})]
+    if runs and c["editable"]:
+        footer.append(dbc.Button(tr("编辑", "Edit"), id={"type": "campaign-edit", "index": c["id"]}, color="secondary",
+                                 outline=True, size="sm"))
+    return dbc.Card(dbc.CardBody([
+        html.Div([status_badge(c["status"]), dbc.Badge(kind_name(c["kind"]), color="info", className="me-1")]),
+        html.A(c["name"], href=f"/campaigns/{c['id']}", className="h6 d-block mt-2 mb-1 text-decoration-none"),
+        html.Div(f"{c['start']} – {c['end']}", className="text-muted small"),
+        html.Div(tr(f"参赛单位：{units_text(c['units'])} · {members} 人",
+                    f"Units: {units_text(c['units'])} · {members} officers"), className="small mb-2"),
+        bar,
+        html.Div(footer, className="mt-2"),
+    ]), className="h-100 shadow-sm campaign-card")
+
+
+def _mine_card(c: dict):
+    unit = tr(*KIND_UNITS.get(c["kind"], ("", "")))
+    if c["status"] == "upcoming":
+        body = html.Div(tr(f"{c['start']} 开始", f"Starts {c['start']}"), className="text-muted")
+    else:
+        target = c["target_per_day"] or 0
+        body = html.Div([
+            dbc.Row([
+                dbc.Col([html.Div(tr("我的排名", "My rank"), className="kpi-title"),
+                         html.Div(f"{c['rank']:,}", className="kpi-value"),
+                         html.Div(tr(f"共 {c['members']:,} 人", f"of {c['members']:,}"), className="kpi-sub")]),
+                dbc.Col([html.Div(tr("日均", "Per day"), className="kpi-title"),
+                         html.Div(f"{c['per_day']:,.0f}", className="kpi-value"),
+                         html.Div(tr(f"目标 {target:,.0f} {unit}", f"target {target:,.0f}{unit}"),
+                                  className="kpi-sub")]),
+                dbc.Col([html.Div(tr("积分", "Points"), className="kpi-title"),
+                         html.Div(f"{c['points']:,}", className="kpi-value"),
+                         html.Div(tr(f"达标 {c['target_days']} 天", f"{c['target_days']} days on target"),
+                                  className="kpi-sub")]),
+            ], className="g-2"),
+            html.Div(tr(f"已参与 {c['active_days']} / {c['days']} 天，累计 {amount(c['total'], c['kind'])}",
+                        f"Active {c['active_days']} of {c['days']} days, {amount(c['total'], c['kind'])} in all"),
+                     className="small text-muted mt-2"),
+        ])
+    return dbc.Card(dbc.CardBody([
+        html.Div([status_badge(c["status"]), dbc.Badge(kind_name(c["kind"]), color="info")]),
+        html.A(c["name"], href=f"/campaigns/{c['id']}", className="h6 d-block mt-2 mb-2 text-decoration-none"),
+        body,
+    ]), className="h-100 shadow-sm mine-card")
+
+
+def register(app):
+    @app.callback(Output("campaigns-list", "children"), Input("campaigns-url", "pathname"),
+                  Input("campaigns-refresh", "data"))
+    def campaigns_list(_path, _refresh):
+        scope = current_scope()
+        day = today()
+
+        def compute():
+            with db() as s:
+                return list_campaigns(s, scope, day)
+
+        rows = cached("campaigns_list", scope, {"today": day.isoformat()}, compute)
+        if not rows:
+            return dbc.Alert(tr("您的范围内还没有健康活动。", "There are no campaigns in your scope yet."),
+                             color="light", id="campaigns-empty")
+        runs = scope.role in ("manager", "admin")
+        return dbc.Row([dbc.Col(_campaign_card(c, runs, scope.role == "leader"), md=6, xl=4, className="mb-3")
+                        for c in rows], id="campaigns-cards")
+
+    @app.callback(Output("campaigns-mine", "children"), Input("campaigns-url", "pathname"),
+                  Input("campaigns-refresh", "data"))
+    def campaigns_mine(_path, _refresh):
+        scope = current_scope("officer")
+        with db() as s:
+            rows = officer_campaigns(s, scope.officer_id, today())
+        if not rows:
+            return dbc.Alert(tr("您所在单位目前没有参加健康活动。", "Your unit is not taking part in a campaign."),
+                             color="light")
+        return dbc.Row([dbc.Col(_mine_card(c), md=6, className="mb-3") for c in rows])
+
+    @app.callback(Output("cf-units", "options"), Input("campaigns-url", "pathname"))
+    def unit_options(_path):
+        scope = current_scope("manager", "admin")
+        with db() as s:
+            units = unit_choices(s, scope)
+        indent = {0: "", 1: "", 2: "　", 3: "　　"}
+        return [{"label": indent.get(u["depth"], "　　") + tr(u["name"], u["name_en"]), "value": u["code"]}
+                for u in units if u["level"] in ("city", "district", "station")]
+
+    form_values = [Output(fid, "value") for fid in FIELDS]
+    form_disabled = [Output(fid, "disabled") for fid in FIELDS if fid != "cf-team-level"]
+
+    @app.callback(Output("cf-collapse", "is_open"), Output("cf-edit-id", "data"), Output("cf-title", "children"),
+                  Output("cf-locked-note", "children"), Output("cf-locked-note", "is_open"),
+                  *form_values, *form_disabled,
+                  Input("campaigns-new", "n_clicks"), Input({"type": "campaign-edit", "index": ALL}, "n_clicks"),
+                  Input("cf-cancel", "n_clicks"), prevent_initial_call=True)
+    def open_form(_new, edit_clicks, _cancel):
+        scope = current_scope("manager", "admin")
+        trigger = ctx.triggered_id
+        n_disabled = len(form_disabled)
+        if trigger == "cf-cancel":
+            return (False, None, no_update, no_update, False, *[no_update] * len(FIELDS), *[no_update] * n_disabled)
+        if trigger == "campaigns-new":
+            values = dict(DEFAULTS)
+            start = today() + dt.timedelta(days=7)
+            values["start_date"], values["end_date"] = start.isoformat(), (start + dt.timedelta(days=27)).isoformat()
+            return (True, None, tr("新建活动", "New campaign"), None, False,
+                    *[values[k] for k in FIELDS.values()], *[False] * n_disabled)
+        if isinstance(trigger, dict) and trigger.get("type") == "campaign-edit":
+            if not any(edit_clicks or []):
+                raise PreventUpdate  # the buttons were re-rendered, not clicked
+            try:
+                with db() as s:
+                    form = campaign_form(s, scope, trigger.get("index"), today())
+            except (NotVisible, NotAllowed) as exc:
+                _denied(exc)
+            locked = set(form["locked"])
+            note = None
+            if form["status"] == "running":
+                note = tr("活动已开始：为保证公平，只能修改名称、结束日期和总目标。",
+                          "The campaign has started: to keep it fair, only its name, end date and overall target "
+                          "can change.")
+            values = {k: form.get(k) for k in FIELDS.values()}
+            disabled = [FIELDS[fid] in locked for fid in FIELDS if fid != "cf-team-level"]
+            return (True, form["id"], tr(f"编辑：{form['name']}", f"Edit: {form['name']}"), note, bool(note),
+                    *[values[k] for k in FIELDS.values()], *disabled)
+        raise PreventUpdate
+
+    feedback_outputs = []
+    for fid in FIELDS:
+        feedback_outputs += [Output(f"{fid}-fb", "children"), Output(f"{fid}-fb", "style")]
+    invalid_outputs = [Output(fid, "invalid") for fid in INVALID_PROP]
+
+    @app.callback(Output("cf-error", "children"), Output("cf-collapse", "is_open", allow_duplicate=True),
+                  Output("campaigns-refresh", "data"), Output("campaigns-feedback", "children"),
+                  *feedback_outputs, *invalid_outputs,
+                  Input("cf-save", "n_clicks"), State("cf-edit-id", "data"), State("campaigns-refresh", "data"),
+                  *[State(fid, "value") for fid in FIELDS], prevent_initial_call=True)
+    def save(_n, edit_id, refresh, *values):
+        scope = current_scope("manager", "admin")
+        data = {key: v for key, v in zip(FIELDS.values(), values)}
+        try:
+            with db() as s:
+                campaign = save_campaign(s, scope, data, today(), edit_id)
+                cid, name = campaign.id, campaign.name
+                audit("campaign_update" if edit_id else "campaign_create", target=f"campaign:{cid}",
+                      detail={"name": name, "units": data.get("unit_codes")}, session=s)
+        except (NotVisible, NotAllowed) as exc:
+            _denied(exc)
+        except CampaignError as exc:
+            errors = exc.errors
+            fb = []
+            for fid, key in FIELDS.items():
+                msg = errors.get(key)
+                fb += [tr(*msg) if msg else None, {"display": "block"} if msg else {"display": "none"}]
+            general = tr(*errors["_"]) if "_" in errors else tr("请更正标红的项目。", "Please correct the fields marked red.")
+            return (general, no_update, no_update, no_update, *fb,
+                    *[FIELDS[fid] in errors for fid in INVALID_PROP])
+        fb = []
+        for _ in FIELDS:
+            fb += [None, {"display": "none"}]
+        done = dbc.Alert(tr(f"已保存：{name}", f"Saved: {name}"), color="success", dismissable=True, duration=6000,
+                         id="campaigns-saved")
+        return (None, False, (refresh or 0) + 1, done, *fb, *[False] * len(INVALID_PROP))
