@@ -12,15 +12,14 @@ import datetime as dt
 from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import Input, Output, dcc, html
 from flask import abort, current_app, render_template_string
-from flask_login import current_user
 from markupsafe import Markup, escape
 
 from models import portrait
 from models.schema import Officer
 from portal.access import AccessDenied, audit, current_scope, db, officer_in_scope
+from portal.cache import cached
 from portal.i18n import LEVEL_COLOURS, language, level_name, tr
 from portal.shell import graph, level_badge, no_access
 
@@ -303,80 +302,96 @@ def _y_range(s: dict) -> tuple[float, float]:
     return max(0.0, lo - pad), hi + pad
 
 
-def trend_figure(s: dict) -> go.Figure:
-    fig = go.Figure()
+def trend_figure(s: dict) -> dict:
+    """The chart of one indicator as a plain figure dict (plotly's validating graph objects cost
+    ~0.2 s per chart; a portrait draws up to 15 of them)."""
     lo, hi = _y_range(s)
-    floor = 0.0
+    shapes, floor = [], 0.0
     for band in s["bands"]:
         top = band["below"] if band["below"] is not None else 1e9
         if top > lo and floor < hi:
-            fig.add_hrect(y0=max(floor, lo), y1=min(top, hi), fillcolor=BAND_FILL[band["tone"]], line_width=0,
-                          layer="below")
+            shapes.append({"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": max(floor, lo),
+                           "y1": min(top, hi), "fillcolor": BAND_FILL[band["tone"]], "line": {"width": 0},
+                           "layer": "below"})
         floor = top if band["below"] is not None else floor
-    unit = s["unit"]
-    fmt = f".{s['decimals']}f"
+    unit, fmt = s["unit"], f".{s['decimals']}f"
+    hover = f"%{{x|%Y-%m-%d}}<br>%{{y:{fmt}}} {unit}<br>%{{customdata}}<extra></extra>"
+    data, annotations = [], []
     kiosk = s.get("kiosk", []) + s.get("self", [])
     if kiosk:
-        fig.add_trace(go.Scattergl(
-            x=[a for a, _, _ in kiosk], y=[v for _, v, _ in kiosk], mode="markers", name=tr("健康小屋", "Kiosk"),
-            marker={"size": 5, "color": "rgba(31,119,180,0.35)", "line": {"width": 0}},
-            customdata=[src for _, _, src in kiosk],
-            hovertemplate=f"%{{x|%Y-%m-%d}}<br>%{{y:{fmt}}} {unit}<br>%{{customdata}}<extra></extra>"))
-    for i, curve in enumerate(s.get("lowess") or []):
-        fig.add_trace(go.Scatter(x=[d for d, _ in curve], y=[v for _, v in curve], mode="lines",
-                                 name=tr("平滑曲线", "Smoothed"), legendgroup="lowess", showlegend=i == 0,
-                                 line={"color": "#1f77b4", "width": 2}, hoverinfo="skip"))
-    exam = s.get("exam", []) + s.get("screening", [])
-    exam.sort(key=lambda p: p[0])
+        data.append({"type": "scattergl", "x": [a for a, _, _ in kiosk], "y": [v for _, v, _ in kiosk],
+                     "mode": "markers", "name": tr("健康小屋", "Kiosk"), "customdata": [src for _, _, src in kiosk],
+                     "marker": {"size": 5, "color": "rgba(31,119,180,0.35)", "line": {"width": 0}},
+                     "hovertemplate": hover})
+    for curve in s.get("lowess") or []:
+        data.append({"type": "scatter", "x": [d for d, _ in curve], "y": [v for _, v in curve], "mode": "lines",
+                     "name": tr("平滑曲线", "Smoothed"), "line": {"color": "#1f77b4", "width": 2}, "hoverinfo": "skip"})
+    exam = sorted(s.get("exam", []) + s.get("screening", []), key=lambda p: p[0])
     if exam:
-        fig.add_trace(go.Scatter(
-            x=[a for a, _, _ in exam], y=[v for _, v, _ in exam], mode="markers" if kiosk else "lines+markers",
-            name=tr("体检", "Exam") if s.get("exam") else tr("筛查", "Screening"),
-            marker={"size": 9, "color": "#1d3f8f", "line": {"width": 1.5, "color": "#fff"}},
-            line={"color": "rgba(29,63,143,0.45)", "width": 1.5}, customdata=[src for _, _, src in exam],
-            hovertemplate=f"%{{x|%Y-%m-%d}}<br>%{{y:{fmt}}} {unit}<br>%{{customdata}}<extra></extra>"))
+        data.append({"type": "scatter", "x": [a for a, _, _ in exam], "y": [v for _, v, _ in exam],
+                     "mode": "markers" if kiosk else "lines+markers",
+                     "name": tr("体检", "Exam") if s.get("exam") else tr("筛查", "Screening"),
+                     "marker": {"size": 9, "color": "#1d3f8f", "line": {"width": 1.5, "color": "#fff"}},
+                     "line": {"color": "rgba(29,63,143,0.45)", "width": 1.5},
+                     "customdata": [src for _, _, src in exam], "hovertemplate": hover})
     t = s.get("trend")
     if t:
-        fig.add_trace(go.Scatter(
-            x=[t["start"][0], t["end"][0]], y=[t["start"][1], t["end"][1]], mode="lines", name=tr("趋势线", "Trend"),
-            line={"color": "#c0392b" if t["worsening"] else "#6c757d", "width": 2, "dash": "dot"}, hoverinfo="skip"))
+        data.append({"type": "scatter", "x": [t["start"][0], t["end"][0]], "y": [t["start"][1], t["end"][1]],
+                     "mode": "lines", "name": tr("趋势线", "Trend"), "hoverinfo": "skip",
+                     "line": {"color": "#c0392b" if t["worsening"] else "#6c757d", "width": 2, "dash": "dot"}})
     f = s.get("forecast")
     if f:
-        fig.add_trace(go.Scatter(x=f["dates"] + f["dates"][::-1], y=f["upper"] + f["lower"][::-1], fill="toself",
-                                 fillcolor="rgba(148,103,189,0.15)", line={"width": 0}, hoverinfo="skip",
-                                 name=tr("95%预测区间", "95% prediction interval"), showlegend=False))
-        fig.add_trace(go.Scatter(
-            x=f["dates"], y=f["mean"], mode="lines", name=tr("预测", "Forecast"),
-            line={"color": "#9467bd", "width": 2, "dash": "dash"},
-            customdata=list(zip(f["lower"], f["upper"])),
-            hovertemplate=tr(f"预测 %{{x|%Y-%m}}<br>%{{y:{fmt}}} {unit}（%{{customdata[0]:{fmt}}}–%{{customdata[1]:{fmt}}}）"
-                             "<extra></extra>",
-                             f"forecast %{{x|%Y-%m}}<br>%{{y:{fmt}}} {unit} (%{{customdata[0]:{fmt}}}–"
-                             f"%{{customdata[1]:{fmt}}})<extra></extra>")))
-        fig.add_annotation(x=f["dates"][len(f["dates"]) // 2], y=max(f["upper"]), text=tr("预测", "forecast"),
-                           showarrow=False, yshift=8, font={"size": 11, "color": "#7b4fa8"})
-    fig.update_layout(
-        height=250, margin={"l": 44, "r": 8, "t": 8, "b": 28}, showlegend=False,
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="#fff", hovermode="closest",
-        yaxis={"range": [lo, hi], "title": None, "gridcolor": "#eef1f5", "zeroline": False, "fixedrange": True},
-        xaxis={"gridcolor": "#eef1f5", "tickformat": "%Y-%m", "nticks": 5},
-        font={"size": 11},
-    )
-    return fig
+        data.append({"type": "scatter", "x": f["dates"] + f["dates"][::-1], "y": f["upper"] + f["lower"][::-1],
+                     "fill": "toself", "fillcolor": "rgba(148,103,189,0.15)", "line": {"width": 0},
+                     "hoverinfo": "skip", "name": tr("95%预测区间", "95% prediction interval")})
+        data.append({"type": "scatter", "x": f["dates"], "y": f["mean"], "mode": "lines", "name": tr("预测", "Forecast"),
+                     "line": {"color": "#9467bd", "width": 2, "dash": "dash"},
+                     "customdata": [[a, b] for a, b in zip(f["lower"], f["upper"])],
+                     "hovertemplate": tr(f"预测 %{{x|%Y-%m}}<br>%{{y:{fmt}}} {unit}（95%区间 %{{customdata[0]:{fmt}}}–"
+                                         f"%{{customdata[1]:{fmt}}}）<extra></extra>",
+                                         f"forecast %{{x|%Y-%m}}<br>%{{y:{fmt}}} {unit} (95% interval "
+                                         f"%{{customdata[0]:{fmt}}}–%{{customdata[1]:{fmt}}})<extra></extra>")})
+        annotations.append({"x": f["dates"][len(f["dates"]) // 2], "y": max(f["upper"]), "yshift": 8,
+                            "text": tr("预测", "forecast"), "showarrow": False,
+                            "font": {"size": 11, "color": "#7b4fa8"}})
+    layout = {
+        "height": 250, "margin": {"l": 44, "r": 8, "t": 8, "b": 28}, "showlegend": False,
+        "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "#fff", "hovermode": "closest", "font": {"size": 11},
+        "yaxis": {"range": [lo, hi], "gridcolor": "#eef1f5", "zeroline": False, "fixedrange": True},
+        "xaxis": {"gridcolor": "#eef1f5", "tickformat": "%Y-%m", "nticks": 5, "type": "date"},
+        "shapes": shapes, "annotations": annotations,
+    }
+    return {"data": data, "layout": layout}
+
+
+PRIMARY_CHARTS = ("sbp", "dbp", "bmi", "waist_cm", "body_fat_pct", "fpg")
 
 
 def _trend_grid(data: dict):
+    """Blood pressure, weight and glucose first; the rest folded away unless its trend is worsening
+    (a phone should not have to scroll past fifteen charts to reach the exam table)."""
     if not data["series"]:
         return html.Div(tr("暂无可画趋势的数据。", "Nothing to chart yet."), className="pt-muted")
-    cols = []
+    front, folded = [], []
     for s in data["series"]:
         title = html.Div([html.Span(tr(s["zh"], s["en"]), className="fw-semibold"),
                           html.Span(f" {s['unit']}", className="pt-muted small")], className="pt-chart-title")
-        cols.append(dbc.Col(html.Div([title, graph(f"pt-chart-{s['code']}", figure=trend_figure(s),
-                                                   config={"displayModeBar": False}),
-                                      _trend_caption(s)], className="pt-chart", id=f"pt-trend-{s['code']}"),
-                            xs=12, md=6, xl=4))
-    return dbc.Row(cols, className="g-2")
+        col = dbc.Col(html.Div([title, graph(f"pt-chart-{s['code']}", figure=trend_figure(s),
+                                             config={"displayModeBar": False}),
+                                _trend_caption(s)], className="pt-chart", id=f"pt-trend-{s['code']}"),
+                      xs=12, md=6, xl=4)
+        worsening = bool(s.get("trend") and s["trend"]["worsening"])
+        (front if s["code"] in PRIMARY_CHARTS or worsening else folded).append((col, s))
+    out = [dbc.Row([c for c, _ in front], className="g-2")]
+    if folded:
+        names = "、".join(s["zh"] for _, s in folded) if tr("zh", "en") == "zh" else ", ".join(s["en"] for _, s in folded)
+        # Folded by clipping, not display:none, so plotly lays the charts out at their real width.
+        out.append(html.Div([
+            html.Button(tr(f"更多指标趋势（{len(folded)}项：{names}）", f"More trends ({len(folded)}: {names})"),
+                        className="pt-more mt-2", id="pt-more-trends", n_clicks=0, type="button"),
+            html.Div(dbc.Row([c for c, _ in folded], className="g-2 mt-1"), className="pt-folded"),
+        ], className="pt-fold", id="pt-fold"))
+    return out
 
 
 # --- exam history -----------------------------------------------------------------------------
@@ -490,16 +505,34 @@ def register(app):
             _audit_view(scope, officer, "header", s)
         return _header(data)
 
-    @app.callback(Output("pt-indicators", "children"), Output("pt-trends", "children"),
-                  Output("pt-history", "children"), Output("pt-care", "children"), Input("pt-key", "data"))
-    def portrait_details(key):
+    @app.callback(Output("pt-indicators", "children"), Output("pt-history", "children"),
+                  Output("pt-care", "children"), Input("pt-key", "data"))
+    def portrait_record(key):
         scope = current_scope("officer", "manager", "admin")  # leaders never get measured values
         with db() as s:
             officer = _resolve(s, scope, key)
             data = portrait.details(s, officer.id, as_of=_today(), follow_ups=scope.role in ("manager", "admin"))
-            _audit_view(scope, officer, "details", s)
-        return (_indicator_cards(data["indicators"]), _trend_grid(data["series"]), _history_table(data["history"]),
-                _care(data["care"]))
+            _audit_view(scope, officer, "record", s)
+        return _indicator_cards(data["indicators"]), _history_table(data["history"]), _care(data["care"])
+
+    @app.callback(Output("pt-trends", "children"), Input("pt-key", "data"))
+    def portrait_trends(key):
+        scope = current_scope("officer", "manager", "admin")
+        today = _today()
+        with db() as s:
+            officer = _resolve(s, scope, key)
+            officer_id = officer.id
+            _audit_view(scope, officer, "trends", s)
+
+        def compute():
+            with db() as s:
+                return portrait.indicator_series(s, officer_id, as_of=today)
+
+        # Statistics change only when data does: cached under the data version every ingest bumps.
+        return _trend_grid(cached("portrait_series", scope, {"officer": officer_id, "as_of": today.isoformat()}, compute))
+
+    app.clientside_callback("function (n) { return n % 2 ? 'pt-fold open' : 'pt-fold'; }",
+                            Output("pt-fold", "className"), Input("pt-more-trends", "n_clicks"))
 
     server = app.server
     server.add_url_rule("/me/report", "portrait_report_me", lambda: _report_view(""))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -544,11 +543,11 @@ def care(session: Session, officer_id: int, *, follow_ups: bool, as_of: dt.date)
 
 # --- the full record below the header -------------------------------------------------------
 def details(session: Session, officer_id: int, *, as_of: dt.date, follow_ups: bool) -> dict:
-    """Key indicators, trend series, exam history and care in one answer (one callback, one call).
+    """Key indicators, exam history and care in one answer (one callback, one call); the
+    trend series come separately from ``indicator_series`` (heavier, and cached).
     Never for leaders: every part carries measured values."""
     return {
         "indicators": key_indicators(session, officer_id),
-        "series": indicator_series(session, officer_id, as_of=as_of),
         "history": exam_history(session, officer_id),
         "care": care(session, officer_id, follow_ups=follow_ups, as_of=as_of),
     }

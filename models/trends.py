@@ -133,10 +133,7 @@ def ols_trend(points: Iterable[Point], harmful: str | None, *, min_points: int =
     keep = np.ones(len(days), dtype=bool)
     fit = _ols(x, y)
     if len(days) >= 5 and fit.ssr > 1e-12:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            bonf = np.nan_to_num(np.asarray(fit.outlier_test(method="bonf")[:, 2], dtype=float), nan=1.0)
-        outliers = bonf < alpha
+        outliers = _bonferroni_outliers(x, y, fit.resid, fit.ssr) < alpha
         if outliers.any() and (~outliers).sum() >= min_points:
             keep = ~outliers
             fit = _ols(x[keep], y[keep])
@@ -160,6 +157,21 @@ def ols_trend(points: Iterable[Point], harmful: str | None, *, min_points: int =
                  significant=significant, worsening=worsening, improving=improving,
                  start=(used[0].isoformat(), float(b0 + slope * x0)), end=(used[-1].isoformat(), float(b0 + slope * x1)),
                  excluded=[d.isoformat() for d, k in zip(days, keep) if not k])
+
+
+def _bonferroni_outliers(x: np.ndarray, y: np.ndarray, resid: np.ndarray, ssr: float) -> np.ndarray:
+    """Bonferroni p-values of the externally studentised residuals of a straight-line fit (what
+    statsmodels' ``outlier_test(method="bonf")`` gives, without building an influence object)."""
+    from scipy import stats
+
+    n, k = len(x), 2
+    xc = x - x.mean()
+    hat = 1.0 / n + xc ** 2 / float(np.sum(xc ** 2))
+    with np.errstate(all="ignore"):
+        s2_without = (ssr - resid ** 2 / (1 - hat)) / (n - k - 1)
+        t = resid / np.sqrt(np.maximum(s2_without, 1e-300) * (1 - hat))
+    p = 2 * stats.t.sf(np.abs(t), n - k - 1)
+    return np.nan_to_num(np.minimum(1.0, p * n), nan=1.0)
 
 
 def _ols(x: np.ndarray, y: np.ndarray):

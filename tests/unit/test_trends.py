@@ -216,3 +216,17 @@ def test_por138_forecast_never_negative():
     values = [max(0.0, 10 - 0.9 * m) for m in range(12)] + [0.5] * 2
     f = holt_forecast(monthly(values, per_month=1))
     assert f is not None and min(f.lower) >= 0
+
+
+def test_por112_outlier_test_matches_statsmodels():
+    import statsmodels.api as sm
+
+    from models.trends import _bonferroni_outliers
+
+    rng = np.random.default_rng(2)
+    for n in (5, 7, 12):
+        x = np.sort(rng.uniform(0, 5, n))
+        y = 3 + 2 * x + rng.normal(0, 1, n)
+        y[n // 2] += 8
+        fit = sm.OLS(y, sm.add_constant(x)).fit()
+        assert np.allclose(_bonferroni_outliers(x, y, fit.resid, fit.ssr), fit.outlier_test(method="bonf")[:, 2])
