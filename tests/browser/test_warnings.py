@@ -1,0 +1,106 @@
+"""/warnings and /workbench in headless Chromium, as a manager and a leader would use them."""
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+from sqlalchemy import func, select
+
+from models.db import session_scope
+from models.schema import FollowUp, Officer, OfficerStatus, User
+from tests.helpers import start
+
+pytestmark = pytest.mark.browser
+
+
+def _db(app):
+    return app.server.config["DATABASE_URL"]
+
+
+def _scope_path(app, username):
+    with session_scope(_db(app)) as s:
+        return s.scalar(select(User).where(User.username == username)).scope_unit.path
+
+
+def _wait(dash_duo, cond, timeout=20):
+    WebDriverWait(dash_duo.driver, timeout).until(lambda d: cond())
+
+
+def _click(dash_duo, selector):
+    """Scroll the element into view and click it the way the page's own listeners see a click."""
+    el = dash_duo.find_element(selector)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", el)
+
+
+def test_brw001_manager_filters_red_opens_and_closes_a_followup(app, dash_duo, login_browser):
+    path = _scope_path(app, "manager_d1")
+    with session_scope(_db(app)) as s:
+        reds = s.scalar(select(func.count()).select_from(OfficerStatus)
+                        .where(OfficerStatus.unit_path.like(f"{path}%"), OfficerStatus.level == "red"))
+    start(dash_duo, app)
+    login_browser("manager_d1", path="/warnings?level=red")
+    dash_duo.wait_for_text_to_equal("#warn-count-red", f"{reds:,}", timeout=30)
+    dash_duo.wait_for_element(".ag-row[row-index='0'] [col-id='action']", timeout=30)
+    rows = dash_duo.find_elements(".ag-center-cols-container .ag-row")
+    assert len(rows) == min(reds, len(rows)) and rows, "the list shows the district's red officers"
+    assert all("红色" in r.text for r in rows)
+    badge = dash_duo.find_element(".ag-row[row-index='0']").get_attribute("row-id")
+    _click(dash_duo, ".ag-row[row-index='0'] [col-id='action']")
+    dash_duo.wait_for_element("#fu-new-modal", timeout=20)
+    dash_duo.wait_for_contains_text("#fu-new-officer", badge, timeout=20)
+    Select(dash_duo.find_element("#fu-new-kind")).select_by_value("recheck")
+    dash_duo.find_element("#fu-new-note").send_keys("电话通知一周内复查血压")
+    _click(dash_duo, "#fu-new-save")
+    dash_duo.wait_for_element("#fu-toast", timeout=20)
+    with session_scope(_db(app)) as s:
+        fid = s.scalar(select(FollowUp.id).join(Officer).where(Officer.badge == badge, FollowUp.status == "open"))
+    assert fid, "the follow-up was saved"
+
+    dash_duo.driver.get(dash_duo.server_url + "/workbench")
+    dash_duo.wait_for_element(f"#wb-mine-table", timeout=30)
+    _click(dash_duo, f"[id*='\"id\":{fid}'][id*='wb-open']")
+    dash_duo.wait_for_contains_text("#fu-d-facts", badge, timeout=20)
+    Select(dash_duo.find_element("#fu-d-outcome")).select_by_value("improved")
+    dash_duo.find_element("#fu-d-note").send_keys("复查血压已降至正常")
+    _click(dash_duo, "#fu-d-close")
+    dash_duo.wait_for_text_to_equal("#fu-d-done", "已结案", timeout=20)
+    dash_duo.wait_for_contains_text("#fu-d-facts", "好转", timeout=20)
+    with session_scope(_db(app)) as s:
+        row = s.get(FollowUp, fid)
+        assert (row.status, row.outcome) == ("closed", "improved")
+    assert dash_duo.get_logs() == []
+
+
+def test_brw002_leader_sees_map_and_counts_but_no_lab_values(app, dash_duo, login_browser):
+    start(dash_duo, app)
+    login_browser("leader", path="/warnings")
+    dash_duo.wait_for_element("#warn-map .js-plotly-plot .scatterlayer", timeout=30)
+    dash_duo.wait_for_element("#warn-tree .js-plotly-plot", timeout=30)
+    dash_duo.wait_for_element(".ag-row[row-index='0']", timeout=30)
+    with session_scope(_db(app)) as s:
+        n = s.scalar(select(func.count()).select_from(OfficerStatus).where(OfficerStatus.level == "orange"))
+    dash_duo.wait_for_text_to_equal("#warn-count-orange", f"{n:,}" if n >= 5 else "<5", timeout=20)
+    headers = dash_duo.find_element(".ag-header").text
+    assert "姓名" in headers and "收缩压" not in headers and "警号" not in headers
+    assert len(dash_duo.find_elements("#warn-map .js-plotly-plot path.js-fill")) >= 2  # district polygons
+    legend = dash_duo.find_element("#warn-legend").text
+    assert "红+橙占比" in legend and "无数据或不足5人" in legend
+    page = dash_duo.driver.page_source
+    assert "mmHg" not in page and "mmol" not in page
+    assert not dash_duo.find_elements("#warn-export-csv")
+    assert dash_duo.get_logs() == []
+
+
+def test_brw003_district_manager_cannot_touch_another_district(app, dash_duo, login_browser):
+    other = _scope_path(app, "manager_d2")
+    with session_scope(_db(app)) as s:
+        badge = s.scalar(select(Officer.badge).join(OfficerStatus, OfficerStatus.officer_id == Officer.id)
+                         .where(OfficerStatus.unit_path.like(f"{other}%")).limit(1))
+        before = s.scalar(select(func.count()).select_from(FollowUp))
+    start(dash_duo, app)
+    login_browser("manager_d1", path=f"/warnings?badge={badge}&new_followup=1")
+    dash_duo.wait_for_element(".ag-row[row-index='0']", timeout=30)
+    assert not dash_duo.find_elements("#fu-new-modal.show")
+    assert all(badge not in e.text for e in dash_duo.find_elements("#fu-new-officer"))
+    assert badge not in dash_duo.find_element(".ag-center-cols-container").text
+    with session_scope(_db(app)) as s:
+        assert s.scalar(select(func.count()).select_from(FollowUp)) == before
+    assert any("403" in e.get("message", "") for e in dash_duo.get_logs() or [])
