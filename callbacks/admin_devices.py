@@ -79,9 +79,36 @@ def _ago(minutes: float | None) -> str:
     return tr(f"{minutes / 1440:.0f} 天前", f"{minutes / 1440:.0f} days ago")
 
 
+def _duration(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        return tr(f"{minutes // 1440} 天", f"{minutes // 1440} d")
+    if minutes % 60 == 0:
+        return tr(f"{minutes // 60} 小时", f"{minutes // 60} h")
+    return tr(f"{minutes} 分钟", f"{minutes} min")
+
+
+def port_error_text(error: str | None, port: str | None) -> str:
+    """The reader's last port error, in words an administrator acts on."""
+    if not error:
+        return ""
+    if language() == "en":
+        return error
+    if "No such file or directory" in error:
+        return f"找不到端口 {port or ''}（设备未接或线缆松脱）"
+    if "returned no data" in error or "Input/output error" in error:
+        return "设备已断开（线缆拔出或设备断电）"
+    if "Permission denied" in error:
+        return f"无权打开端口 {port or ''}（检查网关账户的串口权限）"
+    if error == "gateway stopped":
+        return "网关已停止"
+    return error
+
+
 def _values(values: dict) -> str:
     parts = []
-    for code, value in values.items():
+    ordered = [c for c in CODES if c in values] + sorted(c for c in values if c not in CODES)
+    for code in ordered:
+        value = values[code]
         zh, en, unit = CODES.get(code, (code, code, ""))
         parts.append(f"{tr(zh, en)} {value:g}{(' ' + unit) if unit else ''}")
     return " · ".join(parts)
@@ -89,10 +116,13 @@ def _values(values: dict) -> str:
 
 def _device_card(d: dict):
     colour = STATE_COLOURS[d["state"]]
+    age, stale = d["age_minutes"], d["stale_minutes"]
+    age_colour = None if age is not None and age <= stale else STATE_COLOURS["red" if age is None or age > 3 * stale
+                                                                               else "amber"]
     state_label = {"ok": tr("正常", "OK"), "amber": tr("超时", "Stale"), "red": tr("异常", "Alert")}[d["state"]]
     port = (html.Span(tr("串口已连接", "port connected"), className="text-success") if d["connected"] else
-            html.Span(tr("串口断开", "port down") + (f"：{d['port_error']}" if d["port_error"] else ""),
-                      className="text-danger"))
+            html.Span(tr("串口断开", "port down") + (tr("：", ": ") + port_error_text(d["port_error"], d["port"])
+                                                        if d["port_error"] else ""), className="text-danger"))
     station = d["station_name"] or d["station"] or "–"
     if d["station_name"] and d["station"]:
         station = f"{d['station_name']}（{d['station']}）"
@@ -105,8 +135,7 @@ def _device_card(d: dict):
         html.Div([tr(*DRIVERS.get(d["driver"], (d["driver"], d["driver"]))), " · ", station],
                  className="text-muted small mb-2"),
         html.Div([html.Span(tr("最近一帧：", "Last frame: ")),
-                  html.Span(_ago(d["age_minutes"]), className="fw-semibold", style={"color": colour}
-                            if d["state"] != "ok" else None),
+                  html.Span(_ago(age), className="fw-semibold", style={"color": age_colour} if age_colour else None),
                   html.Span(f"  {_when(d['last_frame_at'])}", className="text-muted small")], className="small"),
         html.Div(tr(f"今日：正常 {d['ok_today']} · 拒收 {d['rejected_today']} · 待分配 {d['unassigned_today']}",
                     f"Today: OK {d['ok_today']} · rejected {d['rejected_today']} · unassigned {d['unassigned_today']}"),
@@ -114,7 +143,7 @@ def _device_card(d: dict):
         html.Div([tr(f"日志积压：{d['backlog']}", f"Journal backlog: {d['backlog']}"),
                   html.Span(f"  ({gateway_note})", className="text-muted")], className="small"),
         html.Div(port, className="small text-truncate", title=d["port_error"] or ""),
-        html.Div(tr(f"超过 {d['stale_minutes']} 分钟无数据即提示", f"stale after {d['stale_minutes']} min"),
+        html.Div(tr(f"超过 {_duration(stale)}无数据即提示", f"stale after {_duration(stale)} without a frame"),
                  className="text-muted small"),
     ]
     return dbc.Col(dbc.Card(dbc.CardBody(body), className=f"h-100 device-card device-{d['state']}",
@@ -166,7 +195,9 @@ def register(app):
         current_scope("admin")
         with db() as s:
             data = admin_devices_data(s, utcnow())
-        cards = [_device_card(d) for d in data["devices"]] or [dbc.Col(html.Div(
+        order = {"red": 0, "amber": 1, "ok": 2}  # problems first
+        devices = sorted(data["devices"], key=lambda d: (order[d["state"]], d["station"] or "", d["name"]))
+        cards = [_device_card(d) for d in devices] or [dbc.Col(html.Div(
             tr("还没有网关上报设备。在派出所主机上运行 portal gateway --config 网关配置.toml。",
                "No gateway has reported a device yet. Run portal gateway --config gateway.toml on a station host."),
             className="text-muted"))]

@@ -44,12 +44,12 @@ def layout(**_):
         dcc.Store(id="dev-refresh", data=0),
         dbc.Row(id="dev-summary", className="g-3 mb-3"),
         html.Div(tr("设备状态", "Device status"), className="section-title"),
-        dcc.Loading(dbc.Row(id="dev-cards", className="g-3"), type="dot"),
+        dbc.Row(id="dev-cards", className="g-3"),  # no spinner: the 15-s refresh must not make the page jump
         html.Div(id="dev-updated", className="text-muted small mt-2"),
         html.Div([tr("待分配读数", "Unassigned readings"), html.Span(id="dev-queue-count", className="ms-2")],
                  className="section-title"),
+        html.Div(id="dev-queue", className="mb-2"),
         _assign_card(),
-        html.Div(id="dev-queue"),
         html.Div(tr("最近被拒收的帧", "Recently rejected frames"), className="section-title"),
         html.Div(id="dev-rejected"),
     ])
