@@ -123,9 +123,8 @@ def _device_card(d: dict):
     port = (html.Span(tr("串口已连接", "port connected"), className="text-success") if d["connected"] else
             html.Span(tr("串口断开", "port down") + (tr("：", ": ") + port_error_text(d["port_error"], d["port"])
                                                         if d["port_error"] else ""), className="text-danger"))
-    station = d["station_name"] or d["station"] or "–"
-    if d["station_name"] and d["station"]:
-        station = f"{d['station_name']}（{d['station']}）"
+    name = tr(d["station_name"] or "", d["station_name_en"] or d["station_name"] or "")
+    station = f"{name}{tr('（', ' (')}{d['station']}{tr('）', ')')}" if name and d["station"] else (d["station"] or "–")
     gateway_note = tr(f"网关 {d['gateway']} · {_ago(d['gateway_silent_minutes'])}上报",
                       f"gateway {d['gateway']} · reported {_ago(d['gateway_silent_minutes'])}")
     body = [
@@ -151,11 +150,13 @@ def _device_card(d: dict):
                    xs=12, md=6, xl=4)
 
 
-def _table(header: list[str], rows: list[list], empty: str, id: str):
+def _table(header: list[str], rows: list[list], empty: str, id: str, wide_only: tuple[int, ...] = ()):
+    """A small table; columns in ``wide_only`` are hidden on phones."""
     if not rows:
         return html.Div(empty, className="text-muted small", id=id)
-    return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in header])),
-                      html.Tbody([html.Tr([html.Td(c) for c in r]) for r in rows])],
+    cls = ["d-none d-md-table-cell" if i in wide_only else None for i in range(len(header))]
+    return dbc.Table([html.Thead(html.Tr([html.Th(h, className=cls[i]) for i, h in enumerate(header)])),
+                      html.Tbody([html.Tr([html.Td(c, className=cls[i]) for i, c in enumerate(r)]) for r in rows])],
                      size="sm", striped=True, hover=True, responsive=True, className="bg-white small", id=id)
 
 
@@ -203,12 +204,12 @@ def register(app):
             className="text-muted"))]
         queue = _table([tr("时间", "Time"), tr("设备", "Device"), tr("站点", "Station"), tr("读数", "Reading"),
                         tr("设备上输入的ID", "ID typed"), tr("原因", "Reason")], _queue_rows(data["queue"]),
-                       tr("没有待分配的读数。", "No readings are waiting."), "dev-queue-table")
+                       tr("没有待分配的读数。", "No readings are waiting."), "dev-queue-table", wide_only=(2, 4))
         rejected = _table(
             [tr("时间", "Time"), tr("设备", "Device"), tr("原因", "Reason"), tr("原始数据（节选）", "Raw bytes (excerpt)")],
             [[_when(r["received_at"]), r["device"], html.Span(reason_text(r["reason"]), title=r["reason"] or ""),
               html.Code(r["raw"], className="raw-excerpt", style={"wordBreak": "break-all"})] for r in data["rejected"]],
-            tr("最近没有被拒收的帧。", "No frames were rejected recently."), "dev-rejected-table")
+            tr("最近没有被拒收的帧。", "No frames were rejected recently."), "dev-rejected-table", wide_only=(3,))
         total = data["unassigned_total"]
         count = html.Span(f"{total}", className="badge bg-warning text-dark" if total else "badge bg-secondary")
         updated = tr(f"更新于 {dt.datetime.now():%H:%M:%S}，每 15 秒自动刷新", f"Updated {dt.datetime.now():%H:%M:%S}; "

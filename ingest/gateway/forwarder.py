@@ -372,7 +372,7 @@ def device_overview(session: Session, now: dt.datetime | None = None) -> list[di
             select(RawFrame.device, RawFrame.status, func.count())
             .where(RawFrame.received_at >= since).group_by(RawFrame.device, RawFrame.status)):
         counts.setdefault(device, {})[status] = n
-    units = dict(session.execute(select(Unit.code, Unit.name)).all())
+    units = {code: (name, name_en) for code, name, name_en in session.execute(select(Unit.code, Unit.name, Unit.name_en))}
     out = []
     for d in session.scalars(select(Device).order_by(Device.station, Device.name)):
         c = counts.get(d.name, {})
@@ -386,7 +386,8 @@ def device_overview(session: Session, now: dt.datetime | None = None) -> list[di
         else:
             state = "ok"
         out.append({"id": d.id, "gateway": d.gateway, "name": d.name, "driver": d.driver, "station": d.station,
-                    "station_name": units.get(d.station or "", None), "port": d.port, "connected": d.connected,
+                    "station_name": units.get(d.station or "", (None, None))[0],
+                    "station_name_en": units.get(d.station or "", (None, None))[1], "port": d.port, "connected": d.connected,
                     "port_error": d.port_error, "last_frame_at": d.last_frame_at, "age_minutes": age,
                     "stale_minutes": stale, "state": state, "backlog": d.backlog, "noise_bytes": d.noise_bytes,
                     "reconnects": d.reconnects, "reported_at": d.reported_at, "gateway_silent_minutes": silent,
