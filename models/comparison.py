@@ -132,55 +132,54 @@ def standardised_mean(strata: Mapping[Hashable, tuple[float, float, float]], sta
 
 
 # --- funnel limits ---------------------------------------------------------------------
-def binomial_limit(p0: float, n: int, prob: float, interpolate: bool = True) -> float:
-    """The ``prob`` quantile of Binomial(n, p0) as a proportion.
+def binomial_limit(p0: float, n, prob: float, interpolate: bool = True):
+    """The ``prob`` quantile of Binomial(n, p0) as a proportion (``n`` a number or an array).
 
     With ``interpolate`` (Spiegelhalter 2005): r = the exact quantile,
     a = (F(r) − prob) / (F(r) − F(r−1)), limit = (r − a) / n."""
-    r = float(stats.binom.ppf(prob, n, p0))
-    if not interpolate:
-        return r / n
-    f_r = stats.binom.cdf(r, n, p0)
-    f_prev = stats.binom.cdf(r - 1, n, p0) if r > 0 else 0.0
-    a = (f_r - prob) / (f_r - f_prev) if f_r > f_prev else 0.0
-    return max(r - a, 0.0) / n
+    n_arr = np.asarray(n, dtype=float)
+    r = stats.binom.ppf(prob, n_arr, p0)
+    if interpolate:
+        f_r = stats.binom.cdf(r, n_arr, p0)
+        f_prev = np.where(r > 0, stats.binom.cdf(r - 1, n_arr, p0), 0.0)
+        gap = f_r - f_prev
+        a = np.divide(f_r - prob, gap, out=np.zeros_like(gap), where=gap > 0)
+        r = np.maximum(r - a, 0.0)
+    out = r / n_arr
+    return float(out) if out.ndim == 0 else out
 
 
-def binomial_limits(p0: float, n: int, level: float = 0.95, interpolate: bool = True) -> tuple[float, float]:
+def binomial_limits(p0: float, n, level: float = 0.95, interpolate: bool = True):
     """Two-sided funnel limits (lower, upper) for ``level`` (0.95 or 0.998)."""
     tail = (1 - level) / 2
     return binomial_limit(p0, n, tail, interpolate), binomial_limit(p0, n, 1 - tail, interpolate)
 
 
-def mean_limits(m0: float, sd0: float, n: int, level: float = 0.95) -> tuple[float, float]:
-    half = stats.norm.ppf(1 - (1 - level) / 2) * sd0 / math.sqrt(n)
-    return m0 - half, m0 + half
+def mean_limits(m0: float, sd0: float, n, level: float = 0.95):
+    half = stats.norm.ppf(1 - (1 - level) / 2) * sd0 / np.sqrt(np.asarray(n, dtype=float))
+    lo, hi = m0 - half, m0 + half
+    return (float(lo), float(hi)) if np.ndim(lo) == 0 else (lo, hi)
 
 
-def funnel_curve(kind: str, centre: float, n_max: int, spread: float | None = None,
-                 n_min: int = 5, points: int = 120) -> dict:
-    """Limit lines for a funnel plot: {"n": [...], "lo95": [...], "hi95": ..., "lo998": ..., "hi998": ...}."""
-    ns = sorted({int(round(x)) for x in np.geomspace(max(n_min, 1), max(n_max, n_min + 1) * 1.05, points)})
-    out = {"n": ns}
-    for level, tag in ((0.95, "95"), (0.998, "998")):
-        pairs = [limits(kind, centre, n, level, spread) for n in ns]
-        out[f"lo{tag}"] = [p[0] for p in pairs]
-        out[f"hi{tag}"] = [p[1] for p in pairs]
-    return out
-
-
-def limits(kind: str, centre: float, n: int, level: float, spread: float | None = None) -> tuple[float, float]:
+def limits(kind: str, centre: float, n, level: float, spread: float | None = None):
     if kind == "mean":
         return mean_limits(centre, spread or 0.0, n, level)
     return binomial_limits(centre, n, level)
 
 
-def position(value: float | None, n: int, kind: str, centre: float, spread: float | None = None) -> str | None:
-    """Where a unit lies against the funnel: above998/above95/within/below95/below998."""
-    if value is None or not n:
-        return None
-    lo998, hi998 = limits(kind, centre, n, 0.998, spread)
-    lo95, hi95 = limits(kind, centre, n, 0.95, spread)
+def funnel_curve(kind: str, centre: float, n_max: int, spread: float | None = None,
+                 n_min: int = 5, points: int = 120) -> dict:
+    """Limit lines for a funnel plot: {"n": [...], "lo95": [...], "hi95": ..., "lo998": ..., "hi998": ...}."""
+    ns = np.array(sorted({int(round(x)) for x in np.geomspace(max(n_min, 1), max(n_max, n_min + 1) * 1.05, points)}))
+    out = {"n": ns.tolist()}
+    for level, tag in ((0.95, "95"), (0.998, "998")):
+        lo, hi = limits(kind, centre, ns, level, spread)
+        out[f"lo{tag}"] = np.asarray(lo).tolist()
+        out[f"hi{tag}"] = np.asarray(hi).tolist()
+    return out
+
+
+def _classify(value: float, lo95: float, hi95: float, lo998: float, hi998: float) -> str:
     if value > hi998:
         return "above998"
     if value > hi95:
@@ -190,6 +189,26 @@ def position(value: float | None, n: int, kind: str, centre: float, spread: floa
     if value < lo95:
         return "below95"
     return "within"
+
+
+def position(value: float | None, n: int, kind: str, centre: float, spread: float | None = None) -> str | None:
+    """Where a unit lies against the funnel: above998/above95/within/below95/below998."""
+    return positions([value], [n], kind, centre, spread)[0]
+
+
+def positions(values: Sequence[float | None], ns: Sequence[int], kind: str, centre: float,
+              spread: float | None = None) -> list[str | None]:
+    """``position`` for many units at once (one vectorised quantile call per limit)."""
+    idx = [i for i, (v, n) in enumerate(zip(values, ns)) if v is not None and n]
+    out: list[str | None] = [None] * len(values)
+    if not idx:
+        return out
+    n_arr = np.array([ns[i] for i in idx])
+    lo95, hi95 = (np.atleast_1d(x) for x in limits(kind, centre, n_arr, 0.95, spread))
+    lo998, hi998 = (np.atleast_1d(x) for x in limits(kind, centre, n_arr, 0.998, spread))
+    for j, i in enumerate(idx):
+        out[i] = _classify(values[i], lo95[j], hi95[j], lo998[j], hi998[j])
+    return out
 
 
 # --- heterogeneity -----------------------------------------------------------------------

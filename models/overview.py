@@ -1,12 +1,13 @@
-"""Aggregates for the home page: counts over the status snapshot, cut to a unit subtree."""
+"""Aggregates for the home page (the leaders' overview): counts over the status snapshot,
+warning history, follow-ups and campaign entries, cut to a unit subtree."""
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from models.schema import Exam, Officer, OfficerStatus, Unit
+from models.schema import CampaignEntry, Exam, FollowUp, Officer, OfficerStatus, Unit, WarningHistory
 
 LEVELS = ("red", "orange", "yellow", "green")
 SMALL_GROUP = 5
@@ -39,3 +40,143 @@ def suppress_small(n: int | None) -> str:
     if n is None:
         return "–"
     return "<5" if 0 < n < SMALL_GROUP else f"{n:,}"
+
+
+# --- the leaders' overview (issue 7) ---------------------------------------------------------
+RED_ORANGE = ("red", "orange")
+NOT_RISK_FACTORS = {"multiple_yellow", "exam_overdue"}  # reasons, but not health risk factors
+
+
+def _scoped_officers(unit_path: str | None):
+    return select(Officer.id).join(Unit, Officer.unit_id == Unit.id).where(Officer.active, _in_scope(unit_path))
+
+
+def quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def history_start(session: Session) -> dt.datetime | None:
+    """When the warning history begins (the first snapshot); before it, past levels are unknown."""
+    return session.scalar(select(func.min(WarningHistory.changed_at)))
+
+
+def levels_at(session: Session, unit_path: str | None, when: dt.datetime) -> dict[str, int]:
+    """Count of each level in force just before ``when`` (last warning_history change per officer)."""
+    ranked = (select(WarningHistory.officer_id, WarningHistory.level,
+                     func.row_number().over(partition_by=WarningHistory.officer_id,
+                                            order_by=(WarningHistory.changed_at.desc(), WarningHistory.id.desc()))
+                     .label("rn"))
+              .where(WarningHistory.changed_at < when, WarningHistory.officer_id.in_(_scoped_officers(unit_path)))
+              .subquery())
+    rows = session.execute(select(ranked.c.level, func.count()).where(ranked.c.rn == 1).group_by(ranked.c.level))
+    out = {lvl: 0 for lvl in LEVELS}
+    out.update({lvl: n for lvl, n in rows if lvl in out})
+    return out
+
+
+def top_risk_factors(session: Session, unit_path: str | None, rules, k: int = 5) -> list[dict]:
+    """The ``k`` rules that fire for the most officers in the scope (from the snapshot's rule_ids)."""
+    ids = [r["id"] for r in rules.raw["rules"] if r["id"] not in NOT_RISK_FACTORS]
+    cols = [func.sum(case((OfficerStatus.rule_ids.like(f"%,{rid},%"), 1), else_=0)) for rid in ids]
+    counts = session.execute(select(*cols).where(OfficerStatus.officer_id.in_(_scoped_officers(unit_path)))).one()
+    by_id = {r["id"]: r for r in rules.raw["rules"]}
+    ranked = sorted(((n or 0, rid) for rid, n in zip(ids, counts) if n), key=lambda t: (-t[0], ids.index(t[1])))
+    return [{"rule": rid, "count": n, "level": by_id[rid]["level"], "name_zh": by_id[rid]["name_zh"],
+             "name_en": by_id[rid]["name_en"]} for n, rid in ranked[:k]]
+
+
+def follow_up_counts(session: Session, unit_path: str | None, today: dt.date) -> dict[str, int]:
+    """Follow-ups not closed, and those of them past their due date."""
+    not_closed = and_(FollowUp.status != "closed", FollowUp.officer_id.in_(_scoped_officers(unit_path)))
+    open_n, overdue = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((FollowUp.due < today, 1), else_=0)), 0))
+        .where(not_closed)).one()
+    return {"open": open_n or 0, "overdue": overdue or 0}
+
+
+def campaign_participation(session: Session, unit_path: str | None, year: int) -> dict:
+    """Officers with any campaign activity in ``year``, of the officers in the scope."""
+    scoped = _scoped_officers(unit_path)
+    officers = session.scalar(select(func.count()).select_from(scoped.subquery())) or 0
+    took_part = session.scalar(select(func.count(func.distinct(CampaignEntry.officer_id))).where(
+        CampaignEntry.officer_id.in_(scoped), CampaignEntry.day >= dt.date(year, 1, 1),
+        CampaignEntry.day <= dt.date(year, 12, 31))) or 0
+    return {"participants": took_part, "officers": officers, "share": took_part / officers if officers else None}
+
+
+def _month_starts(today: dt.date, months: int) -> list[dt.date]:
+    out, y, m = [], today.year, today.month
+    for _ in range(months):
+        out.append(dt.date(y, m, 1))
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return out[::-1]
+
+
+def red_orange_by_month(session: Session, unit_path: str | None, today: dt.date, months: int = 12) -> list[dict]:
+    """Red+orange officers at the end of each of the last ``months`` months (the current month: now).
+
+    Built from the changes into and out of red/orange in warning_history; a month
+    that ended before the history began has ``count`` None (unknown, not zero)."""
+    into = and_(WarningHistory.level.in_(RED_ORANGE),
+                or_(WarningHistory.previous_level.is_(None), WarningHistory.previous_level.not_in(RED_ORANGE)))
+    out_of = and_(WarningHistory.previous_level.in_(RED_ORANGE), WarningHistory.level.not_in(RED_ORANGE))
+    rows = session.execute(select(WarningHistory.changed_at, case((into, 1), else_=-1))
+                           .where(or_(into, out_of), WarningHistory.officer_id.in_(_scoped_officers(unit_path)))
+                           .order_by(WarningHistory.changed_at)).all()
+    begins = history_start(session)
+    series = []
+    for start in _month_starts(today, months):
+        nxt = dt.date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+        end = dt.datetime.combine(nxt, dt.time())
+        known = begins is not None and begins < end
+        count = sum(delta for at, delta in rows if at < end) if known else None
+        series.append({"month": start.strftime("%Y-%m"), "count": count})
+    return series
+
+
+def sub_units(session: Session, unit_path: str | None) -> list[dict]:
+    """The scope root's direct sub-units with officers and red+orange counts (overview drill-down cards)."""
+    root = session.scalar(select(Unit).where(Unit.path == unit_path)) if unit_path else \
+        session.scalar(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))
+    if root is None:
+        return []
+    children = session.execute(select(Unit.code, Unit.name, Unit.name_en, Unit.path, Unit.level)
+                               .where(Unit.parent_id == root.id).order_by(Unit.path)).all()
+    grandchildren = set(session.scalars(select(Unit.parent_id).where(Unit.path.like(f"{root.path}%"))))
+    ids = dict(session.execute(select(Unit.code, Unit.id).where(Unit.parent_id == root.id)).all())
+    rows = session.execute(
+        select(Unit.path, func.count(), func.sum(case((OfficerStatus.level.in_(RED_ORANGE), 1), else_=0)))
+        .select_from(Officer).join(Unit, Officer.unit_id == Unit.id)
+        .outerjoin(OfficerStatus, OfficerStatus.officer_id == Officer.id)
+        .where(Officer.active, Unit.path.like(f"{root.path}%")).group_by(Unit.path)).all()
+    out = []
+    for code, name, name_en, path, level in children:
+        n = sum(r[1] for r in rows if r[0].startswith(path))
+        ro = sum(r[2] or 0 for r in rows if r[0].startswith(path))
+        out.append({"code": code, "name": name, "name_en": name_en or name, "level": level, "officers": n,
+                    "red_orange": ro, "share": ro / n if n else None, "has_children": ids[code] in grandchildren})
+    return out
+
+
+def leader_overview(session: Session, unit_path: str | None, today: dt.date, rules=None) -> dict:
+    """Everything on the leaders' home page for one scope: KPIs, level changes since the
+    start of the quarter, top risk factors, follow-ups, campaign participation, the
+    red+orange count by month and the sub-units."""
+    from models.warning import load_rules
+
+    rules = rules or load_rules()
+    counts = scope_counts(session, unit_path, today.year)
+    q_start = dt.datetime.combine(quarter_start(today), dt.time())
+    begins = history_start(session)
+    before = levels_at(session, unit_path, q_start) if begins is not None and begins < q_start else None
+    return {
+        **counts,
+        "quarter_start": q_start.date().isoformat(),
+        "history_start": begins.date().isoformat() if begins else None,
+        "level_change": {lvl: counts["levels"][lvl] - before[lvl] for lvl in LEVELS} if before else None,
+        "risk_factors": top_risk_factors(session, unit_path, rules),
+        "follow_ups": follow_up_counts(session, unit_path, today),
+        "campaign": campaign_participation(session, unit_path, today.year),
+        "monthly": red_orange_by_month(session, unit_path, today),
+        "sub_units": sub_units(session, unit_path),
+    }

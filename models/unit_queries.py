@@ -13,7 +13,8 @@ Which data a year uses (what the page's method note says):
   measure dated in the year (exam, kiosk or screening), the warning level in
   force on 31 December (the last ``warning_history`` change up to then), and
   China-PAR recomputed from that year's readings with the snapshot's defaults.
-* Prevalence counts only officers with the measure (denominator = measured);
+* Prevalence counts only officers with the measure (denominator = measured: in the
+  snapshot, officers whose guideline class of that measure exists);
   red+orange share counts every officer with a level; exam coverage and
   campaign participation count every active officer (for past years those
   hired by the end of that year).
@@ -111,19 +112,32 @@ def _grouped(session: Session, cols, ref: dt.date, where, joins=()) -> list[tupl
     return [tuple(r) for r in session.execute(q)]
 
 
+# What makes an officer "measured" for an indicator in the snapshot: the guideline class
+# of the measure exists (the small ``classes`` JSON is far cheaper to read than ``latest``).
+_SNAPSHOT_CLASSES = {
+    "hypertension": (("bp",),), "diabetes": (("glucose",),), "obesity": (("bmi",),),
+    "central_obesity": (("waist",),), "hyperuricemia": (("uric_acid",),), "phq9": (("phq9",),),
+    "dyslipidemia": (("lipids", "TC"), ("lipids", "LDL_C"), ("lipids", "TG"), ("lipids", "HDL_C")),
+}
+PHQ9_TEN_OR_MORE = ("moderate", "moderately_severe", "severe")  # PHQ-9 bands from 10 up (Kroenke 2001)
+
+
 def _snapshot_terms(ind: Indicator):
     """(measured, event) SQL conditions on the status snapshot."""
-    def val(code):
-        return OfficerStatus.latest[(code, "value")].as_float()
+    def cls(path):
+        return OfficerStatus.classes[path if len(path) > 1 else path[0]].as_string()
 
-    measured = or_(*[val(c).is_not(None) for c in ind.codes]) if ind.codes else literal(True)
+    paths = _SNAPSHOT_CLASSES.get(ind.key)
+    measured = or_(*[cls(p).is_not(None) for p in paths]) if paths else literal(True)
     flags = {
-        "hypertension": OfficerStatus.hypertension, "diabetes": OfficerStatus.diabetes,
-        "dyslipidemia": OfficerStatus.dyslipidemia, "obesity": OfficerStatus.obesity,
-        "central_obesity": OfficerStatus.central_obesity, "hyperuricemia": OfficerStatus.hyperuricemia,
-        "red_orange": OfficerStatus.level.in_(("red", "orange")), "phq9": val("phq9") >= 10,
+        "hypertension": lambda: OfficerStatus.hypertension, "diabetes": lambda: OfficerStatus.diabetes,
+        "dyslipidemia": lambda: OfficerStatus.dyslipidemia, "obesity": lambda: OfficerStatus.obesity,
+        "central_obesity": lambda: OfficerStatus.central_obesity,
+        "hyperuricemia": lambda: OfficerStatus.hyperuricemia,
+        "red_orange": lambda: OfficerStatus.level.in_(("red", "orange")),
+        "phq9": lambda: cls(("phq9",)).in_(PHQ9_TEN_OR_MORE),
     }
-    return measured, flags[ind.key]
+    return measured, flags[ind.key]()
 
 
 def _year_values(codes: tuple[str, ...], year: int):
@@ -335,18 +349,22 @@ def unit_comparison(session: Session, root_path: str, level: str, indicator: str
         summ = _summarise(ind, per_unit[u["path"]], standard, pooled_var)
         n = summ["n"]
         value = summ[shown].value
-        pos = stats.position(value, n, ind.kind, centre, spread) if centre is not None else None
         row = {**u, "n": n, "suppressed": suppress and n < SMALL_GROUP,
                "crude": summ["crude"].value, "crude_lo": summ["crude"].lo, "crude_hi": summ["crude"].hi,
                "std": summ["std"].value, "std_lo": summ["std"].lo, "std_hi": summ["std"].hi,
-               "coverage": summ["std"].coverage, "value": value, "position": pos,
+               "coverage": summ["std"].coverage, "value": value, "position": None,
                "events": None if suppress or ind.kind == "mean" else int(summ["events"])}
         if n:
             het_in.append(summ)
+        out_rows.append(row)
+    if centre is not None:
+        for row, pos in zip(out_rows, stats.positions([r["value"] for r in out_rows], [r["n"] for r in out_rows],
+                                                      ind.kind, centre, spread)):
+            row["position"] = pos
+    for row in out_rows:
         if row["suppressed"]:
             row.update({k: None for k in ("n", "crude", "crude_lo", "crude_hi", "std", "std_lo", "std_hi",
                                           "coverage", "value", "position")})
-        out_rows.append(row)
 
     if shown == "std":
         het = stats.cochran_q([h["std"].value for h in het_in], [h["std_var"] for h in het_in])
@@ -356,7 +374,9 @@ def unit_comparison(session: Session, root_path: str, level: str, indicator: str
     else:
         het = stats.chi_square_proportions([h["events"] for h in het_in], [h["n"] for h in het_in])
     visible = [r["n"] for r in out_rows if r["n"]]
-    funnel = (stats.funnel_curve(ind.kind, centre, max(visible), spread, n_min=min(SMALL_GROUP, min(visible)))
+    # the limit lines start a little left of the smallest unit (never below 5 officers)
+    funnel = (stats.funnel_curve(ind.kind, centre, max(visible), spread,
+                                 n_min=max(SMALL_GROUP, int(min(visible) * 0.6)))
               if visible and centre is not None else None)
     return {
         "indicator": ind.key, "kind": ind.kind, "higher_is_worse": ind.higher_is_worse, "year": year,
@@ -371,9 +391,12 @@ def unit_comparison(session: Session, root_path: str, level: str, indicator: str
     }
 
 
-def unit_trend(session: Session, root_path: str, level: str, indicator: str, codes: list[str], years: list[int],
-               as_of: dt.date, rate: str = "standardised", suppress: bool = False) -> dict:
-    """The indicator by year for the chosen units (and the force): {"years", "units": {code: [...]}, "force": [...]}."""
+def unit_trend(session: Session, root_path: str, level: str, indicator: str, codes: list[str],
+               years: list[int] | None, as_of: dt.date, rate: str = "standardised", suppress: bool = False) -> dict:
+    """The indicator by year (default: every year with data) for the chosen units and the force:
+    {"years", "units": {code: [{year, value, lo, hi}]}, "names", "force": [...]}. Codes outside
+    the root's subtree find no rows."""
+    years = years or data_years(session, as_of)
     series: dict[str, list] = {c: [] for c in codes}
     force = []
     names = {}

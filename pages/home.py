@@ -1,4 +1,5 @@
-"""/ : role-aware home. Officers go to their own portrait; others see their scope's overview."""
+"""/ : role-aware home. Officers go to their own portrait; leaders (and admins) see the
+overview of their scope; managers get their own branch (the workbench is wired in there)."""
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -7,9 +8,9 @@ from flask_login import current_user
 from portal.i18n import tr
 
 
-def layout(**_):
-    if current_user.role == "officer":
-        return dcc.Location(id="home-redirect", href="/me", refresh=True)
+def overview_layout():
+    """The leaders' overview: KPI cards, top risk factors, red+orange by month, sub-units.
+    ``?unit=CODE`` narrows it to a unit inside the caller's scope (checked by the callback)."""
     return html.Div(
         [
             dcc.Location(id="home-url", refresh=False),
@@ -18,6 +19,20 @@ def layout(**_):
             dcc.Loading(dbc.Row(id="home-kpis", className="g-3")),
         ]
     )
+
+
+def manager_layout():
+    """Health managers' home. Until the managers' workbench (issue 8) is wired in here,
+    managers see the same overview as leaders, with full counts."""
+    return overview_layout()
+
+
+def layout(**_):
+    if current_user.role == "officer":
+        return dcc.Location(id="home-redirect", href="/me", refresh=True)
+    if current_user.role == "manager":
+        return manager_layout()
+    return overview_layout()
 
 
 dash.register_page(__name__, path="/", title="警康 · 首页", layout=layout)

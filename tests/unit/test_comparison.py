@@ -185,10 +185,13 @@ def build_small_force(url: str) -> dict:
                 par = 2.0 if age == 25 else 6.0
                 if unit == "S3" and sex == "male":
                     par += 2.0
-                level = "red" if is_hyper and unit == "S3" else ("orange" if is_hyper else "green")
-                s.add(OfficerStatus(officer_id=o.id, unit_path=units[unit].path, latest=latest, classes={},
+                level = "red" if is_hyper and unit == "S3" else ("orange" if is_hyper else
+                                                                 "green" if measured else "yellow")
+                s.add(OfficerStatus(officer_id=o.id, unit_path=units[unit].path, latest=latest,
+                                    classes={"bp": ("grade1" if is_hyper else "normal") if measured else None},
                                     china_par=par if measured else None, level=level, confirmed=True,
-                                    reasons=[], rule_ids=",bp_grade1," if is_hyper else ",", rules_version="t",
+                                    reasons=[], rules_version="t",
+                                    rule_ids=",bp_grade1," if is_hyper else ("," if measured else ",exam_overdue,"),
                                     hypertension=is_hyper))
                 # exams: everyone in 2025; in 2026 all but S2's unmeasured five
                 s.add(Exam(officer_id=o.id, hospital_id=hospital.id, exam_date=dt.date(2025, 5, 1)))
@@ -208,7 +211,7 @@ def build_small_force(url: str) -> dict:
         # campaign: 12 of S1's officers took part this year
         for oid in ids["officers"]["S1"][:12]:
             s.add(CampaignEntry(campaign_id=campaign.id, officer_id=oid, day=dt.date(2026, 5, 2), value=8000))
-        # warning history: in S3 every man was orange at the end of 2025
+        # warning history: everyone in S3 turned orange in June 2025 (and was orange at the end of 2025)
         for oid in ids["officers"]["S3"]:
             s.add(WarningHistory(officer_id=oid, unit_path=units["S3"].path, level="orange", rules_version="t",
                                  changed_at=dt.datetime(2025, 6, 1)))
