@@ -198,9 +198,7 @@ def _risk_card(risk: dict | None):
                      className="pt-bar"),
         ], id=bar_id)
 
-    factors = [html.Li(tr(f"{f['zh']} {f['value']:g} → {'<' if f['code'] == 'waist_cm' else ''}{f['target']:g} {f['unit']}",
-                          f"{f['en']} {f['value']:g} → {'<' if f['code'] == 'waist_cm' else ''}{f['target']:g} {f['unit']}"))
-               for f in risk.get("factors", [])]
+    factors = [html.Li(tr(f["zh"], f["en"])) for f in risk.get("factors", [])]
     body = [title, bar(tr("目前", "Now"), risk["pct"], cat, "pt-risk-now")]
     if risk.get("ideal_pct") is not None:
         body.append(bar(tr("各项危险因素理想时", "At ideal risk factors"), risk["ideal_pct"], ideal_cat, "pt-risk-ideal"))
@@ -636,7 +634,8 @@ def _report_body(r: dict) -> str:
     for rs in w.get("reasons", []):
         reasons.append(f'<li class="rp-reason rp-reason-{e(rs.get("level") or "")}"><div>{e(tr(rs["zh"], rs["en"]))} '
                        f'<small>{e(rs.get("date") or "")} {e(rs.get("source") or "")}</small></div>'
-                       f'<div class="rp-advice">{e(tr("建议：", "Advice: "))}{e(tr(*rs["advice"]))}</div></li>')
+                       + (f'<div class="rp-advice">{e(tr("建议：", "Advice: "))}{e(tr(*rs["advice"]))}</div>'
+                          if rs.get("advice") else "") + '</li>')
     if reasons:
         parts.append(f'<h2>{e(tr("预警原因与建议", "Reasons and advice"))}</h2><ul class="rp-reasons">{"".join(reasons)}</ul>')
     footer = tr("本报告由警康健康管理平台根据体检、健康小屋和心理筛查数据生成，仅供健康管理参考，诊断和治疗请遵医嘱。",

@@ -25,7 +25,7 @@ from models.risk import china_par_category, china_par_ideal, round1
 from models.schema import (Campaign, CampaignEntry, Exam, FollowUp, Hospital, Observation, Officer, OfficerStatus,
                            Points, Unit, User, WarningHistory)
 from models.snapshot import source_label
-from models.warning import load_rules
+from models.warning import HBA1C_DIABETES, load_rules
 
 TONES = ("normal", "borderline", "abnormal", "severe")
 PSYCH_CODES = frozenset({"phq9", "phq9_item9", "gad7"})
@@ -279,10 +279,15 @@ def header(session: Session, officer_id: int, *, lab_values: bool, as_of: dt.dat
 
 def _reasons(raw: list[dict], lab_values: bool) -> list[dict]:
     if lab_values:
-        return [{"rule": r.get("rule"), "level": r.get("level"), "zh": r.get("text") or "",
-                 "en": r.get("text_en") or r.get("text") or "", "date": r.get("date"),
-                 "source": r.get("source") or "",
-                 "advice": ADVICE.get(r.get("rule"), GENERIC_ADVICE)} for r in raw]
+        out, given = [], set()
+        for r in raw:
+            advice = ADVICE.get(r.get("rule"), GENERIC_ADVICE)
+            out.append({"rule": r.get("rule"), "level": r.get("level"), "zh": r.get("text") or "",
+                        "en": r.get("text_en") or r.get("text") or "", "date": r.get("date"),
+                        "source": r.get("source") or "",
+                        "advice": None if advice in given else advice})  # four lipid reasons: advice once
+            given.add(advice)
+        return out
     names, psych, out, seen = _rule_names(), _psych_rules(), [], set()
     for r in raw:
         rule = r.get("rule")
@@ -303,6 +308,14 @@ def _reasons(raw: list[dict], lab_values: bool) -> list[dict]:
     return out
 
 
+def _diabetes_range(latest: dict) -> bool:
+    def value(code):
+        return (latest.get(code) or {}).get("value")
+    fpg, a1c, ogtt = value("fpg"), value("hba1c"), value("ogtt2h")
+    return bool((fpg is not None and fpg >= clinical.FPG_DIABETES) or (a1c is not None and a1c >= HBA1C_DIABETES)
+                or (ogtt is not None and ogtt >= clinical.OGTT_DIABETES))
+
+
 def _risk_block(officer: Officer, status: OfficerStatus, as_of: dt.date) -> dict | None:
     """China-PAR now and at ideal modifiable factors, like the official calculator.
 
@@ -316,14 +329,19 @@ def _risk_block(officer: Officer, status: OfficerStatus, as_of: dt.date) -> dict
     ideal_waist = 90.0 if officer.sex == "male" else 85.0
     ideal_tc = round(200 * 0.0259, 2)
     factors = []
-    for code, zh, en, target, worse in (
-            ("sbp", "收缩压", "Systolic BP", 120.0, "above"),
-            ("tc", "总胆固醇", "Total cholesterol", ideal_tc, "above"),
-            ("waist_cm", "腰围", "Waist", ideal_waist, "above")):
+    for code, zh, en, target in (("sbp", "收缩压", "Systolic BP", 120.0),
+                                 ("tc", "总胆固醇", "Total cholesterol", ideal_tc),
+                                 ("waist_cm", "腰围", "Waist", ideal_waist)):
         v = (latest.get(code) or {}).get("value")
         if v is not None and v > target:
-            factors.append({"code": code, "zh": zh, "en": en, "value": v, "target": target,
-                            "unit": clinical.CANONICAL_UNITS[code]})
+            unit = clinical.CANONICAL_UNITS[code]
+            below = "<" if code == "waist_cm" else ""
+            factors.append({"code": code, "zh": f"{zh} {v:g} → {below}{target:g} {unit}",
+                            "en": f"{en} {v:g} → {below}{target:g} {unit}"})
+    if _diabetes_range(latest):
+        # the snapshot set China-PAR's diabetes flag from these values (models.warning defaults)
+        factors.append({"code": "diabetes", "zh": "血糖达糖尿病水平 → 规范治疗、控制血糖",
+                        "en": "Glucose in the diabetes range → treat and control it"})
     pct = round1(status.china_par)
     ideal_pct = round1(ideal) if ideal is not None else None
     return {"pct": pct, "category": status.china_par_category or china_par_category(status.china_par),

@@ -104,7 +104,9 @@ def test_por201_header_full_view(force):
     assert h["warning"]["level"] == "orange"         # SBP 162 at the latest exam: grade 2
     texts = " ".join(r["zh"] for r in h["warning"]["reasons"])
     assert "162" in texts and "PHQ-9" in texts
-    assert all(r["advice"][0] for r in h["warning"]["reasons"])
+    advice = [tuple(r["advice"]) for r in h["warning"]["reasons"] if r["advice"]]
+    assert advice and len(advice) == len(set(advice))     # each piece of advice once
+    assert h["warning"]["reasons"][0]["advice"] is not None
     assert h["last_exam_date"] == "2026-05-10"
 
 
