@@ -487,8 +487,8 @@ def test_warn044_rule_file_structure():
 
 
 @pytest.mark.parametrize("share, colour", [
-    (0, "green"), (4.9, "green"), (5, "yellow"), (9.9, "yellow"), (10, "orange"),
-    (14.9, "orange"), (15, "red"), (60, "red"),
+    (0, "green"), (14.9, "green"), (15, "yellow"), (24.9, "yellow"), (25, "orange"),
+    (34.9, "orange"), (35, "red"), (60, "red"),
 ])
 def test_warn045_map_legend(share, colour):
     assert RULES.legend_level(share) == colour
