@@ -32,6 +32,7 @@ FILTER_KEYS = ("levels", "confirmed", "rule", "unit", "age_band", "sex", "post_t
 KEY_NAMES = {"sbp": ("收缩压", "SBP"), "dbp": ("舒张压", "DBP"), "fpg": ("空腹血糖", "FPG"), "hba1c": ("糖化血红蛋白", "HbA1c"),
              "ldl": ("LDL-C", "LDL-C"), "bmi": ("BMI", "BMI"), "ua": ("尿酸", "Uric acid"), "phq9": ("PHQ-9", "PHQ-9")}
 QUARTER = dt.timedelta(days=91)
+LABEL_MIN_AREA = 0.045  # share of the map's area a unit needs for a printed label
 GRID = {"type": "warn-grid", "v": ALL}  # one grid at a time; its id changes with the filters
 
 
@@ -88,6 +89,7 @@ def map_figure(scope, data) -> tuple[go.Figure, list]:
     """Polygons drawn as filled scatter traces (no geo subplot, so nothing is fetched from a tile or topojson server)."""
     fig, codes = go.Figure(), []
     children = data["children"]
+    total_area = sum(n["area"] for n in children)  # small areas: hover only, so labels never overlap
     for n in children:
         xs, ys = _rings(n["geometry"])
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=CLASS_COLOURS[n["class"]],
@@ -97,7 +99,8 @@ def map_figure(scope, data) -> tuple[go.Figure, list]:
     if children:
         fig.add_trace(go.Scatter(
             x=[n["label"][0] for n in children], y=[n["label"][1] for n in children], mode="text",
-            text=[f"<b>{tr(n['name'], n['name_en'])}</b><br>{_share_text(scope, n)}" for n in children],
+            text=[f"<b>{tr(n['name'], n['name_en'])}</b><br>{_share_text(scope, n)}"
+                  if n["area"] >= LABEL_MIN_AREA * total_area else "" for n in children],
             textfont={"size": 12, "color": "#1b1b1b"}, customdata=[n["code"] for n in children],
             hovertext=[_hover(scope, n) for n in children], hovertemplate="%{hovertext}<extra></extra>",
             showlegend=False))
@@ -208,7 +211,7 @@ def columns(scope) -> list[dict]:
     level = {"headerName": tr("预警", "Level"), "field": "level_label", "colId": "level", "sortable": True,
              "width": 132, "cellStyle": level_style}
     if scope.role == "leader":
-        return [name, unit, level]
+        return [dict(name, flex=1, pinned=None), dict(unit, flex=2), dict(level, flex=1)]
     cols = [name, {"headerName": tr("警号", "Badge"), "field": "badge", "colId": "badge", "sortable": True, "width": 100},
             unit, level,
             {"headerName": tr("预警原因", "Reasons"), "field": "reasons_label", "colId": "reasons", "width": 320,
@@ -270,9 +273,10 @@ def movement_table(scope, data) -> html.Div:
                  f"{fmt_count(scope, data['new'])} new")
     if not any(b != "new" for b, _a, _n in data["matrix"]):
         first = data.get("first_recorded") or "–"
-        summary = tr(f"预警记录始于 {first}，{data['since']}（上季度）时尚无记录，暂无法比较；下季度起可看到各颜色之间的流动。",
-                     f"Warnings were first recorded on {first}; there was no record on {data['since']} (last quarter) "
-                     "to compare with yet.")
+        return html.Div(tr(f"预警记录始于 {first}，{data['since']}（上季度）时尚无记录，暂无法比较；"
+                           "下季度起可在此看到各颜色之间的流动。",
+                           f"Warnings were first recorded on {first}; there was no record on {data['since']} "
+                           "(last quarter) to compare with yet."), className="text-muted", id="warn-movement-summary")
     return html.Div([html.Div(summary, className="mb-2", id="warn-movement-summary"),
                      dbc.Table([html.Thead(head), html.Tbody(body)], bordered=True, size="sm",
                                className="warn-movement text-center", responsive=True)])
@@ -339,7 +343,7 @@ def register(app):
         with db() as s:
             root = unit_in_scope(s, scope, unit)
             f = resolve(s, scope, [None, None, None, unit, age, sex, post, exam, None]).population()
-            data = cached("warn_map", scope, {"root": root.code, **f.as_dict()},
+            data = cached("warn_map:2", scope, {"root": root.code, **f.as_dict()},
                           lambda: wq.map_data(s, scope.unit_path, root, f, rules(), today(), tree_depth=1))
         fig, codes = map_figure(scope, data)
         return fig, tree_figure(scope, data), legend(data), breadcrumb(scope, data), codes, data["parent_code"]

@@ -265,8 +265,8 @@ def map_data(session: Session, scope_path: str | None, root: Unit, f: Filters, r
         "root": root_node,
         "ancestors": ancestors,
         "parent_code": ancestors[-2]["code"] if len(ancestors) > 1 else None,
-        "children": [dict(n, geometry=geometry[n["code"]], label=_label_point(geometry[n["code"]]))
-                     for n in nodes if n["code"] in geometry],
+        "children": [dict(n, geometry=geometry[n["code"]], label=_label_point(geometry[n["code"]]),
+                          area=_area(geometry[n["code"]])) for n in nodes if n["code"] in geometry],
         "tree": nodes,
         "legend": [{"level": lvl, "below_pct": below} for lvl, below in rules.legend],
     }
@@ -277,6 +277,12 @@ def _prefixes(path: str, scope_path: str | None) -> list[str]:
     parts = path.strip("/").split("/")
     out = ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
     return [p for p in out if not scope_path or p.startswith(scope_path)]
+
+
+def _area(geometry: dict) -> float:
+    from shapely.geometry import shape
+
+    return shape(geometry).area
 
 
 def _label_point(geometry: dict) -> list[float]:
