@@ -16,13 +16,13 @@ from plotly.subplots import make_subplots
 from callbacks.campaigns import SCORING_NAMES, TEAM_LEVELS, amount, kind_name, status_badge, today, units_text
 from models.campaigns import (
     NotVisible, campaign_participation, campaign_points, campaign_progress, did_it_work, hide_preference,
-    individual_leaderboard, set_hide_preference, team_leaderboard,
+    individual_leaderboard, set_hide_preference, team_leaderboard, visible_campaign,
 )
 from models.overview import suppress_small
 from portal.access import AccessDenied, current_scope, db
 from portal.cache import cached
 from portal.i18n import tr
-from portal.shell import kpi_card
+from portal.shell import kpi_card, no_access
 
 BLUE, ORANGE, GREY, LIGHT = "#1d3f8f", "#ff7f0e", "#8a94a6", "#9db4e8"
 MEASURES = {"weight_kg": ("体重", "Weight", "kg"), "bmi": ("BMI", "BMI", "kg/m²"), "sbp": ("收缩压", "Systolic BP", "mmHg")}
@@ -433,6 +433,20 @@ def _did(d: dict):
 
 
 def register(app):
+    @app.callback(Output("campaign-access", "children"), Output("campaign-body", "style"),
+                  Input("campaign-url", "pathname"))
+    def campaign_access(path):
+        """A plain message instead of empty panels when the campaign is not the caller's to see
+        (the panels' own callbacks refuse it with 403 all the same)."""
+        scope = current_scope()
+        try:
+            with db() as s:
+                visible_campaign(s, scope, campaign_id_from(path))
+        except NotVisible:
+            return no_access(tr("该活动不存在，或不在您的范围内。", "This campaign does not exist or is outside "
+                                                                "your scope.")), {"display": "none"}
+        return None, {}
+
     @app.callback(Output("campaign-header", "children"), Output("campaign-kpis", "children"),
                   Output("campaign-progress-graph", "figure"), Output("campaign-projection", "children"),
                   Input("campaign-url", "pathname"))

@@ -25,6 +25,13 @@ def layout(campaign_id=None, **_):
     return html.Div([
         dcc.Location(id="campaign-url", refresh=False),
         html.A(tr("← 全部活动", "← All campaigns"), href="/campaigns", className="small text-decoration-none"),
+        html.Div(id="campaign-access"),
+        html.Div(_body(individuals), id="campaign-body"),
+    ], id="campaign-page")
+
+
+def _body(individuals):
+    return [
         dcc.Loading(html.Div(id="campaign-header")),
         dbc.Row(id="campaign-kpis", className="g-3 mb-3"),
         dbc.Row([
@@ -55,7 +62,7 @@ def layout(campaign_id=None, **_):
             dbc.Col(_section(tr("效果评估：活动有用吗？", "Did it work?"), dcc.Loading(html.Div(id="campaign-did")),
                              id="campaign-did-card"), lg=8),
         ], className="g-3 mt-0"),
-    ], id="campaign-page")
+    ]
 
 
 dash.register_page(__name__, path_template="/campaigns/<campaign_id>", title="警康 · 活动详情", layout=layout)
