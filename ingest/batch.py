@@ -467,10 +467,10 @@ def _fetch_state(session: Session, hospital: Hospital, keys: set[tuple[int, dt.d
     if not keys:
         return exams, obs
     officer_ids = sorted({k[0] for k in keys})
-    days = {k[1] for k in keys}
-    lo, hi = min(days), max(days)
+    lo, hi = min(k[1] for k in keys), max(k[1] for k in keys)
     for start in range(0, len(officer_ids), CHUNK):
         chunk = officer_ids[start:start + CHUNK]
+        found_before = len(exams)
         for eid, oid, day, ecg, us, summ, ext in session.execute(
                 select(Exam.id, Exam.officer_id, Exam.exam_date, Exam.ecg_text, Exam.ultrasound_text,
                        Exam.summary_text, Exam.external_id)
@@ -479,8 +479,8 @@ def _fetch_state(session: Session, hospital: Hospital, keys: set[tuple[int, dt.d
             if (oid, day) in keys:
                 exams[(oid, day)] = _ExamState(eid, {"ecg_text": ecg, "ultrasound_text": us, "summary_text": summ},
                                                ext, "db")
-        if not any((oid, d) in exams for oid in chunk for d in days if (oid, d) in keys):
-            continue
+        if len(exams) == found_before:
+            continue  # no exam of these officers yet, so no observation either
         for oid_, code, at, value, obs_id in session.execute(
                 select(Observation.officer_id, Observation.code, Observation.observed_at, Observation.value,
                        Observation.id)
@@ -578,11 +578,18 @@ def _write(session: Session, hospital: Hospital, batch_id: int | None, exams: di
                  "ultrasound_text": exams[k].texts["ultrasound_text"], "summary_text": exams[k].texts["summary_text"],
                  "findings": findings_for(exams[k].texts["ecg_text"], exams[k].texts["ultrasound_text"]),
                  "batch_id": batch_id} for k in new_keys]
-        for start in range(0, len(rows), 5000):
-            part = rows[start:start + 5000]
-            result = session.execute(insert(Exam).returning(Exam.id, sort_by_parameter_order=True), part)
-            for k, (eid,) in zip(new_keys[start:start + 5000], result.all()):
-                exams[k].id = eid
+        session.execute(insert(Exam), rows)
+        # ids back in one pass (an executemany with RETURNING goes row by row on SQLite)
+        wanted = set(new_keys)
+        officer_ids = sorted({k[0] for k in new_keys})
+        lo, hi = min(k[1] for k in new_keys), max(k[1] for k in new_keys)
+        for start in range(0, len(officer_ids), CHUNK):
+            for eid, oid, day in session.execute(
+                    select(Exam.id, Exam.officer_id, Exam.exam_date)
+                    .where(Exam.hospital_id == hospital.id, Exam.officer_id.in_(officer_ids[start:start + CHUNK]),
+                           Exam.exam_date >= lo, Exam.exam_date <= hi)):
+                if (oid, day) in wanted:
+                    exams[(oid, day)].id = eid
         out["exams_inserted"] = len(rows)
     dirty = [e for e in exams.values() if e.dirty]
     if dirty:

@@ -21,6 +21,7 @@ every cell; the rules are the ones issue 4 lists:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import statistics
@@ -324,17 +325,26 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _factor(code: str, unit: str) -> float | None:
+    """Multiplier from ``unit`` to the canonical unit of ``code`` (1.0 for the canonical unit), None if unknown."""
+    try:
+        return convert(code, 1.0, ucum(unit))
+    except ValueError:
+        return None
+
+
 def to_canonical(code: str, value: float, unit: str | None) -> float:
     """Convert from a declared unit (None: already canonical) and check the limits."""
     if unit:
-        u = ucum(unit)
-        try:
-            converted = convert(code, value, u)
-        except ValueError:
-            raise Rejected(f"unit '{unit}' cannot be converted to {CANONICAL_UNITS[code]} for {code}") from None
-        if converted != value:
-            value = round(converted, _DECIMALS.get(CANONICAL_UNITS[code], 3))
-    check_limits(code, value)
+        factor = _factor(code, unit)
+        if factor is None:
+            raise Rejected(f"unit '{unit}' cannot be converted to {CANONICAL_UNITS[code]} for {code}")
+        if factor != 1.0:
+            value = round(value * factor, _DECIMALS.get(CANONICAL_UNITS[code], 3))
+    low, high = LIMITS.get(code, (-math.inf, math.inf))
+    if not low <= value <= high:
+        check_limits(code, value)
     return value
 
 
@@ -344,6 +354,7 @@ _UCUM = {"mm[hg]": "mmHg", "mmhg": "mmHg", "[iu]/l": "U/L", "iu/l": "U/L", "u/l"
          "beats/min": "bpm", "毫米汞柱": "mmHg", "mm": "mmHg"}
 
 
+@functools.lru_cache(maxsize=1024)
 def ucum(unit: str) -> str:
     """A unit as the portal spells it (UCUM "mm[Hg]", "[iU]/L", "umol/L" and Chinese forms folded)."""
     u = nfkc(unit).replace("μ", "µ").strip()
@@ -495,35 +506,47 @@ _CLAUSE = re.compile(r"[，,。；;、\n\r]+")
 _QTC = re.compile(r"QTc\D{0,12}?(\d{3})\s*(?:ms|毫秒)?", re.I)
 
 
+_COMPILED: dict[str, re.Pattern] = {}
+
+
 def code_findings(text: Any, table: tuple[tuple[str, str], ...]) -> list[str]:
     """Finding codes a conclusion text mentions (negated mentions skipped), in table order."""
-    s = nfkc(text)
+    return list(_code_findings(nfkc(text), table))
+
+
+@functools.lru_cache(maxsize=8192)
+def _code_findings(s: str, table: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     if not s:
-        return []
+        return ()
     found: list[str] = []
     for clause in _CLAUSE.split(s):
         for code, pattern in table:
-            for m in re.finditer(pattern, clause, re.I):
+            compiled = _COMPILED.get(pattern) or _COMPILED.setdefault(pattern, re.compile(pattern, re.I))
+            for m in compiled.finditer(clause):
                 if _NEGATION.search(clause[: m.start()]):
                     continue
                 if code not in found:
                     found.append(code)
                 break
     order = [c for c, _ in table]
-    return sorted(found, key=order.index)
+    return tuple(sorted(found, key=order.index))
 
 
 def ecg_findings(text: Any) -> list[str]:
-    found = code_findings(text, ECG_KEYWORDS)
-    if "aflutter" in found and "af" in found and not re.search(r"心房颤动|房颤|atrial\s*fibrillation", nfkc(text), re.I):
+    return list(_ecg_findings(nfkc(text)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _ecg_findings(text: str) -> tuple[str, ...]:
+    found = list(_code_findings(text, ECG_KEYWORDS))
+    if "aflutter" in found and "af" in found and not re.search(r"心房颤动|房颤|atrial\s*fibrillation", text, re.I):
         found.remove("af")
-    s = nfkc(text)
-    for clause in _CLAUSE.split(s):
+    for clause in _CLAUSE.split(text):
         m = _QTC.search(clause)
         if m and int(m.group(1)) > 500 and not _NEGATION.search(clause[: m.start()]):
             found.append("qtc_gt500")
             break
-    return found
+    return tuple(found)
 
 
 def ultrasound_findings(text: Any) -> list[str]:
