@@ -78,7 +78,8 @@ def test_brw002_leader_sees_map_and_counts_but_no_lab_values(app, dash_duo, logi
     with session_scope(_db(app)) as s:
         n = s.scalar(select(func.count()).select_from(OfficerStatus).where(OfficerStatus.level == "orange"))
     dash_duo.wait_for_text_to_equal("#warn-count-orange", f"{n:,}" if n >= 5 else "<5", timeout=20)
-    headers = dash_duo.find_element(".ag-header").text
+    _wait(dash_duo, lambda: "姓名" in dash_duo.find_element(".ag-header").get_attribute("textContent"))
+    headers = dash_duo.find_element(".ag-header").get_attribute("textContent")
     assert "姓名" in headers and "收缩压" not in headers and "警号" not in headers
     assert len(dash_duo.find_elements("#warn-map .js-plotly-plot path.js-fill")) >= 2  # district polygons
     legend = dash_duo.find_element("#warn-legend").text

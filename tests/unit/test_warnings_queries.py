@@ -88,7 +88,10 @@ def test_wq004_map_classes_follow_the_legend(demo_url):
 def test_wq005_small_group_is_grey():
     assert wq.legend_class({"red": 2, "orange": 1, "yellow": 1, "green": 0}, RULES) == ("none", None)
     assert wq.legend_class({lvl: 0 for lvl in wq.LEVELS}, RULES) == ("none", None)
-    assert wq.legend_class({"red": 0, "orange": 1, "yellow": 0, "green": 19}, RULES)[0] == "yellow"  # 5.0 %
+    (first, below), (second, _) = RULES.legend[0], RULES.legend[1]
+    at = {"red": 0, "orange": int(below), "yellow": 0, "green": 100 - int(below)}  # exactly on the first threshold
+    assert wq.legend_class(at, RULES) == (second, float(below))
+    assert wq.legend_class(dict(at, orange=int(below) - 1, green=101 - int(below)), RULES)[0] == first
 
 
 def test_wq006_list_sorts_and_pages_on_the_server(demo_url):
