@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any, Callable
 
 from flask import current_app
@@ -16,6 +17,19 @@ from models.db import get_meta
 from portal.access import Scope, db
 
 cache = Cache()
+
+
+def _code_version() -> str:
+    """A digest of the query code, so results cached by an older release are never served after a deploy."""
+    import models
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(models.__file__).parent.rglob("*.py")) + sorted(Path(models.__file__).parent.rglob("*.json")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+CODE_VERSION = _code_version()
 
 
 def init_cache(server, cfg) -> None:
@@ -33,7 +47,7 @@ def cached(name: str, scope: Scope, params: dict[str, Any], compute: Callable[[]
     """Return ``compute()``, cached under (name, scope, params, data version)."""
     with db() as s:
         version = get_meta(s, "data_version", "0")
-    raw = json.dumps([name, scope.role, scope.unit_path, scope.officer_id, params, version,
+    raw = json.dumps([CODE_VERSION, name, scope.role, scope.unit_path, scope.officer_id, params, version,
                       current_app.config["DATABASE_URL"]], sort_keys=True, default=str)
     key = "q:" + hashlib.sha256(raw.encode()).hexdigest()
     hit = cache.get(key)
