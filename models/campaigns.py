@@ -94,9 +94,16 @@ class UnitRow:
 
 
 def _units(session: Session) -> dict[int, UnitRow]:
-    """Every unit, without its boundary polygon (a few hundred rows at most)."""
-    return {r[0]: UnitRow(*r) for r in session.execute(
-        select(Unit.id, Unit.code, Unit.name, Unit.name_en, Unit.level, Unit.path, Unit.depth))}
+    """Every unit, without its boundary polygon (a few hundred rows at most); read once per session."""
+    if "campaign_units" not in session.info:
+        session.info["campaign_units"] = {r[0]: UnitRow(*r) for r in _core(session, select(
+            Unit.id, Unit.code, Unit.name, Unit.name_en, Unit.level, Unit.path, Unit.depth))}
+    return session.info["campaign_units"]
+
+
+def _core(session: Session, stmt):
+    """Rows through the Core connection: no ORM bookkeeping for the thousands of rows a campaign sums."""
+    return session.connection().execute(stmt).all()
 
 
 def _subtree_ids(units: dict[int, UnitRow], paths: list[str]) -> list[int]:
@@ -180,9 +187,8 @@ def _context(session: Session, campaign: Campaign, today: dt.date) -> _Ctx:
     units = _units(session)
     paths = _scope_paths(campaign, units)
     unit_ids = _subtree_ids(units, paths)
-    member_unit = dict(session.execute(
-        select(Officer.id, Officer.unit_id).where(Officer.active, Officer.unit_id.in_(unit_ids))).all()) \
-        if unit_ids else {}
+    member_unit = dict(_core(session, select(Officer.id, Officer.unit_id).where(
+        Officer.active, Officer.unit_id.in_(unit_ids)))) if unit_ids else {}
     depth = _team_depth(units, campaign.team_level)
     by_code = {u.code: u.id for u in units.values()}
     team_of_unit: dict[int, int] = {}
@@ -203,6 +209,13 @@ def _context(session: Session, campaign: Campaign, today: dt.date) -> _Ctx:
         elif latest is not None:
             last_day = latest
     return _Ctx(campaign, units, member_unit, team_of_unit, campaign.start_date, last_day, status, team_members)
+
+
+def _counted_all(campaign: Campaign):
+    """The entries that count, without a day range: the loader keeps every entry inside the campaign
+    and not after today, and without the range the planner answers officer-wise queries from the
+    covering index ix_campaign_entry_officer (with it, it reads the table)."""
+    return and_(CampaignEntry.campaign_id == campaign.id, CampaignEntry.flagged.is_(False), CampaignEntry.value > 0)
 
 
 def _counted(campaign: Campaign, last_day: dt.date | None):
@@ -242,9 +255,7 @@ def _per_officer(session: Session, ctx: _Ctx) -> dict[int, tuple[float, int, int
     target = c.target_per_day or 0
     cols = [CampaignEntry.officer_id, func.sum(CampaignEntry.value), func.count(),
             func.sum(case((CampaignEntry.value >= target, 1), else_=0))]
-    rows = session.execute(select(*cols).where(
-        CampaignEntry.campaign_id == c.id, CampaignEntry.flagged.is_(False), CampaignEntry.value > 0)
-        .group_by(CampaignEntry.officer_id))
+    rows = _core(session, select(*cols).where(_counted_all(c)).group_by(CampaignEntry.officer_id))
     members = ctx.member_unit
     return {r[0]: (float(r[1] or 0), int(r[2]), int(r[3] or 0)) for r in rows if r[0] in members}
 
@@ -413,27 +424,28 @@ def campaign_participation(session: Session, viewer: Viewer, campaign_id: Any, t
     members = len(ctx.member_unit)
     bounds = _week_bounds(ctx.first_day, ctx.last_day)
     active_by_week = [0] * len(bounds)
-    participants: set[int] = set()
+    participants = 0
     if bounds:
-        week = _week_index(session, c.start_date).label("w")
-        rows = session.execute(select(CampaignEntry.officer_id, week).distinct().where(_counted(c, ctx.last_day)))
-        for oid, k in rows:
-            if oid in ctx.member_unit and 0 <= int(k) < len(bounds):
-                active_by_week[int(k)] += 1
-                participants.add(oid)
+        # the loader only accepts members' entries, so these counts need no join to the roster
+        pairs = select(CampaignEntry.officer_id, _week_index(session, c.start_date).label("w")).distinct() \
+            .where(_counted_all(c)).subquery()
+        for k, n in _core(session, select(pairs.c.w, func.count()).group_by(pairs.c.w)):
+            if 0 <= int(k) < len(bounds):
+                active_by_week[int(k)] = int(n)
+        participants = session.scalar(select(func.count(func.distinct(CampaignEntry.officer_id)))
+                                      .where(_counted_all(c))) or 0
     weeks = []
     for k, (a, b) in enumerate(bounds):
         n = active_by_week[k]
         weeks.append({"week": k + 1, "start": a.isoformat(), "end": b.isoformat(), "days": (b - a).days + 1,
                       "active": n, "rate": n / members if members else None})
-    per = participants
-    out = {"members": members, "participants": len(per), "weeks": weeks, "kind": c.kind,
-           "participation": len(per) / members if members else None}
+    out = {"members": members, "participants": participants, "weeks": weeks, "kind": c.kind,
+           "participation": participants / members if members else None}
     if viewer.role == "leader":
         for w in weeks:
             if w["active"] < SMALL_GROUP or members < SMALL_GROUP:
                 w.update(active=None, rate=None, suppressed=True)
-        if members < SMALL_GROUP or len(per) < SMALL_GROUP:
+        if members < SMALL_GROUP or participants < SMALL_GROUP:
             out.update(participants=None, participation=None, suppressed=True)
     return out
 
@@ -906,7 +918,7 @@ def did_it_work(session: Session, viewer: Viewer, campaign_id: Any, today: dt.da
     unit_ids = _subtree_ids(ctx.units, _scope_paths(c, ctx.units))
     before: dict[tuple[int, str], float] = {}
     after: dict[tuple[int, str], float] = {}
-    for row in session.execute(select(Officer.id, *cols).where(Officer.active, Officer.unit_id.in_(unit_ids))):
+    for row in _core(session, select(Officer.id, *cols).where(Officer.active, Officer.unit_id.in_(unit_ids))):
         for k, code in enumerate(DID_MEASURES):
             v0, v1 = row[1 + 2 * k], row[2 + 2 * k]
             if v0 is not None and v1 is not None:

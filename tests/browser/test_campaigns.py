@@ -40,7 +40,7 @@ def _finished_id(app) -> int:
 def test_brcam001_officer_sees_own_standing_and_rank(app, dash_duo, login_browser):
     start(dash_duo, app)
     login_browser("officer", path="/campaigns")
-    dash_duo.wait_for_element(".mine-card", timeout=30)
+    dash_duo.wait_for_element(".mine-card", timeout=60)
     mine = dash_duo.find_element("#campaigns-mine").text
     assert "我的排名" in mine and "积分" in mine
     assert not dash_duo.driver.find_elements("css selector", "#campaigns-new")  # officers do not run campaigns
