@@ -75,12 +75,21 @@ def levels_at(session: Session, unit_path: str | None, when: dt.datetime) -> dic
 
 
 def top_risk_factors(session: Session, unit_path: str | None, rules, k: int = 5) -> list[dict]:
-    """The ``k`` rules that fire for the most officers in the scope (from the snapshot's rule_ids)."""
+    """The ``k`` rules that fire for the most officers in the scope (from the snapshot's rule_ids).
+
+    Officers share a few hundred distinct rule combinations, so the database groups by
+    the ``,a,b,`` string and the rules are counted from those groups."""
     ids = [r["id"] for r in rules.raw["rules"] if r["id"] not in NOT_RISK_FACTORS]
-    cols = [func.sum(case((OfficerStatus.rule_ids.like(f"%,{rid},%"), 1), else_=0)) for rid in ids]
-    counts = session.execute(select(*cols).where(OfficerStatus.officer_id.in_(_scoped_officers(unit_path)))).one()
+    rows = session.execute(select(OfficerStatus.rule_ids, func.count())
+                           .where(OfficerStatus.officer_id.in_(_scoped_officers(unit_path)))
+                           .group_by(OfficerStatus.rule_ids))
+    counts = dict.fromkeys(ids, 0)
+    for combo, n in rows:
+        for rid in (combo or "").strip(",").split(","):
+            if rid in counts:
+                counts[rid] += n
     by_id = {r["id"]: r for r in rules.raw["rules"]}
-    ranked = sorted(((n or 0, rid) for rid, n in zip(ids, counts) if n), key=lambda t: (-t[0], ids.index(t[1])))
+    ranked = sorted(((n, rid) for rid, n in counts.items() if n), key=lambda t: (-t[0], ids.index(t[1])))
     return [{"rule": rid, "count": n, "level": by_id[rid]["level"], "name_zh": by_id[rid]["name_zh"],
              "name_en": by_id[rid]["name_en"]} for n, rid in ranked[:k]]
 
@@ -94,13 +103,41 @@ def follow_up_counts(session: Session, unit_path: str | None, today: dt.date) ->
     return {"open": open_n or 0, "overdue": overdue or 0}
 
 
-def campaign_participation(session: Session, unit_path: str | None, year: int) -> dict:
+def _did(model, day_col, start: dt.date, end: dt.date):
+    """1 when the officer has a row of ``model`` dated in [start, end] (an indexed EXISTS per officer)."""
+    hit = select(model.officer_id).where(model.officer_id == Officer.id, day_col >= start, day_col <= end).exists()
+    return case((hit, 1), else_=0)
+
+
+def unit_level_rows(session: Session, unit_path: str | None, year: int) -> list[tuple]:
+    """(unit path, level, officers, examined in ``year``, took part in a campaign in ``year``)
+    for the active officers of the subtree; level is None on the per-path rows that carry
+    the exam and campaign counts (officers counted once there, by level in the others).
+
+    Two GROUP BYs: per path over officer and unit (indexed EXISTS per officer), and per
+    path and level where ``level >= ''`` lets SQLite read the level from its covering
+    index instead of the wide snapshot rows."""
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    per_path = session.execute(
+        select(Unit.path, func.count(), func.sum(_did(Exam, Exam.exam_date, start, end)),
+               func.sum(_did(CampaignEntry, CampaignEntry.day, start, end)))
+        .select_from(Officer).join(Unit, Officer.unit_id == Unit.id)
+        .where(Officer.active, _in_scope(unit_path)).group_by(Unit.path)).all()
+    per_level = session.execute(
+        select(Unit.path, OfficerStatus.level, func.count())
+        .select_from(OfficerStatus).join(Officer, Officer.id == OfficerStatus.officer_id)
+        .join(Unit, Officer.unit_id == Unit.id)
+        .where(OfficerStatus.level >= "", Officer.active, _in_scope(unit_path))
+        .group_by(Unit.path, OfficerStatus.level)).all()
+    return ([(path, None, n, examined or 0, took or 0) for path, n, examined, took in per_path]
+            + [(path, level, n, 0, 0) for path, level, n in per_level])
+
+
+def campaign_participation(session: Session, unit_path: str | None, year: int, rows=None) -> dict:
     """Officers with any campaign activity in ``year``, of the officers in the scope."""
-    scoped = _scoped_officers(unit_path)
-    officers = session.scalar(select(func.count()).select_from(scoped.subquery())) or 0
-    took_part = session.scalar(select(func.count(func.distinct(CampaignEntry.officer_id))).where(
-        CampaignEntry.officer_id.in_(scoped), CampaignEntry.day >= dt.date(year, 1, 1),
-        CampaignEntry.day <= dt.date(year, 12, 31))) or 0
+    rows = rows if rows is not None else unit_level_rows(session, unit_path, year)
+    officers = sum(r[2] for r in rows if r[1] is None)
+    took_part = sum(r[4] for r in rows)
     return {"participants": took_part, "officers": officers, "share": took_part / officers if officers else None}
 
 
@@ -134,27 +171,23 @@ def red_orange_by_month(session: Session, unit_path: str | None, today: dt.date,
     return series
 
 
-def sub_units(session: Session, unit_path: str | None) -> list[dict]:
+def sub_units(session: Session, unit_path: str | None, rows=None) -> list[dict]:
     """The scope root's direct sub-units with officers and red+orange counts (overview drill-down cards)."""
     root = session.scalar(select(Unit).where(Unit.path == unit_path)) if unit_path else \
         session.scalar(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))
     if root is None:
         return []
-    children = session.execute(select(Unit.code, Unit.name, Unit.name_en, Unit.path, Unit.level)
+    children = session.execute(select(Unit.code, Unit.name, Unit.name_en, Unit.path, Unit.level, Unit.id)
                                .where(Unit.parent_id == root.id).order_by(Unit.path)).all()
-    grandchildren = set(session.scalars(select(Unit.parent_id).where(Unit.path.like(f"{root.path}%"))))
-    ids = dict(session.execute(select(Unit.code, Unit.id).where(Unit.parent_id == root.id)).all())
-    rows = session.execute(
-        select(Unit.path, func.count(), func.sum(case((OfficerStatus.level.in_(RED_ORANGE), 1), else_=0)))
-        .select_from(Officer).join(Unit, Officer.unit_id == Unit.id)
-        .outerjoin(OfficerStatus, OfficerStatus.officer_id == Officer.id)
-        .where(Officer.active, Unit.path.like(f"{root.path}%")).group_by(Unit.path)).all()
+    parents = set(session.scalars(select(Unit.parent_id).where(Unit.path.like(f"{root.path}%"))))
+    rows = rows if rows is not None else unit_level_rows(session, root.path, dt.date.today().year)
     out = []
-    for code, name, name_en, path, level in children:
-        n = sum(r[1] for r in rows if r[0].startswith(path))
-        ro = sum(r[2] or 0 for r in rows if r[0].startswith(path))
+    for code, name, name_en, path, level, uid in children:
+        mine = [r for r in rows if r[0].startswith(path)]
+        n = sum(r[2] for r in mine if r[1] is None)
+        ro = sum(r[2] for r in mine if r[1] in RED_ORANGE)
         out.append({"code": code, "name": name, "name_en": name_en or name, "level": level, "officers": n,
-                    "red_orange": ro, "share": ro / n if n else None, "has_children": ids[code] in grandchildren})
+                    "red_orange": ro, "share": ro / n if n else None, "has_children": uid in parents})
     return out
 
 
@@ -165,7 +198,12 @@ def leader_overview(session: Session, unit_path: str | None, today: dt.date, rul
     from models.warning import load_rules
 
     rules = rules or load_rules()
-    counts = scope_counts(session, unit_path, today.year)
+    rows = unit_level_rows(session, unit_path, today.year)
+    officers = sum(r[2] for r in rows if r[1] is None)
+    examined = sum(r[3] for r in rows)
+    levels = {lvl: sum(r[2] for r in rows if r[1] == lvl) for lvl in LEVELS}
+    counts = {"officers": officers, "examined": examined, "year": today.year,
+              "coverage": examined / officers if officers else None, "levels": levels}
     q_start = dt.datetime.combine(quarter_start(today), dt.time())
     begins = history_start(session)
     before = levels_at(session, unit_path, q_start) if begins is not None and begins < q_start else None
@@ -176,7 +214,7 @@ def leader_overview(session: Session, unit_path: str | None, today: dt.date, rul
         "level_change": {lvl: counts["levels"][lvl] - before[lvl] for lvl in LEVELS} if before else None,
         "risk_factors": top_risk_factors(session, unit_path, rules),
         "follow_ups": follow_up_counts(session, unit_path, today),
-        "campaign": campaign_participation(session, unit_path, today.year),
+        "campaign": campaign_participation(session, unit_path, today.year, rows),
         "monthly": red_orange_by_month(session, unit_path, today),
-        "sub_units": sub_units(session, unit_path),
+        "sub_units": sub_units(session, unit_path, rows),
     }
