@@ -1173,7 +1173,7 @@ def build_demo(url: str, *, scale: str = "city", seed: int = 42, as_of: dt.date 
                                    kiosk_observations=0, screenings=0, campaigns=0, campaign_entries=0, points=0,
                                    users=0)
     pw_hash = hash_password(password)
-    n_steps = 6 * ctx.scale.cities
+    n_steps = 6 * ctx.scale.cities + 1
     with session_scope(url) as session:
         if session.scalar(select(Officer.id).limit(1)) is not None:
             raise ValueError("the database already has officers; the demo force is only built into an empty "
@@ -1204,8 +1204,14 @@ def build_demo(url: str, *, scale: str = "city", seed: int = 42, as_of: dt.date 
         obs_done, obs_est = 0, 0
         step = 0
 
+        t_last = time.perf_counter()
+        timings: dict[str, float] = {"init": round(t_last - t0, 2)}
+
         def tick(label: str) -> None:
-            nonlocal step
+            nonlocal step, t_last
+            now = time.perf_counter()
+            timings[label] = round(timings.get(label, 0.0) + now - t_last, 2)
+            t_last = now
             step += 1
             if progress:
                 progress("generate", step, n_steps)
@@ -1294,6 +1300,8 @@ def build_demo(url: str, *, scale: str = "city", seed: int = 42, as_of: dt.date 
         bump_data_version(session)
         summary["standout_units"] = standout
         summary["accounts"] = accounts
+    tick("finish")  # meta, boundaries and the commit
+    summary["timings"] = timings
     summary["build_seconds"] = round(time.perf_counter() - t0, 2)
     if recompute:
         from models.snapshot import recompute_all
