@@ -88,7 +88,7 @@ def _frame(scope, officer: Officer, key: str):
                               href=f"/warnings?badge={quote(officer.badge)}&new_followup=1",
                               className="btn btn-primary btn-sm", id="pt-new-followup"))
     body = [dcc.Store(id="pt-key", data=key),
-            html.Div(id="pt-header"),
+            _loading("pt-header"),
             html.Div(actions, className="pt-actions no-print") if actions else None]
     if not full:
         body.append(dbc.Alert(tr("领导视图只显示预警等级和原因，不含检验数值和心理测评结果。",
@@ -98,17 +98,22 @@ def _frame(scope, officer: Officer, key: str):
         return body
     body += [
         html.Div(tr("关键指标", "Key indicators"), className="section-title"),
-        html.Div(id="pt-indicators"),
+        _loading("pt-indicators"),
         html.Div(tr("变化趋势", "Trends"), className="section-title"),
         html.Div(tr("● 体检　○ 健康小屋读数　— 平滑曲线　┄ 未来12个月预测（阴影为95%预测区间）；底色为指南分级区间。",
                     "● exam  ○ kiosk reading  — smoothed curve  ┄ 12-month forecast (shade: 95% prediction "
                     "interval); background bands are guideline classes."), className="pt-legend-note"),
-        html.Div(id="pt-trends"),
+        _loading("pt-trends"),
         html.Div(tr("历年体检", "Exam history"), className="section-title"),
-        html.Div(id="pt-history"),
-        html.Div(id="pt-care"),
+        _loading("pt-history"),
+        _loading("pt-care"),
     ]
     return body
+
+
+def _loading(section_id: str):
+    """One section with its own spinner, so the page fills in as each answer arrives."""
+    return dcc.Loading(html.Div(id=section_id, className="pt-section"), type="dot", delay_show=250)
 
 
 # --- header -----------------------------------------------------------------------------------

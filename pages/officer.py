@@ -16,7 +16,7 @@ def portrait_frame(badge: str, title: str, title_id: str):
     return html.Div([
         dcc.Store(id="portrait-badge", data=badge),
         html.Div(title, className="page-title", id=title_id),
-        dcc.Loading(html.Div(id="portrait-body", className="portrait"), type="dot", delay_show=300),
+        html.Div(id="portrait-body", className="portrait"),  # sections carry their own loading marks
     ], className="portrait-page")
 
 
