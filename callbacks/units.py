@@ -25,11 +25,11 @@ DEFAULT_INDICATOR = "hypertension"
 LEVEL_NAMES = {"district": ("各分局", "Districts"), "station": ("各派出所", "Stations"),
                "department": ("各机关部门", "Departments"), "city": ("各市局", "Cities")}
 POSITION_NAMES = {
-    "above998": ("显著偏高（超出99.8%上限）", "well above (beyond 99.8%)"),
-    "above95": ("偏高（超出95%上限）", "above (beyond 95%)"),
+    "above998": ("显著偏高（>99.8%限）", "well above (99.8%)"),
+    "above95": ("偏高（>95%限）", "above (95%)"),
     "within": ("在控制限内", "within limits"),
-    "below95": ("偏低（低于95%下限）", "below (beyond 95%)"),
-    "below998": ("显著偏低（低于99.8%下限）", "well below (beyond 99.8%)"),
+    "below95": ("偏低（<95%限）", "below (95%)"),
+    "below998": ("显著偏低（<99.8%限）", "well below (99.8%)"),
 }
 WORSE = {"above998": "#c62828", "above95": "#ef6c00"}
 BETTER = {"above998": "#1565c0", "above95": "#42a5f5"}
@@ -205,7 +205,7 @@ def grid_columns(res: dict, show_events: bool) -> list[dict]:
          "valueFormatter": {"function": "params.data.suppressed ? '<5' : d3.format(',')(params.value)"}},
     ]
     if show_events:
-        cols.append({"field": "events", "headerName": tr("人次（分子）", "Events"), "type": "numericColumn",
+        cols.append({"field": "events", "headerName": tr("分子（人）", "Events"), "type": "numericColumn",
                      "maxWidth": 130})
     cols += [
         {"field": "crude", "headerName": tr("粗率", "Crude") if res["kind"] != "mean" else tr("均值", "Mean"),
@@ -308,7 +308,7 @@ def workbook_bytes(res: dict, unit_name: str, show_events: bool) -> bytes:
                + tr(f"；全局 {_fmt(res, res['force']['centre'])}", f"; force {_fmt(res, res['force']['centre'])}")])
     header = [tr("单位编码", "Code"), tr("单位", "Unit"), tr("人数", "n")]
     if show_events:
-        header.append(tr("人次（分子）", "Events"))
+        header.append(tr("分子（人）", "Events"))
     header += [tr("粗率", "Crude"), tr("粗率下限", "Crude lower"), tr("粗率上限", "Crude upper"),
                tr("标化率", "Standardised"), tr("标化下限", "Std lower"), tr("标化上限", "Std upper"),
                tr("相对控制限", "Against the limits")]

@@ -147,7 +147,7 @@ def test_units008_export_is_audited_and_suppressed_for_leaders(as_user, app):
     wb = load_workbook(io.BytesIO(base64.b64decode(data["content"])))
     values = [c.value for row in wb.active.iter_rows() for c in row]
     header = next(row for row in wb.active.iter_rows(values_only=True) if row and row[0] == "单位编码")
-    assert "人次（分子）" not in header
+    assert "分子（人）" not in header and "人数" in header
     manager = _rows(_compare(as_user("manager"), code, level="department", indicator="hypertension", rate="crude"))
     if any(0 < r["n"] < 5 for r in manager):
         assert "<5" in values
