@@ -985,7 +985,8 @@ def _campaigns(ctx: _Ctx, ci: int, units: list[dict], leaves: list[dict], off: d
              team_scoring="mean", points_rule=rule, created_by_id=creator, created_at=created(start1)),
         dict(id=ids[1], name=f"{cname}公安“万步有约”分局挑战赛", kind="steps", start_date=start2, end_date=end2,
              scope_unit_ids=scope_ids, team_level="district", target_per_day=10000.0,
-             target_total=10000.0 * 56, team_scoring="share_target", points_rule=rule, created_by_id=creator,
+             # overall target: the members' combined steps if each averaged 4,000 a day over the 8 weeks
+             target_total=float(int(in_scope.sum()) * 56 * 4000), team_scoring="share_target", points_rule=rule, created_by_id=creator,
              created_at=created(start2)),
     ]
     entries, points = [], []
@@ -1295,6 +1296,7 @@ def build_demo(url: str, *, scale: str = "city", seed: int = 42, as_of: dt.date 
         set_meta(session, "demo_scale", scale)
         set_meta(session, "demo_as_of", as_of.isoformat())
         set_meta(session, "demo_standout_units", ",".join(standout))
+        set_meta(session, "id_hash_key", DEMO_ID_KEY)  # ID numbers in the demo were hashed with this key
         from ingest.boundaries import demo_boundaries  # map polygons (issue 8)
         demo_boundaries(session)
         bump_data_version(session)
@@ -1310,7 +1312,10 @@ def build_demo(url: str, *, scale: str = "city", seed: int = 42, as_of: dt.date 
             progress("snapshot", 0, 1)
         t1 = time.perf_counter()
         with session_scope(url) as session:
+            # one snapshot a quarter ago first, so the warning history shows movement since last quarter
+            recompute_all(session, as_of=as_of - dt.timedelta(days=91))
             summary["levels"] = recompute_all(session, as_of=as_of)
+            summary["followups"] = _demo_followups(session, as_of, seed)
         summary["snapshot_seconds"] = round(time.perf_counter() - t1, 2)
         if progress:
             progress("snapshot", 1, 1)
@@ -1352,3 +1357,63 @@ def _write_users(w: _Writer, ctx: _Ctx, units: list[dict], off: dict, officer_id
     w.rows("app_user", ("id", "username", "password_hash", "role", "officer_id", "scope_unit_id", "language", "active",
                         "failed_logins", "created_at"), rows)
     return creator, accounts
+
+
+DEMO_FOLLOWUP_NOTES = {
+    "phone": "已电话联系本人，告知复查安排。",
+    "recheck": "已预约医院复查，提醒空腹。",
+    "referral": "已转诊心内科门诊。",
+    "counselling": "已安排心理咨询师一对一谈话。",
+    "lifestyle": "制定减重和限盐计划，每两周随访一次。",
+}
+
+
+def _demo_followups(session, as_of: dt.date, seed: int) -> int:
+    """Follow-ups the health managers would have opened for red and some orange officers:
+    a mix of open, in progress (some overdue) and closed ones, so the workbench is not empty."""
+    from sqlalchemy import insert as sa_insert
+    from sqlalchemy import select as sa_select
+
+    from models.schema import FollowUp, OfficerStatus, User
+
+    managers = {u.scope_unit.path: u for u in session.scalars(sa_select(User).where(User.role == "manager"))
+                if u.scope_unit is not None}
+    rows = session.execute(sa_select(OfficerStatus.officer_id, OfficerStatus.unit_path, OfficerStatus.level,
+                                     OfficerStatus.reasons)
+                           .where(OfficerStatus.level.in_(("red", "orange"))).order_by(OfficerStatus.officer_id)).all()
+    rng = np.random.default_rng(seed + 9001)
+    kinds = list(DEMO_FOLLOWUP_NOTES)
+    out, reds = [], 0
+    for officer_id, path, level, reasons in rows:
+        if level == "red":
+            reds += 1
+            if reds % 3 == 1:
+                continue  # a third of the red officers still wait in the needs-action queue
+        elif rng.random() > 0.06:
+            continue
+        owner = max((p for p in managers if path.startswith(p)), key=len, default=None)
+        if owner is None:
+            continue
+        manager = managers[owner]
+        opened = dt.datetime.combine(as_of - dt.timedelta(days=int(rng.integers(3, 80))), dt.time(9, 30))
+        kind = kinds[int(rng.integers(0, len(kinds)))] if level == "orange" else \
+            ("recheck" if rng.random() < 0.5 else "referral")
+        due = opened.date() + dt.timedelta(days=int(rng.integers(7, 30)))
+        notes = [{"at": opened.isoformat(timespec="minutes"), "by": manager.username, "text": DEMO_FOLLOWUP_NOTES[kind]}]
+        status, outcome, closed = "open", None, None
+        roll = rng.random()
+        if roll < 0.45:
+            status = "closed"
+            outcome = ("improved", "unchanged", "referred", "declined")[int(rng.choice(4, p=[0.45, 0.25, 0.22, 0.08]))]
+            closed = min(opened + dt.timedelta(days=int(rng.integers(2, 25))),
+                         dt.datetime.combine(as_of - dt.timedelta(days=1), dt.time(16)))
+            notes.append({"at": closed.isoformat(timespec="minutes"), "by": manager.username, "text": "随访结束。"})
+        elif roll < 0.75:
+            status = "in_progress"
+        reason = "；".join(r.get("text", "") for r in reasons or [] if r.get("level") in ("red", "orange"))
+        out.append({"officer_id": officer_id, "opened_by_id": manager.id, "assignee_id": manager.id,
+                    "reason": reason[:2000], "kind": kind, "due": due, "status": status, "notes": notes,
+                    "outcome": outcome, "opened_at": opened, "closed_at": closed})
+    if out:
+        session.execute(sa_insert(FollowUp), out)
+    return len(out)
