@@ -2,11 +2,12 @@
 clicks and exports are refused; leaders get no small groups and no event counts."""
 import io
 
+import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from models.db import session_scope
-from models.schema import AuditLog, Unit, User
+from models.schema import AuditLog, Officer, OfficerStatus, Unit, User
 from tests.helpers import dash_callback
 
 COMPARE = ("..units-funnel.figure...units-chi2.children...units-grid.rowData...units-grid.columnDefs..."
@@ -85,22 +86,54 @@ def test_units004_leader_d1_sees_only_own_stations(as_user, app):
     assert {r["code"] for r in rows} == {c for c, (p, lvl) in units.items() if p.startswith(path) and lvl == "station"}
 
 
-def test_units005_leader_gets_no_event_counts_and_small_groups_suppressed(as_user, app):
+@pytest.fixture()
+def small_department(app):
+    """A department of three officers under the force root, removed again after the test."""
+    import datetime as dt
+
+    url = app.server.config["DATABASE_URL"]
+    with session_scope(url) as s:
+        root = s.scalar(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))
+        unit = Unit(code="T7-SMALL", name="小型测试科", name_en="Small test office", parent_id=root.id,
+                    level="department", path=f"{root.path}T7-SMALL/", depth=root.depth + 1)
+        s.add(unit)
+        s.flush()
+        ids = []
+        for i in range(3):
+            o = Officer(badge=f"T7S{i}", name=f"测试{i}", sex="male", birth_date=dt.date(1980, 1, 1),
+                        unit_id=unit.id, post_type="office")
+            s.add(o)
+            s.flush()
+            s.add(OfficerStatus(officer_id=o.id, unit_path=unit.path, latest={}, classes={"bp": "grade2"},
+                                level="orange", confirmed=True, reasons=[], rule_ids=",bp_grade2,",
+                                rules_version="t", hypertension=True))
+            ids.append(o.id)
+    yield "T7-SMALL"
+    with session_scope(url) as s:
+        s.execute(delete(OfficerStatus).where(OfficerStatus.officer_id.in_(ids)))
+        s.execute(delete(Officer).where(Officer.id.in_(ids)))
+        s.execute(delete(Unit).where(Unit.code == "T7-SMALL"))
+
+
+def test_units005_leader_gets_no_event_counts_and_small_groups_suppressed(as_user, app, small_department):
     code, _ = _scope_code(app, "leader")
     res = _compare(as_user("leader"), code, level="department", indicator="hypertension", rate="crude")
     body = res.get_json()["response"]
     rows = body["units-grid"]["rowData"]
     assert all(r["events"] is None for r in rows)
     assert "events" not in [c["field"] for c in body["units-grid"]["columnDefs"]]
-    for r in rows:
-        if r["suppressed"]:
-            assert r["n"] is None and r["crude"] is None and r["std"] is None and r["crude_ci"] == "<5"
-    manager = _rows(_compare(as_user("manager"), code, level="department", indicator="hypertension", rate="crude"))
-    small = {r["code"] for r in manager if 0 < r["n"] < 5}
-    assert small == {r["code"] for r in rows if r["suppressed"]}
+    small = next(r for r in rows if r["code"] == small_department)
+    assert small["suppressed"] and small["n"] is None and small["crude"] is None and small["std"] is None
+    assert small["crude_ci"] == "<5" and small["position_label"] == "<5"
+    assert "3" not in [str(v) for v in small.values()]
+    assert not [r for r in rows if r["code"] != small_department and r["suppressed"]]
     # the funnel plots no suppressed unit
-    plotted = [c for tr in body["units-funnel"]["figure"]["data"] for c in (tr.get("customdata") or [])]
-    assert not small & set(plotted)
+    plotted = [c for trace in body["units-funnel"]["figure"]["data"] for c in (trace.get("customdata") or [])]
+    assert small_department not in plotted and plotted
+    # a manager sees the same unit with its numbers
+    manager = _rows(_compare(as_user("manager"), code, level="department", indicator="hypertension", rate="crude"))
+    mine = next(r for r in manager if r["code"] == small_department)
+    assert (mine["n"], mine["events"], mine["suppressed"]) == (3, 3, False)
 
 
 def test_units006_forged_pickers_refused(as_user, app):
@@ -131,7 +164,7 @@ def test_units007_drill_down_click_checked_against_scope(as_user, app):
     assert res.status_code == 403
 
 
-def test_units008_export_is_audited_and_suppressed_for_leaders(as_user, app):
+def test_units008_export_is_audited_and_suppressed_for_leaders(as_user, app, small_department):
     code, _ = _scope_code(app, "leader")
     state = [{"id": "units-root", "property": "data", "value": code},
              {"id": "units-level", "property": "value", "value": "department"},
@@ -145,12 +178,10 @@ def test_units008_export_is_audited_and_suppressed_for_leaders(as_user, app):
 
     data = res.get_json()["response"]["units-download"]["data"]
     wb = load_workbook(io.BytesIO(base64.b64decode(data["content"])))
-    values = [c.value for row in wb.active.iter_rows() for c in row]
     header = next(row for row in wb.active.iter_rows(values_only=True) if row and row[0] == "单位编码")
     assert "分子（人）" not in header and "人数" in header
-    manager = _rows(_compare(as_user("manager"), code, level="department", indicator="hypertension", rate="crude"))
-    if any(0 < r["n"] < 5 for r in manager):
-        assert "<5" in values
+    small = next(row for row in wb.active.iter_rows(values_only=True) if row and row[0] == small_department)
+    assert set(small[2:]) == {"<5"}
     with session_scope(app.server.config["DATABASE_URL"]) as s:
         last = s.scalars(select(AuditLog).where(AuditLog.action == "export").order_by(AuditLog.id.desc())).first()
         assert last.username == "leader" and last.target == f"units:{code}"
