@@ -70,6 +70,11 @@ def _t(zh_en: tuple[str, str] | None, fallback: str = "") -> str:
     return tr(*zh_en) if zh_en else fallback
 
 
+def _unit(unit: str) -> str:
+    """Units are international except the questionnaires' points (分)."""
+    return tr("分", "points") if unit == "分" else unit
+
+
 def _kind_label(kind: str | None) -> str:
     return _t(portrait.KIND_NAMES.get(kind), kind or "")
 
@@ -237,7 +242,7 @@ def _indicator_cards(data: dict):
                                  className="pt-change")
         card = html.Div([
             html.Div(tr(c["zh"], c["en"]), className="pt-ind-name"),
-            html.Div([html.Span(c["value"], className="pt-ind-value"), html.Span(c["unit"], className="pt-ind-unit")]),
+            html.Div([html.Span(c["value"], className="pt-ind-value"), html.Span(_unit(c["unit"]), className="pt-ind-unit")]),
             cls,
             html.Div(f"{c['date']} · {_kind_label(c.get('kind'))}", className="pt-muted small", title=c.get("source")),
             change_el,
@@ -291,8 +296,8 @@ def _trend_caption(s: dict) -> html.Div:
         if t.get("excluded") else ""
     return html.Div([
         html.Span(verdict, className=cls), " ",
-        tr(f"按{t['n']}次{'筛查' if screening else '体检'}，每年 {slope} {s['unit']}（95%置信区间 {ci}）{extra}",
-           f"over {t['n']} {'screenings' if screening else 'exams'}: {slope} {s['unit']} a year (95% CI {ci}){extra}"),
+        tr(f"按{t['n']}次{'筛查' if screening else '体检'}，每年 {slope} {_unit(s['unit'])}（95%置信区间 {ci}）{extra}",
+           f"over {t['n']} {'screenings' if screening else 'exams'}: {slope} {_unit(s['unit'])} a year (95% CI {ci}){extra}"),
     ], className="pt-trend-note")
 
 
@@ -317,7 +322,7 @@ def trend_figure(s: dict) -> dict:
                            "y1": min(top, hi), "fillcolor": BAND_FILL[band["tone"]], "line": {"width": 0},
                            "layer": "below"})
         floor = top if band["below"] is not None else floor
-    unit, fmt = s["unit"], f".{s['decimals']}f"
+    unit, fmt = _unit(s["unit"]), f".{s['decimals']}f"
     hover = f"%{{x|%Y-%m-%d}}<br>%{{y:{fmt}}} {unit}<br>%{{customdata}}<extra></extra>"
     data, annotations = [], []
     kiosk = s.get("kiosk", []) + s.get("self", [])
@@ -378,7 +383,7 @@ def _trend_grid(data: dict):
     front, folded = [], []
     for s in data["series"]:
         title = html.Div([html.Span(tr(s["zh"], s["en"]), className="fw-semibold"),
-                          html.Span(f" {s['unit']}", className="pt-muted small")], className="pt-chart-title")
+                          html.Span(f" {_unit(s['unit'])}", className="pt-muted small")], className="pt-chart-title")
         col = dbc.Col(html.Div([title, graph(f"pt-chart-{s['code']}", figure=trend_figure(s),
                                              config={"displayModeBar": False}),
                                 _trend_caption(s)], className="pt-chart", id=f"pt-trend-{s['code']}"),
@@ -409,7 +414,7 @@ def _history_table(hist: dict):
     rows = []
     for code in hist["codes"]:
         ind = portrait.BY_CODE[code]
-        cells = [html.Th([tr(ind.zh, ind.en), html.Span(f" {ind.unit}", className="pt-muted small")],
+        cells = [html.Th([tr(ind.zh, ind.en), html.Span(f" {_unit(ind.unit)}", className="pt-muted small")],
                          className="pt-sticky")]
         for e in exams:
             v = e["values"].get(code)
@@ -616,7 +621,7 @@ def _report_body(r: dict) -> str:
         cls = e(tr(c["class_zh"], c["class_en"])) if c.get("class") else "–"
         tone = c.get("tone") or "none"
         change = e(f"{c['change']['text']}（{c['change']['since']}）") if c.get("change") else ""
-        rows.append(f'<tr><td>{e(tr(c["zh"], c["en"]))}</td><td class="num"><b>{e(c["value"])}</b> {e(c["unit"])}</td>'
+        rows.append(f'<tr><td>{e(tr(c["zh"], c["en"]))}</td><td class="num"><b>{e(c["value"])}</b> {e(_unit(c["unit"]))}</td>'
                     f'<td><span class="rp-tone rp-tone-{e(tone)}">{cls}</span></td><td>{e(c["date"])} '
                     f'{e(_kind_label(c.get("kind")))}</td><td class="num">{change}</td></tr>')
     parts.append(f'<h2>{e(tr("关键指标", "Key indicators"))}</h2><table class="rp-table"><thead><tr>'
@@ -632,7 +637,7 @@ def _report_body(r: dict) -> str:
             if t["worsening"]:
                 note += f' <b class="rp-bad">{e(tr("变差", "worsening"))}</b>'
         cells.append(f'<div class="rp-spark"><div class="rp-spark-t">{e(tr(s["zh"], s["en"]))} '
-                     f'<small>{e(s["unit"])}</small></div>{_sparkline(s)}<div class="rp-spark-n">{note}</div></div>')
+                     f'<small>{e(_unit(s["unit"]))}</small></div>{_sparkline(s)}<div class="rp-spark-n">{note}</div></div>')
     if cells:
         parts.append(f'<h2>{e(tr("变化趋势", "Trends"))}</h2><div class="rp-sparks">{"".join(cells)}</div>')
     reasons = []
