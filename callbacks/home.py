@@ -127,7 +127,8 @@ def register(app):
         fu = o["follow_ups"]
         cards.append(kpi_card(tr("未结随访", "Open follow-ups"), fmt(fu["open"]),
                               tr(f"其中超期 {fmt(fu['overdue'])}", f"{fmt(fu['overdue'])} overdue"),
-                              href=_link("/warnings", unit=unit_code), id="home-card-followups",
+                              href="/workbench" if scope.role == "manager" else _link("/warnings", unit=unit_code),
+                              id="home-card-followups",
                               colour="#c62828" if fu["overdue"] else None))
         camp = o["campaign"]
         cards.append(kpi_card(tr(f"{o['year']}年健康活动参与率", f"Campaign participation {o['year']}"),

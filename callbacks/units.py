@@ -361,7 +361,9 @@ def register(app):
         scope = current_scope(*ROLES)
         if not code:
             raise AccessDenied("bad request")
-        if level is None:
+        if level is None:  # a unit without sub-units; still only one the caller may see
+            with db() as s:
+                unit_in_scope(s, scope, code)
             empty = _empty_figure(tr("该单位没有下属单位", "This unit has no sub-units"))
             return empty, "", [], [], "", "", [], []
         res, _root = _comparison(scope, code, level, indicator, year, rate)

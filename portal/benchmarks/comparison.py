@@ -9,7 +9,6 @@ import re
 
 from sqlalchemy import select, text
 
-from models import overview as ov
 from models import unit_queries as uq
 from models.schema import Unit
 from portal.bench import BenchContext, Result, measure
