@@ -24,24 +24,28 @@ def _label(table: dict, key: str) -> str:
 
 
 def _columns():
-    num = {"type": "rightAligned", "maxWidth": 100}
+    def num(field, zh, en, width=96, **more):
+        return {"field": field, "headerName": tr(zh, en), "type": "rightAligned", "width": width,
+                "valueFormatter": {"function": "d3.format(',')(params.value)"}, **more}
+
+    red = {"function": "params.value > 0 ? {'color': '#b02a37', 'fontWeight': 600} : {}"}
     return [
-        {"field": "id", "headerName": tr("批次", "Batch"), "maxWidth": 90, "sort": "desc"},
-        {"field": "kind_name", "headerName": tr("类型", "Kind")},
-        {"field": "source", "headerName": tr("来源", "Source")},
-        {"field": "filename", "headerName": tr("文件", "File"), "tooltipField": "filename"},
-        {"field": "format", "headerName": tr("格式", "Format")},
-        {"field": "file_hash", "headerName": tr("文件哈希", "File hash"), "tooltipField": "file_hash"},
-        {"field": "created_by", "headerName": tr("导入人", "By")},
-        {"field": "started_at", "headerName": tr("时间", "When")},
-        {"field": "status_name", "headerName": tr("状态", "Status"), "tooltipField": "error"},
-        {"field": "rows_read", "headerName": tr("读取", "Read"), **num},
-        {"field": "inserted", "headerName": tr("新增", "Inserted"), **num},
-        {"field": "updated", "headerName": tr("更新", "Updated"), **num},
-        {"field": "unchanged", "headerName": tr("未变", "Unchanged"), **num},
-        {"field": "quarantined", "headerName": tr("隔离", "Quarantined"), **num},
-        {"field": "open", "headerName": tr("待处理", "Open"), **num,
-         "cellStyle": {"function": "params.value > 0 ? {'color': '#b02a37', 'fontWeight': 600} : {}"}},
+        {"field": "id", "headerName": tr("批次", "Batch"), "width": 92, "sort": "desc"},
+        {"field": "filename", "headerName": tr("文件", "File"), "tooltipField": "filename", "width": 180},
+        {"field": "status_name", "headerName": tr("状态", "Status"), "tooltipField": "error", "width": 88,
+         "cellStyle": {"function": "params.data.status === 'failed' ? {'color': '#b02a37', 'fontWeight': 600} : {}"}},
+        num("quarantined", "隔离", "Quarantined", 92),
+        num("open", "待处理", "Open", 92, cellStyle=red),
+        num("rows_read", "读取", "Read", 110),
+        num("inserted", "新增", "Inserted", 110),
+        num("updated", "更新", "Updated", 96),
+        num("unchanged", "未变", "Unchanged", 110),
+        {"field": "started_at", "headerName": tr("时间", "When"), "width": 165},
+        {"field": "kind_name", "headerName": tr("类型", "Kind"), "width": 100},
+        {"field": "source", "headerName": tr("来源", "Source"), "width": 110},
+        {"field": "format", "headerName": tr("格式", "Format"), "width": 100},
+        {"field": "created_by", "headerName": tr("导入人", "By"), "width": 110},
+        {"field": "file_hash", "headerName": tr("文件哈希", "File hash"), "width": 130},
     ]
 
 
@@ -67,8 +71,8 @@ def _detail(d: dict):
         facts.append((tr("编码", "Encoding"), summary["encoding"]))
     if summary.get("reprocess_of"):
         facts.append((tr("重新处理自", "Re-processes batch"), f"#{summary['reprocess_of']}"))
-    items = [html.Div([html.Span(k + "：", className="text-muted"), html.Span(v, className="text-break")],
-                      className="small") for k, v in facts]
+    items = dbc.Row([dbc.Col([html.Span(k + "：", className="text-muted"), html.Span(v, className="text-break")],
+                             className="small", xs=12, md=6 if len(v) < 40 else 12) for k, v in facts], className="g-1")
     extra = []
     if summary.get("error"):
         extra.append(dbc.Alert(tr("无法读取：", "Could not be read: ") + summary["error"], color="danger",
@@ -85,7 +89,7 @@ def _detail(d: dict):
     return dbc.Card(dbc.CardBody([
         html.Div(tr(f"批次 #{d['id']}", f"Batch #{d['id']}") + f" · {_label(KINDS, d['kind'])}"
                  + (f" · {d['source']}" if d["source"] else ""), className="section-title mt-0", id="ai-detail-title"),
-        html.Div(items), *extra,
+        items, *extra,
         html.Div(tr(f"读取 {summary.get('rows_read', 0):,} 行：新增 {summary.get('inserted', 0):,}，更新 "
                     f"{summary.get('updated', 0):,}，未变 {summary.get('unchanged', 0):,}；隔离 {summary.get('quarantined', 0):,} 条，"
                     f"其中待处理 {d['open']:,} 条。",
@@ -97,35 +101,41 @@ def _detail(d: dict):
 
 
 def register(app):
-    @app.callback(Output("ai-batches", "rowData"), Output("ai-batches", "columnDefs"), Input("ai-refresh", "data"))
-    def ai_batches(_):
+    @app.callback(Output("ai-batches", "rowData"), Output("ai-batches", "columnDefs"),
+                  Output("ai-batches", "selectedRows"), Input("ai-refresh", "data"), State("ai-batch", "data"))
+    def ai_batches(_, current):
         current_scope("admin")
         with db() as s:
             rows = imports.batch_list(s, PAGE_MAX)
         for r in rows:
             r["kind_name"] = _label(KINDS, r["kind"])
             r["status_name"] = _label(STATUS, r["status"])
-        return rows, _columns()
+        # keep the batch in view; on first load open the newest batch that still has open rows
+        chosen = next((r for r in rows if r["id"] == current), None) or next(
+            (r for r in rows if r["open"] > 0), None) or (rows[0] if rows else None)
+        return rows, _columns(), [chosen] if chosen else []
 
     @app.callback(Output("ai-detail", "children"), Output("ai-q-container", "children"), Output("ai-batch", "data"),
                   Output("ai-mapping", "value"), Output("ai-mapping", "disabled"), Output("ai-save-mapping", "disabled"),
-                  Output("ai-download", "disabled"), Output("ai-reprocess", "disabled"),
+                  Output("ai-download", "disabled"), Output("ai-reprocess", "disabled"), Output("ai-panel", "style"),
                   Input("ai-batches", "selectedRows"), prevent_initial_call=True)
     def ai_select(selected):
         current_scope("admin")
         row = (selected or [None])[0] if isinstance(selected, list) else None
         batch_id = _batch_id(row.get("id")) if isinstance(row, dict) else None
+        hidden = {"display": "none"}
         if batch_id is None:
-            return no_update, None, None, "", True, True, True, True
+            return no_update, None, None, "", True, True, True, True, hidden
         with db() as s:
             d = imports.batch_detail(s, batch_id)
         if d is None:
-            return dbc.Alert(tr("没有这个批次。", "No such batch."), color="warning"), None, None, "", True, True, True, True
+            return (dbc.Alert(tr("没有这个批次。", "No such batch."), color="warning"), None, None, "", True, True, True,
+                    True, hidden)
         mapping = json.dumps(d["mapping"], ensure_ascii=False, indent=1) if d["mapping"] else ""
         can_reprocess = d["open"] > 0 and d["kind"] in ("hospital", "units", "officers")
         no_hospital = not d["has_hospital"]
         return (_detail(d), quarantine_grid(batch_id), batch_id, mapping, no_hospital, no_hospital,
-                d["summary"].get("quarantined", 0) == 0 and d["open"] == 0, not can_reprocess)
+                d["summary"].get("quarantined", 0) == 0 and d["open"] == 0, not can_reprocess, {})
 
     @app.callback(Output({"type": "ai-qgrid", "batch": MATCH}, "getRowsResponse"),
                   Input({"type": "ai-qgrid", "batch": MATCH}, "getRowsRequest"))

@@ -57,11 +57,12 @@ def layout(**_):
                                                          "enableClickSelection": True},
                                         "localeText": {"noRowsToShow": tr("还没有导入批次", "No imports yet")}},
                        defaultColDef={"resizable": True, "sortable": True, "minWidth": 70},
-                       columnSize="autoSize", style={"height": "360px"}, className="ag-theme-alpine"),
+                       style={"height": "300px"}, className="ag-theme-alpine"),
         ]), className="mb-3"),
         html.Div(id="ai-detail", children=dbc.Alert(
             tr("选择上面的一个批次，查看其隔离行、下载或重新处理。", "Select a batch above to browse, download or re-process "
                "its quarantine."), color="light", id="ai-hint")),
+        html.Div(id="ai-panel", style={"display": "none"}, children=[
         dbc.Card(dbc.CardBody([
             dbc.Row([
                 dbc.Col(html.Div(tr("隔离行", "Quarantined rows"), className="section-title mt-0"), width="auto"),
@@ -86,6 +87,7 @@ def layout(**_):
                        className="mt-2", disabled=True),
             html.Div(id="ai-mapping-result", className="mt-2"),
         ]), className="mb-3", id="ai-mapping-card"),
+        ]),
     ])
 
 

@@ -41,13 +41,14 @@ def client_for(app, username):
 
 
 def batches(c):
-    return dash_callback(c, "..ai-batches.rowData...ai-batches.columnDefs..",
-                         [{"id": "ai-refresh", "property": "data", "value": 0}])
+    return dash_callback(c, "..ai-batches.rowData...ai-batches.columnDefs...ai-batches.selectedRows..",
+                         [{"id": "ai-refresh", "property": "data", "value": 0}],
+                         state=[{"id": "ai-batch", "property": "data", "value": None}])
 
 
 def select_batch(c, batch_id):
     out = ("..ai-detail.children...ai-q-container.children...ai-batch.data...ai-mapping.value...ai-mapping.disabled..."
-           "ai-save-mapping.disabled...ai-download.disabled...ai-reprocess.disabled..")
+           "ai-save-mapping.disabled...ai-download.disabled...ai-reprocess.disabled...ai-panel.style..")
     return dash_callback(c, out, [{"id": "ai-batches", "property": "selectedRows", "value": [{"id": batch_id}]}])
 
 
@@ -86,6 +87,7 @@ def test_ai002_batches_listed_with_counts(imports_app):
             p["quarantined"], p["open"]) == ("hospital", "H06", "hospital_problems.csv", "cli:test", "loaded", 7, 2, 10, 10)
     assert len(p["file_hash"]) == 12 and p["status_name"] == "已导入" and p["kind_name"] == "医院体检"
     assert {r["kind"] for r in rows} >= {"units", "officers", "hospital"}
+    assert res.get_json()["response"]["ai-batches"]["selectedRows"] == [p]  # the newest batch with open rows
 
 
 def test_ai003_quarantine_paged_from_server(imports_app):
@@ -95,6 +97,7 @@ def test_ai003_quarantine_paged_from_server(imports_app):
     resp = detail.get_json()["response"]
     assert resp["ai-batch"]["data"] == imports_app.batches[1]
     assert resp["ai-download"]["disabled"] is False and resp["ai-reprocess"]["disabled"] is False
+    assert resp["ai-panel"]["style"] == {}
     res = quarantine(c, imports_app.batches[1], 0, 4)
     assert res.status_code == 200
     page = next(iter(res.get_json()["response"].values()))["getRowsResponse"]
