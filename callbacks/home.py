@@ -87,7 +87,7 @@ def _sub_units(o: dict, fmt, leader: bool):
                                       href=href), xs=6, md=4, xl=2))
     if not cards:
         return None
-    return dbc.Col([html.Div(tr("下属单位（点击查看其下属单位对比）", "Sub-units (click to compare their units)"),
+    return dbc.Col([html.Div(tr("下属单位（点击查看详情）", "Sub-units (click for details)"),
                              className="section-title"), dbc.Row(cards, className="g-3", id="home-subunits")],
                    xs=12)
 

@@ -281,8 +281,8 @@ def chi2_text(res: dict):
     verdict = (tr("各单位之间的差异有统计学意义。", "the units differ more than chance would explain.") if p < 0.05
                else tr("未见各单位之间有统计学差异。", "no evidence that the units differ."))
     return [html.Strong(tr("单位间差异检验：", "Heterogeneity: ")),
-            f"{tr(*HET_METHODS[het['method']])} χ² = {het['statistic']:.1f}，"
-            f"{tr('自由度', 'df')} {het['df']}，P {p_txt}。", verdict]
+            tr(f"{HET_METHODS[het['method']][0]} χ² = {het['statistic']:.1f}，自由度 {het['df']}，P {p_txt}。",
+               f"{HET_METHODS[het['method']][1]}: χ² = {het['statistic']:.1f}, df {het['df']}, P {p_txt}; "), verdict]
 
 
 def _crumbs(crumbs: list[dict]):
