@@ -230,3 +230,21 @@ def test_por112_outlier_test_matches_statsmodels():
         y[n // 2] += 8
         fit = sm.OLS(y, sm.add_constant(x)).fit()
         assert np.allclose(_bonferroni_outliers(x, y, fit.resid, fit.ssr), fit.outlier_test(method="bonf")[:, 2])
+
+
+def test_por139_closed_form_forecast_matches_statsmodels_prediction():
+    import pandas as pd
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    from models.trends import damped_holt_forecast
+
+    rng = np.random.default_rng(9)
+    y = 130 + 0.4 * np.arange(28) + rng.normal(0, 2.5, 28)
+    fit = ETSModel(pd.Series(y, index=pd.period_range("2023-01", periods=28, freq="M")), error="add", trend="add",
+                   damped_trend=True, initialization_method="heuristic").fit(disp=False)
+    frame = fit.get_prediction(start=28, end=39).summary_frame(alpha=0.05)
+    mean, var = damped_holt_forecast(fit, 12)
+    assert np.allclose(mean, frame["mean"].to_numpy())
+    half = 1.959963984540054 * np.sqrt(var)
+    assert np.allclose(mean - half, frame["pi_lower"].to_numpy())
+    assert np.allclose(mean + half, frame["pi_upper"].to_numpy())
