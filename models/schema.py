@@ -206,7 +206,7 @@ class Observation(Base):
     observed_at: Mapped[dt.datetime] = mapped_column(DateTime)
     source_kind: Mapped[str] = mapped_column(String(10))  # exam/kiosk/self/screening
     source_id: Mapped[Optional[str]] = mapped_column(String(80))  # hospital code or device name
-    exam_id: Mapped[Optional[int]] = mapped_column(ForeignKey("exam.id"))
+    exam_id: Mapped[Optional[int]] = mapped_column(ForeignKey("exam.id"), index=True)  # index: deleting an exam checks it
     station: Mapped[Optional[str]] = mapped_column(String(40))
     batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_batch.id"))
     __table_args__ = (
