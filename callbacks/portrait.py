@@ -620,7 +620,7 @@ def _report_body(r: dict) -> str:
     for c in r["indicators"]["cards"]:
         cls = e(tr(c["class_zh"], c["class_en"])) if c.get("class") else "–"
         tone = c.get("tone") or "none"
-        change = e(f"{c['change']['text']}（{c['change']['since']}）") if c.get("change") else ""
+        change = f"{e(c['change']['text'])} <small>{e(c['change']['since'])}</small>" if c.get("change") else ""
         rows.append(f'<tr><td>{e(tr(c["zh"], c["en"]))}</td><td class="num"><b>{e(c["value"])}</b> {e(_unit(c["unit"]))}</td>'
                     f'<td><span class="rp-tone rp-tone-{e(tone)}">{cls}</span></td><td>{e(c["date"])} '
                     f'{e(_kind_label(c.get("kind")))}</td><td class="num">{change}</td></tr>')
