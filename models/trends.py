@@ -191,7 +191,8 @@ def _stretches(points: list[tuple[dt.date, float]], max_gap_days: int) -> list[l
 
 def lowess_curve(points: Iterable[Point], *, min_points: int = MIN_LOWESS_POINTS,
                  max_gap_days: int = LOWESS_MAX_GAP_DAYS, max_points: int = 120) -> list[list[tuple[str, float]]]:
-    """Robust LOWESS (3 robustifying iterations, so single spikes barely move it).
+    """Robust LOWESS (3 robustifying iterations, so single spikes barely move it). Local fits are
+    made every 2% of the time span and interpolated between (a window spans 30% or more).
 
     Returns one curve per stretch of readings with at least ``min_points``
     readings and no silence longer than ``max_gap_days``; each curve is at
@@ -205,7 +206,7 @@ def lowess_curve(points: Iterable[Point], *, min_points: int = MIN_LOWESS_POINTS
         frac = min(1.0, max(0.3, 10.0 / len(days)))
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            fitted = lowess(y, x, frac=frac, it=3, delta=0.01 * (x[-1] - x[0]), return_sorted=True)
+            fitted = lowess(y, x, frac=frac, it=3, delta=0.02 * (x[-1] - x[0]), return_sorted=True)
         if not np.all(np.isfinite(fitted[:, 1])):
             continue
         step = max(1, math.ceil(len(fitted) / max_points))
