@@ -599,7 +599,8 @@ def _write(session: Session, hospital: Hospital, batch_id: int | None, exams: di
              "findings": findings_for(e.texts["ecg_text"], e.texts["ultrasound_text"]), "batch_id": batch_id}
             for e in dirty])
         out["exams_updated"] = len(dirty)
-    new_obs = [(k, st) for k, st in obs.items() if st.id is None]
+    # in index order (officer, code, time): b-tree inserts then touch neighbouring pages, not random ones
+    new_obs = sorted(((k, st) for k, st in obs.items() if st.id is None), key=lambda kv: kv[0])
     if new_obs:
         rows = [(oid, code, st.value, CANONICAL_UNITS[code], dt.datetime.combine(day, EXAM_TIME), "exam",
                  hospital.code, exams[(oid, day)].id, None, batch_id) for (oid, code, day), st in new_obs]
