@@ -470,14 +470,17 @@ def _care(care: dict):
     camp_items = []
     for c in care["campaigns"]:
         kind = _t(CAMPAIGN_KINDS.get(c["kind"]), c["kind"])
-        detail = tr(f"参与 {c['days_active']} 天", f"{c['days_active']} active days")
-        if c["kind"] == "steps" and c.get("daily_mean"):
-            detail += tr(f"，日均 {c['daily_mean']:,.0f} 步", f", {c['daily_mean']:,.0f} steps a day")
+        detail = tr(f"参与 {c['active_days']} 天", f"{c['active_days']} active days")
+        if c["kind"] == "steps" and c["active_days"]:
+            detail += tr(f"，日均 {c['total'] / c['active_days']:,.0f} 步", f", {c['total'] / c['active_days']:,.0f} steps a day")
             if c.get("target_per_day"):
                 detail += tr(f"（目标 {c['target_per_day']:,.0f}）", f" (target {c['target_per_day']:,.0f})")
+        if c.get("rank") and c["active_days"]:
+            detail += tr(f" · 排名 {c['rank']}/{c['members']}", f" · rank {c['rank']} of {c['members']}")
         camp_items.append(html.Li([
-            html.Div([html.Span(c["name"], className="fw-semibold"), html.Span(f" · {kind}", className="pt-muted"),
-                      html.Span(tr("进行中", "running"), className="badge bg-info ms-2") if c["running"] else None]),
+            html.Div([html.A(c["name"], href=f"/campaigns/{c['id']}", className="fw-semibold"),
+                      html.Span(f" · {kind}", className="pt-muted"),
+                      html.Span(tr("进行中", "running"), className="badge bg-info ms-2") if c["status"] == "running" else None]),
             html.Div(f"{c['start']} ~ {c['end']}", className="pt-muted small"),
             html.Div([detail, html.Span(tr(f" · 积分 {c['points']}", f" · {c['points']} points"), className="fw-semibold")],
                      className="small"),

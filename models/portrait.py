@@ -15,15 +15,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import clinical
+from models.campaigns import officer_campaigns
 from models import trends as trend_stats
 from models.officers import age_on
 from models.risk import china_par_category, china_par_ideal, round1
-from models.schema import (Campaign, CampaignEntry, Exam, FollowUp, Hospital, Observation, Officer, OfficerStatus,
-                           Points, Unit, User, WarningHistory)
+from models.schema import Exam, FollowUp, Hospital, Observation, Officer, OfficerStatus, Unit, User, WarningHistory
 from models.snapshot import source_label
 from models.warning import HBA1C_DIABETES, load_rules
 
@@ -518,7 +518,7 @@ def exam_history(session: Session, officer_id: int, *, psych: bool = True) -> di
 # --- follow-ups and campaigns ---------------------------------------------------------------
 def care(session: Session, officer_id: int, *, follow_ups: bool, as_of: dt.date) -> dict:
     """Follow-ups of the officer (only when ``follow_ups``: managers and admins) and the
-    campaigns the officer took part in, with their points."""
+    campaigns the officer belongs to, with their progress, rank and points."""
     out: dict = {"follow_ups": None, "campaigns": [], "points_total": 0}
     if follow_ups:
         opener, assignee = User.__table__.alias("opener"), User.__table__.alias("assignee")
@@ -535,26 +535,7 @@ def care(session: Session, officer_id: int, *, follow_ups: bool, as_of: dt.date)
             "closed_at": f.closed_at.date().isoformat() if f.closed_at else None,
             "last_note": (f.notes or [{}])[-1].get("text") if f.notes else None,
         } for f, opened_by, assigned in rows]
-    entries = session.execute(
-        select(CampaignEntry.campaign_id, func.count(), func.sum(CampaignEntry.value), func.max(CampaignEntry.day))
-        .where(CampaignEntry.officer_id == officer_id).group_by(CampaignEntry.campaign_id)).all()
-    points = dict(session.execute(
-        select(Points.campaign_id, func.sum(Points.points)).where(Points.officer_id == officer_id)
-        .group_by(Points.campaign_id)).all())
-    ids = {e[0] for e in entries} | set(points)
-    campaigns = {c.id: c for c in session.scalars(select(Campaign).where(Campaign.id.in_(ids)))} if ids else {}
-    stats = {cid: (n, total, last) for cid, n, total, last in entries}
-    for cid in sorted(ids, key=lambda i: campaigns[i].start_date, reverse=True):
-        c = campaigns[cid]
-        n, total, last = stats.get(cid, (0, 0.0, None))
-        span = (min(c.end_date, as_of) - c.start_date).days + 1
-        out["campaigns"].append({
-            "id": cid, "name": c.name, "kind": c.kind, "start": c.start_date.isoformat(), "end": c.end_date.isoformat(),
-            "running": c.start_date <= as_of <= c.end_date, "days_active": int(n), "days_so_far": max(0, span),
-            "total": float(total or 0), "daily_mean": float(total or 0) / n if n else None,
-            "target_per_day": c.target_per_day or None, "points": int(points.get(cid) or 0),
-            "last_day": last.isoformat() if last else None,
-        })
+    out["campaigns"] = officer_campaigns(session, officer_id, as_of)  # progress, rank and points
     out["points_total"] = sum(c["points"] for c in out["campaigns"])
     return out
 

@@ -81,7 +81,7 @@ def force(new_db_url):
                      opened_at=dt.datetime(2025, 6, 1, 9), closed_at=dt.datetime(2025, 7, 1, 9)),
         ])
         walk = Campaign(name="健步走PK", kind="steps", start_date=dt.date(2026, 4, 1), end_date=dt.date(2026, 6, 30),
-                        target_per_day=8000)
+                        target_per_day=8000, scope_unit_ids=[me.unit_id])
         s.add(walk)
         s.flush()
         for i, steps in enumerate((9000, 12000, 7000)):
@@ -213,8 +213,8 @@ def test_por209_care_follow_ups_for_managers_only_and_campaign_points(force):
     assert full["follow_ups"][0]["assignee"] == "mgr" and full["follow_ups"][1]["outcome"] == "improved"
     assert officer_view["follow_ups"] is None
     (walk,) = officer_view["campaigns"]
-    assert walk["days_active"] == 3 and walk["total"] == 28000 and walk["points"] == 15
-    assert officer_view["points_total"] == 15 and walk["running"] is True
+    assert walk["active_days"] == 3 and walk["total"] == 28000 and walk["points"] == 15
+    assert officer_view["points_total"] == 15 and walk["status"] == "running" and walk["rank"] >= 1
 
 
 def test_por210_officer_without_data(force):
@@ -225,7 +225,9 @@ def test_por210_officer_without_data(force):
         assert portrait.exam_history(s, ids["empty"])["exams"] == []
         care = portrait.care(s, ids["empty"], follow_ups=True, as_of=TODAY)
         h = portrait.header(s, ids["empty"], lab_values=True, as_of=TODAY)
-    assert care == {"follow_ups": [], "campaigns": [], "points_total": 0}
+    # a member of the running campaign who has not taken part yet: listed with nothing counted
+    assert care["follow_ups"] == [] and care["points_total"] == 0
+    assert [(c["active_days"], c["points"], c["total"]) for c in care["campaigns"]] == [(0, 0, 0.0)]
     assert h["risk"] is None and h["warning"]["level"] == "yellow"
     assert re.search(r"体检", h["warning"]["reasons"][0]["zh"])
 
