@@ -20,9 +20,8 @@ def test_bai001_admin_browses_quarantine_and_reprocesses(imports_app, dash_duo, 
     assert dash_duo.find_element(first + ' [col-id="field"]').text == "id_number"
     batch_rows = dash_duo.find_elements("#ai-batches .ag-center-cols-container .ag-row")
     assert len(batch_rows) >= 4
-    button = dash_duo.find_element("#ai-reprocess")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
-    button.click()
+    button = dash_duo.wait_for_element("#ai-reprocess:not([disabled])", timeout=20)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", button)
     dash_duo.wait_for_contains_text("#ai-action-result", "0 行已导入，10 行仍待处理", timeout=30)
     assert dash_duo.get_logs() == []
 
