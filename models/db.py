@@ -73,7 +73,7 @@ def init_db(url: str) -> None:
     """Create the schema or upgrade it to the newest migration."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), "heads")
+    command.upgrade(alembic_config(url), "head")
 
 
 def get_meta(session: Session, key: str, default: str | None = None) -> str | None:

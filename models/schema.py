@@ -238,6 +238,8 @@ class OfficerStatus(Base):
     central_obesity: Mapped[bool] = mapped_column(Boolean, default=False)
     hyperuricemia: Mapped[bool] = mapped_column(Boolean, default=False)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # the map and the per-colour counts GROUP BY unit path and level: answered from the index alone
+    __table_args__ = (Index("ix_officer_status_path_level", "unit_path", "level"),)
 
 
 class WarningHistory(Base):
