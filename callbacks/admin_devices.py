@@ -8,7 +8,8 @@ import re
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html, no_update
 
-from ingest.gateway.forwarder import AssignError, admin_devices_data, assign_frame, to_local
+from ingest.gateway.forwarder import AssignError, assign_frame
+from models.devices import admin_devices_data, to_local
 from models.schema import utcnow
 from portal.access import audit, current_scope, db
 from portal.i18n import language, tr

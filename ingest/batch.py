@@ -33,19 +33,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from ingest import harmonise as hz
 from ingest import idcard
-from ingest.hospital import Parsed, Record, Unreadable, parse, records_from_raw
+from ingest.hospital import Record, Unreadable, parse, records_from_raw
 from models.clinical import CANONICAL_UNITS
 from models.db import bump_data_version, get_meta, session_scope, set_meta
 from models.schema import Exam, Hospital, ImportBatch, Observation, Officer, QuarantineRow, utcnow
 
 __all__ = ["load_hospital_file", "load_hospital_bytes", "reprocess", "record_failed", "id_hash_key",
-           "OfficerIndex", "Unreadable", "batch_list", "quarantine_page", "quarantine_count", "quarantine_csv",
-           "hospital_mapping", "save_hospital_mapping", "batch_detail", "ERRORS_KEPT"]
+           "OfficerIndex", "Unreadable", "save_hospital_mapping", "ERRORS_KEPT"]
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 900                 # ids per IN (...) list
@@ -246,11 +245,6 @@ def validate_mapping(data: Any) -> dict:
     if not isinstance(data.get("ignore", []), list):
         raise Unreadable("mapping ignore: a list of headers")
     return data
-
-
-def hospital_mapping(session: Session, code: str) -> dict | None:
-    h = session.scalar(select(Hospital).where(Hospital.code == code))
-    return h.mapping if h else None
 
 
 def save_hospital_mapping(session: Session, code: str, mapping: dict | None) -> None:
@@ -764,66 +758,3 @@ def reprocess(url: str, batch_id: int, user: str | None = None, progress: Progre
                              for q in rows if q.status == "open"]
         finish_batch(s, batch, summary, touched)
         return summary
-
-
-# --- read queries for /admin/imports ------------------------------------------------------------------
-def batch_list(session: Session, limit: int = 500) -> list[dict]:
-    """The newest batches, for the imports page."""
-    rows = list(session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)))
-    opened = open_counts(session, [b.id for b in rows])
-    return [{"id": b.id, "kind": b.kind, "source": b.source or "", "filename": b.filename or "",
-             "file_hash": (b.file_hash or "")[:12], "format": b.file_format or "", "created_by": b.created_by or "",
-             "started_at": b.started_at.strftime("%Y-%m-%d %H:%M:%S") if b.started_at else "",
-             "status": b.status, "rows_read": b.rows_read, "inserted": b.inserted, "updated": b.updated,
-             "unchanged": b.unchanged, "quarantined": b.quarantined,
-             "open": opened.get(b.id, 0), "error": (b.summary or {}).get("error", "")} for b in rows]
-
-
-def open_counts(session: Session, batch_ids: list[int]) -> dict[int, int]:
-    if not batch_ids:
-        return {}
-    return dict(session.execute(select(QuarantineRow.batch_id, func.count()).where(
-        QuarantineRow.batch_id.in_(batch_ids), QuarantineRow.status == "open").group_by(QuarantineRow.batch_id)).all())
-
-
-def batch_detail(session: Session, batch_id: int) -> dict | None:
-    b = session.get(ImportBatch, batch_id)
-    if b is None:
-        return None
-    mapping = hospital_mapping(session, b.source) if b.kind == "hospital" and b.source else None
-    return {"id": b.id, "kind": b.kind, "source": b.source, "filename": b.filename, "file_hash": b.file_hash,
-            "format": b.file_format, "created_by": b.created_by, "status": b.status,
-            "started_at": b.started_at, "finished_at": b.finished_at, "summary": b.summary or {},
-            "open": open_counts(session, [b.id]).get(b.id, 0), "mapping": mapping,
-            "has_hospital": b.kind == "hospital" and bool(b.source)}
-
-
-def quarantine_count(session: Session, batch_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(QuarantineRow).where(QuarantineRow.batch_id == batch_id))
-
-
-def quarantine_page(session: Session, batch_id: int, start: int, end: int) -> list[dict]:
-    """Rows ``start``..``end`` of a batch's quarantine (server-side paging)."""
-    rows = session.scalars(select(QuarantineRow).where(QuarantineRow.batch_id == batch_id)
-                           .order_by(QuarantineRow.id).offset(max(0, start)).limit(max(0, end - start)))
-    return [_q_dict(q) for q in rows]
-
-
-def _q_dict(q: QuarantineRow) -> dict:
-    return {"id": q.id, "row": q.row_number, "field": q.field or "", "reason": q.reason, "status": q.status,
-            "raw": json.dumps(q.raw, ensure_ascii=False, default=str)}
-
-
-def quarantine_csv(session: Session, batch_id: int) -> str:
-    """The whole quarantine of a batch as CSV text (UTF-8 with BOM so Excel shows Chinese)."""
-    import csv
-    import io
-
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["batch", "row", "field", "reason", "status", "raw"])
-    for q in session.scalars(select(QuarantineRow).where(QuarantineRow.batch_id == batch_id)
-                             .order_by(QuarantineRow.id)):
-        d = _q_dict(q)
-        w.writerow([batch_id, d["row"] if d["row"] is not None else "", d["field"], d["reason"], d["status"], d["raw"]])
-    return "\ufeff" + buf.getvalue()

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from ingest import idcard
 from ingest.gateway import drivers
-from ingest.gateway.forwarder import (AssignError, DeviceInfo, Forwarder, JournalMismatch, LiveStatus, assign_frame,
-                                      device_overview, recent_rejected, unassigned_queue)
+from ingest.gateway.forwarder import AssignError, DeviceInfo, Forwarder, JournalMismatch, LiveStatus, assign_frame
+from models.devices import device_overview, recent_rejected, unassigned_queue
 from ingest.gateway.journal import Journal, utcnow
 from models.db import dispose, get_meta, init_db, session_scope, set_meta
 from models.schema import Device, Observation, Officer, OfficerStatus, RawFrame, Unit
