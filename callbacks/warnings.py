@@ -120,7 +120,6 @@ def map_figure(scope, data) -> tuple[go.Figure, list]:
 def tree_figure(scope, data) -> go.Figure:
     leader = scope.role == "leader"
     ids, labels, parents, values, colours, texts, custom = [], [], [], [], [], [], []
-    root = data["root"]
     children_of: dict[str, list] = {}
     for n in data["tree"]:
         if n["parent_path"]:

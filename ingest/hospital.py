@@ -22,10 +22,10 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from ingest import harmonise as hz
-from ingest.harmonise import IDENTITY_FIELDS, IGNORED, LONG_FIELDS, TEXT_FIELDS
+from ingest.harmonise import IDENTITY_FIELDS, IGNORED, LONG_FIELDS
 
 __all__ = ["Unreadable", "Item", "Record", "Parsed", "parse", "detect", "decode_text", "read_table",
            "records_from_raw", "hl7_messages", "parse_hl7_message"]

@@ -59,7 +59,7 @@ def ack(message: str | None, code: str, text: str = "") -> str:
 def handle_message(url: str, data: bytes, hospital: str | None = None, user: str = "mllp") -> tuple[str, str, dict | None]:
     """Load one message; returns (ack code, ack text, summary)."""
     from ingest.batch import Unreadable, load_hospital_bytes
-    from ingest.hospital import decode_text, hl7_messages
+    from ingest.hospital import hl7_messages
 
     try:
         messages, _ = hl7_messages(data)

@@ -6,7 +6,6 @@ import pkgutil
 from pathlib import Path
 
 import dash
-import dash_bootstrap_components as dbc
 from flask import Flask, jsonify
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
