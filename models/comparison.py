@@ -168,7 +168,7 @@ def limits(kind: str, centre: float, n, level: float, spread: float | None = Non
 
 
 def funnel_curve(kind: str, centre: float, n_max: int, spread: float | None = None,
-                 n_min: int = 5, points: int = 120) -> dict:
+                 n_min: int = 5, points: int = 80) -> dict:
     """Limit lines for a funnel plot: {"n": [...], "lo95": [...], "hi95": ..., "lo998": ..., "hi998": ...}."""
     ns = np.array(sorted({int(round(x)) for x in np.geomspace(max(n_min, 1), max(n_max, n_min + 1) * 1.05, points)}))
     out = {"n": ns.tolist()}

@@ -3,6 +3,7 @@ see only their scope and drill down."""
 import time
 
 import pytest
+from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
@@ -35,9 +36,19 @@ def _grid_names(dash_duo, timeout=30):
     raise AssertionError("the unit table never filled")
 
 
-def _click(dash_duo, element):
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
-    element.click()
+def _click(dash_duo, element, timeout=20):
+    """Click like a person: scrolled into view, waiting while a loading overlay covers it."""
+    end = time.time() + timeout
+    while True:
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+                                       element)
+        try:
+            element.click()
+            return
+        except ElementClickInterceptedException:
+            if time.time() > end:
+                raise
+            time.sleep(0.5)
 
 
 def _wait_for(condition, timeout=30, message="condition not met"):
