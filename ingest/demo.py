@@ -1398,7 +1398,7 @@ def _demo_followups(session, as_of: dt.date, seed: int) -> int:
         opened = dt.datetime.combine(as_of - dt.timedelta(days=int(rng.integers(3, 80))), dt.time(9, 30))
         kind = kinds[int(rng.integers(0, len(kinds)))] if level == "orange" else \
             ("recheck" if rng.random() < 0.5 else "referral")
-        due = opened.date() + dt.timedelta(days=int(rng.integers(7, 30)))
+        due = opened.date() + dt.timedelta(days=int(rng.integers(21, 75)))
         notes = [{"at": opened.isoformat(timespec="minutes"), "by": manager.username, "text": DEMO_FOLLOWUP_NOTES[kind]}]
         status, outcome, closed = "open", None, None
         roll = rng.random()

@@ -22,9 +22,11 @@ def overview_layout():
 
 
 def manager_layout():
-    """Health managers' home. Until the managers' workbench (issue 8) is wired in here,
-    managers see the same overview as leaders, with full counts."""
-    return overview_layout()
+    """Health managers' home: their workbench (needs-action queue, follow-ups, recent changes),
+    then the overview of their scope with full counts."""
+    from pages.workbench import layout as workbench_layout
+
+    return html.Div([workbench_layout(), html.Hr(className="my-4"), overview_layout()])
 
 
 def layout(**_):

@@ -19,15 +19,17 @@ EXAM_OPTIONS = [("within12", "12个月内体检过", "examined in the last 12 mo
                 ("over24", "超过24个月或从未", "over 24 months or never"), ("never", "从未体检", "never examined")]
 
 
-def _select(id, label, options, placeholder=None):
+def _select(id, label, options, placeholder=None, value=None):
     return dbc.Col([
         dbc.Label(label, html_for=id, className="small mb-0"),
         dcc.Dropdown(id=id, options=options, placeholder=placeholder or tr("全部", "All"), clearable=True,
-                     searchable=False, className="warn-filter"),
+                     searchable=False, className="warn-filter", value=value),
     ], xs=6, md=4, xl=2)
 
 
-def _filters(level):
+def _filters(level, unit=None, rule=None):
+    """The filter bar; ``level``, ``unit`` and ``rule`` come from links such as the home page's
+    cards and are checked by the callbacks like any other input."""
     levels = [level] if level in LEVELS else []
     colour = dbc.Checklist(
         id="warn-f-levels", inline=True, value=levels, className="warn-levels",
@@ -38,8 +40,8 @@ def _filters(level):
             dbc.Col([dbc.Label(tr("预警颜色", "Colour"), className="small mb-0 d-block"), colour], xs=12, md=6, xl=4),
             dbc.Col([dbc.Label(tr("单位", "Unit"), html_for="warn-f-unit", className="small mb-0"),
                      dcc.Dropdown(id="warn-f-unit", placeholder=tr("全部（本人权限范围）", "All (my scope)"),
-                                  clearable=True)], xs=12, md=6, xl=4),
-            _select("warn-f-rule", tr("预警原因", "Reason"), []),
+                                  clearable=True, value=unit or None)], xs=12, md=6, xl=4),
+            _select("warn-f-rule", tr("预警原因", "Reason"), [], value=rule or None),
             _select("warn-f-confirmed", tr("是否确认", "Confirmed"),
                     [{"label": tr("已确认", "Confirmed"), "value": "confirmed"},
                      {"label": tr("待确认（单次自助读数）", "Unconfirmed (one kiosk reading)"), "value": "unconfirmed"}]),
@@ -66,7 +68,7 @@ def _legend_swatches():
     return html.Div(id="warn-legend", className="warn-legend small")
 
 
-def layout(level=None, badge=None, new_followup=None, **_):
+def layout(level=None, badge=None, new_followup=None, unit=None, rule=None, **_):
     if current_user.role not in ("leader", "manager", "admin"):
         return no_access()
     manager = current_user.role in ("manager", "admin")
@@ -82,7 +84,7 @@ def layout(level=None, badge=None, new_followup=None, **_):
         dcc.Store(id="warn-parent"),
         html.Div(tr("四色预警", "Four-colour warnings"), className="page-title", id="warn-title"),
         html.Div(id="warn-breadcrumb", className="page-sub"),
-        _filters(level),
+        _filters(level, unit, rule),
         dcc.Loading(dbc.Row(id="warn-counts", className="g-2 mb-3"), delay_show=300),
         dbc.Row([
             dbc.Col(dbc.Card(dbc.CardBody([
