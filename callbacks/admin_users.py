@@ -2,7 +2,7 @@
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, no_update
 
-from models.accounts import list_accounts, toggle_active, unlock
+from models.accounts import list_accounts, toggle_active, unit_choices, unlock
 from models.users import UserError, create_user
 from portal.access import audit, current_scope, db
 from portal.i18n import role_name, tr
@@ -10,7 +10,7 @@ from portal.i18n import role_name, tr
 
 def _columns():
     return [
-        {"field": "username", "headerName": tr("用户名", "User name"), "checkboxSelection": True},
+        {"field": "username", "headerName": tr("用户名", "User name")},
         {"field": "role_name", "headerName": tr("角色", "Role")},
         {"field": "scope", "headerName": tr("管辖范围", "Scope")},
         {"field": "officer", "headerName": tr("警号", "Badge")},
@@ -22,6 +22,7 @@ def _columns():
 def _rows(accounts):
     for a in accounts:
         a["role_name"] = role_name(a["role"])
+        a["scope"] = a["scope"] or tr("全局", "whole force")
         a["state"] = (tr("已锁定", "locked") if a["locked"] else tr("正常", "active")) if a["active"] else tr("已停用", "inactive")
     return accounts
 
@@ -32,6 +33,13 @@ def register(app):
         current_scope("admin")
         with db() as s:
             return _rows(list_accounts(s)), _columns()
+
+    @app.callback(Output("au-unit", "options"), Input("au-refresh", "data"))
+    def au_units(_):
+        current_scope("admin")
+        with db() as s:
+            units = unit_choices(s)
+        return [{"label": "\u3000" * u["depth"] + tr(u["name"], u["name_en"]), "value": u["code"]} for u in units]
 
     @app.callback(Output("au-result", "children"), Output("au-refresh", "data", allow_duplicate=True),
                   Input("au-create", "n_clicks"),

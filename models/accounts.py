@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.schema import User, utcnow
+from models.schema import Unit, User, utcnow
 
 
 def list_accounts(session: Session) -> list[dict]:
@@ -13,7 +13,7 @@ def list_accounts(session: Session) -> list[dict]:
     for u in session.scalars(select(User).order_by(User.role, User.username)):
         rows.append({
             "username": u.username, "role": u.role,
-            "scope": u.scope_unit.name if u.scope_unit and u.role != "officer" else ("—" if u.role != "admin" else "*"),
+            "scope": u.scope_unit.name if u.scope_unit and u.role != "officer" else ("—" if u.role != "admin" else None),
             "officer": u.officer.badge if u.officer else "",
             "active": u.active,
             "locked": bool(u.locked_until and u.locked_until > now),
@@ -42,3 +42,10 @@ def toggle_active(session: Session, username: str, acting_username: str) -> bool
         raise ValueError("own account")
     user.active = not user.active
     return user.active
+
+
+def unit_choices(session: Session) -> list[dict]:
+    """Every unit in tree order, for picking the scope of a manager or leader."""
+    return [{"code": code, "name": name, "name_en": name_en or name, "depth": depth}
+            for code, name, name_en, depth in session.execute(
+                select(Unit.code, Unit.name, Unit.name_en, Unit.depth).order_by(Unit.path))]
