@@ -45,7 +45,10 @@ def batch_detail(session: Session, batch_id: int) -> dict | None:
     mapping = hospital_mapping(session, b.source) if b.kind == "hospital" and b.source else None
     return {"id": b.id, "kind": b.kind, "source": b.source, "filename": b.filename, "file_hash": b.file_hash,
             "format": b.file_format, "created_by": b.created_by, "status": b.status,
-            "started_at": b.started_at, "finished_at": b.finished_at, "summary": b.summary or {},
+            "started_at": b.started_at, "finished_at": b.finished_at,
+            # the batch's count columns are authoritative (the demo batch has no summary JSON)
+            "summary": {**(b.summary or {}), "rows_read": b.rows_read, "inserted": b.inserted, "updated": b.updated,
+                        "unchanged": b.unchanged, "quarantined": b.quarantined},
             "open": open_counts(session, [b.id]).get(b.id, 0), "mapping": mapping,
             "has_hospital": b.kind == "hospital" and bool(b.source)}
 
