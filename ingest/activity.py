@@ -274,3 +274,41 @@ def load_activity_file(url: str, path: str | Path, campaign_id: int, **kwargs) -
     except OSError as exc:
         raise Unreadable(f"cannot read {p}: {exc.strerror or exc}") from None
     return load_activity_bytes(url, data, campaign_id, filename=p.name, **kwargs)
+
+
+def reprocess(session: Session, original, user: str | None, today: dt.date | None = None) -> dict:
+    """Re-run an activity batch's open quarantine (after the roster or the campaign's units were fixed),
+    in a new batch: rows that now load are marked ``reprocessed``, the others keep the new reason."""
+    from models.schema import QuarantineRow, utcnow
+
+    today = today or dt.date.today()
+    campaign_id = (original.summary or {}).get("campaign_id") or int(str(original.source).split()[-1])
+    campaign = session.get(Campaign, int(campaign_id))
+    if campaign is None:
+        raise Unreadable(f"the campaign {campaign_id} of batch {original.id} no longer exists")
+    if (today - campaign.end_date).days > LATE_DAYS:
+        raise Unreadable(f"campaign {campaign.id} ended on {campaign.end_date.isoformat()}; its data is frozen")
+    rows = list(session.scalars(select(QuarantineRow).where(QuarantineRow.batch_id == original.id,
+                                                            QuarantineRow.status == "open").order_by(QuarantineRow.id)))
+    if not rows:  # nothing open: nothing to do, and no empty batch either
+        return {**base_summary(None, f"reprocess of batch {original.id}", "reprocess"), "reprocess_of": original.id,
+                "resolved": 0, "still_open": 0}
+    header = list(dict.fromkeys(h for q in rows for h in (q.raw or {})))
+    table = [(q.row_number, [(q.raw or {}).get(h) for h in header]) for q in rows]
+    label = f"reprocess of batch {original.id}"
+    batch = new_batch(session, "activity", original.source, label, original.file_hash, "reprocess", user)
+    summary = base_summary(batch.id, label, "reprocess")
+    summary.update(campaign_id=campaign.id, campaign=campaign.name, kind=campaign.kind, reprocess_of=original.id,
+                   rows_read=len(table))
+    failed = {e["row"]: e["reason"] for e in load_rows(session, campaign, header, table, batch.id, summary, today)}
+    now = utcnow()
+    for q in rows:
+        if q.row_number in failed:
+            q.reason = failed[q.row_number]
+        else:
+            q.status, q.resolved_at, q.resolved_batch_id = "reprocessed", now, batch.id
+    summary["resolved"] = len(rows) - len(failed)
+    summary["still_open"] = len(failed)
+    summary["points"] = award_points(session, campaign.id, today)
+    finish_batch(session, batch, summary, [])
+    return summary

@@ -688,7 +688,7 @@ def load_hospital_bytes(url: str, data: bytes, hospital_code: str, *, filename: 
 
 # --- reprocess ------------------------------------------------------------------------------------------
 def reprocess(url: str, batch_id: int, user: str | None = None, progress: Progress | None = None,
-              mapping: dict | None = None) -> dict:
+              mapping: dict | None = None, today: dt.date | None = None) -> dict:
     """Re-run a batch's open quarantine with the hospital's mapping now in force, in a new batch.
 
     Rows that now load are marked ``reprocessed`` (with the new batch id); the others stay open
@@ -701,9 +701,13 @@ def reprocess(url: str, batch_id: int, user: str | None = None, progress: Progre
             raise Unreadable(f"no import batch {batch_id}")
         if original.kind in ("units", "officers"):
             return roster.reprocess(s, original, user)
+        if original.kind == "activity":
+            from ingest import activity
+
+            return activity.reprocess(s, original, user, today)
         if original.kind != "hospital":
-            raise Unreadable(f"batch {batch_id} is a {original.kind} batch; only hospital, units and officers "
-                             "batches can be re-processed here")
+            raise Unreadable(f"batch {batch_id} is a {original.kind} batch; only hospital, roster and activity "
+                             "batches can be re-processed")
         hospital = s.scalar(select(Hospital).where(Hospital.code == original.source))
         if hospital is None:
             raise Unreadable(f"the hospital {original.source} of batch {batch_id} no longer exists")

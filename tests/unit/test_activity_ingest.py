@@ -192,3 +192,25 @@ def test_act007_command_prints_json_summary(world, tmp_path, monkeypatch):
     assert out["errors"][0]["row"] == 3 and out["errors"][0]["field"] == "badge"
     bad = runner.invoke(app, ["ingest", "activity", str(tmp_path / "missing.csv"), "--campaign", "1"])
     assert bad.exit_code == 1
+
+
+def test_act020_quarantined_rows_reprocess_once_the_roster_is_fixed(world):
+    from ingest.batch import reprocess
+    from models.schema import Unit
+
+    url, cid = world["url"], world["ids"]["steps"]
+    known = world["badges"]["T-D1-S2"][0]
+    data = csv_bytes(["警号", "日期", "步数"], [(known, "2025-06-20", 9100), ("T9901", "2025-06-20", 12000)])
+    first = load_activity_bytes(url, data, cid, filename="late.csv", today=TODAY)
+    assert first["inserted"] == 1 and first["quarantined"] == 1
+    with session_scope(url) as s:  # the new officer is added to the roster afterwards
+        station = s.scalar(select(Unit).where(Unit.code == "T-D1-S1"))
+        s.add(Officer(badge="T9901", name="新同事", sex="female", birth_date=dt.date(1995, 5, 5), unit_id=station.id,
+                      post_type="office"))
+    again = reprocess(url, first["batch_id"], today=TODAY)
+    assert again["resolved"] == 1 and again["still_open"] == 0 and again["inserted"] == 1
+    assert entries(url, cid)[("T9901", dt.date(2025, 6, 20))] == (12000, False)
+    with session_scope(url) as s:
+        row = s.scalar(select(QuarantineRow).where(QuarantineRow.batch_id == first["batch_id"]))
+        assert row.status == "reprocessed" and row.resolved_batch_id == again["batch_id"]
+    assert reprocess(url, first["batch_id"], today=TODAY)["rows_read"] == 0  # nothing left open: a second run changes nothing
