@@ -21,6 +21,8 @@ parsing the journaled raw bytes again gives the same answer).
 """
 from __future__ import annotations
 
+import abc
+
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -243,7 +245,7 @@ class _Framer:
         return len(self.buf) + len(self.noise)
 
 
-class Protocol:
+class Protocol(abc.ABC):
     """One device's protocol: framing + parsing (+ polling, + replies)."""
 
     driver = ""
@@ -253,11 +255,13 @@ class Protocol:
         self.options = dict(options or {})
         self.framer = self._framer()
 
+    @abc.abstractmethod
     def _framer(self) -> _Framer:
-        raise NotImplementedError
+        """The framer that cuts this device's byte stream into frames."""
 
+    @abc.abstractmethod
     def parse(self, raw: bytes) -> Outcome:
-        raise NotImplementedError
+        """One frame's reading (or the reason it is rejected)."""
 
     def _outcomes(self, items: list) -> list[Outcome]:
         out = []
