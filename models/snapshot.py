@@ -10,13 +10,13 @@ import datetime as dt
 from collections import defaultdict
 from typing import Iterable
 
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import DateTime, and_, bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from models import warning as warning_model
 from models.clinical import CANONICAL_UNITS, classes_for
 from models.officers import age_on
-from models.schema import Exam, Hospital, Observation, Officer, OfficerStatus, Unit, WarningHistory, utcnow
+from models.schema import Exam, Hospital, Officer, OfficerStatus, Unit, WarningHistory, utcnow
 
 CHUNK = 500
 REPEAT_WINDOW = dt.timedelta(days=warning_model.needs_confirmation_window_days)
@@ -77,25 +77,34 @@ def _recompute_chunk(session: Session, ids: list[int], as_of: dt.date, rules, ho
     return counts
 
 
+_READINGS_SQL = text(
+    "SELECT officer_id, code, value, observed_at, source_kind, source_id, station FROM observation "
+    "WHERE officer_id IN :ids AND observed_at <= :end ORDER BY officer_id, code, observed_at"
+).bindparams(bindparam("ids", expanding=True), bindparam("end", type_=DateTime))
+
+
 def recent_readings(session: Session, ids: list[int], as_of: dt.date) -> dict[int, dict[str, list[tuple]]]:
     """The two newest observations per officer and code: {officer: {code: [(value, at, kind, source, station), ...]}}.
 
-    One ordered scan of the (officer, code, time) index, keeping the last two rows of
-    each group; cheaper than a window function on both SQLite and PostgreSQL."""
+    One ordered scan of the (officer, code, time) index, keeping the last two rows of each
+    group. Plain SQL so that only the kept rows pay for turning the time into a datetime
+    (SQLite hands it over as text): this query is most of a full recompute."""
     end = dt.datetime.combine(as_of, dt.time.max)
-    rows = session.execute(
-        select(Observation.officer_id, Observation.code, Observation.value, Observation.observed_at,
-               Observation.source_kind, Observation.source_id, Observation.station)
-        .where(Observation.officer_id.in_(ids), Observation.observed_at <= end)
-        .order_by(Observation.officer_id, Observation.code, Observation.observed_at)
-    )
     out: dict[int, dict[str, list[tuple]]] = defaultdict(dict)
+    rows = session.execute(_READINGS_SQL, {"ids": ids, "end": end}).fetchall()  # one fetch, not one call a row
     for officer_id, code, value, at, kind, source, station in rows:
         codes = out[officer_id]
         newer = (value, at, kind, source, station)
         older = codes.get(code)
         codes[code] = [newer, older[0]] if older else [newer]
+    for codes in out.values():
+        for code, rows in codes.items():
+            codes[code] = [(v, _as_datetime(at), k, src, st) for v, at, k, src, st in rows]
     return out
+
+
+def _as_datetime(value) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
 
 
 def _latest_exams(session: Session, ids: list[int], as_of: dt.date) -> dict[int, tuple[dt.date, list]]:
@@ -126,23 +135,19 @@ def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exam_date: d
            as_of: dt.date, rules, hospitals: dict) -> dict:
     """One officer's snapshot row (without ids) from their newest readings."""
     latest: dict[str, warning_model.Reading] = {}
-    previous: dict[str, warning_model.Reading] = {}
     latest_json: dict[str, dict] = {}
     for code, rows in readings.items():
         value, at, kind, source, station = rows[0]
         label = source_label(kind, source, station, hospitals)
-        latest[code] = warning_model.Reading(value=value, date=at.date(), source=label, kind=kind)
-        if len(rows) > 1 and at - rows[1][1] <= REPEAT_WINDOW:
-            p_value, p_at, p_kind, p_source, p_station = rows[1]
-            previous[code] = warning_model.Reading(value=p_value, date=p_at.date(), kind=p_kind,
-                                                   source=source_label(p_kind, p_source, p_station, hospitals))
-        latest_json[code] = {"value": value, "unit": CANONICAL_UNITS.get(code, ""), "date": at.date().isoformat(),
+        day = at.date()
+        latest[code] = warning_model.Reading(value=value, date=day, source=label, kind=kind)
+        latest_json[code] = {"value": value, "unit": CANONICAL_UNITS.get(code, ""), "date": day.isoformat(),
                              "source": label, "kind": kind}
     values = {code: r.value for code, r in latest.items()}
     kwargs = dict(sex=sex, age=age, exam_findings=findings, last_exam_date=exam_date, as_of=as_of, rules=rules)
     result = warning_model.evaluate(latest, **kwargs)
     if result.level == "red" and not result.confirmed:
-        result = _confirm_by_repeat(latest, previous, result, kwargs)
+        result = _confirm_by_repeat(latest, _previous_readings(readings, hospitals), result, kwargs)
     classes = classes_for(values, sex)
     out = result.to_json()
     return {
@@ -158,6 +163,17 @@ def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exam_date: d
         "last_exam_date": exam_date,
         **prevalence_flags(values, classes),
     }
+
+
+def _previous_readings(readings: dict[str, list[tuple]], hospitals: dict) -> dict[str, warning_model.Reading]:
+    """Per code, the reading before the newest when it lies within the 14-day repeat window."""
+    out = {}
+    for code, rows in readings.items():
+        if len(rows) > 1 and rows[0][1] - rows[1][1] <= REPEAT_WINDOW:
+            value, at, kind, source, station = rows[1]
+            out[code] = warning_model.Reading(value=value, date=at.date(), kind=kind,
+                                              source=source_label(kind, source, station, hospitals))
+    return out
 
 
 def _confirm_by_repeat(latest: dict, previous: dict, result, kwargs: dict):
