@@ -74,7 +74,7 @@ LOGIN_PAGE = """<!doctype html>
   <div class="text-center mb-3"><img src="/assets/logo.svg" alt="" width="56" height="56">
    <h1 class="h4 mt-2 mb-0">{{ t_brand }}</h1><div class="text-muted small">{{ t_sub }}</div></div>
   {% if error %}<div class="alert alert-danger py-2" role="alert">{{ error }}</div>{% endif %}
-  <form method="post" action="/login{{ '?next=' + next if next else '' }}" novalidate>
+  <form method="post" action="/login{{ '?next=' + (next|urlencode) if next else '' }}" novalidate>
    {{ form.csrf_token }}
    <div class="mb-3"><label class="form-label" for="username">{{ t_user }}</label>
     <input class="form-control" id="username" name="username" type="text" autocomplete="username" value="{{ username }}" required autofocus></div>
@@ -163,6 +163,8 @@ def _guard():
     if any(path == p or path.startswith(p) for p in PUBLIC_PREFIXES):
         return None
     if getattr(current_user, "is_authenticated", False):
+        if path == "/" and current_user.role == "officer":
+            return redirect("/me")  # an officer's home is their own record
         return None
     if path.startswith("/_dash") or path.startswith("/_reload") or request.method != "GET":
         return jsonify(error="login required"), 401

@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import re
 import uuid
+from urllib.parse import quote
 
 import pytest
 
@@ -102,14 +103,14 @@ def login_browser(dash_duo):
     def go(username: str, password: str = PASSWORD, path: str = "/"):
         from selenium.webdriver.common.by import By
 
-        dash_duo.driver.get(dash_duo.server_url + "/login")
+        # straight to the page through ?next=, as a user following a link would (no race with the
+        # home page's own redirect of officers to /me)
+        dash_duo.driver.get(dash_duo.server_url + "/login" + (f"?next={quote(path)}" if path != "/" else ""))
         dash_duo.driver.find_element(By.ID, "username").send_keys(username)
         field = dash_duo.driver.find_element(By.ID, "password")
         field.send_keys(password)
         field.submit()
         dash_duo.wait_for_element("#user-menu", timeout=20)
-        if path != "/":
-            dash_duo.driver.get(dash_duo.server_url + path)
         return dash_duo
 
     return go

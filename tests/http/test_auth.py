@@ -108,3 +108,15 @@ def test_auth012_layout_is_served_locally(as_user):
     index = c.get("/").get_data(as_text=True)
     assert "https://" not in index.replace("https://plotly.com", "")
     assert "/assets/bootstrap.min.css" in index and "/assets/plotly-locale-zh-cn.js" in index
+
+
+def test_auth013_next_with_a_query_survives_the_login_form(client):
+    page = client.get("/login?next=/warnings%3Flevel%3Dred%26unit%3DNJ-D1").get_data(as_text=True)
+    action = page.split('<form method="post" action="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    res = client.post(action, data={"username": "leader_d1", "password": "demo12345", "csrf_token": csrf_from(page)})
+    assert res.headers["Location"] == "/warnings?level=red&unit=NJ-D1"
+
+
+def test_auth014_officer_home_is_own_record(as_user):
+    res = as_user("officer").get("/")
+    assert res.status_code == 302 and res.headers["Location"] == "/me"
