@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from ingest import harmonise as hz
 from ingest.batch import (
-    OfficerIndex, add_quarantine, base_summary, file_hash, finish_batch, new_batch, record_failed,
+    OfficerIndex, add_quarantine, base_summary, file_hash, finish_batch, new_batch, recording_failure,
 )
 from ingest.hospital import Unreadable, read_table
 from models.campaigns import IMPLAUSIBLE_STEPS, award_points
@@ -226,7 +226,7 @@ def load_activity_bytes(url: str, data: bytes, campaign_id: int, *, filename: st
     digest = file_hash(data)
     t0 = time.perf_counter()
     source = f"campaign {campaign_id}"
-    try:
+    with recording_failure(url, "activity", source, filename, digest, user, enabled=not dry_run):
         with session_scope(url) as s:
             campaign = s.get(Campaign, int(campaign_id))
             if campaign is None:
@@ -256,15 +256,6 @@ def load_activity_bytes(url: str, data: bytes, campaign_id: int, *, filename: st
             summary["seconds"] = round(time.perf_counter() - t0, 2)
             finish_batch(s, batch, summary, [])
             return summary
-    except Unreadable as exc:
-        if not dry_run:
-            exc.batch_id = record_failed(url, "activity", source, filename, digest, user, str(exc))
-        raise
-    except Exception as exc:
-        if not dry_run:
-            record_failed(url, "activity", source, filename, digest, user,
-                          f"the batch failed and was rolled back: {type(exc).__name__}: {exc}")
-        raise
 
 
 def load_activity_file(url: str, path: str | Path, campaign_id: int, **kwargs) -> dict:

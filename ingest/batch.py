@@ -22,6 +22,7 @@ rows, and one entry per column or item the loader could not place.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -31,7 +32,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -160,6 +161,24 @@ def record_failed(url: str, kind: str, source: str | None, filename: str | None,
         batch.finished_at = utcnow()
         batch.summary = {"error": reason}
         return batch.id
+
+
+@contextlib.contextmanager
+def recording_failure(url: str, kind: str, source: str | None, filename: str | None, digest: str | None,
+                      user: str | None, enabled: bool = True) -> Iterator[None]:
+    """Around a whole load: if it raises, the half batch has been rolled back, so record a failed
+    batch (in its own transaction) that says why, then re-raise. Not for dry runs (``enabled``)."""
+    try:
+        yield
+    except Unreadable as exc:
+        if enabled:
+            exc.batch_id = record_failed(url, kind, source, filename, digest, user, str(exc))
+        raise
+    except Exception as exc:
+        if enabled:
+            record_failed(url, kind, source, filename, digest, user,
+                          f"the batch failed and was rolled back: {type(exc).__name__}: {exc}")
+        raise
 
 
 def add_quarantine(session: Session, batch_id: int, entries: list[dict]) -> None:
@@ -645,7 +664,7 @@ def load_hospital_bytes(url: str, data: bytes, hospital_code: str, *, filename: 
     Raises Unreadable when the file cannot be read at all (a failed batch is recorded unless dry-run)."""
     digest = file_hash(data)
     t0 = time.perf_counter()
-    try:
+    with recording_failure(url, "hospital", hospital_code, filename, digest, user, enabled=not dry_run):
         with session_scope(url) as s:
             hospital, registered = get_or_register_hospital(s, hospital_code, hospital_name)
             if mapping is not None:
@@ -675,15 +694,6 @@ def load_hospital_bytes(url: str, data: bytes, hospital_code: str, *, filename: 
             if progress:
                 progress("recompute status", 1, 1)
             return summary
-    except Unreadable as exc:
-        if not dry_run:
-            exc.batch_id = record_failed(url, "hospital", hospital_code, filename, digest, user, str(exc))
-        raise
-    except Exception as exc:
-        if not dry_run:
-            record_failed(url, "hospital", hospital_code, filename, digest, user,
-                          f"the batch failed and was rolled back: {type(exc).__name__}: {exc}")
-        raise
 
 
 # --- reprocess ------------------------------------------------------------------------------------------

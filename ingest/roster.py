@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from ingest import harmonise as hz
 from ingest import idcard
 from ingest.batch import (Unreadable, add_quarantine, base_summary, check_id_key, file_hash, finish_batch,
-                          id_hash_key, new_batch, record_failed)
+                          id_hash_key, new_batch, recording_failure)
 from ingest.hospital import _jsonable, read_table
 from models.db import session_scope
 from models.schema import ImportBatch, Officer, QuarantineRow, Unit, utcnow
@@ -151,7 +151,7 @@ def _run(url: str, kind: str, data: bytes, filename: str | None, user: str | Non
          progress: Progress | None, fields: dict, required: tuple[str, ...], what: str, body) -> dict:
     digest = file_hash(data)
     t0 = time.perf_counter()
-    try:
+    with recording_failure(url, kind, None, filename, digest, user, enabled=not dry_run):
         with session_scope(url) as s:
             fmt, encoding, placed, unplaced, rows = _table(data, fields, required, what)
             batch = None if dry_run else new_batch(s, kind, None, filename, digest, fmt, user)
@@ -169,15 +169,6 @@ def _run(url: str, kind: str, data: bytes, filename: str | None, user: str | Non
             add_quarantine(s, batch.id, entries)
             finish_batch(s, batch, summary, touched)
             return summary
-    except Unreadable as exc:
-        if not dry_run:
-            exc.batch_id = record_failed(url, kind, None, filename, digest, user, str(exc))
-        raise
-    except Exception as exc:
-        if not dry_run:
-            record_failed(url, kind, None, filename, digest, user,
-                          f"the batch failed and was rolled back: {type(exc).__name__}: {exc}")
-        raise
 
 
 def load_units_bytes(url: str, data: bytes, *, filename: str | None = None, user: str | None = None,
