@@ -414,12 +414,7 @@ def parse_hl7_message(number: int, text: str, mapping: dict | None) -> Record:
             obx_dates.append(_f(obx, 14))
         target, implied = _code_target(code, text_, system, mapping)
         label = f"{code}^{text_}" if text_ else code
-        if target == IGNORED:
-            continue
-        if target is None:
-            rec.unplaced.append((label, value, unit))
-        else:
-            rec.items.append(Item(target, value, unit or implied, label))
+        _place_item(rec, target, value, unit, implied, label)
     if obr is None:
         if not obx_dates:
             rec.error = ("OBR-7", "the message has no OBR segment and no OBX date")
@@ -585,13 +580,19 @@ def _fhir_observation(i: int, entry: dict, res: dict, patients: dict, bad: dict,
     for code_obj, holder in parts:
         target, implied, label = _fhir_code(code_obj, mapping)
         value, unit = _fhir_value(holder)
-        if target == IGNORED:
-            continue
-        if target is None:
-            rec.unplaced.append((label, value, unit))
-        else:
-            rec.items.append(Item(target, value, unit or implied, label))
+        _place_item(rec, target, value, unit, implied, label)
     return rec
+
+
+def _place_item(rec: "Record", target: str | None, value, unit, implied, label: str) -> None:
+    """A coded value from an HL7 OBX or a FHIR Observation: a known item, kept aside
+    as unplaced (reported and quarantined, never dropped), or deliberately ignored."""
+    if target == IGNORED:
+        return
+    if target is None:
+        rec.unplaced.append((label, value, unit))
+    else:
+        rec.items.append(Item(target, value, unit or implied, label))
 
 
 def _fhir_code(code_obj: dict, mapping: dict | None) -> tuple[str | None, str | None, str]:
