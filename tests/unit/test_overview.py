@@ -69,7 +69,7 @@ def test_ov004_red_orange_by_month_follows_the_history(force):
     url, _ = force
     with session_scope(url) as s:
         series = ov.red_orange_by_month(s, "/C/D2/", AS_OF)
-        counts = ov.scope_counts(s, "/C/D2/", 2026)
+        counts = ov.leader_overview(s, "/C/D2/", AS_OF, load_rules())
         before = ov.red_orange_by_month(s, "/C/D2/", dt.date(2025, 6, 15), months=3)
     assert [p["month"] for p in series][0] == "2025-07" and series[-1]["month"] == "2026-06"
     assert [p["count"] for p in series] == [20] * 10 + [9, 9]
