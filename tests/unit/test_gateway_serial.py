@@ -176,7 +176,7 @@ def test_gw023_database_outage_readings_wait_then_land_in_order(new_db_url, ptys
         for i in range(8):
             sim.send("12345", weight=60 + i)
             time.sleep(0.05)
-        assert wait_for(lambda: gw.journal.backlog().get("tanita-1") == 8, 5)
+        assert wait_for(lambda: gw.journal.backlog().get("tanita-1") == 8, 20)
         time.sleep(0.5)
         assert gw.journal.cursor == 0  # nothing could be forwarded
         outage.restore()
