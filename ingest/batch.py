@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from ingest import harmonise as hz
 from ingest import idcard
 from ingest.hospital import Record, Unreadable, parse, records_from_raw
+from models.bulk import insert_rows, reserve_ids
 from models.clinical import CANONICAL_UNITS
 from models.db import bump_data_version, get_meta, session_scope, set_meta
 from models.schema import Exam, Hospital, ImportBatch, Observation, Officer, QuarantineRow, utcnow
@@ -586,24 +587,8 @@ def _write(session: Session, hospital: Hospital, batch_id: int | None, exams: di
     out = {"exams_inserted": 0, "exams_updated": 0, "obs_inserted": 0, "obs_updated": 0}
     new_keys = [k for k, e in exams.items() if e.id is None]
     if new_keys:
-        rows = [{"officer_id": k[0], "hospital_id": hospital.id, "exam_date": k[1],
-                 "external_id": exams[k].external_id, "ecg_text": exams[k].texts["ecg_text"],
-                 "ultrasound_text": exams[k].texts["ultrasound_text"], "summary_text": exams[k].texts["summary_text"],
-                 "findings": findings_for(exams[k].texts["ecg_text"], exams[k].texts["ultrasound_text"]),
-                 "batch_id": batch_id} for k in new_keys]
-        session.execute(insert(Exam), rows)
-        # ids back in one pass (an executemany with RETURNING goes row by row on SQLite)
-        wanted = set(new_keys)
-        officer_ids = sorted({k[0] for k in new_keys})
-        lo, hi = min(k[1] for k in new_keys), max(k[1] for k in new_keys)
-        for start in range(0, len(officer_ids), CHUNK):
-            for eid, oid, day in session.execute(
-                    select(Exam.id, Exam.officer_id, Exam.exam_date)
-                    .where(Exam.hospital_id == hospital.id, Exam.officer_id.in_(officer_ids[start:start + CHUNK]),
-                           Exam.exam_date >= lo, Exam.exam_date <= hi)):
-                if (oid, day) in wanted:
-                    exams[(oid, day)].id = eid
-        out["exams_inserted"] = len(rows)
+        _insert_exams(session, hospital, batch_id, new_keys, exams)
+        out["exams_inserted"] = len(new_keys)
     dirty = [e for e in exams.values() if e.dirty]
     if dirty:
         session.execute(update(Exam), [
@@ -617,7 +602,7 @@ def _write(session: Session, hospital: Hospital, batch_id: int | None, exams: di
     if new_obs:
         rows = [(oid, code, st.value, CANONICAL_UNITS[code], dt.datetime.combine(day, EXAM_TIME), "exam",
                  hospital.code, exams[(oid, day)].id, None, batch_id) for (oid, code, day), st in new_obs]
-        bulk_insert_observations(session, rows)
+        insert_rows(session, "observation", OBS_COLS, rows)
         out["obs_inserted"] = len(rows)
     changed = [st for st in obs.values() if st.dirty]
     if changed:
@@ -627,21 +612,39 @@ def _write(session: Session, hospital: Hospital, batch_id: int | None, exams: di
     return out
 
 
-def bulk_insert_observations(session: Session, rows: list[tuple]) -> None:
-    """Insert observation tuples (OBS_COLS order) in the session's transaction: COPY on PostgreSQL,
-    executemany on SQLite."""
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur:
-            with cur.copy(f"COPY observation ({', '.join(OBS_COLS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+EXAM_COLS = ("id", "officer_id", "hospital_id", "exam_date", "external_id", "ecg_text", "ultrasound_text",
+             "summary_text", "findings", "batch_id")
+
+
+def _insert_exams(session: Session, hospital: Hospital, batch_id: int | None, keys: list, exams: dict) -> None:
+    """Insert the new exams and set their ids on the states: ids reserved and COPY on PostgreSQL; on
+    SQLite one executemany, then the ids read back in one pass (RETURNING there goes row by row)."""
+    from ingest.harmonise import findings_for
+
+    def row(k):
+        t = exams[k].texts
+        return {"officer_id": k[0], "hospital_id": hospital.id, "exam_date": k[1], "external_id": exams[k].external_id,
+                "ecg_text": t["ecg_text"], "ultrasound_text": t["ultrasound_text"], "summary_text": t["summary_text"],
+                "findings": findings_for(t["ecg_text"], t["ultrasound_text"]), "batch_id": batch_id}
+
+    ids = reserve_ids(session, "exam", len(keys))
+    if ids is not None:
+        for k, eid in zip(keys, ids):
+            exams[k].id = eid
+        rows = (row(k) | {"id": exams[k].id} for k in keys)
+        insert_rows(session, "exam", EXAM_COLS, ([r[c] for c in EXAM_COLS] for r in rows), json_columns=("findings",))
         return
-    marks = ", ".join("?" for _ in OBS_COLS)
-    sql = f"INSERT INTO observation ({', '.join(OBS_COLS)}) VALUES ({marks})"
-    for start in range(0, len(rows), 100_000):
-        conn.exec_driver_sql(sql, rows[start:start + 100_000])
+    session.execute(insert(Exam), [row(k) for k in keys])
+    wanted = set(keys)
+    officer_ids = sorted({k[0] for k in keys})
+    lo, hi = min(k[1] for k in keys), max(k[1] for k in keys)
+    for start in range(0, len(officer_ids), CHUNK):
+        for eid, oid, day in session.execute(
+                select(Exam.id, Exam.officer_id, Exam.exam_date)
+                .where(Exam.hospital_id == hospital.id, Exam.officer_id.in_(officer_ids[start:start + CHUNK]),
+                       Exam.exam_date >= lo, Exam.exam_date <= hi)):
+            if (oid, day) in wanted:
+                exams[(oid, day)].id = eid
 
 
 # --- entry points ------------------------------------------------------------------------------------

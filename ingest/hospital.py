@@ -35,7 +35,7 @@ class Unreadable(Exception):
     """The file cannot be read at all; the message says why."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     field: str              # canonical code or ecg_text/ultrasound_text/summary_text
     raw: Any                # the value as sent
@@ -170,6 +170,18 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def _cells(row: list[Any], headers: list[str], names: list[str]) -> dict[str, Any]:
+    """header -> JSON-able value of one row: every named column, and unnamed ones that hold a value."""
+    cells = {}
+    for name, header, v in zip(names, headers, row):
+        if header or v not in (None, ""):
+            cells[name] = v if v.__class__ is str else _jsonable(v)
+    for j in range(len(headers), len(row)):
+        if row[j] not in (None, ""):
+            cells[f"column {j + 1}"] = _jsonable(row[j])
+    return cells
+
+
 def _table_records(rows: list[list[Any]], fmt: str, ends_cleanly: bool, mapping: dict | None) -> Parsed:
     h = _header_index(rows, mapping)
     if h is None:
@@ -208,6 +220,8 @@ def _table_records(rows: list[list[Any]], fmt: str, ends_cleanly: bool, mapping:
     while width and not headers[width - 1]:
         width -= 1
     data_rows = rows[h + 1:]
+    plan = column_plan(columns)
+    names = [name or f"column {j + 1}" for j, name in enumerate(headers)]
     last_data = max((i for i, r in enumerate(data_rows) if any(c not in (None, "") for c in r)), default=-1)
     for i, row in enumerate(data_rows):
         number = h + i + 2  # the row number a spreadsheet shows
@@ -217,8 +231,7 @@ def _table_records(rows: list[list[Any]], fmt: str, ends_cleanly: bool, mapping:
             parsed.records.append(Record(number, {"cells": None}, error=(
                 "file", "the file ends inside a quoted cell: it seems cut off here")))
             continue
-        cells = {headers[j] if j < len(headers) and headers[j] else f"column {j + 1}": _jsonable(v)
-                 for j, v in enumerate(row) if v not in (None, "") or (j < len(headers) and headers[j])}
+        cells = _cells(row, headers, names)
         raw = {"kind": "long" if long_form else "wide", "cells": cells}
         filled = len(row)
         while filled and row[filled - 1] in (None, ""):
@@ -232,18 +245,33 @@ def _table_records(rows: list[list[Any]], fmt: str, ends_cleanly: bool, mapping:
             parsed.records.append(Record(number, raw, error=(
                 "row", f"the row has {filled} cells but the header only {width}")))
             continue
-        parsed.records.append(record_from_cells(number, cells, columns, long_form, item_map))
+        parsed.records.append(record_from_cells(number, cells, plan, long_form, item_map))
     _unplaced_values(parsed, headers, unplaced)
     _judge_units(parsed)
     return parsed
 
 
-def record_from_cells(number: int, cells: dict, columns: list[hz.Column], long_form: bool,
-                      item_map: dict | None = None) -> Record:
-    """One record from a row's cells (header -> value) and the placed columns; ``item_map`` gives
-    the (field, unit) of each long-form item name."""
-    rec = Record(number, {"kind": "long" if long_form else "wide", "cells": cells})
+@dataclass(frozen=True)
+class ColumnPlan:
+    """Where a row's identity and measures are, worked out once per file rather than once per row."""
+    by_field: dict[str, hz.Column]
+    measures: tuple[tuple[str, str, str | None], ...]   # (field, header, unit) of every value column
+
+
+def column_plan(columns: list[hz.Column]) -> ColumnPlan:
     by_field = {c.field: c for c in columns}
+    measures = tuple((c.field, c.header, c.unit) for c in columns
+                     if c.field not in IDENTITY_FIELDS and c.field != IGNORED and c.field not in LONG_FIELDS)
+    return ColumnPlan(by_field, measures)
+
+
+def record_from_cells(number: int, cells: dict, columns: list[hz.Column] | ColumnPlan, long_form: bool,
+                      item_map: dict | None = None) -> Record:
+    """One record from a row's cells (header -> value) and the placed columns (or their plan);
+    ``item_map`` gives the (field, unit) of each long-form item name."""
+    plan = columns if isinstance(columns, ColumnPlan) else column_plan(columns)
+    by_field = plan.by_field
+    rec = Record(number, {"kind": "long" if long_form else "wide", "cells": cells})
     for name in ("id_number", "badge", "name", "sex"):
         if name in by_field:
             v = cells.get(by_field[name].header)
@@ -269,10 +297,7 @@ def record_from_cells(number: int, cells: dict, columns: list[hz.Column], long_f
         else:
             rec.items.append(Item(target, value, unit or header_unit, hz.nfkc(label)))
         return rec
-    for c in columns:
-        if c.field in IDENTITY_FIELDS or c.field == IGNORED or c.field in LONG_FIELDS:
-            continue
-        rec.items.append(Item(c.field, cells.get(c.header), c.unit, c.header))
+    rec.items = [Item(f, cells.get(header), unit, header) for f, header, unit in plan.measures]
     return rec
 
 

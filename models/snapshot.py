@@ -14,6 +14,7 @@ from sqlalchemy import DateTime, and_, bindparam, delete, func, insert, select, 
 from sqlalchemy.orm import Session
 
 from models import warning as warning_model
+from models.bulk import insert_rows, is_postgresql
 from models.clinical import CANONICAL_UNITS, classes_for
 from models.officers import age_on
 from models.schema import Exam, Hospital, Officer, OfficerStatus, Unit, WarningHistory, utcnow
@@ -69,14 +70,30 @@ def _recompute_chunk(session: Session, ids: list[int], as_of: dt.date, rules, ho
                             "previous_level": previous.get(officer_id), "confirmed": row["confirmed"],
                             "reasons": row["reasons"], "rules_version": row["rules_version"], "changed_at": stamp})
     session.execute(delete(OfficerStatus).where(OfficerStatus.officer_id.in_(ids)))
-    if statuses:
-        session.execute(insert(OfficerStatus), statuses)
-    if history:
-        session.execute(insert(WarningHistory), history)
+    _insert(session, OfficerStatus, statuses, ("latest", "classes", "reasons"))
+    _insert(session, WarningHistory, history, ("reasons",))
     session.flush()
     return counts
 
 
+def _insert(session: Session, model, rows: list[dict], json_columns: tuple[str, ...]) -> None:
+    """COPY on PostgreSQL (a recompute writes a row per officer); the ORM insert on SQLite."""
+    if not rows:
+        return
+    if is_postgresql(session):
+        columns = list(rows[0])
+        insert_rows(session, model.__tablename__, columns, ([r[c] for c in columns] for r in rows), json_columns)
+    else:
+        session.execute(insert(model), rows)
+
+
+# PostgreSQL keeps only the two newest rows of each (officer, code) on the server; SQLite scans in order
+_NEWEST_TWO_SQL = text(
+    "SELECT officer_id, code, value, observed_at, source_kind, source_id, station, n FROM ("
+    "SELECT officer_id, code, value, observed_at, source_kind, source_id, station, "
+    "row_number() OVER (PARTITION BY officer_id, code ORDER BY observed_at DESC) AS n "
+    "FROM observation WHERE officer_id = ANY(:ids) AND observed_at <= :end) AS r WHERE n <= 2"
+).bindparams(bindparam("end", type_=DateTime))
 _READINGS_SQL = text(
     "SELECT officer_id, code, value, observed_at, source_kind, source_id, station FROM observation "
     "WHERE officer_id IN :ids AND observed_at <= :end ORDER BY officer_id, code, observed_at"
@@ -90,6 +107,8 @@ def recent_readings(session: Session, ids: list[int], as_of: dt.date) -> dict[in
     group. Plain SQL so that only the kept rows pay for turning the time into a datetime
     (SQLite hands it over as text): this query is most of a full recompute."""
     end = dt.datetime.combine(as_of, dt.time.max)
+    if is_postgresql(session):
+        return _newest_two(session, ids, end)
     out: dict[int, dict[str, list[tuple]]] = defaultdict(dict)
     rows = session.execute(_READINGS_SQL, {"ids": ids, "end": end}).fetchall()  # one fetch, not one call a row
     for officer_id, code, value, at, kind, source, station in rows:
@@ -100,6 +119,18 @@ def recent_readings(session: Session, ids: list[int], as_of: dt.date) -> dict[in
     for codes in out.values():
         for code, rows in codes.items():
             codes[code] = [(v, _as_datetime(at), k, src, st) for v, at, k, src, st in rows]
+    return out
+
+
+def _newest_two(session: Session, ids: list[int], end: dt.datetime) -> dict[int, dict[str, list[tuple]]]:
+    out: dict[int, dict[str, list[tuple]]] = defaultdict(dict)
+    for officer_id, code, value, at, kind, source, station, n in session.execute(
+            _NEWEST_TWO_SQL, {"ids": list(ids), "end": end}).fetchall():
+        pair = out[officer_id].setdefault(code, [None, None])
+        pair[n - 1] = (value, at, kind, source, station)
+    for codes in out.values():
+        for code, pair in codes.items():
+            codes[code] = pair if pair[1] is not None else pair[:1]
     return out
 
 

@@ -308,13 +308,15 @@ def test_ing014_unreadable_files_fail_with_reason(url, tmp_path):
 
 
 def test_ing015_crash_mid_file_leaves_nothing(url, monkeypatch):
-    real = batch_mod.bulk_insert_observations
+    real = batch_mod.insert_rows
 
-    def half_then_crash(session, rows):
-        real(session, rows[: len(rows) // 2])
+    def half_then_crash(session, table, columns, rows, json_columns=()):
+        if table != "observation":
+            return real(session, table, columns, rows, json_columns)
+        real(session, table, columns, rows[: len(rows) // 2])
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(batch_mod, "bulk_insert_observations", half_then_crash)
+    monkeypatch.setattr(batch_mod, "insert_rows", half_then_crash)
     with session_scope(url) as s:
         version = get_meta(s, "data_version")
         statuses = s.scalar(select(func.count()).select_from(OfficerStatus))
@@ -328,7 +330,7 @@ def test_ing015_crash_mid_file_leaves_nothing(url, monkeypatch):
         assert s.scalar(select(func.count()).select_from(OfficerStatus)) == statuses
         b = s.scalar(select(ImportBatch).where(ImportBatch.kind == "hospital"))
         assert b.status == "failed" and "rolled back" in b.summary["error"] and "disk full" in b.summary["error"]
-    monkeypatch.setattr(batch_mod, "bulk_insert_observations", real)
+    monkeypatch.setattr(batch_mod, "insert_rows", real)
     s = load_hospital_file(url, D / "hospital_utf8.csv", "H01")
     assert (s["inserted"], s["observations_inserted"]) == (4, 50)
 
