@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from models.status_bits import measured_default
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
@@ -238,14 +240,22 @@ class OfficerStatus(Base):
     central_obesity: Mapped[bool] = mapped_column(Boolean, default=False)
     hyperuricemia: Mapped[bool] = mapped_column(Boolean, default=False)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    # the map and the per-colour counts GROUP BY unit path and level: answered from the index alone
-    __table_args__ = (Index("ix_officer_status_path_level", "unit_path", "level"),)
+    # which guideline classes exist, as bits (models.status_bits), derived from ``classes`` on insert
+    measured: Mapped[int] = mapped_column(Integer, default=measured_default, server_default="0")
+    __table_args__ = (
+        # the map and the per-colour counts GROUP BY unit path and level: answered from the index alone
+        Index("ix_officer_status_path_level", "unit_path", "level"),
+        # the unit comparison and the leaders' overview aggregate these narrow columns for every
+        # officer; this index holds them so that no scan reads the wide rows (``latest`` is ~3 KB)
+        Index("ix_officer_status_cover", "level", "officer_id", "measured", "hypertension", "diabetes",
+              "dyslipidemia", "obesity", "central_obesity", "hyperuricemia", "china_par", "rule_ids"),
+    )
 
 
 class WarningHistory(Base):
     __tablename__ = "warning_history"
     id: Mapped[int] = mapped_column(ID, primary_key=True)
-    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
     unit_path: Mapped[str] = mapped_column(String(400), index=True)
     level: Mapped[str] = mapped_column(String(8))
     previous_level: Mapped[Optional[str]] = mapped_column(String(8))
@@ -253,6 +263,12 @@ class WarningHistory(Base):
     reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     rules_version: Mapped[str] = mapped_column(String(20))
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    # each officer's changes in time order, with the levels: the overview's level at a date and
+    # red+orange by month read this index alone (``reasons`` makes the rows wide); replaces the
+    # plain officer_id index (0011)
+    __table_args__ = (
+        Index("ix_warning_history_officer_time", "officer_id", "changed_at", "level", "previous_level"),
+    )
 
 
 class FollowUp(Base):
@@ -294,7 +310,7 @@ class CampaignEntry(Base):
     __tablename__ = "campaign_entry"
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
-    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
     day: Mapped[dt.date] = mapped_column(Date)
     value: Mapped[float] = mapped_column(Float)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -304,6 +320,9 @@ class CampaignEntry(Base):
         # covering indexes for the campaign page (migration 0009): sums by day and by officer
         Index("ix_campaign_entry_day", "campaign_id", "day", "flagged", "value"),
         Index("ix_campaign_entry_officer", "campaign_id", "officer_id", "day", "flagged", "value"),
+        # an officer's entries by day: "took part in any campaign this year" is one index seek
+        # (the overview asks it of every officer); replaces the plain officer_id index (0011)
+        Index("ix_campaign_entry_officer_day", "officer_id", "day"),
     )
 
 

@@ -18,6 +18,7 @@ from models.bulk import insert_rows, is_postgresql
 from models.clinical import CANONICAL_UNITS, classes_for
 from models.officers import age_on
 from models.schema import Exam, Hospital, Officer, OfficerStatus, Unit, WarningHistory, utcnow
+from models.status_bits import measured_mask
 
 CHUNK = 500
 REPEAT_WINDOW = dt.timedelta(days=warning_model.needs_confirmation_window_days)
@@ -62,7 +63,7 @@ def _recompute_chunk(session: Session, ids: list[int], as_of: dt.date, rules, ho
         exam_date, findings = exams.get(officer_id, (None, []))
         row = assess(readings.get(officer_id, {}), sex=sex, age=age_on(birth, as_of), exam_date=exam_date,
                      findings=findings, as_of=as_of, rules=rules, hospitals=hospitals)
-        row.update(officer_id=officer_id, unit_path=path, computed_at=stamp)
+        row.update(officer_id=officer_id, unit_path=path, computed_at=stamp, measured=measured_mask(row["classes"]))
         statuses.append(row)
         counts[row["level"]] += 1
         if previous.get(officer_id) != row["level"]:

@@ -36,6 +36,7 @@ from models import comparison as stats
 from models.officers import age_on
 from models.risk import china_par_10y
 from models.schema import CampaignEntry, Exam, Observation, Officer, OfficerStatus, Unit, WarningHistory
+from models.status_bits import MEASURED_BITS, PHQ9_TEN_BIT
 
 SMALL_GROUP = 5
 AGE_BANDS = ("<30", "30–39", "40–49", "50+")
@@ -112,32 +113,39 @@ def _grouped(session: Session, cols, ref: dt.date, where, joins=()) -> list[tupl
     return [tuple(r) for r in session.execute(q)]
 
 
-# What makes an officer "measured" for an indicator in the snapshot: the guideline class
-# of the measure exists (the small ``classes`` JSON is far cheaper to read than ``latest``).
-_SNAPSHOT_CLASSES = {
-    "hypertension": (("bp",),), "diabetes": (("glucose",),), "obesity": (("bmi",),),
-    "central_obesity": (("waist",),), "hyperuricemia": (("uric_acid",),), "phq9": (("phq9",),),
-    "dyslipidemia": (("lipids", "TC"), ("lipids", "LDL_C"), ("lipids", "TG"), ("lipids", "HDL_C")),
-}
-PHQ9_TEN_OR_MORE = ("moderate", "moderately_severe", "severe")  # PHQ-9 bands from 10 up (Kroenke 2001)
+def status_scan():
+    """Always true (the level is never NULL), but it lets SQLite drive a join from
+    ``ix_officer_status_cover`` (level first) instead of looking up each wide snapshot
+    row by officer id; a query that reads only the index's columns never touches the rows."""
+    return OfficerStatus.level >= ""
+
+
+def _bit(mask: int):
+    return OfficerStatus.measured.op("&")(mask) != 0
 
 
 def _snapshot_terms(ind: Indicator):
-    """(measured, event) SQL conditions on the status snapshot."""
-    def cls(path):
-        return OfficerStatus.classes[path if len(path) > 1 else path[0]].as_string()
-
-    paths = _SNAPSHOT_CLASSES.get(ind.key)
-    measured = or_(*[cls(p).is_not(None) for p in paths]) if paths else literal(True)
+    """(measured, event) SQL conditions on the status snapshot: measured means the guideline
+    class of the measure exists (the ``measured`` bits, derived from ``classes`` on write)."""
+    measured = _bit(MEASURED_BITS[ind.key]) if ind.key in MEASURED_BITS else literal(True)
     flags = {
         "hypertension": lambda: OfficerStatus.hypertension, "diabetes": lambda: OfficerStatus.diabetes,
         "dyslipidemia": lambda: OfficerStatus.dyslipidemia, "obesity": lambda: OfficerStatus.obesity,
         "central_obesity": lambda: OfficerStatus.central_obesity,
         "hyperuricemia": lambda: OfficerStatus.hyperuricemia,
         "red_orange": lambda: OfficerStatus.level.in_(("red", "orange")),
-        "phq9": lambda: cls(("phq9",)).in_(PHQ9_TEN_OR_MORE),
+        "phq9": lambda: _bit(PHQ9_TEN_BIT),
     }
     return measured, flags[ind.key]()
+
+
+def _grouped_snapshot(session: Session, cols, ref: dt.date, roster) -> list[tuple]:
+    """``_grouped`` over the snapshot, reading only ``ix_officer_status_cover`` of it."""
+    band = _band(ref).label("band")
+    q = (select(Unit.path, band, Officer.sex, *cols).select_from(OfficerStatus)
+         .join(Officer, Officer.id == OfficerStatus.officer_id).join(Unit, Officer.unit_id == Unit.id)
+         .where(status_scan(), roster).group_by(Unit.path, band, Officer.sex))
+    return [tuple(r) for r in session.execute(q)]
 
 
 def _year_values(codes: tuple[str, ...], year: int):
@@ -190,11 +198,11 @@ def strata_rows(session: Session, indicator: str, year: int, as_of: dt.date) -> 
             cols = [func.count(par), func.coalesce(func.sum(par), 0.0), func.coalesce(func.sum(par * par), 0.0)]
         else:
             # the snapshot's flags are only ever set from a measured value, so the event needs no
-            # second look at the JSON (which is the costly part of this query on SQLite)
+            # second look at the measured bits
             measured, event = _snapshot_terms(ind)
             ev = func.sum(_one(event))
             cols = [func.sum(_one(measured)), ev, ev]
-        return _grouped(session, cols, ref, [roster], [(OfficerStatus, OfficerStatus.officer_id == Officer.id)])
+        return _grouped_snapshot(session, cols, ref, roster)
     if ind.key == "red_orange":
         ranked = (select(WarningHistory.officer_id, WarningHistory.level,
                          func.row_number().over(partition_by=WarningHistory.officer_id,
