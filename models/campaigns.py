@@ -906,7 +906,7 @@ def did_it_work(session: Session, viewer: Viewer, campaign_id: Any, today: dt.da
     after_from = dt.datetime.combine(c.end_date - dt.timedelta(days=13), dt.time())
     after_to = dt.datetime.combine(min(c.end_date + dt.timedelta(days=FOLLOW_UP_DAYS), today), dt.time.max)
     def pick(code: str, lo: dt.datetime, hi: dt.datetime, latest: bool):
-        # one index seek per officer and code (ix_observation_officer_code_time)
+        # one index seek per officer and code (uq_observation starts with officer, code, time)
         return (select(Observation.value)
                 .where(Observation.officer_id == Officer.id, Observation.code == code,
                        Observation.observed_at.between(lo, hi))

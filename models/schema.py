@@ -211,8 +211,8 @@ class Observation(Base):
     exam_id: Mapped[Optional[int]] = mapped_column(ForeignKey("exam.id"), index=True)  # index: deleting an exam checks it
     station: Mapped[Optional[str]] = mapped_column(String(40))
     batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_batch.id"))
+    # uq_observation also serves every (officer, code, time) lookup and ordered scan
     __table_args__ = (
-        Index("ix_observation_officer_code_time", "officer_id", "code", "observed_at"),
         UniqueConstraint("officer_id", "code", "observed_at", "source_kind", "source_id", name="uq_observation"),
     )
 
