@@ -93,7 +93,8 @@ def _raw_insert(ctx: BenchContext, batch_id: int) -> tuple[float, float, int]:
     scratch table and into ``observation`` itself (its indexes and foreign keys; rolled back)."""
     cols = ", ".join(OBS_COLS)
     with ctx.session() as s:
-        rows = [tuple(r) for r in s.execute(text(f"SELECT {cols} FROM observation WHERE batch_id = :b"), {"b": batch_id})]
+        table = Observation.__table__
+        rows = [tuple(r) for r in s.execute(select(*(table.c[c] for c in OBS_COLS)).where(table.c.batch_id == batch_id))]
         s.execute(text("DROP TABLE IF EXISTS bench_ingest_observation"))
         s.execute(text(f"CREATE TABLE bench_ingest_observation AS SELECT {cols} FROM observation WHERE 1 = 0"))
     from models.db import get_engine
@@ -105,9 +106,10 @@ def _raw_insert(ctx: BenchContext, batch_id: int) -> tuple[float, float, int]:
         conn.commit()
         cur.execute("DROP TABLE bench_ingest_observation")
         conn.commit()
-        cur.execute("DELETE FROM observation WHERE batch_id = %s" if _pg(ctx) else
-                    "DELETE FROM observation WHERE batch_id = ?", (batch_id,))
-        table = _timed_insert(ctx, cur, "observation", rows)
+        # a second apart from the loaded rows: same officers, codes, exams and index neighbourhoods
+        at = OBS_COLS.index("observed_at")
+        shifted = [r[:at] + (r[at] + dt.timedelta(seconds=1),) + r[at + 1:] for r in rows]
+        table = _timed_insert(ctx, cur, "observation", shifted)
         conn.rollback()
     finally:
         conn.close()
