@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models.schema import CampaignEntry, Exam, FollowUp, Officer, OfficerStatus, Unit, WarningHistory
+from models.unit_queries import status_scan
 
 LEVELS = ("red", "orange", "yellow", "green")
 SMALL_GROUP = 5
@@ -33,6 +34,14 @@ def _scoped_officers(unit_path: str | None):
     return select(Officer.id).join(Unit, Officer.unit_id == Unit.id).where(Officer.active, _in_scope(unit_path))
 
 
+def _scoped(query, officer_id, unit_path: str | None):
+    """``query`` cut to the active officers of the subtree by joining officer and unit on
+    ``officer_id``: the database can start from the few rows it needs, where an
+    ``IN (scoped officers)`` first lists every officer of the scope."""
+    return (query.join(Officer, Officer.id == officer_id).join(Unit, Officer.unit_id == Unit.id)
+            .where(Officer.active, _in_scope(unit_path)))
+
+
 def quarter_start(day: dt.date) -> dt.date:
     return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
@@ -43,27 +52,34 @@ def history_start(session: Session) -> dt.datetime | None:
 
 
 def levels_at(session: Session, unit_path: str | None, when: dt.datetime) -> dict[str, int]:
-    """Count of each level in force just before ``when`` (last warning_history change per officer)."""
-    ranked = (select(WarningHistory.officer_id, WarningHistory.level,
-                     func.row_number().over(partition_by=WarningHistory.officer_id,
-                                            order_by=(WarningHistory.changed_at.desc(), WarningHistory.id.desc()))
-                     .label("rn"))
-              .where(WarningHistory.changed_at < when, WarningHistory.officer_id.in_(_scoped_officers(unit_path)))
-              .subquery())
-    rows = session.execute(select(ranked.c.level, func.count()).where(ranked.c.rn == 1).group_by(ranked.c.level))
+    """Count of each level in force just before ``when`` (last warning_history change per officer,
+    the later id on a tie): each change before ``when`` with no later one before ``when``, an
+    indexed NOT EXISTS per change rather than ranking every officer's history."""
+    later = aliased(WarningHistory)
+    superseded = select(later.id).where(
+        later.officer_id == WarningHistory.officer_id, later.changed_at < when,
+        or_(later.changed_at > WarningHistory.changed_at,
+            and_(later.changed_at == WarningHistory.changed_at, later.id > WarningHistory.id))).exists()
+    rows = session.execute(select(WarningHistory.level, func.count())
+                           .where(WarningHistory.changed_at < when, ~superseded,
+                                  WarningHistory.officer_id.in_(_scoped_officers(unit_path)))
+                           .group_by(WarningHistory.level))
     out = {lvl: 0 for lvl in LEVELS}
     out.update({lvl: n for lvl, n in rows if lvl in out})
     return out
 
 
 def top_risk_factors(session: Session, unit_path: str | None, rules, k: int = 5) -> list[dict]:
-    """The ``k`` rules that fire for the most officers in the scope (from the snapshot's rule_ids).
+    """The ``k`` rules that fire for the most officers in the scope (from the snapshot's rule_ids,
+    read from its covering index).
 
     Officers share a few hundred distinct rule combinations, so the database groups by
     the ``,a,b,`` string and the rules are counted from those groups."""
     ids = [r["id"] for r in rules.raw["rules"] if r["id"] not in NOT_RISK_FACTORS]
-    rows = session.execute(select(OfficerStatus.rule_ids, func.count())
-                           .where(OfficerStatus.officer_id.in_(_scoped_officers(unit_path)))
+    rows = session.execute(select(OfficerStatus.rule_ids, func.count()).select_from(OfficerStatus)
+                           .join(Officer, Officer.id == OfficerStatus.officer_id)
+                           .join(Unit, Officer.unit_id == Unit.id)
+                           .where(status_scan(), Officer.active, _in_scope(unit_path))
                            .group_by(OfficerStatus.rule_ids))
     counts = dict.fromkeys(ids, 0)
     for combo, n in rows:
@@ -78,10 +94,9 @@ def top_risk_factors(session: Session, unit_path: str | None, rules, k: int = 5)
 
 def follow_up_counts(session: Session, unit_path: str | None, today: dt.date) -> dict[str, int]:
     """Follow-ups not closed, and those of them past their due date."""
-    not_closed = and_(FollowUp.status != "closed", FollowUp.officer_id.in_(_scoped_officers(unit_path)))
+    counts = select(func.count(), func.coalesce(func.sum(case((FollowUp.due < today, 1), else_=0)), 0))
     open_n, overdue = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((FollowUp.due < today, 1), else_=0)), 0))
-        .where(not_closed)).one()
+        _scoped(counts.select_from(FollowUp), FollowUp.officer_id, unit_path).where(FollowUp.status != "closed")).one()
     return {"open": open_n or 0, "overdue": overdue or 0}
 
 
@@ -97,8 +112,8 @@ def unit_level_rows(session: Session, unit_path: str | None, year: int) -> list[
     the exam and campaign counts (officers counted once there, by level in the others).
 
     Two GROUP BYs: per path over officer and unit (indexed EXISTS per officer), and per
-    path and level where ``level >= ''`` lets SQLite read the level from its covering
-    index instead of the wide snapshot rows."""
+    path and level driven from a covering index of the snapshot (``status_scan``) instead
+    of the wide snapshot rows."""
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     per_path = session.execute(
         select(Unit.path, func.count(), func.sum(_did(Exam, Exam.exam_date, start, end)),
@@ -109,7 +124,7 @@ def unit_level_rows(session: Session, unit_path: str | None, year: int) -> list[
         select(Unit.path, OfficerStatus.level, func.count())
         .select_from(OfficerStatus).join(Officer, Officer.id == OfficerStatus.officer_id)
         .join(Unit, Officer.unit_id == Unit.id)
-        .where(OfficerStatus.level >= "", Officer.active, _in_scope(unit_path))
+        .where(status_scan(), Officer.active, _in_scope(unit_path))
         .group_by(Unit.path, OfficerStatus.level)).all()
     return ([(path, None, n, examined or 0, took or 0) for path, n, examined, took in per_path]
             + [(path, level, n, 0, 0) for path, level, n in per_level])
@@ -139,18 +154,16 @@ def red_orange_by_month(session: Session, unit_path: str | None, today: dt.date,
     into = and_(WarningHistory.level.in_(RED_ORANGE),
                 or_(WarningHistory.previous_level.is_(None), WarningHistory.previous_level.not_in(RED_ORANGE)))
     out_of = and_(WarningHistory.previous_level.in_(RED_ORANGE), WarningHistory.level.not_in(RED_ORANGE))
-    rows = session.execute(select(WarningHistory.changed_at, case((into, 1), else_=-1))
-                           .where(or_(into, out_of), WarningHistory.officer_id.in_(_scoped_officers(unit_path)))
-                           .order_by(WarningHistory.changed_at)).all()
+    delta = case((into, 1), else_=-1)
+    starts = _month_starts(today, months)
+    ends = [dt.datetime.combine(dt.date(m.year + (m.month == 12), m.month % 12 + 1, 1), dt.time()) for m in starts]
+    # one row: the net change up to each month's end, summed in the database
+    sums = select(*[func.coalesce(func.sum(case((WarningHistory.changed_at < end, delta), else_=0)), 0)
+                    for end in ends]).select_from(WarningHistory)
+    totals = session.execute(_scoped(sums, WarningHistory.officer_id, unit_path).where(or_(into, out_of))).one()
     begins = history_start(session)
-    series = []
-    for start in _month_starts(today, months):
-        nxt = dt.date(start.year + (start.month == 12), start.month % 12 + 1, 1)
-        end = dt.datetime.combine(nxt, dt.time())
-        known = begins is not None and begins < end
-        count = sum(delta for at, delta in rows if at < end) if known else None
-        series.append({"month": start.strftime("%Y-%m"), "count": count})
-    return series
+    return [{"month": start.strftime("%Y-%m"), "count": int(total) if begins is not None and begins < end else None}
+            for start, end, total in zip(starts, ends, totals)]
 
 
 def sub_units(session: Session, unit_path: str | None, rows=None) -> list[dict]:
