@@ -15,11 +15,15 @@ _engines: dict[str, Engine] = {}
 
 
 def get_engine(url: str) -> Engine:
-    """One engine per URL per process (SQLite gets WAL and foreign keys)."""
+    """One engine per URL per process (SQLite gets WAL and foreign keys; PostgreSQL no JIT)."""
     if url not in _engines:
         kwargs = {"future": True, "pool_pre_ping": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        elif url.startswith("postgresql"):
+            # the dashboards' GROUP BYs over every officer cost enough for the planner to JIT-compile
+            # them, which takes longer (~0.4 s a query at province scale) than running them
+            kwargs["connect_args"] = {"options": "-c jit=off"}
         engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(engine, "connect", _sqlite_pragmas)
