@@ -3,8 +3,11 @@ warning history, follow-ups and campaign entries, cut to a unit subtree."""
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
 
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, aliased
 
 from models.schema import CampaignEntry, Exam, FollowUp, Officer, OfficerStatus, Unit, WarningHistory
@@ -193,23 +196,46 @@ def leader_overview(session: Session, unit_path: str | None, today: dt.date, rul
     from models.warning import load_rules
 
     rules = rules or load_rules()
-    rows = unit_level_rows(session, unit_path, today.year)
+    q_start = dt.datetime.combine(quarter_start(today), dt.time())
+    begins = history_start(session)
+    known_before = begins is not None and begins < q_start
+    rows, before, risk_factors, monthly, follow_ups = side_by_side(
+        session,
+        lambda s: unit_level_rows(s, unit_path, today.year),
+        lambda s: levels_at(s, unit_path, q_start) if known_before else None,
+        lambda s: top_risk_factors(s, unit_path, rules),
+        lambda s: red_orange_by_month(s, unit_path, today),
+        lambda s: follow_up_counts(s, unit_path, today))
     officers = sum(r[2] for r in rows if r[1] is None)
     examined = sum(r[3] for r in rows)
     levels = {lvl: sum(r[2] for r in rows if r[1] == lvl) for lvl in LEVELS}
-    counts = {"officers": officers, "examined": examined, "year": today.year,
-              "coverage": examined / officers if officers else None, "levels": levels}
-    q_start = dt.datetime.combine(quarter_start(today), dt.time())
-    begins = history_start(session)
-    before = levels_at(session, unit_path, q_start) if begins is not None and begins < q_start else None
     return {
-        **counts,
+        "officers": officers, "examined": examined, "year": today.year,
+        "coverage": examined / officers if officers else None, "levels": levels,
         "quarter_start": q_start.date().isoformat(),
         "history_start": begins.date().isoformat() if begins else None,
-        "level_change": {lvl: counts["levels"][lvl] - before[lvl] for lvl in LEVELS} if before else None,
-        "risk_factors": top_risk_factors(session, unit_path, rules),
-        "follow_ups": follow_up_counts(session, unit_path, today),
+        "level_change": {lvl: levels[lvl] - before[lvl] for lvl in LEVELS} if before else None,
+        "risk_factors": risk_factors,
+        "follow_ups": follow_ups,
         "campaign": campaign_participation(session, unit_path, today.year, rows),
-        "monthly": red_orange_by_month(session, unit_path, today),
+        "monthly": monthly,
         "sub_units": sub_units(session, unit_path, rows),
     }
+
+
+_READERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="overview")
+
+
+def side_by_side(session: Session, *jobs: Callable[[Session], Any]) -> list[Any]:
+    """The results of independent read-only ``jobs``, run two at a time, each on its own
+    connection to the session's database (SQLite and PostgreSQL both run two queries at
+    once on two cores; the overview's aggregates are each a full scan of the scope)."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine):  # a session on one connection: that connection, in turn
+        return [job(session) for job in jobs]
+
+    def run(job):
+        with Session(bind) as s:
+            return job(s)
+
+    return list(_READERS.map(run, jobs))

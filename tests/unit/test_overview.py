@@ -2,6 +2,7 @@
 import datetime as dt
 
 import pytest
+from sqlalchemy.orm import Session
 
 from models import overview as ov
 from models.db import session_scope
@@ -94,3 +95,15 @@ def test_ov006_small_counts_are_hidden_from_leaders():
     assert ov.suppress_small(3) == "<5"
     assert ov.suppress_small(0) == "0" and ov.suppress_small(5) == "5" and ov.suppress_small(1234) == "1,234"
     assert ov.suppress_small(None) == "–"
+
+
+def test_ov007_side_by_side_gives_each_result_in_order_on_either_kind_of_session(force):
+    url, _ = force
+    jobs = (lambda s: ov.follow_up_counts(s, "/C/", AS_OF), lambda s: ov.levels_at(s, "/C/D2/", dt.datetime(2026, 4, 1)),
+            lambda s: ov.top_risk_factors(s, "/C/D2/", load_rules())[0]["count"])
+    expected = [{"open": 3, "overdue": 2}, {"red": 0, "orange": 20, "yellow": 0, "green": 0}, 9]
+    with session_scope(url) as s:
+        assert ov.side_by_side(s, *jobs) == expected
+        # a session bound to one connection runs the jobs on that connection
+        with Session(s.connection()) as on_one:
+            assert ov.side_by_side(on_one, *jobs) == expected
