@@ -223,9 +223,6 @@ def leader_overview(session: Session, unit_path: str | None, today: dt.date, rul
     }
 
 
-_READERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="overview")
-
-
 def side_by_side(session: Session, *jobs: Callable[[Session], Any]) -> list[Any]:
     """The results of independent read-only ``jobs``, run two at a time, each on its own
     connection to the session's database (SQLite and PostgreSQL both run two queries at
@@ -238,4 +235,6 @@ def side_by_side(session: Session, *jobs: Callable[[Session], Any]) -> list[Any]
         with Session(bind) as s:
             return job(s)
 
-    return list(_READERS.map(run, jobs))
+    # a pool per call: no thread outlives the request (a test server stops its threads by force)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="overview") as readers:
+        return list(readers.map(run, jobs))
