@@ -1157,7 +1157,7 @@ def build_demo(url: str, *, scale: str = "city", seed: int = 42, as_of: dt.date 
     """Create the schema and write the demo force into an empty database; returns a summary.
 
     ``recompute=False`` skips the officer-status snapshot (tests of raw data)."""
-    from models.db import bump_data_version, init_db, session_scope, set_meta
+    from models.db import bump_data_version, init_db, session_scope, set_meta, vacuum
     from models.schema import ImportBatch, Officer, Unit, User
     from models.users import hash_password
 
@@ -1316,6 +1316,7 @@ def build_demo(url: str, *, scale: str = "city", seed: int = 42, as_of: dt.date 
             recompute_all(session, as_of=as_of - dt.timedelta(days=91))
             summary["levels"] = recompute_all(session, as_of=as_of)
             summary["followups"] = _demo_followups(session, as_of, seed)
+        vacuum(url, ("officer_status", "warning_history", "follow_up"))
         summary["snapshot_seconds"] = round(time.perf_counter() - t1, 2)
         if progress:
             progress("snapshot", 1, 1)

@@ -47,6 +47,16 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def vacuum(url: str, tables: tuple[str, ...], full: bool = False) -> None:
+    """VACUUM (ANALYZE) the tables on PostgreSQL after a bulk write, since autovacuum may be off or
+    lagging: until a table is vacuumed its index-only scans still read the rows (the covering
+    snapshot index saves nothing). ``full`` also compacts the table. Nothing on SQLite."""
+    if not url.startswith("postgresql"):
+        return
+    with get_engine(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"VACUUM ({'FULL, ' if full else ''}ANALYZE) {', '.join(tables)}")
+
+
 def dispose(url: str) -> None:
     engine = _engines.pop(url, None)
     if engine is not None:

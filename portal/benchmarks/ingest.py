@@ -18,6 +18,7 @@ import time
 from sqlalchemy import delete, select, text
 
 from ingest.batch import OBS_COLS, load_hospital_bytes
+from models.db import vacuum
 from models.schema import Exam, Hospital, ImportBatch, Observation, Officer, QuarantineRow
 from portal.bench import BenchContext, Result
 
@@ -86,19 +87,9 @@ def _restore(ctx: BenchContext) -> None:
     if officers:
         with ctx.session() as s:
             recompute_officers(s, officers)
-        _vacuum(ctx)
-
-
-def _vacuum(ctx: BenchContext) -> None:
-    """Compact the tables the cleanup deleted from, so each run starts from the database as built:
-    dead rows (autovacuum may be off, as on the CI machine) or, after a plain VACUUM, free space
-    scattered through the table would make the next run's inserts slower than a real delivery's."""
-    if not _pg(ctx):
-        return
-    from models.db import get_engine
-
-    with get_engine(ctx.url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM (FULL, ANALYZE) observation, exam, officer_status, warning_history")
+        # compact what the cleanup deleted, so each run starts from the database as built: dead rows
+        # or, after a plain VACUUM, scattered free space would slow the next run's inserts
+        vacuum(ctx.url, ("observation", "exam", "officer_status", "warning_history"), full=True)
 
 
 def _raw_insert(ctx: BenchContext, batch_id: int) -> tuple[float, float, int]:
