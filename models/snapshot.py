@@ -104,9 +104,10 @@ _READINGS_SQL = text(
 def recent_readings(session: Session, ids: list[int], as_of: dt.date) -> dict[int, dict[str, list[tuple]]]:
     """The two newest observations per officer and code: {officer: {code: [(value, at, kind, source, station), ...]}}.
 
-    One ordered scan of the (officer, code, time) index, keeping the last two rows of each
-    group. Plain SQL so that only the kept rows pay for turning the time into a datetime
-    (SQLite hands it over as text): this query is most of a full recompute."""
+    On PostgreSQL a window query keeps the two rows on the server. On SQLite (where a window
+    query measured no faster) one ordered scan of the (officer, code, time) index keeps the
+    last two rows of each group; plain SQL so that only the kept rows pay for turning the time
+    into a datetime (SQLite hands it over as text): this query is most of a full recompute."""
     end = dt.datetime.combine(as_of, dt.time.max)
     if is_postgresql(session):
         return _newest_two(session, ids, end)

@@ -125,3 +125,29 @@ def test_snap007_critical_ecg_finding_of_latest_exam_is_red(small):
         row = s.get(OfficerStatus, officer.id)
         assert row.level == "red"
         assert any(r["value"] == "af" for r in row.reasons)
+
+
+def test_snap008_newest_two_readings_same_from_either_reader(small, monkeypatch):
+    """PostgreSQL keeps the two newest readings on the server (window query); SQLite scans in
+    order. On this backend both readers must give the same readings, oldest ones and
+    readings after ``as_of`` left out."""
+    import models.snapshot as snapshot
+
+    with session_scope(small) as s:
+        oid = _exam(s, TODAY - dt.timedelta(days=400), NORMAL)
+        _exam(s, TODAY - dt.timedelta(days=200), {"sbp": 150, "dbp": 95})
+        _obs(s, "sbp", 165, TODAY - dt.timedelta(days=3), kind="kiosk", source="K1", station="一所")
+        _obs(s, "sbp", 171, TODAY + dt.timedelta(days=2), kind="kiosk", source="K1", station="一所")
+        expected = {"sbp": [(165, "kiosk"), (150, "exam")], "dbp": [(95, "exam"), (76, "exam")], "fpg": [(5.0, "exam")]}
+
+        def picked(readings):
+            return {code: [(v, kind) for v, _at, kind, _src, _st in rows] for code, rows in readings[oid].items()
+                    if code in expected}
+
+        monkeypatch.setattr(snapshot, "is_postgresql", lambda _s: False)
+        ordered = snapshot.recent_readings(s, [oid], TODAY)
+        if s.get_bind().dialect.name == "postgresql":
+            window = snapshot._newest_two(s, [oid], dt.datetime.combine(TODAY, dt.time.max))
+            assert window == ordered
+        assert picked(ordered) == expected
+        assert ordered[oid]["sbp"][0][1] == dt.datetime.combine(TODAY - dt.timedelta(days=3), dt.time(8))
