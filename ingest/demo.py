@@ -1158,6 +1158,7 @@ def build_demo(url: str, *, scale: str = "city", seed: int = 42, as_of: dt.date 
 
     ``recompute=False`` skips the officer-status snapshot (tests of raw data)."""
     from models.db import bump_data_version, init_db, session_scope, set_meta, vacuum
+    from models.participation import rebuild_participants
     from models.schema import ImportBatch, Officer, Unit, User
     from models.users import hash_password
 
@@ -1289,7 +1290,8 @@ def build_demo(url: str, *, scale: str = "city", seed: int = 42, as_of: dt.date 
         tables = ("unit", "hospital", "import_batch", "officer", "exam", "observation", "campaign",
                   "campaign_entry", "points", "app_user")
         w.fix_sequences(tables)
-        w.analyze(tables)
+        rebuild_participants(conn)  # COPY skipped campaign_entry's triggers on PostgreSQL
+        w.analyze(tables + ("campaign_participant",))
         conn.execute(text("UPDATE import_batch SET status = 'loaded', rows_read = :n, inserted = :n WHERE id = :id"),
                      {"n": obs_done, "id": ctx.batch_id})
         set_meta(session, "demo_seed", str(seed))

@@ -63,6 +63,12 @@ def dispose(url: str) -> None:
         engine.dispose()
 
 
+def close_idle_connections() -> None:
+    """Close the pooled connections of every engine (each opens new ones when next used)."""
+    for engine in list(_engines.values()):
+        engine.dispose()
+
+
 def session_factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(get_engine(url), expire_on_commit=False, future=True)
 

@@ -10,7 +10,8 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, aliased
 
-from models.schema import CampaignEntry, Exam, FollowUp, Officer, OfficerStatus, Unit, WarningHistory
+from models.participation import took_part
+from models.schema import CampaignParticipant, FollowUp, Officer, OfficerStatus, Unit, WarningHistory
 from models.unit_queries import status_scan
 
 LEVELS = ("red", "orange", "yellow", "green")
@@ -103,38 +104,35 @@ def follow_up_counts(session: Session, unit_path: str | None, today: dt.date) ->
     return {"open": open_n or 0, "overdue": overdue or 0}
 
 
-def _did(model, day_col, start: dt.date, end: dt.date):
-    """1 when the officer has a row of ``model`` dated in [start, end] (an indexed EXISTS per officer)."""
-    hit = select(model.officer_id).where(model.officer_id == Officer.id, day_col >= start, day_col <= end).exists()
-    return case((hit, 1), else_=0)
-
-
-def path_counts(session: Session, unit_path: str | None, year: int) -> list[tuple]:
-    """(unit path, officers, examined in ``year``) for the active officers of the subtree
-    (an indexed EXISTS per officer into exam)."""
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+def path_counts(session: Session, unit_path: str | None) -> list[tuple]:
+    """(unit path, officers) for the active officers of the subtree."""
     return [tuple(r) for r in session.execute(
-        select(Unit.path, func.count(), func.sum(_did(Exam, Exam.exam_date, start, end)))
-        .select_from(Officer).join(Unit, Officer.unit_id == Unit.id)
+        select(Unit.path, func.count()).select_from(Officer).join(Unit, Officer.unit_id == Unit.id)
         .where(Officer.active, _in_scope(unit_path)).group_by(Unit.path))]
 
 
 def path_participants(session: Session, unit_path: str | None, year: int) -> list[tuple]:
-    """(unit path, officers with any campaign activity in ``year``) for the subtree (an
-    indexed EXISTS per officer into campaign_entry: a seek per officer reads far less
-    than the year's entries, dozens per participant)."""
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    """(unit path, officers with any campaign activity in ``year``) for the subtree, from the
+    (officer, year) pairs the database keeps (``models.participation``): the year's entries
+    are dozens per participant, and a seek per officer into them cost a quarter second."""
     return [tuple(r) for r in session.execute(
-        select(Unit.path, func.sum(_did(CampaignEntry, CampaignEntry.day, start, end)))
-        .select_from(Officer).join(Unit, Officer.unit_id == Unit.id)
+        select(Unit.path, func.count()).select_from(Officer).join(Unit, Officer.unit_id == Unit.id)
+        .join(CampaignParticipant, took_part(year))
         .where(Officer.active, _in_scope(unit_path)).group_by(Unit.path))]
 
 
-def path_levels(session: Session, unit_path: str | None) -> list[tuple]:
-    """(unit path, warning level, officers) for the subtree, driven from a covering index
-    of the snapshot (``status_scan``) instead of the wide snapshot rows."""
+def path_levels(session: Session, unit_path: str | None, year: int) -> list[tuple]:
+    """(unit path, warning level, officers, examined in ``year``) for the subtree, driven from
+    a covering index of the snapshot (``status_scan``) instead of the wide snapshot rows.
+
+    "Examined" reads the snapshot's last exam date, which every exam batch recomputes. That
+    is exact for the current year: an officer examined this year has a last exam date in
+    it. For a past year it would miss officers examined again since, so the overview asks
+    only for the current one (``/units`` reads the exams themselves)."""
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    examined = func.sum(case((OfficerStatus.last_exam_date.between(start, end), 1), else_=0))
     return [tuple(r) for r in session.execute(
-        select(Unit.path, OfficerStatus.level, func.count())
+        select(Unit.path, OfficerStatus.level, func.count(), examined)
         .select_from(OfficerStatus).join(Officer, Officer.id == OfficerStatus.officer_id)
         .join(Unit, Officer.unit_id == Unit.id)
         .where(status_scan(), Officer.active, _in_scope(unit_path))
@@ -145,17 +143,21 @@ def merge_unit_rows(counts: list[tuple], participants: list[tuple], levels: list
     """The three per-path results as (unit path, level, officers, examined, took part) rows:
     level is None on the per-path rows that carry the exam and campaign counts (officers
     counted once there, by level in the others)."""
-    took = {path: n or 0 for path, n in participants}
-    return ([(path, None, n, examined or 0, took.get(path, 0)) for path, n, examined in counts]
-            + [(path, level, n, 0, 0) for path, level, n in levels])
+    took = {path: n for path, n in participants}
+    examined: dict[str, int] = {}
+    for path, _level, _n, done in levels:
+        examined[path] = examined.get(path, 0) + (done or 0)
+    return ([(path, None, n, examined.get(path, 0), took.get(path, 0)) for path, n in counts]
+            + [(path, level, n, 0, 0) for path, level, n, _done in levels])
 
 
 def unit_level_rows(session: Session, unit_path: str | None, year: int) -> list[tuple]:
     """(unit path, level, officers, examined in ``year``, took part in a campaign in ``year``)
-    for the active officers of the subtree (see ``merge_unit_rows``). The overview runs
-    its three queries side by side; this is the same in one go."""
-    return merge_unit_rows(path_counts(session, unit_path, year), path_participants(session, unit_path, year),
-                           path_levels(session, unit_path))
+    for the active officers of the subtree (see ``merge_unit_rows``; ``year`` the current
+    one, see ``path_levels``). The overview runs its three queries side by side; this is
+    the same in one go."""
+    return merge_unit_rows(path_counts(session, unit_path), path_participants(session, unit_path, year),
+                           path_levels(session, unit_path, year))
 
 
 def campaign_participation(session: Session, unit_path: str | None, year: int, rows=None) -> dict:
@@ -225,14 +227,14 @@ def leader_overview(session: Session, unit_path: str | None, today: dt.date, rul
     begins = history_start(session)
     known_before = begins is not None and begins < q_start
     # the largest first, so the two readers finish close together
-    participants, counts, before, levels, risk_factors, monthly, follow_ups = side_by_side(
+    before, levels, risk_factors, monthly, participants, counts, follow_ups = side_by_side(
         session,
-        lambda s: path_participants(s, unit_path, today.year),
-        lambda s: path_counts(s, unit_path, today.year),
         lambda s: levels_at(s, unit_path, q_start) if known_before else None,
-        lambda s: path_levels(s, unit_path),
+        lambda s: path_levels(s, unit_path, today.year),
         lambda s: top_risk_factors(s, unit_path, rules),
         lambda s: red_orange_by_month(s, unit_path, today),
+        lambda s: path_participants(s, unit_path, today.year),
+        lambda s: path_counts(s, unit_path),
         lambda s: follow_up_counts(s, unit_path, today))
     rows = merge_unit_rows(counts, participants, levels)
     officers = sum(r[2] for r in rows if r[1] is None)

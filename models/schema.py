@@ -248,7 +248,8 @@ class OfficerStatus(Base):
         # the unit comparison and the leaders' overview aggregate these narrow columns for every
         # officer; this index holds them so that no scan reads the wide rows (``latest`` is ~3 KB)
         Index("ix_officer_status_cover", "level", "officer_id", "measured", "hypertension", "diabetes",
-              "dyslipidemia", "obesity", "central_obesity", "hyperuricemia", "china_par", "rule_ids"),
+              "dyslipidemia", "obesity", "central_obesity", "hyperuricemia", "china_par", "rule_ids",
+              "last_exam_date"),
     )
 
 
@@ -324,6 +325,16 @@ class CampaignEntry(Base):
         # (the overview asks it of every officer); replaces the plain officer_id index (0011)
         Index("ix_campaign_entry_officer_day", "officer_id", "day"),
     )
+
+
+class CampaignParticipant(Base):
+    """An officer with any campaign activity in a calendar year: kept by triggers on
+    campaign_entry (migration 0013), so the overview counts participants without seeking
+    every officer's entries. Read it; the database writes it."""
+
+    __tablename__ = "campaign_participant"
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 class Points(Base):

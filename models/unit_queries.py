@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from models import comparison as stats
 from models.officers import age_on
 from models.risk import china_par_10y
-from models.schema import CampaignEntry, Exam, Observation, Officer, OfficerStatus, Unit, WarningHistory
+from models.schema import CampaignParticipant, Exam, Observation, Officer, OfficerStatus, Unit, WarningHistory
 from models.status_bits import MEASURED_BITS, PHQ9_TEN_BIT
 
 SMALL_GROUP = 5
@@ -189,7 +189,7 @@ def strata_rows(session: Session, indicator: str, year: int, as_of: dt.date) -> 
         if ind.key == "exam_coverage":
             done = select(Exam.officer_id).where(Exam.exam_date >= start, Exam.exam_date < end)
         else:
-            done = select(CampaignEntry.officer_id).where(CampaignEntry.day >= start, CampaignEntry.day < end)
+            done = select(CampaignParticipant.officer_id).where(CampaignParticipant.year == year)
         ev = func.sum(_one(Officer.id.in_(done)))
         return _grouped(session, [func.count(), ev, ev], ref, [roster])
     if current:

@@ -59,6 +59,16 @@ def new_db_url(tmp_path_factory):
         drop()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _close_idle_connections():
+    """After each module, close the pooled connections of its databases: kept until the end of
+    the run, a full PostgreSQL run came within a few of the server's 100 connections."""
+    yield
+    from models.db import close_idle_connections
+
+    close_idle_connections()
+
+
 @pytest.fixture(scope="session")
 def demo_url(new_db_url):
     """A database holding the tiny demo force (built once per run; treat as read-mostly)."""
@@ -114,3 +124,13 @@ def login_browser(dash_duo):
         return dash_duo
 
     return go
+
+
+def pytest_setup_options():
+    """Chromium for dash_duo with reduced motion: Bootstrap scrolls smoothly otherwise, and
+    Chromium 156's driver clicks where a smooth scroll has not yet brought the element."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.add_argument("--force-prefers-reduced-motion")
+    return options

@@ -192,7 +192,8 @@ def build_small_force(url: str) -> dict:
                                     china_par=par if measured else None, level=level, confirmed=True,
                                     reasons=[], rules_version="t",
                                     rule_ids=",bp_grade1," if is_hyper else ("," if measured else ",exam_overdue,"),
-                                    hypertension=is_hyper))
+                                    hypertension=is_hyper,
+                                    last_exam_date=dt.date(2026, 3, 1) if measured else dt.date(2025, 5, 1)))
                 # exams: everyone in 2025; in 2026 all but S2's unmeasured five
                 s.add(Exam(officer_id=o.id, hospital_id=hospital.id, exam_date=dt.date(2025, 5, 1)))
                 if measured:

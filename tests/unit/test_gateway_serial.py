@@ -173,6 +173,8 @@ def test_gw023_database_outage_readings_wait_then_land_in_order(new_db_url, ptys
     gw = Gateway(_config(tmp_path, outage.url, [DeviceConfig("tanita-1", "tanita", str(pair.gw), STATION)])).start()
     sim = TanitaSimulator(pair.dev)
     try:
+        # the port must be open first: frames written before it are not this test's subject
+        assert wait_for(lambda: gw.live["tanita-1"].connected, 10)
         for i in range(8):
             sim.send("12345", weight=60 + i)
             time.sleep(0.05)
