@@ -1,5 +1,5 @@
 """Aggregates for the home page (the leaders' overview): counts over the status snapshot,
-warning history, follow-ups and campaign entries, cut to a unit subtree."""
+warning history, follow-ups and campaign participants, cut to a unit subtree."""
 from __future__ import annotations
 
 import datetime as dt
