@@ -11,9 +11,9 @@ from dash import Input, Output, State, html, no_update
 from ingest.gateway.forwarder import AssignError, assign_frame
 from models.devices import admin_devices_data, to_local
 from models.schema import utcnow
-from portal.access import audit, current_scope, db
-from portal.i18n import language, tr
-from portal.shell import kpi_card
+from web.access import audit, current_scope, db
+from web.i18n import language, tr
+from web.shell import kpi_card
 
 STATE_COLOURS = {"ok": "#2ca02c", "amber": "#f0ad4e", "red": "#d62728"}
 DRIVERS = {"tanita": ("人体成分分析仪", "Body composition"), "nibp": ("血压计", "Blood pressure"),

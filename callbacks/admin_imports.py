@@ -8,8 +8,8 @@ from flask import current_app
 from ingest import batch as loader
 from models import imports
 from pages.admin_imports import quarantine_grid
-from portal.access import audit, current_scope, db
-from portal.i18n import tr
+from web.access import audit, current_scope, db
+from web.i18n import tr
 
 STATUS = {"running": ("进行中", "running"), "loaded": ("已导入", "loaded"), "failed": ("失败", "failed")}
 Q_STATUS = {"open": ("待处理", "open"), "reprocessed": ("已重新导入", "re-processed"), "discarded": ("已丢弃", "discarded")}

@@ -4,8 +4,8 @@ from dash import Input, Output, State, ctx, no_update
 
 from models.accounts import list_accounts, toggle_active, unit_choices, unlock
 from models.users import UserError, create_user
-from portal.access import audit, current_scope, db
-from portal.i18n import role_name, tr
+from web.access import audit, current_scope, db
+from web.i18n import role_name, tr
 
 
 def _columns():

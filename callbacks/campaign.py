@@ -19,10 +19,10 @@ from models.campaigns import (
     individual_leaderboard, set_hide_preference, team_leaderboard, visible_campaign,
 )
 from models.overview import suppress_small
-from portal.access import AccessDenied, current_scope, db
-from portal.cache import cached
-from portal.i18n import tr
-from portal.shell import kpi_card, no_access
+from web.access import AccessDenied, current_scope, db
+from web.cache import cached
+from web.i18n import tr
+from web.shell import kpi_card, no_access
 
 BLUE, ORANGE, GREY, LIGHT = "#1d3f8f", "#ff7f0e", "#8a94a6", "#9db4e8"
 MEASURES = {"weight_kg": ("体重", "Weight", "kg"), "bmi": ("BMI", "BMI", "kg/m²"), "sbp": ("收缩压", "Systolic BP", "mmHg")}

@@ -17,9 +17,9 @@ from models.campaigns import (
     unit_choices,
 )
 from models.overview import suppress_small
-from portal.access import AccessDenied, audit, current_scope, db
-from portal.cache import cached
-from portal.i18n import tr
+from web.access import AccessDenied, audit, current_scope, db
+from web.cache import cached
+from web.i18n import tr
 
 KIND_NAMES = {"steps": ("健步走", "Steps"), "quiz": ("知识答题", "Quiz"), "checkin": ("运动打卡", "Check-in")}
 KIND_UNITS = {"steps": ("步", " steps"), "quiz": ("分", " points"), "checkin": ("次", " check-ins")}

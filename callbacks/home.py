@@ -13,10 +13,10 @@ from dash import Input, Output, html
 from flask import current_app
 
 from models.overview import LEVELS, SMALL_GROUP, leader_overview, suppress_small
-from portal.access import current_scope, db, unit_in_scope
-from portal.cache import cached
-from portal.i18n import LEVEL_COLOURS, level_name, tr
-from portal.shell import graph, kpi_card
+from web.access import current_scope, db, unit_in_scope
+from web.cache import cached
+from web.i18n import LEVEL_COLOURS, level_name, tr
+from web.shell import graph, kpi_card
 
 
 def _today() -> dt.date:

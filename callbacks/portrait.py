@@ -18,10 +18,10 @@ from markupsafe import Markup, escape
 
 from models import portrait
 from models.schema import Officer
-from portal.access import AccessDenied, audit, current_scope, db, officer_in_scope
-from portal.cache import cached
-from portal.i18n import LEVEL_COLOURS, language, level_name, tr
-from portal.shell import graph, level_badge, no_access
+from web.access import AccessDenied, audit, current_scope, db, officer_in_scope
+from web.cache import cached
+from web.i18n import LEVEL_COLOURS, language, level_name, tr
+from web.shell import graph, level_badge, no_access
 
 TONE_COLOURS = {"normal": "#2ca02c", "borderline": "#e0b000", "abnormal": "#ff7f0e", "severe": "#d62728"}
 BAND_FILL = {"normal": "rgba(44,160,44,0.07)", "borderline": "rgba(242,197,0,0.12)",

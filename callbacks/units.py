@@ -15,9 +15,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from models import unit_queries as uq
-from portal.access import AccessDenied, audit, current_scope, db, unit_in_scope
-from portal.cache import cached
-from portal.i18n import tr
+from web.access import AccessDenied, audit, current_scope, db, unit_in_scope
+from web.cache import cached
+from web.i18n import tr
 
 ROLES = ("leader", "manager", "admin")
 RATES = ("standardised", "crude")

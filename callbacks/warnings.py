@@ -21,9 +21,9 @@ from models.overview import suppress_small
 from models.warning import load_rules
 from pages.warnings import grid
 from pages.workbench import STATUS_NAMES
-from portal.access import AccessDenied, audit, current_scope, db, unit_in_scope
-from portal.cache import cached
-from portal.i18n import LEVEL_COLOURS, level_name, tr
+from web.access import AccessDenied, audit, current_scope, db, unit_in_scope
+from web.cache import cached
+from web.i18n import LEVEL_COLOURS, level_name, tr
 
 CLASS_COLOURS = {**{lvl: LEVEL_COLOURS[lvl] for lvl in wq.LEVELS}, "none": "#c8c8c8"}
 FILTER_IDS = ("warn-f-levels", "warn-f-confirmed", "warn-f-rule", "warn-f-unit", "warn-f-age", "warn-f-sex",

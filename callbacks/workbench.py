@@ -13,9 +13,9 @@ from flask import current_app, request
 
 from models import followups as fu
 from pages.workbench import KIND_NAMES, OUTCOME_NAMES, STATUS_NAMES
-from portal.access import AccessDenied, current_scope, db
-from portal.i18n import tr
-from portal.shell import kpi_card, level_badge
+from web.access import AccessDenied, current_scope, db
+from web.i18n import tr
+from web.shell import kpi_card, level_badge
 
 
 def today() -> dt.date:

@@ -12,7 +12,7 @@ campaign's scope). The figures of a visible campaign are the campaign's own
 under five suppressed and never see the individual leaderboard.
 
 Functions take ``viewer``: any object with ``role``, ``unit_path`` (None = the
-whole force) and ``officer_id`` — the callbacks pass ``portal.access.Scope``.
+whole force) and ``officer_id`` — the callbacks pass ``web.access.Scope``.
 Error messages are (zh, en) pairs; the web layer picks the language.
 """
 from __future__ import annotations

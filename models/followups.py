@@ -2,7 +2,7 @@
 
 Statuses run open -> in_progress -> closed (with an outcome). Every function takes
 the acting user (any object with ``user_id``, ``username``, ``role`` and
-``unit_path``, e.g. ``portal.access.Scope``) and refuses with
+``unit_path``, e.g. ``web.access.Scope``) and refuses with
 :class:`FollowUpDenied` anything outside the actor's unit subtree, so the rule
 holds whoever calls it. Every change writes an audit-log row.
 """

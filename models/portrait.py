@@ -1,7 +1,7 @@
 """Read queries behind the individual health portrait (/me, /officers/<badge>, the A4 report).
 
 Each function answers for one officer id that the caller has already cleared
-with ``portal.access.officer_in_scope``. What a leader may see is cut here,
+with ``web.access.officer_in_scope``. What a leader may see is cut here,
 not in the layout: ``header(..., lab_values=False)`` carries no measured
 values, no China-PAR numbers and no questionnaire results, and the other
 functions are never called for a leader.

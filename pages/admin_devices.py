@@ -5,8 +5,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
-from portal.i18n import tr
-from portal.shell import no_access
+from web.i18n import tr
+from web.shell import no_access
 
 REFRESH_SECONDS = 15
 

@@ -4,7 +4,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
-from portal.i18n import tr
+from web.i18n import tr
 
 
 def _field(label, control, fid, help_text=None):

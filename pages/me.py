@@ -3,8 +3,8 @@ import dash
 from flask_login import current_user
 
 from pages.officer import portrait_frame
-from portal.i18n import tr
-from portal.shell import no_access
+from web.i18n import tr
+from web.shell import no_access
 
 
 def layout(**_):

@@ -3,7 +3,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
-from portal.i18n import tr
+from web.i18n import tr
 
 
 def layout(**_):

@@ -5,8 +5,8 @@ import dash
 from dash import dcc, html
 from flask_login import current_user
 
-from portal.i18n import tr
-from portal.shell import no_access
+from web.i18n import tr
+from web.shell import no_access
 
 PORTRAIT_ROLES = ("officer", "manager", "leader", "admin")
 

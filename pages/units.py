@@ -8,8 +8,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
-from portal.i18n import tr
-from portal.shell import graph, no_access
+from web.i18n import tr
+from web.shell import graph, no_access
 
 ROLES = ("leader", "manager", "admin")
 

@@ -9,8 +9,8 @@ from flask_login import current_user
 
 from models.warnings_queries import LEVELS
 from pages.workbench import followup_modals
-from portal.i18n import level_name, tr
-from portal.shell import graph, no_access
+from web.i18n import level_name, tr
+from web.shell import graph, no_access
 
 AGE_OPTIONS = [("lt30", "30岁以下", "under 30"), ("30_39", "30–39岁", "30–39"), ("40_49", "40–49岁", "40–49"),
                ("50p", "50岁及以上", "50 and over")]

@@ -9,8 +9,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
-from portal.i18n import tr
-from portal.shell import no_access
+from web.i18n import tr
+from web.shell import no_access
 
 KIND_NAMES = {"phone": ("电话随访", "Phone call"), "recheck": ("复查", "Re-check"), "referral": ("转诊", "Referral"),
               "counselling": ("心理疏导", "Counselling"), "lifestyle": ("生活方式干预", "Lifestyle plan")}

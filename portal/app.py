@@ -9,7 +9,7 @@ import dash
 from flask import Flask, jsonify
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from portal.access import AccessDenied
+from web.access import AccessDenied
 from portal.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def create_app(config: Config | None = None) -> dash.Dash:
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
     )
     from portal.auth import init_auth
-    from portal.cache import init_cache
+    from web.cache import init_cache
 
     init_auth(server, csrf)  # the login guard runs before the CSRF check: anonymous callers get 401
     csrf.init_app(server)
@@ -63,7 +63,7 @@ def create_app(config: Config | None = None) -> dash.Dash:
     )
     _import_pages()
 
-    from portal.shell import shell_layout
+    from web.shell import shell_layout
 
     app.layout = shell_layout
     _register_callbacks(app)

@@ -17,7 +17,7 @@ from models import audit as audit_model
 from models.db import session_scope
 from models.schema import User
 from models.users import authenticate
-from portal.i18n import tr
+from web.i18n import tr
 
 PUBLIC_PREFIXES = ("/login", "/assets/", "/healthz", "/lang/")
 

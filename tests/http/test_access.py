@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from models.db import session_scope
 from models.schema import Officer, Unit, User
-from portal.access import AccessDenied, Scope, officer_in_scope, unit_in_scope
+from web.access import AccessDenied, Scope, officer_in_scope, unit_in_scope
 from tests.helpers import dash_callback
 
 HOME = "..home-kpis.children...home-scope.children.."

@@ -19,7 +19,7 @@ from models.campaigns import (
 )
 from models.db import init_db, session_scope
 from models.schema import Campaign, CampaignEntry, Observation, Officer, Points, Unit
-from portal.access import Scope
+from web.access import Scope
 
 TODAY = dt.date(2025, 6, 30)
 

@@ -10,7 +10,7 @@ from ingest.demo import build_demo
 from models import followups as fu
 from models.db import session_scope
 from models.schema import AuditLog, FollowUp, Officer, OfficerStatus, Unit, User, WarningHistory, utcnow
-from portal.access import Scope
+from web.access import Scope
 from tests.conftest import AS_OF, PASSWORD
 
 

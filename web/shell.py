@@ -7,7 +7,7 @@ from dash import dcc, html
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from portal.i18n import LEVEL_COLOURS, language, level_name, role_name, tr
+from web.i18n import LEVEL_COLOURS, language, level_name, role_name, tr
 
 # (path, zh, en, roles)
 MENU = [

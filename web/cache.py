@@ -14,7 +14,7 @@ from flask import current_app
 from flask_caching import Cache
 
 from models.db import get_meta
-from portal.access import Scope, db
+from web.access import Scope, db
 
 cache = Cache()
 

@@ -1,0 +1,1 @@
+"""The floor under pages and callbacks: i18n, the shell, access scopes, cache, shared components."""
