@@ -7,21 +7,12 @@ from flask import current_app
 
 from ingest import batch as loader
 from models import imports
-from pages.admin_imports import quarantine_grid
+from models.vocab import IMPORT_KINDS, IMPORT_STATUSES, QUARANTINE_STATUSES
 from web.access import audit, current_scope, db
-from web.i18n import tr
+from web.grids import quarantine_grid
+from web.i18n import label, tr
 
-STATUS = {"running": ("进行中", "running"), "loaded": ("已导入", "loaded"), "failed": ("失败", "failed")}
-Q_STATUS = {"open": ("待处理", "open"), "reprocessed": ("已重新导入", "re-processed"), "discarded": ("已丢弃", "discarded")}
-KINDS = {"hospital": ("医院体检", "hospital"), "units": ("单位", "units"), "officers": ("民警名册", "officers"),
-         "activity": ("活动数据", "activity"), "device": ("设备", "device"), "demo": ("演示数据", "demo"),
-         "boundaries": ("辖区边界", "boundaries")}
 PAGE_MAX = 500
-
-
-def _label(table: dict, key: str) -> str:
-    zh, en = table.get(key, (key, key))
-    return tr(zh, en)
 
 
 def _columns():
@@ -66,7 +57,7 @@ def _detail(d: dict):
         (tr("导入人", "By"), d["created_by"] or "–"),
         (tr("开始", "Started"), f"{d['started_at']:%Y-%m-%d %H:%M:%S}" if d["started_at"] else "–"),
         (tr("结束", "Finished"), f"{d['finished_at']:%Y-%m-%d %H:%M:%S}" if d["finished_at"] else "–"),
-        (tr("状态", "Status"), _label(STATUS, d["status"])),
+        (tr("状态", "Status"), label(IMPORT_STATUSES, d["status"])),
     ]
     if summary.get("encoding"):
         facts.append((tr("编码", "Encoding"), summary["encoding"]))
@@ -88,7 +79,7 @@ def _detail(d: dict):
         extra.append(html.Div(tr(f"重复行 {len(summary['duplicates'])} 行，只计一次。",
                                  f"{len(summary['duplicates'])} duplicated row(s) counted once."), className="small mt-1"))
     return dbc.Card(dbc.CardBody([
-        html.Div(tr(f"批次 #{d['id']}", f"Batch #{d['id']}") + f" · {_label(KINDS, d['kind'])}"
+        html.Div(tr(f"批次 #{d['id']}", f"Batch #{d['id']}") + f" · {label(IMPORT_KINDS, d['kind'])}"
                  + (f" · {d['source']}" if d["source"] else ""), className="section-title mt-0", id="ai-detail-title"),
         items, *extra,
         html.Div(tr(f"读取 {summary.get('rows_read', 0):,} 行：新增 {summary.get('inserted', 0):,}，更新 "
@@ -109,8 +100,8 @@ def register(app):
         with db() as s:
             rows = imports.batch_list(s, PAGE_MAX)
         for r in rows:
-            r["kind_name"] = _label(KINDS, r["kind"])
-            r["status_name"] = _label(STATUS, r["status"])
+            r["kind_name"] = label(IMPORT_KINDS, r["kind"])
+            r["status_name"] = label(IMPORT_STATUSES, r["status"])
         # keep the batch in view; on first load open the newest batch that still has open rows
         chosen = next((r for r in rows if r["id"] == current), None) or next(
             (r for r in rows if r["open"] > 0), None) or (rows[0] if rows else None)
@@ -151,7 +142,7 @@ def register(app):
             rows = imports.quarantine_page(s, batch_id, start, end)
             total = imports.quarantine_count(s, batch_id)
         for r in rows:
-            r["status_name"] = _label(Q_STATUS, r["status"])
+            r["status_name"] = label(QUARANTINE_STATUSES, r["status"])
         return {"rowData": rows, "rowCount": total}
 
     @app.callback(Output("ai-download-file", "data"), Input("ai-download", "n_clicks"), State("ai-batch", "data"),

@@ -13,14 +13,16 @@ import plotly.graph_objects as go
 from dash import Input, Output, html, no_update
 from plotly.subplots import make_subplots
 
-from callbacks.campaigns import SCORING_NAMES, TEAM_LEVELS, amount, kind_name, status_badge, today, units_text
 from models.campaigns import (
     NotVisible, campaign_participation, campaign_points, campaign_progress, did_it_work, hide_preference,
     individual_leaderboard, set_hide_preference, team_leaderboard, visible_campaign,
 )
 from models.overview import suppress_small
+from models.vocab import TEAM_SCORING, UNIT_LEVEL_GROUPS, UNIT_LEVELS, words
 from web.access import AccessDenied, current_scope, db
 from web.cache import cached
+from web.campaign_text import amount, kind_name, status_badge, units_text
+from web.clock import today
 from web.i18n import tr
 from web.shell import kpi_card, no_access
 
@@ -61,9 +63,11 @@ def _pct(x: float | None) -> str:
 # --- header, KPIs, progress ---------------------------------------------------------------------
 def _header(d: dict):
     target = d["target_per_day"] or 0
-    rule = tr(f"队伍按{TEAM_LEVELS[d['team_level']][0]}组队，按{SCORING_NAMES[d['team_scoring']][0]}排名；"
+    (team_zh, _), (_, teams_en) = words(UNIT_LEVELS, d["team_level"]), words(UNIT_LEVEL_GROUPS, d["team_level"])
+    scoring_zh, scoring_en = words(TEAM_SCORING, d["team_scoring"])
+    rule = tr(f"队伍按{team_zh}组队，按{scoring_zh}排名；"
               f"每人每日目标 {target:,.0f} {_unit(d['kind'])}。",
-              f"Teams are {TEAM_LEVELS[d['team_level']][1]}, ranked by {SCORING_NAMES[d['team_scoring']][1]}; "
+              f"Teams are {teams_en.lower()}, ranked by {scoring_en}; "
               f"daily target {target:,.0f} {_unit(d['kind'])} per person.")
     return html.Div([
         html.Div(d["name"], className="page-title mt-1", id="campaign-title"),

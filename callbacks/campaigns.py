@@ -10,24 +10,18 @@ import datetime as dt
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
-from flask import current_app
 
 from models.campaigns import (
     CampaignError, NotAllowed, NotVisible, campaign_form, list_campaigns, officer_campaigns, save_campaign,
     unit_choices,
 )
 from models.overview import suppress_small
+from models.vocab import CAMPAIGN_KIND_UNITS
+from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db
 from web.cache import cached
+from web.campaign_text import amount, kind_name, status_badge, units_text
 from web.i18n import tr
-
-KIND_NAMES = {"steps": ("健步走", "Steps"), "quiz": ("知识答题", "Quiz"), "checkin": ("运动打卡", "Check-in")}
-KIND_UNITS = {"steps": ("步", " steps"), "quiz": ("分", " points"), "checkin": ("次", " check-ins")}
-STATUS = {"upcoming": ("未开始", "Not started", "secondary"), "running": ("进行中", "Running", "success"),
-          "finished": ("已结束", "Finished", "dark")}
-SCORING_NAMES = {"mean": ("人均（未参与者按 0 计）", "mean per member (inactive = 0)"),
-                 "total": ("总量", "total"), "share_target": ("达标人数占比", "share meeting the daily target")}
-TEAM_LEVELS = {"station": ("派出所", "stations"), "district": ("分局", "districts")}
 
 # form field id -> model key (the order of the form's outputs)
 FIELDS = {"cf-name": "name", "cf-kind": "kind", "cf-start": "start_date", "cf-end": "end_date",
@@ -39,41 +33,6 @@ INVALID_PROP = ("cf-name", "cf-kind", "cf-start", "cf-end", "cf-target-day", "cf
 DEFAULTS = {"name": "", "kind": "steps", "start_date": None, "end_date": None, "unit_codes": [],
             "team_level": "station", "target_per_day": 8000, "target_total": None, "team_scoring": "mean",
             "points_per_active_day": 0, "points_per_day_target": 1, "points_full_week_bonus": 10}
-
-
-def today() -> dt.date:
-    raw = current_app.config.get("PORTAL_TODAY")
-    return dt.date.fromisoformat(raw) if raw else dt.date.today()
-
-
-def kind_name(kind: str) -> str:
-    return tr(*KIND_NAMES.get(kind, (kind, kind)))
-
-
-def status_badge(status: str, id=None):
-    zh, en, colour = STATUS.get(status, (status, status, "secondary"))
-    return dbc.Badge(tr(zh, en), color=colour, className="me-1", **({"id": id} if id else {}))
-
-
-def amount(x: float | None, kind: str) -> str:
-    """A total in words a reader takes in at once: 1.18 亿步 / 1.18 billion steps."""
-    if x is None:
-        return "–"
-    unit = tr(*KIND_UNITS.get(kind, ("", "")))
-    if tr("zh", "en") == "zh":
-        if abs(x) >= 1e8:
-            return f"{x / 1e8:.2f} 亿{unit}"
-        if abs(x) >= 1e4:
-            return f"{x / 1e4:.1f} 万{unit}"
-        return f"{x:,.0f} {unit}"
-    for size, word in ((1e9, " billion"), (1e6, " million")):
-        if abs(x) >= size:
-            return f"{x / size:.2f}{word}{unit}"
-    return f"{x:,.0f}{unit}"
-
-
-def units_text(units: list[dict]) -> str:
-    return "、".join(tr(u["name"], u["name_en"]) for u in units) if units else "–"
 
 
 def _denied(exc: Exception):
@@ -111,7 +70,7 @@ def _campaign_card(c: dict, runs: bool, leader: bool):
 
 
 def _mine_card(c: dict):
-    unit = tr(*KIND_UNITS.get(c["kind"], ("", "")))
+    unit = tr(*CAMPAIGN_KIND_UNITS.get(c["kind"], ("", "")))
     if c["status"] == "upcoming":
         body = html.Div(tr(f"{c['start']} 开始", f"Starts {c['start']}"), className="text-muted")
     else:

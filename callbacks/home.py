@@ -4,24 +4,19 @@ Every card links to the page that explains it, for the same unit. Leaders get "<
 for any count under 5 officers, and such counts are left out of the chart."""
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import parse_qs, urlencode
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, html
-from flask import current_app
 
 from models.overview import LEVELS, SMALL_GROUP, leader_overview, suppress_small
+from web.clock import today
 from web.access import current_scope, db, unit_in_scope
 from web.cache import cached
 from web.i18n import LEVEL_COLOURS, level_name, tr
 from web.shell import graph, kpi_card
 
-
-def _today() -> dt.date:
-    fixed = current_app.config.get("PORTAL_TODAY")
-    return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
 
 
 def _share(n: int | None, total: int | None, leader: bool) -> str:
@@ -97,12 +92,12 @@ def register(app):
     def home_kpis(search):
         scope = current_scope("leader", "manager", "admin")
         code = (parse_qs((search or "").lstrip("?")).get("unit") or [None])[0]
-        today = _today()
+        day = today()
         with db() as s:
             unit = unit_in_scope(s, scope, code)  # a forged ?unit= outside the scope is refused here
             path = unit.path
-            o = cached("overview", scope, {"unit": path, "today": today.isoformat()},
-                       lambda: leader_overview(s, path, today))
+            o = cached("overview", scope, {"unit": path, "today": day.isoformat()},
+                       lambda: leader_overview(s, path, day))
             unit_name = tr(unit.name, unit.name_en or unit.name)
             unit_code = None if unit.path == scope.unit_path else unit.code
         leader = scope.role == "leader"

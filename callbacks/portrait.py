@@ -13,35 +13,27 @@ from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
-from flask import abort, current_app, render_template_string
+from flask import abort, render_template_string
 from markupsafe import Markup, escape
 
 from models import portrait
 from models.schema import Officer
+from models.vocab import (
+    CAMPAIGN_KINDS, FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES, FOLLOWUP_STATUSES, RISK_CLASSES, SEX_WORDS, SOURCES,
+)
+from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db, officer_in_scope
 from web.cache import cached
-from web.i18n import LEVEL_COLOURS, language, level_name, tr
+from web.i18n import LEVEL_COLOURS, label, language, level_name, tr
 from web.shell import graph, level_badge, no_access
 
 TONE_COLOURS = {"normal": "#2ca02c", "borderline": "#e0b000", "abnormal": "#ff7f0e", "severe": "#d62728"}
 BAND_FILL = {"normal": "rgba(44,160,44,0.07)", "borderline": "rgba(242,197,0,0.12)",
              "abnormal": "rgba(255,127,14,0.12)", "severe": "rgba(214,39,40,0.10)"}
-RISK_NAMES = {"low": ("低危", "low"), "intermediate": ("中危", "intermediate"), "high": ("高危", "high")}
 RISK_COLOURS = {"low": "#2ca02c", "intermediate": "#ff7f0e", "high": "#d62728"}
-FOLLOWUP_KINDS = {"phone": ("电话随访", "phone call"), "recheck": ("复查", "recheck"), "referral": ("转诊", "referral"),
-                  "counselling": ("心理疏导", "counselling"), "lifestyle": ("生活方式干预", "lifestyle")}
-FOLLOWUP_STATUS = {"open": ("待处理", "open"), "in_progress": ("处理中", "in progress"), "closed": ("已结案", "closed")}
-OUTCOMES = {"improved": ("好转", "improved"), "unchanged": ("无变化", "unchanged"), "referred": ("已转诊", "referred"),
-            "declined": ("拒绝", "declined")}
-CAMPAIGN_KINDS = {"steps": ("健步走", "steps"), "quiz": ("知识答题", "quiz"), "checkin": ("打卡", "check-in")}
-SEX_NAMES = {"male": ("男", "male"), "female": ("女", "female")}
 
 
 # --- who is asking for whom -------------------------------------------------------------------
-def _today() -> dt.date:
-    fixed = current_app.config.get("PORTAL_TODAY")
-    return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
-
 
 def _resolve(session, scope, key) -> Officer:
     """The officer the request is about, or AccessDenied. ``key`` is forged until proven otherwise."""
@@ -66,17 +58,13 @@ def _audit_view(scope, officer: Officer, section: str, session) -> None:
               {"section": section, "view": "full" if scope.sees_lab_values else "limited"}, session=session)
 
 
-def _t(zh_en: tuple[str, str] | None, fallback: str = "") -> str:
-    return tr(*zh_en) if zh_en else fallback
-
-
 def _unit(unit: str) -> str:
     """Units are international except the questionnaires' points (分)."""
     return tr("分", "points") if unit == "分" else unit
 
 
 def _kind_label(kind: str | None) -> str:
-    return _t(portrait.KIND_NAMES.get(kind), kind or "")
+    return label(SOURCES, kind)
 
 
 # --- the frame --------------------------------------------------------------------------------
@@ -124,7 +112,7 @@ def _loading(section_id: str):
 # --- header -----------------------------------------------------------------------------------
 def _header(h: dict):
     unit = " · ".join(tr(u["name"], u["name_en"]) for u in h["unit_chain"])
-    facts = [unit, tr(h["post"]["zh"], h["post"]["en"]), _t(SEX_NAMES.get(h["sex"])),
+    facts = [unit, tr(h["post"]["zh"], h["post"]["en"]), label(SEX_WORDS, h["sex"]),
              tr(f"{h['age']}岁", f"{h['age']} y")]
     w = h["warning"] or {}
     level = w.get("level")
@@ -198,10 +186,10 @@ def _risk_card(risk: dict | None):
     cat, ideal_cat = risk["category"], risk.get("ideal_category")
     top = max(20.0, risk["pct"], risk.get("ideal_pct") or 0)
 
-    def bar(label, pct, category, bar_id):
+    def bar(caption, pct, category, bar_id):
         return html.Div([
-            html.Div([html.Span(label), html.Span([f"{pct:.1f}%  ", html.Span(
-                _t(RISK_NAMES.get(category)), className="pt-risk-cat", style={"background": RISK_COLOURS.get(category)})],
+            html.Div([html.Span(caption), html.Span([f"{pct:.1f}%  ", html.Span(
+                label(RISK_CLASSES, category), className="pt-risk-cat", style={"background": RISK_COLOURS.get(category)})],
                 className="pt-risk-val")], className="pt-risk-row"),
             html.Div(html.Div(style={"width": f"{min(100, pct / top * 100):.1f}%",
                                      "background": RISK_COLOURS.get(category, "#888")}, className="pt-bar-fill"),
@@ -430,10 +418,10 @@ def _history_table(hist: dict):
                                        if abnormal else []),
                 className=f"pt-tone-{v['tone']}" if abnormal else None))
         rows.append(html.Tr(cells))
-    for label, field in ((tr("心电图", "ECG"), "ecg"), (tr("超声", "Ultrasound"), "ultrasound"),
+    for title, field in ((tr("心电图", "ECG"), "ecg"), (tr("超声", "Ultrasound"), "ultrasound"),
                          (tr("总检结论", "Summary"), "summary")):
         if any(e.get(field) for e in exams):
-            rows.append(html.Tr([html.Th(label, className="pt-sticky")] +
+            rows.append(html.Tr([html.Th(title, className="pt-sticky")] +
                                 [html.Td(e.get(field) or "–", className="pt-text-cell") for e in exams]))
     return html.Div(dbc.Table([head, html.Tbody(rows)], size="sm", bordered=True, className="pt-history mb-0"),
                     className="pt-history-wrap", id="pt-history-table")
@@ -445,14 +433,14 @@ def _care(care: dict):
     if care.get("follow_ups") is not None:
         items = []
         for f in care["follow_ups"]:
-            status = _t(FOLLOWUP_STATUS.get(f["status"]), f["status"])
+            status = label(FOLLOWUP_STATUSES, f["status"])
             due = ""
             if f.get("due"):
                 due = tr(f"截止 {f['due']}", f"due {f['due']}") + (tr("（已逾期）", " (overdue)") if f["overdue"] else "")
-            outcome = _t(OUTCOMES.get(f.get("outcome"))) if f.get("outcome") else ""
+            outcome = label(FOLLOWUP_OUTCOMES, f.get("outcome")) if f.get("outcome") else ""
             items.append(html.Li([
                 html.Div([html.Span(status, className=f"badge pt-fu-{f['status']} me-2"),
-                          html.Span(_t(FOLLOWUP_KINDS.get(f["kind"]), f["kind"]), className="fw-semibold"),
+                          html.Span(label(FOLLOWUP_KINDS, f["kind"]), className="fw-semibold"),
                           html.Span(f" · {f['reason']}" if f.get("reason") else "")]),
                 html.Div(" · ".join(x for x in (
                     tr(f"{f['opened_at']} 由 {f['opened_by']} 发起", f"opened {f['opened_at']} by {f['opened_by']}"),
@@ -469,7 +457,7 @@ def _care(care: dict):
                                         id="pt-followups")], xs=12, lg=6))
     camp_items = []
     for c in care["campaigns"]:
-        kind = _t(CAMPAIGN_KINDS.get(c["kind"]), c["kind"])
+        kind = label(CAMPAIGN_KINDS, c["kind"])
         detail = tr(f"参与 {c['active_days']} 天", f"{c['active_days']} active days")
         if c["kind"] == "steps" and c["active_days"]:
             detail += tr(f"，日均 {c['total'] / c['active_days']:,.0f} 步", f", {c['total'] / c['active_days']:,.0f} steps a day")
@@ -512,7 +500,7 @@ def register(app):
         scope = current_scope("officer", "manager", "leader", "admin")
         with db() as s:
             officer = _resolve(s, scope, key)
-            data = portrait.header(s, officer.id, lab_values=scope.sees_lab_values, as_of=_today())
+            data = portrait.header(s, officer.id, lab_values=scope.sees_lab_values, as_of=today())
             _audit_view(scope, officer, "header", s)
         return _header(data)
 
@@ -522,14 +510,14 @@ def register(app):
         scope = current_scope("officer", "manager", "admin")  # leaders never get measured values
         with db() as s:
             officer = _resolve(s, scope, key)
-            data = portrait.details(s, officer.id, as_of=_today(), follow_ups=scope.role in ("manager", "admin"))
+            data = portrait.details(s, officer.id, as_of=today(), follow_ups=scope.role in ("manager", "admin"))
             _audit_view(scope, officer, "record", s)
         return _indicator_cards(data["indicators"]), _history_table(data["history"]), _care(data["care"])
 
     @app.callback(Output("pt-trends", "children"), Input("pt-key", "data"))
     def portrait_trends(key):
         scope = current_scope("officer", "manager", "admin")
-        today = _today()
+        day = today()
         with db() as s:
             officer = _resolve(s, scope, key)
             officer_id = officer.id
@@ -537,10 +525,10 @@ def register(app):
 
         def compute():
             with db() as s:
-                return portrait.indicator_series(s, officer_id, as_of=today)
+                return portrait.indicator_series(s, officer_id, as_of=day)
 
         # Statistics change only when data does: cached under the data version every ingest bumps.
-        return _trend_grid(cached("portrait_series", scope, {"officer": officer_id, "as_of": today.isoformat()}, compute))
+        return _trend_grid(cached("portrait_series", scope, {"officer": officer_id, "as_of": day.isoformat()}, compute))
 
     app.clientside_callback("function (n) { return n % 2 ? 'pt-fold open' : 'pt-fold'; }",
                             Output("pt-fold", "className"), Input("pt-more-trends", "n_clicks"))
@@ -556,7 +544,7 @@ def _report_view(key: str):
         scope = current_scope("officer", "manager", "admin")
         with db() as s:
             officer = _resolve(s, scope, key)
-            data = portrait.report(s, officer.id, as_of=_today())
+            data = portrait.report(s, officer.id, as_of=today())
             audit("print_report", f"officer:{officer.badge}", {"own": scope.officer_id == officer.id}, session=s)
     except AccessDenied:
         abort(403)
@@ -608,17 +596,17 @@ def _report_body(r: dict) -> str:
         if level else e(tr("无数据", "no data"))
     parts = [f'<header class="rp-head"><div><h1>{e(tr("个人健康报告", "Personal health report"))}</h1>'
              f'<div class="rp-who"><b>{e(h["name"])}</b> · {e(tr("警号", "Badge"))} {e(h["badge"])} · {e(unit)} · '
-             f'{e(tr(h["post"]["zh"], h["post"]["en"]))} · {e(_t(SEX_NAMES.get(h["sex"])))} · '
+             f'{e(tr(h["post"]["zh"], h["post"]["en"]))} · {e(label(SEX_WORDS, h["sex"]))} · '
              f'{e(age)}</div></div>'
              f'<div class="rp-level level-{e(level or "none")}">{e(tr("健康预警", "Warning"))}<br><b>{lvl}</b></div></header>']
     risk = h.get("risk")
     if risk:
         ideal = ""
         if risk.get("ideal_pct") is not None:
-            ideal = e(tr(f"；各项危险因素理想时 {risk['ideal_pct']:.1f}%（{_t(RISK_NAMES.get(risk['ideal_category']))}）",
-                         f"; at ideal risk factors {risk['ideal_pct']:.1f}% ({_t(RISK_NAMES.get(risk['ideal_category']))})"))
+            ideal = e(tr(f"；各项危险因素理想时 {risk['ideal_pct']:.1f}%（{label(RISK_CLASSES, risk['ideal_category'])}）",
+                         f"; at ideal risk factors {risk['ideal_pct']:.1f}% ({label(RISK_CLASSES, risk['ideal_category'])})"))
         parts.append(f'<p class="rp-risk">{e(tr("心血管病10年发病风险（China-PAR）", "10-year cardiovascular risk (China-PAR)"))}：'
-                     f'<b>{risk["pct"]:.1f}%（{e(_t(RISK_NAMES.get(risk["category"])))}）</b>{ideal}</p>')
+                     f'<b>{risk["pct"]:.1f}%（{e(label(RISK_CLASSES, risk["category"]))}）</b>{ideal}</p>')
     rows = []
     for c in r["indicators"]["cards"]:
         cls = e(tr(c["class_zh"], c["class_en"])) if c.get("class") else "–"

@@ -4,26 +4,25 @@ calls one function in models.unit_queries and builds figures. Leaders get the
 suppressed result (no groups under 5, no event counts) from the model itself."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 from urllib.parse import parse_qs, urlencode
 
 import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dcc, html, no_update
-from flask import current_app
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from models import unit_queries as uq
+from models.vocab import UNIT_LEVEL_GROUPS
+from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db, unit_in_scope
 from web.cache import cached
-from web.i18n import tr
+from web.i18n import label, tr
 
 ROLES = ("leader", "manager", "admin")
 RATES = ("standardised", "crude")
 DEFAULT_INDICATOR = "hypertension"
-LEVEL_NAMES = {"district": ("各分局", "Districts"), "station": ("各派出所", "Stations"),
-               "department": ("各机关部门", "Departments"), "city": ("各市局", "Cities")}
+COMPARED_LEVELS = ("district", "station", "department", "city")  # unit levels one can compare side by side
 POSITION_NAMES = {
     "above998": ("显著偏高（>99.8%限）", "well above (99.8%)"),
     "above95": ("偏高（>95%限）", "above (95%)"),
@@ -39,24 +38,19 @@ HET_METHODS = {"pearson": ("Pearson 卡方检验（粗率）", "Pearson chi-squa
                "means": ("组间卡方检验（均值）", "between-units chi-square (means)")}
 
 
-def _today() -> dt.date:
-    fixed = current_app.config.get("PORTAL_TODAY")
-    return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
-
-
 def _params(search: str | None) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items() if v}
 
 
 def _checked(indicator, level, year, rate) -> tuple[str, str, int, str]:
     """Whitelist the pickers' values (they arrive from the browser and may be forged)."""
-    if indicator not in uq.INDICATORS or level not in LEVEL_NAMES or rate not in RATES:
+    if indicator not in uq.INDICATORS or level not in COMPARED_LEVELS or rate not in RATES:
         raise AccessDenied("bad request")
     try:
         year = int(year)
     except (TypeError, ValueError):
         raise AccessDenied("bad request") from None
-    if not 2000 <= year <= _today().year:
+    if not 2000 <= year <= today().year:
         raise AccessDenied("bad request")
     return indicator, level, year, rate
 
@@ -64,17 +58,17 @@ def _checked(indicator, level, year, rate) -> tuple[str, str, int, str]:
 def _comparison(scope, code, level, indicator, year, rate) -> tuple[dict, object]:
     """The (cached) comparison for a unit the caller may see; AccessDenied otherwise."""
     indicator, level, year, rate = _checked(indicator, level, year, rate)
-    today = _today()
+    day = today()
     with db() as s:
         root = unit_in_scope(s, scope, code)
         path = root.path
 
         def compute():
-            return uq.unit_comparison(s, path, level, indicator, year, today, rate=rate,
+            return uq.unit_comparison(s, path, level, indicator, year, day, rate=rate,
                                       suppress=scope.role == "leader")
 
         res = cached("units", scope, {"root": path, "level": level, "ind": indicator, "year": year, "rate": rate,
-                                      "today": today.isoformat()}, compute)
+                                      "today": day.isoformat()}, compute)
     return res, root
 
 
@@ -137,10 +131,10 @@ def funnel_figure(res: dict) -> go.Figure:
     k, f = _scale(res), res["funnel"]
     centre = res["force"]["centre"] * k
     fig = go.Figure()
-    for tag, dash_style, label in (("998", "dot", tr("99.8% 控制限", "99.8% limits")),
+    for tag, dash_style, name in (("998", "dot", tr("99.8% 控制限", "99.8% limits")),
                                    ("95", "dash", tr("95% 控制限", "95% limits"))):
         for side, show in (("hi", True), ("lo", False)):
-            fig.add_scatter(x=f["n"], y=[max(v * k, 0) for v in f[f"{side}{tag}"]], mode="lines", name=label,
+            fig.add_scatter(x=f["n"], y=[max(v * k, 0) for v in f[f"{side}{tag}"]], mode="lines", name=name,
                             legendgroup=tag, showlegend=show, hoverinfo="skip",
                             line={"color": "#5c6b7a", "dash": dash_style, "width": 1.2})
     fig.add_scatter(x=[f["n"][0], f["n"][-1]], y=[centre, centre], mode="lines", hoverinfo="skip",
@@ -290,9 +284,9 @@ def _crumbs(crumbs: list[dict]):
     for i, c in enumerate(crumbs):
         if i:
             items.append(" › ")
-        label = tr(c["name"], c["name_en"])
-        items.append(html.Span(label, className="fw-semibold") if i == len(crumbs) - 1 else
-                     dcc.Link(label, href="/units?" + urlencode({"unit": c["code"]})))
+        name = tr(c["name"], c["name_en"])
+        items.append(html.Span(name, className="fw-semibold") if i == len(crumbs) - 1 else
+                     dcc.Link(name, href="/units?" + urlencode({"unit": c["code"]})))
     return items
 
 
@@ -340,14 +334,14 @@ def register(app):
         q = _params(search)
         with db() as s:
             root = unit_in_scope(s, scope, q.get("unit"))  # a forged ?unit= outside the scope stops here
-            choices = uq.comparison_choices(s, scope.unit_path, root.path, _today())
+            choices = uq.comparison_choices(s, scope.unit_path, root.path, today())
             code = root.code
         levels = choices["levels"]
         level = q.get("level") if q.get("level") in levels else (levels[0] if levels else None)
         indicator = next((i for i in (q.get("ind"), indicator) if i in uq.INDICATORS), DEFAULT_INDICATOR)
         years = choices["years"]
         year = next((int(y) for y in (q.get("year"), year) if str(y) in {str(x) for x in years}), years[0])
-        return (code, [{"label": tr(*LEVEL_NAMES.get(lvl, (lvl, lvl))), "value": lvl} for lvl in levels], level,
+        return (code, [{"label": label(UNIT_LEVEL_GROUPS, lvl), "value": lvl} for lvl in levels], level,
                 [{"label": _indicator_name(k), "value": k} for k in uq.INDICATORS], indicator,
                 [{"label": str(y), "value": y} for y in years], year, _crumbs(choices["breadcrumb"]))
 
@@ -386,19 +380,19 @@ def register(app):
                   State("units-rate", "value"), prevent_initial_call=True)
     def units_trend(codes, code, level, indicator, rate):
         scope = current_scope(*ROLES)
-        indicator, level, _year, rate = _checked(indicator, level, _today().year, rate)
+        indicator, level, _year, rate = _checked(indicator, level, today().year, rate)
         codes = [c for c in (codes or []) if isinstance(c, str)][:8]
-        today = _today()
+        day = today()
         with db() as s:
             root = unit_in_scope(s, scope, code)
             path = root.path
 
             def compute():  # codes outside the root's subtree simply find no rows
-                return uq.unit_trend(s, path, level, indicator, codes, None, today, rate=rate,
+                return uq.unit_trend(s, path, level, indicator, codes, None, day, rate=rate,
                                      suppress=scope.role == "leader")
 
             trend = cached("units-trend", scope, {"root": path, "level": level, "ind": indicator, "rate": rate,
-                                                  "codes": codes, "today": today.isoformat()}, compute)
+                                                  "codes": codes, "today": day.isoformat()}, compute)
         return trend_figure(trend, trend["kind"], indicator)
 
     @app.callback(Output("units-url", "search"), Input("units-funnel", "clickData"),

@@ -14,18 +14,18 @@ import math
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
-from flask import current_app
 
 from models import warnings_queries as wq
 from models.overview import suppress_small
 from models.warning import load_rules
-from pages.warnings import grid
-from pages.workbench import STATUS_NAMES
+from models.vocab import FOLLOWUP_STATUSES, LEVELS, POST_TYPES
+from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db, unit_in_scope
 from web.cache import cached
-from web.i18n import LEVEL_COLOURS, level_name, tr
+from web.grids import warnings_grid
+from web.i18n import LEVEL_COLOURS, label, level_name, tr
 
-CLASS_COLOURS = {**{lvl: LEVEL_COLOURS[lvl] for lvl in wq.LEVELS}, "none": "#c8c8c8"}
+CLASS_COLOURS = {**{lvl: LEVEL_COLOURS[lvl] for lvl in LEVELS}, "none": "#c8c8c8"}
 FILTER_IDS = ("warn-f-levels", "warn-f-confirmed", "warn-f-rule", "warn-f-unit", "warn-f-age", "warn-f-sex",
               "warn-f-post", "warn-f-exam", "warn-f-followup")
 FILTER_KEYS = ("levels", "confirmed", "rule", "unit", "age_band", "sex", "post_type", "exam", "followup")
@@ -40,10 +40,6 @@ GRID = {"type": "warn-grid", "v": ALL}  # one grid at a time; its id changes wit
 def rules():
     return load_rules()
 
-
-def today() -> dt.date:
-    day = current_app.config.get("PORTAL_TODAY")
-    return dt.date.fromisoformat(day) if day else dt.date.today()
 
 
 def resolve(s, scope, values) -> wq.Filters:
@@ -70,7 +66,7 @@ def _share_text(scope, node) -> str:
 def _hover(scope, node) -> str:
     name = tr(node["name"], node["name_en"])
     lines = [f"<b>{name}</b>", tr(f"人数 {fmt_count(scope, node['total'])}", f"Officers {fmt_count(scope, node['total'])}")]
-    lines += [f"{level_name(lvl)} {fmt_count(scope, node['counts'][lvl])}" for lvl in wq.LEVELS]
+    lines += [f"{level_name(lvl)} {fmt_count(scope, node['counts'][lvl])}" for lvl in LEVELS]
     lines.append(tr(f"红+橙占比 {_share_text(scope, node)}", f"Red+orange {_share_text(scope, node)}"))
     return "<br>".join(lines)
 
@@ -135,9 +131,9 @@ def tree_figure(scope, data) -> go.Figure:
         custom.append(n["code"])
         own = dict(n["counts"])  # officers directly in this unit, not in a shown sub-unit
         for child in children_of.get(n["path"], []):
-            for lvl in wq.LEVELS:
+            for lvl in LEVELS:
                 own[lvl] -= child["counts"][lvl]
-        for lvl in wq.LEVELS:
+        for lvl in LEVELS:
             if own[lvl] <= 0:
                 continue
             ids.append(f"{n['path']}|{lvl}")
@@ -188,7 +184,7 @@ def count_cards(scope, counts) -> list:
     cards = [dbc.Col(html.Div([html.Div(tr("符合条件", "Matching"), className="kpi-title"),
                                html.Div(fmt_count(scope, total), className="kpi-value", id="warn-count-total")],
                               className="warn-count"), xs=4, md=2)]
-    for lvl in wq.LEVELS:
+    for lvl in LEVELS:
         n = counts[lvl]
         share = f"{n / total:.1%}" if total and (n >= 5 or scope.role != "leader") else ""
         cards.append(dbc.Col(html.Div([
@@ -203,7 +199,7 @@ def columns(scope) -> list[dict]:
     level_style = {"styleConditions": [
         {"condition": f"params.data && params.data.level == '{lvl}'",
          "style": {"color": "#ffffff" if lvl != "yellow" else "#1b1b1b", "backgroundColor": LEVEL_COLOURS[lvl],
-                   "fontWeight": "600"}} for lvl in wq.LEVELS]}
+                   "fontWeight": "600"}} for lvl in LEVELS]}
     name = {"headerName": tr("姓名", "Name"), "field": "name", "colId": "name", "sortable": True, "pinned": "left",
             "width": 100, "cellStyle": {"color": "#0d6efd", "cursor": "pointer", "textDecoration": "underline"}}
     unit = {"headerName": tr("单位", "Unit"), "field": "unit_label", "colId": "unit", "sortable": True, "width": 150}
@@ -237,7 +233,7 @@ def label_rows(scope, rows: list[dict]) -> list[dict]:
         r["unit_label"] = tr(r["unit"], r["unit_en"])
         if scope.role != "leader":
             r["reasons_label"] = tr(r["reasons"], r["reasons_en"])
-            r["followup_label"] = tr(*STATUS_NAMES.get(r["followup"], (r["followup"], r["followup"])))
+            r["followup_label"] = label(FOLLOWUP_STATUSES, r["followup"])
             if r["followup"] in ("open", "in_progress", "overdue") and r.get("followup_due"):
                 r["followup_label"] += tr(f"（{r['followup_due'][5:]}到期）", f" (due {r['followup_due'][5:]})")
             r["action"] = tr("新建跟进", "Follow up")
@@ -249,14 +245,14 @@ def label_rows(scope, rows: list[dict]) -> list[dict]:
 
 def movement_table(scope, data) -> html.Div:
     cell = {(b, a): n for b, a, n in data["matrix"]}
-    before_rows = [lvl for lvl in wq.LEVELS] + ["new"]
+    before_rows = [lvl for lvl in LEVELS] + ["new"]
     head = html.Tr([html.Th(tr("上季度 ↓ / 现在 →", "Then ↓ / now →"))] +
-                   [html.Th(level_name(lvl), style={"color": LEVEL_COLOURS[lvl]}) for lvl in wq.LEVELS])
+                   [html.Th(level_name(lvl), style={"color": LEVEL_COLOURS[lvl]}) for lvl in LEVELS])
     body = []
     for b in before_rows:
         tds = [html.Th(level_name(b) if b != "new" else tr("新纳入", "New"),
                        style={"color": LEVEL_COLOURS.get(b, "#555")})]
-        for a in wq.LEVELS:
+        for a in LEVELS:
             n = cell.get((b, a), 0)
             cls = ""
             if b in wq.LEVEL_RANK and n:
@@ -321,7 +317,7 @@ def register(app):
                  for u in opts["units"]]
         rule_opts = [{"label": f"{level_name(r['level'])} · {tr(r['name'], r['name_en'])}", "value": r["id"]}
                      for r in opts["rules"]]
-        posts = [{"label": tr(*POST_NAMES.get(p, (p, p))), "value": p} for p in opts["post_types"]]
+        posts = [{"label": label(POST_TYPES, p), "value": p} for p in opts["post_types"]]
         return units, rule_opts, posts
 
     @app.callback(Output("warn-counts", "children"), *filters_in)
@@ -387,7 +383,7 @@ def register(app):
         with db() as s:
             resolve(s, scope, values[:-1])  # refuse a forged unit before building anything
         version = hashlib.sha1(json.dumps([values, scope.role], sort_keys=True, default=str).encode()).hexdigest()[:12]
-        return grid(columns(scope), version)
+        return warnings_grid(columns(scope), version)
 
     @app.callback(Output(GRID, "getRowsResponse"), Output("warn-list-count", "children"),
                   Input(GRID, "getRowsRequest"), *filters_state)
@@ -445,10 +441,3 @@ def register(app):
             data = cached("warn_movement", scope, {"root": root.code, "since": since.isoformat()},
                           lambda: wq.movement(s, root.path, since))
         return movement_table(scope, data)
-
-
-
-POST_NAMES = {"patrol": ("巡警", "Patrol"), "community": ("社区民警", "Community policing"),
-              "investigation": ("刑侦", "Investigation"), "traffic": ("交警", "Traffic"),
-              "special": ("特警", "Special police"), "command": ("指挥调度", "Command centre"),
-              "cyber": ("网安", "Cyber security"), "office": ("内勤", "Office")}

@@ -9,18 +9,15 @@ import functools
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html, no_update
-from flask import current_app, request
+from flask import request
 
 from models import followups as fu
-from pages.workbench import KIND_NAMES, OUTCOME_NAMES, STATUS_NAMES
+from models.vocab import FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES, FOLLOWUP_STATUSES
+from web.clock import today
 from web.access import AccessDenied, current_scope, db
-from web.i18n import tr
+from web.i18n import label, tr
 from web.shell import kpi_card, level_badge
 
-
-def today() -> dt.date:
-    day = current_app.config.get("PORTAL_TODAY")
-    return dt.date.fromisoformat(day) if day else dt.date.today()
 
 
 def _ip() -> str | None:
@@ -81,7 +78,7 @@ def _queue(rows: dict) -> html.Div:
 def _status(r) -> html.Span:
     key = "overdue" if r["overdue"] else r["status"]
     colour = {"overdue": "danger", "open": "primary", "in_progress": "info", "closed": "success"}[key]
-    return dbc.Badge(tr(*STATUS_NAMES[key]), color=colour)
+    return dbc.Badge(label(FOLLOWUP_STATUSES, key), color=colour)
 
 
 def _mine(rows: list[dict]) -> html.Div:
@@ -94,7 +91,7 @@ def _mine(rows: list[dict]) -> html.Div:
         body.append(html.Tr([
             html.Td(_status(r)), html.Td(_officer_link(r), className="text-nowrap"),
             html.Td(tr(r["unit"], r["unit_en"]), className="text-nowrap"),
-            html.Td(level_badge(r["level"])), html.Td(tr(*KIND_NAMES[r["kind"]])),
+            html.Td(level_badge(r["level"])), html.Td(label(FOLLOWUP_KINDS, r["kind"])),
             html.Td(r["due"] or "–", className="text-nowrap" + (" fw-semibold text-danger" if r["overdue"] else "")),
             html.Td(last, className="small"),
             html.Td(dbc.Button(tr("处理", "Open"), id={"type": "wb-open", "id": r["id"]}, size="sm",
@@ -117,8 +114,8 @@ def _closed(rows: list[dict]) -> html.Div:
     if not rows:
         return html.Div(tr("近期没有结案的跟进。", "No closed follow-ups yet."), className="text-muted")
     body = [html.Tr([
-        html.Td(_officer_link(r)), html.Td(tr(*KIND_NAMES[r["kind"]])), html.Td(r["closed_at"]),
-        html.Td(tr(*OUTCOME_NAMES.get(r["outcome"], (r["outcome"], r["outcome"])))), html.Td(_next_text(r["next"])),
+        html.Td(_officer_link(r)), html.Td(label(FOLLOWUP_KINDS, r["kind"])), html.Td(r["closed_at"]),
+        html.Td(label(FOLLOWUP_OUTCOMES, r["outcome"])), html.Td(_next_text(r["next"])),
         html.Td(dbc.Button(tr("查看", "View"), id={"type": "wb-open", "id": r["id"]}, size="sm", color="link")),
     ]) for r in rows]
     head = html.Tr([html.Th(h) for h in (tr("姓名", "Name"), tr("方式", "Type"), tr("结案日期", "Closed"),
@@ -148,14 +145,14 @@ def _detail(r) -> list:
         (tr("民警", "Officer"), html.Span([_officer_link(r), f" · {r['badge']} · {tr(r['unit'], r['unit_en'])}"])),
         (tr("当前预警", "Level now"), level_badge(r["level"])),
         (tr("状态", "Status"), _status(r)),
-        (tr("方式", "Type"), tr(*KIND_NAMES[r["kind"]])),
+        (tr("方式", "Type"), label(FOLLOWUP_KINDS, r["kind"])),
         (tr("负责人", "Assignee"), r["assignee"] or "–"),
         (tr("期限", "Due"), html.Span(r["due"] or "–", className="text-danger fw-semibold" if r["overdue"] else "")),
         (tr("开立", "Opened"), f"{r['opened_at']} · {r['opened_by']}"),
         (tr("原因", "Reason"), r["reason"] or "–"),
     ]
     if r["status"] == "closed":
-        facts += [(tr("结果", "Outcome"), tr(*OUTCOME_NAMES[r["outcome"]]) + f" · {r['closed_at']}"),
+        facts += [(tr("结果", "Outcome"), label(FOLLOWUP_OUTCOMES, r["outcome"]) + f" · {r['closed_at']}"),
                   (tr("结案后下次评估", "Next assessment"), _next_text(r["next"]))]
     return [dbc.Table(html.Tbody([html.Tr([html.Th(k, className="text-nowrap"), html.Td(v)]) for k, v in facts]),
                       size="sm", borderless=True, id="fu-d-facts"),

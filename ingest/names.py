@@ -21,18 +21,6 @@ GIVEN_MALE = tuple("伟强磊军勇杰涛斌超明华建国志文俊辉鹏飞峰
 GIVEN_FEMALE = tuple("芳丽敏静燕婷娟霞玲红艳慧琳颖雪梅欣佳雯倩洁晓璐莹淑婉咏翠妙琪诗韵蕾萍彤楠婕瑶怡月秀凤")
 GIVEN_RARE = tuple("燊犇淼堃喆赟昇彧玥珺瑄璟翀頔")  # a few uncommon characters, as real rosters have
 
-# Post types: code -> (中文, English)
-POST_TYPES: dict[str, tuple[str, str]] = {
-    "patrol": ("巡警", "patrol"),
-    "community": ("社区民警", "community policing"),
-    "investigation": ("刑侦", "investigation"),
-    "traffic": ("交警", "traffic"),
-    "special": ("特警", "special police"),
-    "command": ("指挥调度", "command centre"),
-    "cyber": ("网安", "cyber security"),
-    "office": ("内勤", "office"),
-}
-
 # City departments: code suffix, 中文, English, size share (city scale), post mix
 DEPARTMENTS: tuple[tuple[str, str, str, float, dict[str, float]], ...] = (
     ("X01", "刑侦支队", "Criminal Investigation Detachment", 520,

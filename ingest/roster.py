@@ -24,9 +24,10 @@ from ingest.batch import (Unreadable, add_quarantine, base_summary, check_id_key
 from ingest.hospital import _jsonable, read_table
 from models.db import session_scope
 from models.schema import ImportBatch, Officer, QuarantineRow, Unit, utcnow
+from models.vocab import POST_TYPES, UNIT_LEVELS
 
 __all__ = ["load_units_file", "load_officers_file", "load_units_bytes", "load_officers_bytes", "reprocess",
-           "UNIT_LEVELS", "POST_WORDS"]
+           "UNIT_LEVEL_WORDS", "POST_WORDS"]
 
 Progress = Callable[[str, int, int], None]
 
@@ -51,18 +52,14 @@ OFFICER_FIELDS: dict[str, tuple[str, ...]] = {
     "active": ("在职", "状态", "在职状态", "active", "status"),
 }
 
-UNIT_LEVELS = {"province": "province", "city": "city", "district": "district", "station": "station",
-               "department": "department", "省厅": "province", "省": "province", "市局": "city", "市": "city",
-               "分局": "district", "区": "district", "派出所": "station", "所": "station", "部门": "department",
-               "支队": "department", "大队": "department", "警种部门": "department", "科室": "department"}
+# words a roster may use for a unit level (the canonical words come from models.vocab)
+UNIT_LEVEL_WORDS = {**{code: code for code in UNIT_LEVELS}, **{zh: code for code, (zh, _) in UNIT_LEVELS.items()},
+                    "省": "province", "市": "city", "区": "district", "所": "station", "部门": "department",
+                    "支队": "department", "大队": "department", "警种部门": "department", "科室": "department"}
 
 
 def _post_words() -> dict[str, str]:
     words = {}
-    try:
-        from ingest.names import POST_TYPES
-    except ImportError:  # the demo tables are optional for a roster import
-        POST_TYPES = {}
     for code, (zh, en) in POST_TYPES.items():
         words[code] = code
         words[zh] = code
@@ -194,7 +191,7 @@ def _units_body(s: Session, placed: dict, rows: list, summary: dict, progress: P
                             "reason": "the unit code and name must not be empty", "raw": raw})
             continue
         level_raw = get("level")
-        level = UNIT_LEVELS.get(level_raw.lower() if level_raw.isascii() else level_raw)
+        level = UNIT_LEVEL_WORDS.get(level_raw.lower() if level_raw.isascii() else level_raw)
         if level is None:
             existing_level = existing[code].level if code in existing else None
             if level_raw or existing_level is None:

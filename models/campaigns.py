@@ -30,12 +30,12 @@ from models.db import bump_data_version
 from models.schema import (
     Campaign, CampaignEntry, Observation, Officer, OfficerPreference, Points, Unit,
 )
+from models.vocab import CAMPAIGN_KINDS, SMALL_GROUP, TEAM_SCORING
 
-KINDS = ("steps", "quiz", "checkin")
-SCORING = ("mean", "total", "share_target")
+KINDS = tuple(CAMPAIGN_KINDS)
+SCORING = tuple(TEAM_SCORING)
 TEAM_LEVELS = ("district", "station")
 IMPLAUSIBLE_STEPS = 60_000
-SMALL_GROUP = 5
 TOP_N = 20
 MAX_DAYS = 366
 # points rule: per day with activity, per day meeting the daily target, bonus per full week on target

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from models import audit as audit_model
 from models.schema import FollowUp, Officer, OfficerStatus, Unit, User, WarningHistory, utcnow
+from models.vocab import FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES
 
-KINDS = ("phone", "recheck", "referral", "counselling", "lifestyle")
-OUTCOMES = ("improved", "unchanged", "referred", "declined")
+KINDS = tuple(FOLLOWUP_KINDS)
+OUTCOMES = tuple(FOLLOWUP_OUTCOMES)
 STATUSES = ("open", "in_progress", "closed")
 ACTIVE = ("open", "in_progress")
 MAX_NOTE = 2000

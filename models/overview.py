@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session, aliased
 from models.participation import took_part
 from models.schema import CampaignParticipant, FollowUp, Officer, OfficerStatus, Unit, WarningHistory
 from models.unit_queries import status_scan
+from models.vocab import LEVELS, SMALL_GROUP
 
-LEVELS = ("red", "orange", "yellow", "green")
-SMALL_GROUP = 5
 
 
 def _in_scope(unit_path: str | None):

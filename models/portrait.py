@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import clinical
+from models import clinical, vocab
 from models.campaigns import officer_campaigns
 from models import trends as trend_stats
 from models.officers import age_on
@@ -140,15 +140,6 @@ CLASS_NAMES: dict[str, tuple[str, str]] = {
 CARD_ORDER = ("bp", "bmi", "waist_cm", "body_fat_pct", "fpg", "hba1c", "tc", "tg", "ldl", "hdl", "ua", "alt",
               "phq9", "gad7")
 
-POST_NAMES = {
-    "patrol": ("巡逻", "Patrol"), "investigation": ("刑侦", "Investigation"), "traffic": ("交警", "Traffic"),
-    "office": ("机关", "Office"), "community": ("社区", "Community"), "special": ("特警", "Special police"),
-    "detention": ("监管", "Detention"), "technical": ("技术", "Technical"), "logistics": ("后勤", "Logistics"),
-}
-
-KIND_NAMES = {"exam": ("体检", "exam"), "kiosk": ("健康小屋", "kiosk"), "self": ("自测", "self-measured"),
-              "screening": ("心理筛查", "screening")}
-
 # Advice per warning rule for the printed report (plain words an officer can act on).
 ADVICE: dict[str, tuple[str, str]] = {
     "bp_grade3": ("请当天就医（心内科或急诊），复测血压，遵医嘱用药，不要自行停药。",
@@ -251,13 +242,12 @@ def header(session: Session, officer_id: int, *, lab_values: bool, as_of: dt.dat
     China-PAR block and no level history values."""
     officer, path, status = _officer_row(session, officer_id)
     chain = _unit_chain(session, path)
-    post = POST_NAMES.get(officer.post_type, (officer.post_type, officer.post_type))
     out = {
         "badge": officer.badge, "name": officer.name, "sex": officer.sex,
         "age": age_on(officer.birth_date, as_of),
         "unit": chain[-1] if chain else {"code": "", "name": "", "name_en": ""},
         "unit_chain": chain[1:] if len(chain) > 1 else chain,
-        "post": {"code": officer.post_type, "zh": post[0], "en": post[1]},
+        "post": vocab.pair(vocab.POST_TYPES, officer.post_type),
         "lab_values": lab_values,
         "warning": None, "risk": None, "history": [],
         "last_exam_date": status.last_exam_date.isoformat() if status is not None and status.last_exam_date else None,
@@ -566,6 +556,6 @@ def report(session: Session, officer_id: int, *, as_of: dt.date) -> dict:
     }
 
 
-__all__ = ["INDICATORS", "BY_CODE", "CLASS_NAMES", "TONES", "KIND_NAMES", "ADVICE", "Indicator",
+__all__ = ["INDICATORS", "BY_CODE", "CLASS_NAMES", "TONES", "ADVICE", "Indicator",
            "header", "key_indicators", "indicator_series", "exam_history", "care", "details", "report", "level_of",
            "leader_may_view", "REPORT_CODES"]

@@ -13,6 +13,7 @@ from typing import Iterable
 from sqlalchemy import DateTime, and_, bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from models import vocab
 from models import warning as warning_model
 from models.bulk import insert_rows, is_postgresql
 from models.clinical import CANONICAL_UNITS, classes_for
@@ -155,12 +156,13 @@ def _latest_exams(session: Session, ids: list[int], as_of: dt.date) -> dict[int,
 
 def source_label(kind: str, source: str | None, station: str | None, hospitals: dict) -> str:
     """A source a manager recognises: the hospital's name for exams, the station for kiosks."""
+    word = vocab.SOURCES.get(kind, ("", ""))[0]
     if kind == "exam":
-        return f"{hospitals.get(source, source or '')} 体检"
+        return f"{hospitals.get(source, source or '')} {word}"
     if kind == "kiosk":
-        return f"健康小屋 {station or source or ''}".strip()
+        return f"{word} {station or source or ''}".strip()
     if kind == "screening":
-        return "心理筛查"
+        return word
     return source or kind
 
 

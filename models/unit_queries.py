@@ -37,8 +37,8 @@ from models.officers import age_on
 from models.risk import china_par_10y
 from models.schema import CampaignParticipant, Exam, Observation, Officer, OfficerStatus, Unit, WarningHistory
 from models.status_bits import MEASURED_BITS, PHQ9_TEN_BIT
+from models.vocab import SMALL_GROUP
 
-SMALL_GROUP = 5
 AGE_BANDS = ("<30", "30–39", "40–49", "50+")
 AGE_CUTS = (30, 40, 50)
 LEVEL_ORDER = ("city", "district", "department", "station")

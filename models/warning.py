@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from models.clinical import FPG_DIABETES, OGTT_DIABETES, derived_bmi, non_hdl
 from models.risk import china_par_10y, china_par_category, round1
+from models.vocab import LEVELS
 
 __all__ = [
     "Reading", "Reason", "WarningResult", "Rules", "load_rules", "evaluate",
@@ -41,7 +42,6 @@ __all__ = [
     "ECG_AF", "ECG_AFLUTTER", "ECG_VT", "ECG_AVB3", "ECG_STEMI", "ECG_QTC_GT500",
 ]
 
-LEVELS = ("red", "orange", "yellow", "green")          # worst first
 _RANK = {lvl: i for i, lvl in enumerate(LEVELS)}
 READING_KINDS = ("exam", "kiosk", "self", "screening")
 

@@ -18,11 +18,10 @@ from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from models.schema import FollowUp, Officer, OfficerStatus, Unit, WarningHistory
+from models.vocab import LEVELS, SMALL_GROUP
 
-LEVELS = ("red", "orange", "yellow", "green")
 LEVEL_RANK = {lvl: i for i, lvl in enumerate(LEVELS)}
 LEADER_LEVELS = ("red", "orange")  # leaders see names of red and orange officers only
-SMALL_GROUP = 5
 
 AGE_BANDS = {"lt30": (None, 30), "30_39": (30, 40), "40_49": (40, 50), "50p": (50, None)}
 EXAM_BANDS = ("within12", "12to18", "over18", "over24", "never")

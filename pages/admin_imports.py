@@ -9,31 +9,6 @@ from web.i18n import tr
 from web.shell import no_access
 
 
-def quarantine_grid(batch_id: int):
-    """The quarantine of one batch: infinite row model, pages fetched from the server.
-    The batch id in the grid's id gives each batch its own grid (and row cache)."""
-    return dag.AgGrid(
-        id={"type": "ai-qgrid", "batch": batch_id},
-        columnDefs=[
-            {"field": "row", "headerName": tr("行号", "Row"), "maxWidth": 90},
-            {"field": "field", "headerName": tr("字段", "Field"), "maxWidth": 200},
-            {"field": "reason", "headerName": tr("原因", "Reason"), "flex": 3, "tooltipField": "reason",
-             "wrapText": True, "autoHeight": True},
-            {"field": "status_name", "headerName": tr("状态", "Status"), "maxWidth": 110},
-            {"field": "raw", "headerName": tr("原始内容", "Raw content"), "flex": 2, "tooltipField": "raw"},
-        ],
-        rowModelType="infinite",
-        getRowId="params.data.id",
-        defaultColDef={"sortable": False, "resizable": True, "suppressHeaderMenuButton": True, "minWidth": 80},
-        dashGridOptions={"rowBuffer": 0, "cacheBlockSize": 100, "maxBlocksInCache": 10, "infiniteInitialRowCount": 1,
-                         "tooltipShowDelay": 300,
-                         "localeText": {"loadingOoo": tr("加载中…", "Loading…"),
-                                        "noRowsToShow": tr("此批次没有隔离行", "This batch has no quarantined rows")}},
-        style={"height": "420px"},
-        className="ag-theme-alpine",
-    )
-
-
 def layout(**_):
     if current_user.role != "admin":
         return no_access()

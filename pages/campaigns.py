@@ -4,11 +4,12 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
-from web.i18n import tr
+from models.vocab import CAMPAIGN_KIND_DAILY, CAMPAIGN_KINDS, TEAM_SCORING, UNIT_LEVEL_GROUPS
+from web.i18n import label, tr
 
 
-def _field(label, control, fid, help_text=None):
-    parts = [dbc.Label(label, html_for=fid, className="fw-semibold small mb-1"), control,
+def _field(title, control, fid, help_text=None):
+    parts = [dbc.Label(title, html_for=fid, className="fw-semibold small mb-1"), control,
              dbc.FormFeedback(id=f"{fid}-fb", type="invalid")]
     if help_text:
         parts.append(dbc.FormText(help_text))
@@ -17,15 +18,12 @@ def _field(label, control, fid, help_text=None):
 
 def _form():
     """Create/edit form (managers and administrators; the server checks every field again)."""
-    kinds = [{"label": tr("健步走（每日步数）", "Steps (daily step count)"), "value": "steps"},
-             {"label": tr("知识答题（每日得分）", "Quiz (daily score)"), "value": "quiz"},
-             {"label": tr("运动打卡（每日打卡）", "Check-in (daily exercise)"), "value": "checkin"}]
-    scoring = [{"label": tr("人均（未参与者按 0 计，推荐）", "Mean per member (inactive count as zero; fair)"),
-                "value": "mean"},
-               {"label": tr("总量（大单位占优）", "Total (favours large units)"), "value": "total"},
-               {"label": tr("达标人数占比", "Share of members meeting the daily target"), "value": "share_target"}]
-    levels = [{"label": tr("派出所/所队", "Stations"), "value": "station"},
-              {"label": tr("分局", "Districts"), "value": "district"}]
+    kinds = [{"label": tr(f"{zh}（{CAMPAIGN_KIND_DAILY[k][0]}）", f"{en} ({CAMPAIGN_KIND_DAILY[k][1]})"), "value": k}
+             for k, (zh, en) in CAMPAIGN_KINDS.items()]
+    hints = {"mean": ("，推荐", "; fair"), "total": ("（大单位占优）", " (favours large units)")}
+    scoring = [{"label": tr(zh + hints.get(k, ("", ""))[0], en + hints.get(k, ("", ""))[1]), "value": k}
+               for k, (zh, en) in TEAM_SCORING.items()]
+    levels = [{"label": label(UNIT_LEVEL_GROUPS, k), "value": k} for k in ("station", "district")]
     body = dbc.CardBody([
         html.Div(id="cf-title", className="section-title mt-0"),
         dbc.Alert(id="cf-locked-note", color="info", is_open=False, className="small py-2"),

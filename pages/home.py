@@ -5,6 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
+from web.frames import workbench_frame
 from web.i18n import tr
 
 
@@ -24,9 +25,7 @@ def overview_layout():
 def manager_layout():
     """Health managers' home: their workbench (needs-action queue, follow-ups, recent changes),
     then the overview of their scope with full counts."""
-    from pages.workbench import layout as workbench_layout
-
-    return html.Div([workbench_layout(), html.Hr(className="my-4"), overview_layout()])
+    return html.Div([workbench_frame(), html.Hr(className="my-4"), overview_layout()])
 
 
 def layout(**_):

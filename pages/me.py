@@ -2,7 +2,7 @@
 import dash
 from flask_login import current_user
 
-from pages.officer import portrait_frame
+from web.frames import portrait_frame
 from web.i18n import tr
 from web.shell import no_access
 

@@ -2,13 +2,12 @@
 since last quarter. ``?level=red`` preselects the colour; ``?badge=X&new_followup=1``
 opens the new-follow-up form for that officer (checked against the scope by its callback)."""
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
-from models.warnings_queries import LEVELS
-from pages.workbench import followup_modals
+from models.vocab import LEVELS
+from web.followup_forms import followup_modals
 from web.i18n import level_name, tr
 from web.shell import graph, no_access
 
@@ -119,24 +118,6 @@ def layout(level=None, badge=None, new_followup=None, unit=None, rule=None, **_)
         ]), className="mb-3"),
         followup_modals(badge if manager and new_followup == "1" and badge else None),
     ])
-
-
-def grid(column_defs, version: str):
-    """The officer list: infinite row model, rows fetched page by page from the server.
-    A new ``version`` in the id makes a new grid, which drops the rows cached for old filters."""
-    return dag.AgGrid(
-        id={"type": "warn-grid", "v": version},
-        columnDefs=column_defs,
-        rowModelType="infinite",
-        getRowId="params.data.badge",
-        defaultColDef={"sortable": False, "resizable": True, "suppressHeaderMenuButton": True},
-        dashGridOptions={"rowBuffer": 0, "cacheBlockSize": 100, "maxBlocksInCache": 10,
-                         "infiniteInitialRowCount": 1, "tooltipShowDelay": 300,
-                         "localeText": {"loadingOoo": tr("加载中…", "Loading…"),
-                                        "noRowsToShow": tr("没有符合条件的人员", "No matching officers")}},
-        style={"height": "520px"},
-        className="ag-theme-alpine",
-    )
 
 
 dash.register_page(__name__, path="/warnings", title="警康 · 四色预警", layout=layout)

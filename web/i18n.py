@@ -9,6 +9,8 @@ from __future__ import annotations
 from flask import has_request_context, session
 from flask_login import current_user
 
+from models.vocab import LEVEL_WORDS, ROLE_WORDS, Words, words
+
 LANGUAGES = ("zh", "en")
 
 
@@ -29,26 +31,17 @@ def plotly_locale() -> str:
     return "en" if language() == "en" else "zh-CN"
 
 
-ROLE_NAMES = {
-    "officer": ("民警", "Officer"),
-    "manager": ("健康管理师", "Health manager"),
-    "leader": ("领导", "Leader"),
-    "admin": ("系统管理员", "Administrator"),
-}
-
-LEVEL_NAMES = {
-    "red": ("红色", "Red"),
-    "orange": ("橙色", "Orange"),
-    "yellow": ("黄色", "Yellow"),
-    "green": ("绿色", "Green"),
-}
-
 LEVEL_COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#f2c500", "green": "#2ca02c", "none": "#b0b0b0"}
 
 
+def label(table: dict[str, Words], code: str | None) -> str:
+    """A code's word in the user's language, from one of the tables in ``models.vocab``."""
+    return tr(*words(table, code))
+
+
 def role_name(role: str) -> str:
-    return tr(*ROLE_NAMES.get(role, (role, role)))
+    return label(ROLE_WORDS, role)
 
 
 def level_name(level: str) -> str:
-    return tr(*LEVEL_NAMES.get(level, (level, level)))
+    return label(LEVEL_WORDS, level)

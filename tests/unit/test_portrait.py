@@ -100,7 +100,7 @@ def test_por201_header_full_view(force):
         h = portrait.header(s, ids["me"], lab_values=True, as_of=TODAY)
     assert (h["name"], h["badge"], h["age"]) == ("王建国", "100001", 49)
     assert h["unit"]["name"] == "城西派出所" and [u["name"] for u in h["unit_chain"]] == ["一分局", "城西派出所"]
-    assert h["post"]["zh"] == "巡逻"
+    assert h["post"]["zh"] == "巡警"  # the one word for patrol (models.vocab), as on /warnings
     assert h["warning"]["level"] == "orange"         # SBP 162 at the latest exam: grade 2
     texts = " ".join(r["zh"] for r in h["warning"]["reasons"])
     assert "162" in texts and "PHQ-9" in texts
