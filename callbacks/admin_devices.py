@@ -10,9 +10,10 @@ from dash import Input, Output, State, html, no_update
 
 from ingest.gateway.forwarder import AssignError, assign_frame
 from models.devices import admin_devices_data, to_local
+from models.vocab import DEVICE_STATES
 from models.schema import utcnow
 from web.access import audit, current_scope, db
-from web.i18n import language, tr
+from web.i18n import label, language, tr
 from web.shell import kpi_card
 
 STATE_COLOURS = {"ok": "#2ca02c", "amber": "#f0ad4e", "red": "#d62728"}
@@ -120,7 +121,7 @@ def _device_card(d: dict):
     age, stale = d["age_minutes"], d["stale_minutes"]
     age_colour = None if age is not None and age <= stale else STATE_COLOURS["red" if age is None or age > 3 * stale
                                                                                else "amber"]
-    state_label = {"ok": tr("正常", "OK"), "amber": tr("超时", "Stale"), "red": tr("异常", "Alert")}[d["state"]]
+    state_label = label(DEVICE_STATES, d["state"])
     port = (html.Span(tr("串口已连接", "port connected"), className="text-success") if d["connected"] else
             html.Span(tr("串口断开", "port down") + (tr("：", ": ") + port_error_text(d["port_error"], d["port"])
                                                         if d["port_error"] else ""), className="text-danger"))

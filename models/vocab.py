@@ -108,6 +108,9 @@ TEAM_SCORING: dict[str, Words] = {"mean": ("人均（未参与者按 0 计）", 
                                   "total": ("总量", "total"),
                                   "share_target": ("达标人数占比", "share meeting the daily target")}
 
+# --- station devices: how a device looks on /admin/devices -------------------------------------
+DEVICE_STATES: dict[str, Words] = {"ok": ("正常", "OK"), "amber": ("超时", "Stale"), "red": ("异常", "Alert")}
+
 # --- imports ----------------------------------------------------------------------------------
 IMPORT_KINDS: dict[str, Words] = {
     "hospital": ("医院体检", "Hospital"), "units": ("单位", "Units"), "officers": ("民警名册", "Officers"),
