@@ -177,3 +177,37 @@ def test_prev004_cases_follow_the_guideline_classes(sex):
                 "phq9": c["phq9"] in ("moderate", "moderately_severe", "severe"),
             }
             assert prevalence.flags(values, sex) == by_class, values
+
+
+def test_prev005_demo_past_year_sql_matches_python(demo_url):
+    """On the demo force, the past-year SQL counts what the Python predicate counts on the
+    same readings (each officer's last reading per code in the year)."""
+    from tests.conftest import AS_OF
+
+    year = AS_OF.year - 1
+    ref = dt.date(year, 12, 31)
+    codes = sorted({c for d in prevalence.DEFINITIONS.values() for c in d.codes})
+    with session_scope(demo_url) as s:
+        officers = {oid: (path, sex, birth) for oid, path, sex, birth, hired in s.execute(
+            select(Officer.id, Unit.path, Officer.sex, Officer.birth_date, Officer.hire_date)
+            .join(Unit, Officer.unit_id == Unit.id).where(Officer.active)) if hired is None or hired <= ref}
+        last: dict[int, dict[str, tuple]] = defaultdict(dict)
+        for oid, code, value, at in s.execute(
+                select(Observation.officer_id, Observation.code, Observation.value, Observation.observed_at)
+                .where(Observation.code.in_(codes), Observation.observed_at >= dt.datetime(year, 1, 1),
+                       Observation.observed_at < dt.datetime(year + 1, 1, 1))):
+            if code not in last[oid] or at > last[oid][code][0]:
+                last[oid][code] = (at, value)
+        assert len(last) > 20  # the demo has readings in the past year
+        for key in PREVALENCE:
+            expected: dict[tuple, list] = defaultdict(lambda: [0, 0.0])
+            for oid, readings in last.items():
+                if oid not in officers:
+                    continue
+                path, sex, birth = officers[oid]
+                values = {code: value for code, (_, value) in readings.items()}
+                acc = expected[(path, sum(age_on(birth, ref) >= cut for cut in uq.AGE_CUTS), sex)]
+                acc[0] += prevalence.measured(key, values)
+                acc[1] += prevalence.flag(key, values, sex)
+            want = {k: (n, float(e)) for k, (n, e) in expected.items() if n or e}
+            assert _counts(uq.strata_rows(s, key, year, AS_OF)) == want, key
