@@ -13,8 +13,9 @@ Which data a year uses (what the page's method note says):
   measure dated in the year (exam, kiosk or screening), the warning level in
   force on 31 December (the last ``warning_history`` change up to then), and
   China-PAR recomputed from that year's readings with the snapshot's defaults.
-* Prevalence counts only officers with the measure (denominator = measured: in the
-  snapshot, officers whose guideline class of that measure exists);
+* Prevalence counts only officers with the measure (denominator = measured: officers
+  whose guideline class of that measure exists); who is measured and who is a case is
+  defined once in ``models.prevalence``, for the snapshot flags and this SQL alike;
   red+orange share counts every officer with a level; exam coverage and
   campaign participation count every active officer (for past years those
   hired by the end of that year).
