@@ -13,7 +13,7 @@ from typing import Iterable
 from sqlalchemy import DateTime, and_, bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from models import vocab
+from models import prevalence, vocab
 from models import warning as warning_model
 from models.bulk import insert_rows, is_postgresql
 from models.clinical import CANONICAL_UNITS, classes_for
@@ -196,7 +196,7 @@ def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exam_date: d
         "rule_ids": "," + ",".join(sorted({r["rule"] for r in out["reasons"]})) + ",",
         "rules_version": result.rules_version,
         "last_exam_date": exam_date,
-        **prevalence_flags(values, classes),
+        **prevalence_flags(values, sex),
     }
 
 
@@ -225,16 +225,10 @@ def _confirm_by_repeat(latest: dict, previous: dict, result, kwargs: dict):
     return warning_model.evaluate(confirmed, **kwargs) if confirmed != latest else result
 
 
-def prevalence_flags(values: dict[str, float], classes: dict) -> dict[str, bool]:
-    """Conditions counted in unit comparisons (latest values; guideline definitions)."""
-    sbp, dbp = values.get("sbp"), values.get("dbp")
-    lipids = classes.get("lipids") or {}
-    return {
-        "hypertension": bool((sbp is not None and sbp >= 140) or (dbp is not None and dbp >= 90)),
-        "diabetes": bool(values.get("fpg", 0) >= 7.0 or values.get("hba1c", 0) >= 6.5),
-        "dyslipidemia": bool(lipids.get("TC") == "high" or lipids.get("LDL_C") == "high"
-                             or lipids.get("TG") == "high" or lipids.get("HDL_C") == "low"),
-        "obesity": bool(values.get("bmi", 0) >= 28),
-        "central_obesity": classes.get("waist") == "central_obesity",
-        "hyperuricemia": bool(values.get("ua", 0) > 420),
-    }
+# phq9 has no flag column: the unit comparison reads it from the measured bits
+FLAG_COLUMNS = tuple(key for key in prevalence.DEFINITIONS if key in OfficerStatus.__table__.c)
+
+
+def prevalence_flags(values: dict[str, float], sex: str) -> dict[str, bool]:
+    """The snapshot's prevalence flags from the latest values (definitions: ``models.prevalence``)."""
+    return {key: prevalence.flag(key, values, sex) for key in FLAG_COLUMNS}

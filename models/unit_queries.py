@@ -13,8 +13,9 @@ Which data a year uses (what the page's method note says):
   measure dated in the year (exam, kiosk or screening), the warning level in
   force on 31 December (the last ``warning_history`` change up to then), and
   China-PAR recomputed from that year's readings with the snapshot's defaults.
-* Prevalence counts only officers with the measure (denominator = measured: in the
-  snapshot, officers whose guideline class of that measure exists);
+* Prevalence counts only officers with the measure (denominator = measured: officers
+  whose guideline class of that measure exists); who is measured and who is a case is
+  defined once in ``models.prevalence``, for the snapshot flags and this SQL alike;
   red+orange share counts every officer with a level; exam coverage and
   campaign participation count every active officer (for past years those
   hired by the end of that year).
@@ -33,6 +34,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from models import comparison as stats
+from models import prevalence
 from models.officers import age_on
 from models.risk import china_par_10y
 from models.schema import CampaignParticipant, Exam, Observation, Officer, OfficerStatus, Unit, WarningHistory
@@ -54,17 +56,21 @@ class Indicator:
     codes: tuple[str, ...] = ()
 
 
+def _codes(key: str) -> tuple[str, ...]:
+    return prevalence.DEFINITIONS[key].codes
+
+
 INDICATORS: dict[str, Indicator] = {i.key: i for i in (
-    Indicator("hypertension", "高血压患病率", "Hypertension", codes=("sbp", "dbp")),
-    Indicator("diabetes", "糖尿病患病率", "Diabetes", codes=("fpg", "hba1c")),
-    Indicator("dyslipidemia", "血脂异常患病率", "Dyslipidaemia", codes=("tc", "ldl", "tg", "hdl")),
-    Indicator("obesity", "肥胖率（BMI≥28）", "Obesity (BMI ≥ 28)", codes=("bmi",)),
-    Indicator("central_obesity", "中心性肥胖率", "Central obesity", codes=("waist_cm",)),
-    Indicator("hyperuricemia", "高尿酸血症患病率", "Hyperuricaemia", codes=("ua",)),
+    Indicator("hypertension", "高血压患病率", "Hypertension", codes=_codes("hypertension")),
+    Indicator("diabetes", "糖尿病患病率", "Diabetes", codes=_codes("diabetes")),
+    Indicator("dyslipidemia", "血脂异常患病率", "Dyslipidaemia", codes=_codes("dyslipidemia")),
+    Indicator("obesity", "肥胖率（BMI≥28）", "Obesity (BMI ≥ 28)", codes=_codes("obesity")),
+    Indicator("central_obesity", "中心性肥胖率", "Central obesity", codes=_codes("central_obesity")),
+    Indicator("hyperuricemia", "高尿酸血症患病率", "Hyperuricaemia", codes=_codes("hyperuricemia")),
     Indicator("red_orange", "红橙预警占比", "Red + orange share"),
     Indicator("china_par", "平均 China-PAR 10年风险", "Mean China-PAR 10-year risk", kind="mean",
-              codes=("sbp", "tc", "hdl", "waist_cm", "fpg", "hba1c")),
-    Indicator("phq9", "PHQ-9≥10 占比", "PHQ-9 ≥ 10 share", codes=("phq9",)),
+              codes=("sbp", "tc", "hdl", "waist_cm", *_codes("diabetes"))),
+    Indicator("phq9", "PHQ-9≥10 占比", "PHQ-9 ≥ 10 share", codes=_codes("phq9")),
     Indicator("exam_coverage", "体检覆盖率", "Exam coverage", higher_is_worse=False),
     Indicator("campaign", "健康活动参与率", "Campaign participation", higher_is_worse=False),
 )}
@@ -164,18 +170,8 @@ def _year_values(codes: tuple[str, ...], year: int):
 
 
 def _past_terms(ind: Indicator, v):
-    """(measured, event) SQL conditions on one year's values (same thresholds as the snapshot flags)."""
-    measured = or_(*[v.c[c].is_not(None) for c in ind.codes])
-    events = {
-        "hypertension": lambda: or_(v.c.sbp >= 140, v.c.dbp >= 90),
-        "diabetes": lambda: or_(v.c.fpg >= 7.0, v.c.hba1c >= 6.5),
-        "dyslipidemia": lambda: or_(v.c.tc >= 6.2, v.c.ldl >= 4.1, v.c.tg >= 2.3, v.c.hdl < 1.0),
-        "obesity": lambda: v.c.bmi >= 28,
-        "central_obesity": lambda: v.c.waist_cm >= case((Officer.sex == "female", 85), else_=90),
-        "hyperuricemia": lambda: v.c.ua > 420,
-        "phq9": lambda: v.c.phq9 >= 10,
-    }
-    return measured, events[ind.key]()
+    """(measured, case) SQL conditions on one year's values (``models.prevalence``, as the snapshot flags)."""
+    return prevalence.sql_terms(ind.key, lambda code: v.c[code], Officer.sex)
 
 
 def strata_rows(session: Session, indicator: str, year: int, as_of: dt.date) -> list[tuple]:
@@ -216,22 +212,24 @@ def strata_rows(session: Session, indicator: str, year: int, as_of: dt.date) -> 
     if ind.key == "china_par":
         return _past_china_par(session, v, ref, roster)
     measured, event = _past_terms(ind, v)
-    ev = func.sum(_one(and_(measured, event)))
+    ev = func.sum(_one(event))
     return _grouped(session, [func.sum(_one(measured)), ev, ev], ref, [roster], [(v, v.c.officer_id == Officer.id)])
 
 
 def _past_china_par(session: Session, v, ref: dt.date, roster) -> list[tuple]:
     """China-PAR from one year's readings, with the snapshot's defaults (non-smoker, untreated,
-    south, urban, no family history; diabetes from FPG >= 7.0 or HbA1c >= 6.5)."""
+    south, urban, no family history; diabetes from FPG, 2-h OGTT or HbA1c in the diabetes range)."""
     rows = session.execute(
-        select(Unit.path, Officer.sex, Officer.birth_date, v.c.sbp, v.c.tc, v.c.hdl, v.c.waist_cm, v.c.fpg, v.c.hba1c)
+        select(Unit.path, Officer.sex, Officer.birth_date, v.c.sbp, v.c.tc, v.c.hdl, v.c.waist_cm, v.c.fpg, v.c.hba1c,
+               v.c.ogtt2h)
         .select_from(Officer).join(Unit, Officer.unit_id == Unit.id).join(v, v.c.officer_id == Officer.id)
         .where(roster, v.c.sbp.is_not(None), v.c.tc.is_not(None), v.c.hdl.is_not(None), v.c.waist_cm.is_not(None)))
     acc: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
-    for path, sex, birth, sbp, tc, hdl, waist, fpg, a1c in rows:
+    for path, sex, birth, sbp, tc, hdl, waist, fpg, a1c, ogtt in rows:
         age = age_on(birth, ref)
         pct = china_par_10y(sex=sex, age=age, sbp=sbp, bp_treated=False, tc=tc, hdl=hdl, waist=waist, smoker=False,
-                            diabetes=bool((fpg or 0) >= 7.0 or (a1c or 0) >= 6.5), north=False, urban=True,
+                            diabetes=prevalence.event("diabetes", {"fpg": fpg, "hba1c": a1c, "ogtt2h": ogtt}),
+                            north=False, urban=True,
                             family_history=False)
         if pct is None:
             continue

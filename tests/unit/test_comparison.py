@@ -201,10 +201,12 @@ def build_small_force(url: str) -> dict:
                 # 2025 readings: S1's first 4 young men had 150 then 130 (last reading counts), the old had 150
                 if unit == "S1":
                     last = 150.0 if age == 45 and i < 6 else 125.0
-                    s.add(Observation(officer_id=o.id, code="sbp", value=150.0, unit="mmHg",
-                                      observed_at=dt.datetime(2025, 3, 1, 9), source_kind="exam", source_id="H1"))
-                    s.add(Observation(officer_id=o.id, code="sbp", value=last, unit="mmHg",
-                                      observed_at=dt.datetime(2025, 9, 1, 9), source_kind="kiosk", source_id="K1"))
+                    # with a DBP beside each SBP: a BP reading is measured only as the pair
+                    for day, kind, src, sbp_value in ((dt.datetime(2025, 3, 1, 9), "exam", "H1", 150.0),
+                                                      (dt.datetime(2025, 9, 1, 9), "kiosk", "K1", last)):
+                        for code, value in (("sbp", sbp_value), ("dbp", 80.0)):
+                            s.add(Observation(officer_id=o.id, code=code, value=value, unit="mmHg",
+                                              observed_at=day, source_kind=kind, source_id=src))
         user = User(username="mgr", password_hash="x", role="manager", scope_unit_id=units["C"].id)
         campaign = Campaign(name="健步走", kind="steps", start_date=dt.date(2026, 4, 1), end_date=dt.date(2026, 6, 30))
         s.add_all([user, campaign])
