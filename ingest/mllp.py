@@ -56,10 +56,12 @@ def ack(message: str | None, code: str, text: str = "") -> str:
     return "\r".join(segments) + "\r"
 
 
-def handle_message(url: str, data: bytes, hospital: str | None = None, user: str = "mllp") -> tuple[str, str, dict | None]:
-    """Load one message; returns (ack code, ack text, summary)."""
-    from ingest.batch import Unreadable, load_hospital_bytes
-    from ingest.hospital import hl7_messages
+def handle_message(url: str, data: bytes, hospital: str | None = None, user: str = "mllp",
+                   secret: str | None = None) -> tuple[str, str, dict | None]:
+    """Load one message; returns (ack code, ack text, summary). ``secret``: the portal secret ID numbers
+    are hashed with."""
+    from ingest.hospital import Unreadable, hl7_messages
+    from ingest.hospital_load import load_hospital_bytes
 
     try:
         messages, _ = hl7_messages(data)
@@ -79,7 +81,7 @@ def handle_message(url: str, data: bytes, hospital: str | None = None, user: str
         return "AR", "MSH-4 (sending facility) is empty and the listener has no --hospital", None
     try:
         summary = load_hospital_bytes(url, data, sender, filename=f"mllp {dt.datetime.now():%Y-%m-%d %H:%M:%S}",
-                                      user=user)
+                                      user=user, secret=secret)
     except Unreadable as exc:
         return "AR", str(exc), None
     except Exception as exc:  # noqa: BLE001 - the sender must get an answer whatever failed
@@ -116,7 +118,7 @@ class _Handler(socketserver.BaseRequestHandler):
                 if start < 0 or end < 0:
                     break
                 data, buf = buf[start + 1:end], buf[end + 2:]
-                code, text, summary = handle_message(server.url, data, server.hospital)
+                code, text, summary = handle_message(server.url, data, server.hospital, secret=server.secret)
                 try:
                     message, _ = _decode(data)
                 except Exception:  # noqa: BLE001
@@ -137,8 +139,10 @@ class MLLPServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
 
     def __init__(self, url: str, host: str = "127.0.0.1", port: int = 2575, hospital: str | None = None,
-                 on_message: Callable[[str, str, dict | None], None] | None = None, idle_timeout: float = 300):
+                 on_message: Callable[[str, str, dict | None], None] | None = None, idle_timeout: float = 300,
+                 secret: str | None = None):
         self.url, self.hospital, self.on_message, self.idle_timeout = url, hospital, on_message, idle_timeout
+        self.secret = secret
         self._lock = threading.Lock()
         super().__init__((host, port), _Handler)
 

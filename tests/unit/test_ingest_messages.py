@@ -5,7 +5,9 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from ingest.batch import Unreadable, load_hospital_bytes, load_hospital_file, reprocess
+from ingest.hospital import Unreadable
+from ingest.hospital_load import load_hospital_bytes, load_hospital_file
+from ingest.reprocess import reprocess
 from ingest.hospital import detect, hl7_messages, parse
 from ingest.mllp import MLLPServer, ack, send
 from models.db import session_scope
