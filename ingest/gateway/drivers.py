@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ingest import idcard
+from ingest import hl7msg, idcard
 
 DRIVERS = ("tanita", "nibp", "hl7", "card_reader")
 IGNORABLE = frozenset(b"\r\n\t \x00")
@@ -545,7 +545,7 @@ class Nibp(Protocol):
 
 
 # --------------------------------------------------------------------------- HL7 over MLLP
-VT, FS = b"\x0b", b"\x1c"
+GATEWAY_APP = "JINGKANG-GW"  # MSH-3 of the gateway's ACKs
 HL7_CODES = {
     "8480-6": "sbp", "8462-4": "dbp", "8867-4": "pulse", "8889-8": "pulse", "8302-2": "height_cm",
     "29463-7": "weight_kg", "3141-9": "weight_kg", "39156-5": "bmi", "8280-0": "waist_cm", "56115-9": "waist_cm",
@@ -572,35 +572,13 @@ def _hl7_time(ts: str) -> str | None:
     return None
 
 
-def hl7_escape(text: str) -> str:
-    """HL7 v2 escape sequences for the delimiters (| ^ ~ \\ &)."""
-    out = text.replace("\\", "\\E\\")
-    for ch, esc in (("|", "\\F\\"), ("^", "\\S\\"), ("~", "\\R\\"), ("&", "\\T\\")):
-        out = out.replace(ch, esc)
-    return out
-
-
-def hl7_ack(msh: dict[str, str] | None, code: str, reason: str | None = None, now: str = "") -> bytes:
-    """MLLP-wrapped ACK: AA, or AE with the reason in MSA-3 and ERR-8.
-
-    ``msh`` holds the incoming message's sending/receiving app and facility, control id and version."""
-    m = msh or {}
-    clean = hl7_escape(re.sub(r"[\r\n]", " ", reason or "")[:200])
-    control = m.get("control", "")
-    segs = [f"MSH|^~\\&|JINGKANG-GW|{m.get('receiving_facility', '')}|{m.get('sending_app', '')}|"
-            f"{m.get('sending_facility', '')}|{now}||ACK^R01^ACK|ACK{control}|P|{m.get('version') or '2.5.1'}",
-            f"MSA|{code}|{control}" + (f"|{clean}" if clean else "")]
-    if code != "AA":
-        segs.append(f"ERR||||E|||{clean}")
-    return VT + ("\r".join(segs) + "\r").encode("utf-8") + FS + CR
+def _ack(message, code: str, reason: str | None, now: str) -> bytes:
+    """The MLLP-framed ACK (``ingest.hl7msg.ack``) the gateway answers with."""
+    return hl7msg.frame(hl7msg.ack(message, code, reason or "", application=GATEWAY_APP, now=now))
 
 
 def parse_hl7(raw: bytes, now: str = "") -> Outcome:
-    body = raw
-    if body.startswith(VT):
-        body = body[1:]
-    if body.endswith(FS + CR):
-        body = body[:-2]
+    body = hl7msg.unframe(raw)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -608,53 +586,40 @@ def parse_hl7(raw: bytes, now: str = "") -> Outcome:
             text = body.decode("gb18030")
         except UnicodeDecodeError:
             reason = "message is neither UTF-8 nor GB18030"
-            return Outcome(raw, "rejected", reason, reply=hl7_ack(None, "AE", reason, now))
-    segments = [s for s in re.split(r"\r\n|\r|\n", text) if s.strip()]
-    if not segments or not segments[0].startswith("MSH") or len(segments[0]) < 8:
-        reason = "no MSH segment"
-        return Outcome(raw, "rejected", reason, reply=hl7_ack(None, "AE", reason, now))
-    sep = segments[0][3]
-    comp = segments[0][4]
-    fields = segments[0].split(sep)  # fields[n - 1] is MSH-n for n >= 2 (MSH-1 is the separator)
-
-    def msh_field(n: int) -> str:
-        return fields[n - 1] if len(fields) > n - 1 else ""
-
-    mtype = msh_field(9)
-    control = msh_field(10)
-    ack_msh = {"sending_app": msh_field(3), "sending_facility": msh_field(4),
-               "receiving_facility": msh_field(6), "control": control, "version": msh_field(12)}
+            return Outcome(raw, "rejected", reason, reply=_ack(None, "AE", reason, now))
+    try:
+        msg = hl7msg.parse(text.strip("\r\n"))
+    except hl7msg.NotHL7 as exc:
+        reason = "no MSH segment" if str(exc) == "no MSH segment" else f"not a valid HL7 message: {exc}"
+        return Outcome(raw, "rejected", reason, reply=_ack(None, "AE", reason, now))
+    f = hl7msg.field
+    msh = msg.segment("MSH")
+    control = f(msh, 10)
 
     def reject(reason: str, parsed: dict | None = None) -> Outcome:
-        return Outcome(raw, "rejected", reason, parsed, reply=hl7_ack(ack_msh, "AE", reason, now))
+        return Outcome(raw, "rejected", reason, parsed, reply=_ack(msg, "AE", reason, now))
 
-    types = mtype.split(comp)
-    if types[:2] != ["ORU", "R01"]:
+    if (f(msh, 9, 0, 0), f(msh, 9, 0, 1)) != ("ORU", "R01"):
+        mtype = str(msh[9]) if len(msh) > 9 else ""
         return reject(f"unsupported message type {mtype or '(none)'}: only ORU^R01")
-    pid = next((s.split(sep) for s in segments if s.startswith("PID" + sep)), None)
-    ident_text = ""
-    if pid is not None and len(pid) > 3:
-        ident_text = pid[3].split("~")[0].split(comp)[0]
-    obr = next((s.split(sep) for s in segments if s.startswith("OBR" + sep)), None)
-    when = _hl7_time(obr[7]) if obr is not None and len(obr) > 7 else None
+    pid = _first(msg, "PID")
+    ident_text = f(pid, 3, 0, 0) if pid is not None else ""
+    obr = _first(msg, "OBR")
+    when = _hl7_time(f(obr, 7)) if obr is not None else None
     values: dict[str, float] = {}
     skipped: list[str] = []
-    for seg in segments:
-        if not seg.startswith("OBX" + sep):
-            continue
-        f = seg.split(sep)
-        code_field = f[3] if len(f) > 3 else ""
-        code = code_field.split(comp)[0].strip()
+    for obx in (s for s in msg if str(s[0]) == "OBX"):
+        code = f(obx, 3, 0, 0).strip()
         canonical = HL7_CODES.get(code) or HL7_CODES.get(code.lower())
-        status = f[11].strip().upper() if len(f) > 11 else "F"
+        status = (f(obx, 11).strip() or "F").upper()
         if canonical is None or status in ("X", "D", "W"):
-            skipped.append(code_field.split(comp)[1] if comp in code_field else code or "?")
+            skipped.append(f(obx, 3, 0, 1) or code or "?")
             continue
         try:
-            value = float((f[5] if len(f) > 5 else "").split(comp)[0])
+            value = float(f(obx, 5, 0, 0))
         except ValueError:
             return reject(f"OBX {code}: value is not a number")
-        unit = (f[6] if len(f) > 6 else "").split(comp)[0].strip().lower()
+        unit = f(obx, 6, 0, 0).strip().lower()
         if unit and unit not in _UNIT_SAME.get(canonical, set()):
             factor = _HL7_UNIT_FACTORS.get((canonical, unit))
             if factor is None:
@@ -668,7 +633,12 @@ def parse_hl7(raw: bytes, now: str = "") -> Outcome:
         return reject(problem)
     parsed = {"kind": "reading", "message_type": "ORU^R01", "control_id": control[:40], "values": values,
               "ident": identify(ident_text), "device_time": when, "skipped": skipped[:20]}
-    return Outcome(raw, "ok", None, parsed, reply=hl7_ack(ack_msh, "AA", None, now))
+    return Outcome(raw, "ok", None, parsed, reply=_ack(msg, "AA", None, now))
+
+
+def _first(msg, name: str):
+    """The first segment called ``name``, or None."""
+    return next((s for s in msg if str(s[0]) == name), None)
 
 
 class Hl7(Protocol):
@@ -681,14 +651,14 @@ class Hl7(Protocol):
         self.clock = clock or (lambda: "")
 
     def _framer(self) -> _Framer:
-        return _Framer(VT, (FS + CR,), int(self.options.get("max_frame", 65536)),
+        return _Framer(hl7msg.START, (hl7msg.END,), int(self.options.get("max_frame", 65536)),
                        plausible=lambda head: b"\x0bMSH"[: len(head)] == head, plausible_len=4)
 
     def parse(self, raw: bytes) -> Outcome:
         return parse_hl7(raw, self.clock())
 
     def reject_framing(self, raw: bytes, error: str) -> Outcome:
-        return Outcome(raw, "rejected", error, reply=hl7_ack(None, "AE", error, self.clock()))
+        return Outcome(raw, "rejected", error, reply=_ack(None, "AE", error, self.clock()))
 
 
 def hl7_oru(ident: str, observations: list[tuple[str, float, str]], *, control_id: str = "1",
@@ -700,7 +670,7 @@ def hl7_oru(ident: str, observations: list[tuple[str, float, str]], *, control_i
             f"OBR|1|||HEALTHCHECK|||{ts}"]
     for i, (code, value, unit) in enumerate(observations, 1):
         segs.append(f"OBX|{i}|NM|{code}^{code}^LN||{value}|{unit}|||||F")
-    return VT + ("\r".join(segs) + "\r").encode("utf-8") + FS + CR
+    return hl7msg.frame("\r".join(segs) + "\r")
 
 
 # --------------------------------------------------------------------------- card reader
@@ -760,5 +730,5 @@ def ident_secret(driver: str, raw: bytes) -> str | None:
 
 __all__ = ["DRIVERS", "Outcome", "Protocol", "Tanita", "Nibp", "Hl7", "CardReader", "make_protocol",
            "tanita_checksum", "tanita_frame", "parse_tanita", "nibp_poll", "nibp_answer", "parse_nibp",
-           "hl7_oru", "hl7_ack", "parse_hl7", "identify", "normalise_badge", "redact", "ident_secret",
+           "hl7_oru", "parse_hl7", "identify", "normalise_badge", "redact", "ident_secret",
            "UNITS", "RANGES"]
