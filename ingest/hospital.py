@@ -28,6 +28,7 @@ from ingest import harmonise as hz
 from ingest import hl7msg
 from ingest.hl7msg import field as hl7_field
 from ingest.harmonise import IDENTITY_FIELDS, IGNORED, LONG_FIELDS
+from models.items import LOINC
 
 __all__ = ["Unreadable", "Item", "Record", "Parsed", "parse", "detect", "decode_text", "read_table",
            "records_from_raw", "hl7_messages", "parse_hl7_message"]
@@ -436,8 +437,8 @@ def _code_target(code: str, text: str, system: str, mapping: dict | None) -> tup
         if key and key in items:
             t = items[key]
             return (t.get("field"), t.get("unit")) if isinstance(t, dict) else (t, None)
-    if code in hz.LOINC and system in ("LN", "LOINC", "HTTP://LOINC.ORG", ""):
-        return hz.LOINC[code]
+    if code in LOINC and system in ("LN", "LOINC", "HTTP://LOINC.ORG", ""):
+        return LOINC[code]
     for candidate in (text, code):
         if candidate:
             target, unit = hz.item_field(candidate, mapping)
@@ -597,8 +598,8 @@ def _fhir_code(code_obj: dict, mapping: dict | None) -> tuple[str | None, str | 
     for c in codings:
         system, code = str(c.get("system") or ""), str(c.get("code") or "")
         label = label or (f"{code}^{c.get('display')}" if c.get("display") else code)
-        if "loinc" in system.lower() and code in hz.LOINC:
-            target, unit = hz.LOINC[code]
+        if "loinc" in system.lower() and code in LOINC:
+            target, unit = LOINC[code]
             return target, unit, label
     for c in codings:
         target, unit = _code_target(str(c.get("code") or ""), str(c.get("display") or ""), "LOCAL", mapping)

@@ -33,6 +33,7 @@ from ingest.hospital import Record, Unreadable, parse, records_from_raw
 from ingest.matching import OfficerIndex
 from models.bulk import insert_rows, reserve_ids
 from models.clinical import CANONICAL_UNITS
+from models.items import plausible_range
 from models.db import session_scope
 from models.schema import Exam, Hospital, ImportBatch, Observation, QuarantineRow, utcnow
 
@@ -89,7 +90,7 @@ def validate_mapping(data: Any) -> dict:
         if code not in CANONICAL_UNITS:
             raise Unreadable(f"mapping units.{code}: not a measure code")
         try:
-            hz.to_canonical(code, 1.0 if code not in hz.LIMITS else max(hz.LIMITS[code][0], 1.0), unit)
+            hz.to_canonical(code, max(plausible_range(code)[0], 1.0), unit)
         except hz.Rejected as exc:
             if "cannot be converted" in str(exc):
                 raise Unreadable(f"mapping units.{code}: {exc}") from None

@@ -27,6 +27,7 @@ from sqlalchemy import Date, Integer, and_, case, cast, delete, func, literal, s
 from sqlalchemy.orm import Session
 
 from models.db import bump_data_version
+from models.items import ITEMS
 from models.schema import (
     Campaign, CampaignEntry, Observation, Officer, OfficerPreference, Points, Unit,
 )
@@ -34,7 +35,7 @@ from models.schema import (
 KINDS = ("steps", "quiz", "checkin")
 SCORING = ("mean", "total", "share_target")
 TEAM_LEVELS = ("district", "station")
-IMPLAUSIBLE_STEPS = 60_000
+IMPLAUSIBLE_STEPS = ITEMS["steps"].high   # a day above is flagged, never counted (models.items)
 SMALL_GROUP = 5
 TOP_N = 20
 MAX_DAYS = 366

@@ -28,23 +28,16 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ingest import harmonise as hz
 from ingest import hl7msg, idcard
+from models.clinical import CANONICAL_UNITS, convert
+from models.items import LOINC, plausible_range
 
 DRIVERS = ("tanita", "nibp", "hl7", "card_reader")
 IGNORABLE = frozenset(b"\r\n\t \x00")
 NOISE_SAMPLE = 256  # bytes of a noise run kept in the journal
 NOISE_EMIT = 64 * 1024  # a noise run is reported at the latest after this many bytes
 PARTIAL_TIMEOUT = 5.0  # seconds of silence after which a started frame is given up
-
-# Plausible ranges of the canonical codes a kiosk sends; a value outside is a rejected frame.
-RANGES: dict[str, tuple[float, float]] = {
-    "height_cm": (80, 250), "weight_kg": (20, 350), "bmi": (8, 80), "body_fat_pct": (1, 75),
-    "visceral_fat": (0.5, 60), "waist_cm": (40, 200), "sbp": (50, 300), "dbp": (20, 200),
-    "pulse": (20, 250), "spo2": (50, 100), "fpg": (1, 40),
-}
-UNITS = {"height_cm": "cm", "weight_kg": "kg", "bmi": "kg/m2", "body_fat_pct": "%", "visceral_fat": "level",
-         "waist_cm": "cm", "sbp": "mmHg", "dbp": "mmHg", "pulse": "bpm", "spo2": "%", "fpg": "mmol/L"}
-
 
 @dataclass
 class Outcome:
@@ -91,8 +84,9 @@ def redact(raw: bytes) -> bytes:
 
 
 def _check_ranges(values: dict[str, float]) -> str | None:
+    """Why a reading is implausible (a value outside its item's range, ``models.items``), or None."""
     for code, value in values.items():
-        lo, hi = RANGES.get(code, (float("-inf"), float("inf")))
+        lo, hi = plausible_range(code)
         if not lo <= value <= hi:
             return f"implausible {code} {value:g} (expected {lo:g}-{hi:g})"
     return None
@@ -546,19 +540,11 @@ class Nibp(Protocol):
 
 # --------------------------------------------------------------------------- HL7 over MLLP
 GATEWAY_APP = "JINGKANG-GW"  # MSH-3 of the gateway's ACKs
-HL7_CODES = {
-    "8480-6": "sbp", "8462-4": "dbp", "8867-4": "pulse", "8889-8": "pulse", "8302-2": "height_cm",
-    "29463-7": "weight_kg", "3141-9": "weight_kg", "39156-5": "bmi", "8280-0": "waist_cm", "56115-9": "waist_cm",
-    "41982-0": "body_fat_pct", "59408-5": "spo2", "2708-6": "spo2", "20564-1": "spo2", "1558-6": "fpg",
-    **{c: c for c in UNITS},
+# OBX-3 code -> (canonical code, the unit it implies): the LOINC codes of measured items, or the canonical code
+HL7_CODES: dict[str, tuple[str, str | None]] = {
+    **{loinc: target for loinc, target in LOINC.items() if target[0] in CANONICAL_UNITS},
+    **{c: (c, None) for c in CANONICAL_UNITS},
 }
-_HL7_UNIT_FACTORS = {("height_cm", "m"): 100.0, ("height_cm", "in"): 2.54, ("weight_kg", "g"): 0.001,
-                     ("weight_kg", "lb"): 0.45359237, ("weight_kg", "[lb_av]"): 0.45359237,
-                     ("waist_cm", "m"): 100.0, ("waist_cm", "in"): 2.54, ("fpg", "mg/dl"): 1 / 18.0}
-_UNIT_SAME = {"height_cm": {"cm"}, "weight_kg": {"kg"}, "bmi": {"kg/m2", "kg/m^2"}, "body_fat_pct": {"%"},
-              "waist_cm": {"cm"}, "sbp": {"mmhg", "mm[hg]"}, "dbp": {"mmhg", "mm[hg]"},
-              "pulse": {"bpm", "/min", "{beats}/min", "次/分"}, "spo2": {"%"}, "fpg": {"mmol/l"},
-              "visceral_fat": {"level", ""}}
 
 
 def _hl7_time(ts: str) -> str | None:
@@ -610,7 +596,7 @@ def parse_hl7(raw: bytes, now: str = "") -> Outcome:
     skipped: list[str] = []
     for obx in (s for s in msg if str(s[0]) == "OBX"):
         code = f(obx, 3, 0, 0).strip()
-        canonical = HL7_CODES.get(code) or HL7_CODES.get(code.lower())
+        canonical, implied = HL7_CODES.get(code) or HL7_CODES.get(code.lower()) or (None, None)
         status = (f(obx, 11).strip() or "F").upper()
         if canonical is None or status in ("X", "D", "W"):
             skipped.append(f(obx, 3, 0, 1) or code or "?")
@@ -619,12 +605,13 @@ def parse_hl7(raw: bytes, now: str = "") -> Outcome:
             value = float(f(obx, 5, 0, 0))
         except ValueError:
             return reject(f"OBX {code}: value is not a number")
-        unit = f(obx, 6, 0, 0).strip().lower()
-        if unit and unit not in _UNIT_SAME.get(canonical, set()):
-            factor = _HL7_UNIT_FACTORS.get((canonical, unit))
-            if factor is None:
-                return reject(f"OBX {code}: unit {unit!r} not convertible to {UNITS[canonical]}")
-            value = round(value * factor, 2)
+        unit = f(obx, 6, 0, 0).strip() or implied
+        if unit:
+            try:
+                converted = convert(canonical, value, hz.ucum(unit))
+            except ValueError:
+                return reject(f"OBX {code}: unit {unit.lower()!r} not convertible to {CANONICAL_UNITS[canonical]}")
+            value = converted if converted == value else round(converted, 2)
         values[canonical] = value
     if not values:
         return reject("no OBX with a known code (LOINC or canonical)")
@@ -731,4 +718,4 @@ def ident_secret(driver: str, raw: bytes) -> str | None:
 __all__ = ["DRIVERS", "Outcome", "Protocol", "Tanita", "Nibp", "Hl7", "CardReader", "make_protocol",
            "tanita_checksum", "tanita_frame", "parse_tanita", "nibp_poll", "nibp_answer", "parse_nibp",
            "hl7_oru", "parse_hl7", "identify", "normalise_badge", "redact", "ident_secret",
-           "UNITS", "RANGES"]
+           "HL7_CODES"]

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from ingest import idcard
 from ingest.gateway import drivers
 from ingest.gateway.journal import FORWARDED, Journal, Row
+from models.clinical import CANONICAL_UNITS
 from models.db import bump_data_version, get_meta, session_scope
 from models.devices import to_local
 from models.schema import Device, Observation, Officer, RawFrame, utcnow
@@ -109,7 +110,7 @@ class Resolver:
 # --------------------------------------------------------------------------- landing readings
 def observation_rows(officer_id: int, values: dict[str, float], observed_at: dt.datetime, device: str,
                      station: str | None) -> list[dict[str, Any]]:
-    return [{"officer_id": officer_id, "code": code, "value": float(value), "unit": drivers.UNITS.get(code, ""),
+    return [{"officer_id": officer_id, "code": code, "value": float(value), "unit": CANONICAL_UNITS.get(code, ""),
              "observed_at": observed_at, "source_kind": SOURCE_KIND, "source_id": device, "station": station}
             for code, value in sorted(values.items())]
 
