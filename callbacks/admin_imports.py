@@ -5,7 +5,9 @@ import dash_bootstrap_components as dbc
 from dash import MATCH, Input, Output, State, ctx, html, no_update
 from flask import current_app
 
-from ingest import batch as loader
+from ingest.hospital import Unreadable
+from ingest.hospital_load import save_hospital_mapping
+from ingest.reprocess import reprocess
 from models import imports
 from models.vocab import IMPORT_KINDS, IMPORT_STATUSES, QUARANTINE_STATUSES
 from web.access import audit, current_scope, db
@@ -166,8 +168,9 @@ def register(app):
         if batch_id is None:
             return no_update, no_update
         try:
-            summary = loader.reprocess(current_app.config["DATABASE_URL"], batch_id, user=scope.username)
-        except loader.Unreadable as exc:
+            summary = reprocess(current_app.config["DATABASE_URL"], batch_id, user=scope.username,
+                                secret=current_app.config["SECRET_KEY"])
+        except Unreadable as exc:
             return dbc.Alert(tr("未能重新处理：", "Not re-processed: ") + str(exc), color="danger"), no_update
         audit("reprocess_quarantine", f"batch {batch_id}", {"new_batch": summary["batch_id"],
                                                              "resolved": summary.get("resolved", 0)})
@@ -193,9 +196,9 @@ def register(app):
                 d = imports.batch_detail(s, batch_id)
                 if d is None or not d["has_hospital"]:
                     return dbc.Alert(tr("此批次不是医院数据，没有映射。", "This batch has no hospital mapping."), color="warning")
-                loader.save_hospital_mapping(s, d["source"], mapping)
+                save_hospital_mapping(s, d["source"], mapping)
                 audit("change_mapping", f"hospital {d['source']}", {"mapping": mapping}, session=s)
-        except loader.Unreadable as exc:
+        except Unreadable as exc:
             return dbc.Alert(tr("映射有误：", "Mapping refused: ") + str(exc), color="danger")
         return dbc.Alert(tr(f"已保存医院 {d['source']} 的映射。现在可以重新处理。",
                             f"Mapping of hospital {d['source']} saved. You can re-process now."), color="success",

@@ -28,10 +28,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ingest import harmonise as hz
-from ingest.batch import (
-    OfficerIndex, add_quarantine, base_summary, file_hash, finish_batch, new_batch, recording_failure,
-)
+from ingest.batch import add_quarantine, base_summary, file_hash, finish_batch, new_batch, recording_failure
 from ingest.hospital import Unreadable, read_table
+from ingest.matching import OfficerIndex
 from models.campaigns import IMPLAUSIBLE_STEPS, award_points
 from models.db import session_scope
 from models.schema import Campaign, CampaignEntry, Officer, Unit
@@ -134,10 +133,10 @@ def _raw(header: list[Any], row: list[Any]) -> dict:
 
 
 def load_rows(session: Session, campaign: Campaign, header: list[Any], rows: list[tuple[int, list[Any]]],
-              batch_id: int | None, summary: dict, today: dt.date) -> list[dict]:
+              batch_id: int | None, summary: dict, today: dt.date, secret: str | None = None) -> list[dict]:
     """Validate and upsert; returns the quarantine entries (also listed in ``summary['errors']``)."""
     cols = _columns(header, campaign.kind)
-    index = OfficerIndex(session)
+    index = OfficerIndex(session, secret)
     members = _members(session, campaign)
     last_day = min(campaign.end_date, today)
     quarantine: list[dict] = []
@@ -219,9 +218,11 @@ def load_rows(session: Session, campaign: Campaign, header: list[Any], rows: lis
 
 
 def load_activity_bytes(url: str, data: bytes, campaign_id: int, *, filename: str | None = None,
-                        dry_run: bool = False, user: str | None = None, today: dt.date | None = None) -> dict:
+                        dry_run: bool = False, user: str | None = None, today: dt.date | None = None,
+                        secret: str | None = None) -> dict:
     """One batch for one file. Raises Unreadable when the file (or the campaign) cannot be used at all;
-    a failed batch is then recorded unless it is a dry run."""
+    a failed batch is then recorded unless it is a dry run. ``secret``: the portal secret ID numbers
+    are hashed with (meta ``id_hash_key`` overrides it)."""
     today = today or dt.date.today()
     digest = file_hash(data)
     t0 = time.perf_counter()
@@ -245,7 +246,7 @@ def load_activity_bytes(url: str, data: bytes, campaign_id: int, *, filename: st
             summary = base_summary(batch.id if batch else None, filename, fmt)
             summary.update(campaign_id=campaign.id, campaign=campaign.name, kind=campaign.kind, encoding=encoding,
                            file_hash=digest, dry_run=dry_run, rows_read=len(body))
-            quarantine = load_rows(s, campaign, header, body, batch.id if batch else None, summary, today)
+            quarantine = load_rows(s, campaign, header, body, batch.id if batch else None, summary, today, secret)
             if dry_run:
                 summary["seconds"] = round(time.perf_counter() - t0, 2)
                 s.rollback()
@@ -267,7 +268,8 @@ def load_activity_file(url: str, path: str | Path, campaign_id: int, **kwargs) -
     return load_activity_bytes(url, data, campaign_id, filename=p.name, **kwargs)
 
 
-def reprocess(session: Session, original, user: str | None, today: dt.date | None = None) -> dict:
+def reprocess(session: Session, original, user: str | None, today: dt.date | None = None,
+              secret: str | None = None) -> dict:
     """Re-run an activity batch's open quarantine (after the roster or the campaign's units were fixed),
     in a new batch: rows that now load are marked ``reprocessed``, the others keep the new reason."""
     from models.schema import QuarantineRow, utcnow
@@ -291,7 +293,8 @@ def reprocess(session: Session, original, user: str | None, today: dt.date | Non
     summary = base_summary(batch.id, label, "reprocess")
     summary.update(campaign_id=campaign.id, campaign=campaign.name, kind=campaign.kind, reprocess_of=original.id,
                    rows_read=len(table))
-    failed = {e["row"]: e["reason"] for e in load_rows(session, campaign, header, table, batch.id, summary, today)}
+    failed = {e["row"]: e["reason"] for e in load_rows(session, campaign, header, table, batch.id, summary, today,
+                                                               secret)}
     now = utcnow()
     for q in rows:
         if q.row_number in failed:

@@ -12,7 +12,7 @@ every cell; the rules are the ones issue 4 lists:
   a column without a unit is judged from the range of its values;
 * values: "未查", "弃查", "未做", "-" are not done (no value, not zero);
   "> 6.22", "<0.5", "7.75轻度乳糜" are cleaned, "2.2.8" and "+" are not certain;
-  physiologically impossible values are refused with the reason;
+  values outside the item's plausible range (``models.items``) are refused with the reason;
 * dates: 2024-05-10, 2024/5/10, 2024.5.10, 20240510, 2024年5月10日, Excel
   serial numbers, datetimes and HL7 timestamps;
 * ECG and ultrasound conclusions are coded into findings by a keyword table
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from models.clinical import CANONICAL_UNITS, convert
+from models.items import plausible_range
 
 # --- fields -------------------------------------------------------------------------
 IDENTITY_FIELDS = ("id_number", "badge", "name", "sex", "birth_date", "exam_date", "external_id", "unit_code")
@@ -88,34 +89,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "reference": ("参考范围", "参考值", "参考区间", "reference", "referencerange", "refrange", "range"),
     IGNORED: ("序号", "no", "seq", "编号", "行号", "备注", "remark", "remarks", "年龄", "age", "科室", "套餐", "体检套餐",
               "工作单位", "所属单位", "部门", "电话", "联系电话", "手机", "phone", "mobile"),
-}
-
-# LOINC -> (canonical code, the unit the variant implies) (docs/CLINICAL.md)
-LOINC: dict[str, tuple[str, str | None]] = {
-    "8480-6": ("sbp", "mmHg"), "8462-4": ("dbp", "mmHg"), "29463-7": ("weight_kg", "kg"),
-    "8302-2": ("height_cm", "cm"), "39156-5": ("bmi", "kg/m2"), "8280-0": ("waist_cm", "cm"),
-    "8867-4": ("pulse", "bpm"), "59408-5": ("spo2", "%"), "2708-6": ("spo2", "%"),
-    "2345-7": ("fpg", "mg/dL"), "14749-6": ("fpg", "mmol/L"), "1558-6": ("fpg", "mg/dL"), "14771-0": ("fpg", "mmol/L"),
-    "2093-3": ("tc", "mg/dL"), "14647-2": ("tc", "mmol/L"),
-    "2085-9": ("hdl", "mg/dL"), "14646-4": ("hdl", "mmol/L"),
-    "13457-7": ("ldl", "mg/dL"), "18262-6": ("ldl", "mg/dL"), "22748-8": ("ldl", "mmol/L"),
-    "2571-8": ("tg", "mg/dL"), "14927-8": ("tg", "mmol/L"),
-    "3084-1": ("ua", "mg/dL"), "14933-6": ("ua", "µmol/L"),
-    "2160-0": ("cr", "mg/dL"), "14682-9": ("cr", "µmol/L"),
-    "1742-6": ("alt", "U/L"), "1920-8": ("ast", "U/L"), "4548-4": ("hba1c", "%"),
-    "44261-6": ("phq9", "score"), "70273-8": ("gad7", "score"), "55423-8": ("steps", "steps"),
-    "8601-7": ("ecg_text", None), "11524-6": ("ecg_text", None), "18782-3": ("ultrasound_text", None),
-    "11526-1": ("summary_text", None),
-}
-BP_PANEL_LOINC = ("85354-9", "55284-4", "35094-2")
-
-# physiologically possible range in canonical units (outside: refused as impossible)
-LIMITS: dict[str, tuple[float, float]] = {
-    "height_cm": (100, 230), "weight_kg": (25, 300), "bmi": (10, 70), "waist_cm": (40, 200),
-    "body_fat_pct": (2, 75), "visceral_fat": (1, 60), "sbp": (50, 300), "dbp": (20, 200), "pulse": (20, 250),
-    "spo2": (50, 100), "fpg": (0.5, 50), "ogtt2h": (0.5, 60), "hba1c": (2, 25), "tc": (0.5, 30), "tg": (0.05, 60),
-    "hdl": (0.05, 6), "ldl": (0.05, 20), "ua": (20, 2000), "cr": (10, 3000), "alt": (0, 5000), "ast": (0, 5000),
-    "phq9": (0, 27), "phq9_item9": (0, 3), "gad7": (0, 21), "steps": (0, 100_000),
 }
 
 # Columns whose unit may be absent and must be judged: code -> [(unit, low, high)] plausible raw ranges,
@@ -315,7 +288,8 @@ def clean_value(raw: Any) -> Clean:
 
 
 def check_limits(code: str, value: float) -> None:
-    low, high = LIMITS.get(code, (-math.inf, math.inf))
+    """Rejected when the value is outside the item's plausible range (``models.items``)."""
+    low, high = plausible_range(code)
     if not low <= value <= high:
         unit = CANONICAL_UNITS.get(code, "")
         raise Rejected(f"{_fmt(value)} {unit} is impossible for {code} (allowed {_fmt(low)}–{_fmt(high)})")
@@ -342,9 +316,7 @@ def to_canonical(code: str, value: float, unit: str | None) -> float:
             raise Rejected(f"unit '{unit}' cannot be converted to {CANONICAL_UNITS[code]} for {code}")
         if factor != 1.0:
             value = round(value * factor, _DECIMALS.get(CANONICAL_UNITS[code], 3))
-    low, high = LIMITS.get(code, (-math.inf, math.inf))
-    if not low <= value <= high:
-        check_limits(code, value)
+    check_limits(code, value)
     return value
 
 

@@ -25,7 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ingest import harmonise as hz
+from ingest import hl7msg
+from ingest.hl7msg import field as hl7_field
 from ingest.harmonise import IDENTITY_FIELDS, IGNORED, LONG_FIELDS
+from models.items import LOINC
 
 __all__ = ["Unreadable", "Item", "Record", "Parsed", "parse", "detect", "decode_text", "read_table",
            "records_from_raw", "hl7_messages", "parse_hl7_message"]
@@ -344,53 +347,22 @@ _MLLP = re.compile(rb"[\x0b\x1c]")
 def hl7_messages(data: bytes) -> tuple[list[str], str]:
     """The messages of a file (MLLP framing and FHS/BHS batch segments removed) and the encoding."""
     text, encoding = decode_text(_MLLP.sub(b"\r", data))
-    text = text.replace("\r\n", "\r").replace("\n", "\r")
-    messages: list[list[str]] = []
-    for line in text.split("\r"):
-        line = line.strip()
-        if not line or line[:3] in ("FHS", "BHS", "FTS", "BTS"):
-            continue
-        if line.startswith("MSH"):
-            messages.append([line])
-        elif messages:
-            messages[-1].append(line)
-    return ["\r".join(m) for m in messages], encoding
-
-
-def _f(segment, index: int, rep: int = 0, comp: int = 0) -> str:
-    """Field ``index``, repetition ``rep``, component ``comp`` of a segment as text ('' when absent)."""
-    try:
-        value = segment[index]
-    except (IndexError, KeyError):
-        return ""
-    try:
-        value = value[rep]
-        if isinstance(value, list):
-            value = value[comp]
-            while isinstance(value, list):
-                value = value[0]
-        elif comp:
-            return ""
-    except (IndexError, TypeError):
-        return "" if comp or rep else str(value)
-    return str(value)
+    return hl7msg.split_messages(text), encoding
 
 
 def parse_hl7_message(number: int, text: str, mapping: dict | None) -> Record:
     """One ORU^R01 message -> one exam record (PID identity, OBR-7 date, OBX items)."""
-    import hl7
-
     rec = Record(number, {"kind": "hl7", "message": text.replace("\r", "\n")})
     try:
-        msg = hl7.parse(text + "\r")
-    except Exception as exc:  # the hl7 package raises several types for malformed input
+        msg = hl7msg.parse(text)
+    except hl7msg.NotHL7 as exc:
         rec.error = ("message", f"not a valid HL7 message: {exc}")
         return rec
     msh = msg.segment("MSH")
-    rec.raw["control_id"] = _f(msh, 10)
-    mtype = _f(msh, 9, 0, 0)
+    rec.raw["control_id"] = hl7_field(msh, 10)
+    mtype = hl7_field(msh, 9, 0, 0)
     if mtype and mtype != "ORU":
-        rec.error = ("MSH-9", f"message type {_f(msh, 9)} is not ORU^R01")
+        rec.error = ("MSH-9", f"message type {hl7_field(msh, 9)} is not ORU^R01")
         return rec
     try:
         pid = msg.segment("PID")
@@ -398,26 +370,26 @@ def parse_hl7_message(number: int, text: str, mapping: dict | None) -> Record:
         rec.error = ("PID", "the message has no PID segment")
         return rec
     for rep in range(len(pid[3]) if len(pid) > 3 else 0):
-        ident = _f(pid, 3, rep, 0)
-        kind = _f(pid, 3, rep, 4).upper()
+        ident = hl7_field(pid, 3, rep, 0)
+        kind = hl7_field(pid, 3, rep, 4).upper()
         if kind in ("BADGE", "JH", "POLICE", "PN") or "警号" in kind:
             rec.ident["badge"] = ident
         elif re.fullmatch(r"\d{17}[\dXx]", ident) or kind in ("NNCHN", "ID", "SFZ", "NI", "CHN"):
             rec.ident.setdefault("id_number", ident)
-    if len(pid) > 19 and _f(pid, 19) and "id_number" not in rec.ident:
-        rec.ident["id_number"] = _f(pid, 19)
-    name = _f(pid, 5, 0, 0) + _f(pid, 5, 0, 1)
+    if len(pid) > 19 and hl7_field(pid, 19) and "id_number" not in rec.ident:
+        rec.ident["id_number"] = hl7_field(pid, 19)
+    name = hl7_field(pid, 5, 0, 0) + hl7_field(pid, 5, 0, 1)
     if name:
         rec.ident["name"] = name
-    if _f(pid, 8):
-        rec.ident["sex"] = _f(pid, 8)
+    if hl7_field(pid, 8):
+        rec.ident["sex"] = hl7_field(pid, 8)
     try:
         obr = msg.segment("OBR")
     except KeyError:
         obr = None
     if obr is not None:
-        rec.exam_date = _f(obr, 7) or None
-        rec.external_id = (_f(obr, 3) or _f(obr, 2) or None)
+        rec.exam_date = hl7_field(obr, 7) or None
+        rec.external_id = (hl7_field(obr, 3) or hl7_field(obr, 2) or None)
         if rec.exam_date is None:
             rec.error = ("OBR-7", "the exam date (OBR-7) is empty")
             return rec
@@ -427,16 +399,16 @@ def parse_hl7_message(number: int, text: str, mapping: dict | None) -> Record:
     except KeyError:
         obxs = []
     for obx in obxs:
-        code, text_, system = _f(obx, 3, 0, 0), _f(obx, 3, 0, 1), _f(obx, 3, 0, 2).upper()
-        value = _f(obx, 5)
-        if _f(obx, 2) in ("TX", "FT", "ST") and len(obx) > 5 and len(obx[5]) > 1:
-            value = "；".join(_f(obx, 5, r) for r in range(len(obx[5])))
-        unit = _f(obx, 6, 0, 0) or None
-        status = _f(obx, 11).upper()
+        code, text_, system = hl7_field(obx, 3, 0, 0), hl7_field(obx, 3, 0, 1), hl7_field(obx, 3, 0, 2).upper()
+        value = hl7_field(obx, 5)
+        if hl7_field(obx, 2) in ("TX", "FT", "ST") and len(obx) > 5 and len(obx[5]) > 1:
+            value = "；".join(hl7_field(obx, 5, r) for r in range(len(obx[5])))
+        unit = hl7_field(obx, 6, 0, 0) or None
+        status = hl7_field(obx, 11).upper()
         if status in ("D", "W", "X"):
             continue  # deleted, wrong, cannot be obtained
-        if _f(obx, 14):
-            obx_dates.append(_f(obx, 14))
+        if hl7_field(obx, 14):
+            obx_dates.append(hl7_field(obx, 14))
         target, implied = _code_target(code, text_, system, mapping)
         label = f"{code}^{text_}" if text_ else code
         _place_item(rec, target, value, unit, implied, label)
@@ -465,8 +437,8 @@ def _code_target(code: str, text: str, system: str, mapping: dict | None) -> tup
         if key and key in items:
             t = items[key]
             return (t.get("field"), t.get("unit")) if isinstance(t, dict) else (t, None)
-    if code in hz.LOINC and system in ("LN", "LOINC", "HTTP://LOINC.ORG", ""):
-        return hz.LOINC[code]
+    if code in LOINC and system in ("LN", "LOINC", "HTTP://LOINC.ORG", ""):
+        return LOINC[code]
     for candidate in (text, code):
         if candidate:
             target, unit = hz.item_field(candidate, mapping)
@@ -626,8 +598,8 @@ def _fhir_code(code_obj: dict, mapping: dict | None) -> tuple[str | None, str | 
     for c in codings:
         system, code = str(c.get("system") or ""), str(c.get("code") or "")
         label = label or (f"{code}^{c.get('display')}" if c.get("display") else code)
-        if "loinc" in system.lower() and code in hz.LOINC:
-            target, unit = hz.LOINC[code]
+        if "loinc" in system.lower() and code in LOINC:
+            target, unit = LOINC[code]
             return target, unit, label
     for c in codings:
         target, unit = _code_target(str(c.get("code") or ""), str(c.get("display") or ""), "LOCAL", mapping)

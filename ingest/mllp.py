@@ -19,48 +19,20 @@ import socketserver
 import threading
 from typing import Callable
 
-START, END = b"\x0b", b"\x1c\x0d"
+from ingest import hl7msg
+from ingest.hl7msg import END, START
+from ingest.hospital import Unreadable, decode_text, hl7_messages
+from ingest.hospital_load import load_hospital_bytes
+
 MAX_FRAME = 8 * 1024 * 1024
 
 log = logging.getLogger("portal.mllp")
 
 
-def frame(message: str | bytes) -> bytes:
-    data = message.encode("utf-8") if isinstance(message, str) else message
-    return START + data + END
-
-
-def _escape(text: str) -> str:
-    return (text.replace("\\", "\\E\\").replace("|", "\\F\\").replace("^", "\\S\\").replace("&", "\\T\\")
-            .replace("~", "\\R\\").replace("\r", " ").replace("\n", " "))
-
-
-def ack(message: str | None, code: str, text: str = "") -> str:
-    """An ACK for ``message`` (MSH fields swapped, MSA-2 = its control id) with ``code`` AA/AE/AR."""
-    fields = []
-    if message:
-        first = message.replace("\n", "\r").split("\r", 1)[0]
-        if first.startswith("MSH") and len(first) > 4:
-            fields = first.split(first[3])
-    get = lambda i: fields[i] if len(fields) > i else ""  # noqa: E731 - MSH-n is fields[n-1]
-    now = dt.datetime.now().strftime("%Y%m%d%H%M%S")
-    control = get(9)
-    version = get(11) or "2.5.1"
-    trigger = (get(8).split("^") + ["", ""])[1] or "R01"
-    msh = "|".join(["MSH", "^~\\&", get(4) or "PORTAL", get(5) or "JINGKANG", get(2), get(3), now, "",
-                    f"ACK^{trigger}^ACK", f"ACK{now}{control}"[:20], "P", version])
-    msa = "|".join(["MSA", code, control, _escape(text)[:200]])
-    segments = [msh, msa]
-    if code != "AA" and text:
-        segments.append("|".join(["ERR", "", "", "", "E", "", "", "", _escape(text)[:200]]))
-    return "\r".join(segments) + "\r"
-
-
-def handle_message(url: str, data: bytes, hospital: str | None = None, user: str = "mllp") -> tuple[str, str, dict | None]:
-    """Load one message; returns (ack code, ack text, summary)."""
-    from ingest.batch import Unreadable, load_hospital_bytes
-    from ingest.hospital import hl7_messages
-
+def handle_message(url: str, data: bytes, hospital: str | None = None, user: str = "mllp",
+                   secret: str | None = None) -> tuple[str, str, dict | None]:
+    """Load one message; returns (ack code, ack text, summary). ``secret``: the portal secret ID numbers
+    are hashed with."""
     try:
         messages, _ = hl7_messages(data)
     except Unreadable as exc:
@@ -69,17 +41,17 @@ def handle_message(url: str, data: bytes, hospital: str | None = None, user: str
         return "AR", "no HL7 message (MSH segment) in the frame", None
     if len(messages) != 1:
         return "AR", "one MLLP frame must hold exactly one HL7 message", None
-    text = messages[0]
     sender = hospital
     if not sender:
-        first = text.split("\r", 1)[0]
-        parts = first.split(first[3]) if len(first) > 4 else []
-        sender = (parts[3].split("^")[0] if len(parts) > 3 else "") or ""
+        try:
+            sender = hl7msg.field(hl7msg.parse(messages[0]).segment("MSH"), 4)
+        except hl7msg.NotHL7:
+            sender = ""
     if not sender:
         return "AR", "MSH-4 (sending facility) is empty and the listener has no --hospital", None
     try:
         summary = load_hospital_bytes(url, data, sender, filename=f"mllp {dt.datetime.now():%Y-%m-%d %H:%M:%S}",
-                                      user=user)
+                                      user=user, secret=secret)
     except Unreadable as exc:
         return "AR", str(exc), None
     except Exception as exc:  # noqa: BLE001 - the sender must get an answer whatever failed
@@ -108,7 +80,7 @@ class _Handler(socketserver.BaseRequestHandler):
                 return
             buf += chunk
             if len(buf) > MAX_FRAME:
-                self.request.sendall(frame(ack(None, "AR", "frame larger than 8 MB")))
+                self.request.sendall(hl7msg.frame(hl7msg.ack(None, "AR", "frame larger than 8 MB")))
                 return
             while True:
                 start = buf.find(START)
@@ -116,20 +88,14 @@ class _Handler(socketserver.BaseRequestHandler):
                 if start < 0 or end < 0:
                     break
                 data, buf = buf[start + 1:end], buf[end + 2:]
-                code, text, summary = handle_message(server.url, data, server.hospital)
+                code, text, summary = handle_message(server.url, data, server.hospital, secret=server.secret)
                 try:
-                    message, _ = _decode(data)
+                    message, _ = decode_text(data)
                 except Exception:  # noqa: BLE001
                     message = None
-                self.request.sendall(frame(ack(message, code, text)))
+                self.request.sendall(hl7msg.frame(hl7msg.ack(message, code, text)))
                 if server.on_message:
                     server.on_message(code, text, summary)
-
-
-def _decode(data: bytes):
-    from ingest.hospital import decode_text
-
-    return decode_text(data)
 
 
 class MLLPServer(socketserver.ThreadingTCPServer):
@@ -137,8 +103,10 @@ class MLLPServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
 
     def __init__(self, url: str, host: str = "127.0.0.1", port: int = 2575, hospital: str | None = None,
-                 on_message: Callable[[str, str, dict | None], None] | None = None, idle_timeout: float = 300):
+                 on_message: Callable[[str, str, dict | None], None] | None = None, idle_timeout: float = 300,
+                 secret: str | None = None):
         self.url, self.hospital, self.on_message, self.idle_timeout = url, hospital, on_message, idle_timeout
+        self.secret = secret
         self._lock = threading.Lock()
         super().__init__((host, port), _Handler)
 
@@ -146,7 +114,7 @@ class MLLPServer(socketserver.ThreadingTCPServer):
 def send(host: str, port: int, message: str | bytes, timeout: float = 30) -> str:
     """Send one message over MLLP and return the ACK text (for tests and manual checks)."""
     with socket.create_connection((host, port), timeout=timeout) as sock:
-        sock.sendall(frame(message))
+        sock.sendall(hl7msg.frame(message))
         buf = b""
         while END not in buf:
             chunk = sock.recv(65536)

@@ -1,7 +1,7 @@
 """Roster import: units (code, name, parent code, level) and officers (badge, name, sex,
 birth date, ID number, unit code, post type, hire date), CSV or XLSX, Chinese or English headers.
 
-Same guarantees as hospital files (``ingest.batch``): one transaction per file,
+Same guarantees as hospital files (``ingest.batch``, ``ingest.hospital_load``): one transaction per file,
 idempotent upsert by unit code / badge, refused rows kept in quarantine with the
 reason, the touched officers' status recomputed. ID numbers must pass the GB
 11643 check digit; a sex or birth date that contradicts the ID number is refused
@@ -10,6 +10,7 @@ and reported. The ID number itself is stored only as a keyed hash and a masked f
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -19,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from ingest import harmonise as hz
 from ingest import idcard
-from ingest.batch import (Unreadable, add_quarantine, base_summary, check_id_key, file_hash, finish_batch,
-                          id_hash_key, new_batch, recording_failure)
-from ingest.hospital import _jsonable, read_table
+from ingest.batch import add_quarantine, base_summary, file_hash, finish_batch, new_batch, recording_failure
+from ingest.hospital import Unreadable, _jsonable, read_table
+from ingest.matching import check_id_key, id_hash_key, id_problem
 from models.db import session_scope
 from models.schema import ImportBatch, Officer, QuarantineRow, Unit, utcnow
 from models.vocab import POST_TYPES, UNIT_LEVELS
@@ -306,13 +307,15 @@ def _units_body(s: Session, placed: dict, rows: list, summary: dict, progress: P
 
 # --- officers ---------------------------------------------------------------------------------------------
 def load_officers_bytes(url: str, data: bytes, *, filename: str | None = None, user: str | None = None,
-                        dry_run: bool = False, progress: Progress | None = None) -> dict:
+                        dry_run: bool = False, progress: Progress | None = None, secret: str | None = None) -> dict:
+    """``secret``: the portal secret ID numbers are hashed with (meta ``id_hash_key`` overrides it)."""
     return _run(url, "officers", data, filename, user, dry_run, progress, OFFICER_FIELDS, ("badge", "name"),
-                "officer", _officers_body)
+                "officer", functools.partial(_officers_body, secret=secret))
 
 
-def _officers_body(s: Session, placed: dict, rows: list, summary: dict, progress: Progress | None):
-    key = id_hash_key(s)
+def _officers_body(s: Session, placed: dict, rows: list, summary: dict, progress: Progress | None,
+                   secret: str | None = None):
+    key = id_hash_key(s, secret)
     check_id_key(s, key)
     units = {code: uid for code, uid in s.execute(select(Unit.code, Unit.id))}
     officers = {o.badge: o for o in s.scalars(select(Officer))}
@@ -398,9 +401,7 @@ def _officer_row(cells: dict, placed: dict, units: dict, today: dt.date, officer
     id_birth = id_sex = None
     if id_number:
         if not idcard.is_valid(id_number):
-            from ingest.batch import _id_problem
-
-            raise _reject("id_number", _id_problem(id_number))
+            raise _reject("id_number", id_problem(id_number))
         id_birth, id_sex = idcard.parse(id_number)
     try:
         sex = hz.parse_sex(get("sex")) if get("sex") else None
@@ -454,7 +455,7 @@ def _officer_row(cells: dict, placed: dict, units: dict, today: dt.date, officer
 
 
 # --- reprocess ---------------------------------------------------------------------------------------------
-def reprocess(s: Session, original: ImportBatch, user: str | None) -> dict:
+def reprocess(s: Session, original: ImportBatch, user: str | None, secret: str | None = None) -> dict:
     """Re-run a roster batch's open quarantine (after the roster or a unit was fixed), in a new batch."""
     rows = list(s.scalars(select(QuarantineRow).where(QuarantineRow.batch_id == original.id,
                                                       QuarantineRow.status == "open").order_by(QuarantineRow.id)))
@@ -463,7 +464,7 @@ def reprocess(s: Session, original: ImportBatch, user: str | None) -> dict:
     summary = base_summary(batch.id, f"reprocess of batch {original.id}", "reprocess")
     summary.update(reprocess_of=original.id, quarantine_rows=len(rows), rows_rejected=0)
     fields = UNIT_FIELDS if original.kind == "units" else OFFICER_FIELDS
-    body = _units_body if original.kind == "units" else _officers_body
+    body = _units_body if original.kind == "units" else functools.partial(_officers_body, secret=secret)
     good = [q for q in rows if (q.raw or {}).get("cells")]
     headers = list(dict.fromkeys(h for q in good for h in q.raw["cells"]))
     placed, _ = _place(headers, fields)

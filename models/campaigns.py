@@ -27,6 +27,7 @@ from sqlalchemy import Date, Integer, and_, case, cast, delete, func, literal, s
 from sqlalchemy.orm import Session
 
 from models.db import bump_data_version
+from models.items import ITEMS
 from models.schema import (
     Campaign, CampaignEntry, Observation, Officer, OfficerPreference, Points, Unit,
 )
@@ -35,7 +36,7 @@ from models.vocab import CAMPAIGN_KINDS, SMALL_GROUP, TEAM_SCORING
 KINDS = tuple(CAMPAIGN_KINDS)
 SCORING = tuple(TEAM_SCORING)
 TEAM_LEVELS = ("district", "station")
-IMPLAUSIBLE_STEPS = 60_000
+IMPLAUSIBLE_STEPS = ITEMS["steps"].high   # a day above is flagged, never counted (models.items)
 TOP_N = 20
 MAX_DAYS = 366
 # points rule: per day with activity, per day meeting the daily target, bonus per full week on target

@@ -238,6 +238,12 @@ _FACTORS: dict[tuple[str, str], float] = {
     # SI prefix only: some labs print uric acid / creatinine in mmol/L
     ("ua", "mmol/l"): 1000.0,
     ("cr", "mmol/l"): 1000.0,
+    # lengths and masses as some devices send them (HL7 OBX-6)
+    **{(c, "m"): 100.0 for c in ("height_cm", "waist_cm")},
+    **{(c, "in"): 2.54 for c in ("height_cm", "waist_cm")},
+    ("weight_kg", "g"): 0.001,
+    ("weight_kg", "lb"): 0.45359237,
+    ("weight_kg", "[lb_av]"): 0.45359237,
 }
 
 

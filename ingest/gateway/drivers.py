@@ -28,23 +28,16 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ingest import idcard
+from ingest import harmonise as hz
+from ingest import hl7msg, idcard
+from models.clinical import CANONICAL_UNITS, convert
+from models.items import LOINC, plausible_range
 
 DRIVERS = ("tanita", "nibp", "hl7", "card_reader")
 IGNORABLE = frozenset(b"\r\n\t \x00")
 NOISE_SAMPLE = 256  # bytes of a noise run kept in the journal
 NOISE_EMIT = 64 * 1024  # a noise run is reported at the latest after this many bytes
 PARTIAL_TIMEOUT = 5.0  # seconds of silence after which a started frame is given up
-
-# Plausible ranges of the canonical codes a kiosk sends; a value outside is a rejected frame.
-RANGES: dict[str, tuple[float, float]] = {
-    "height_cm": (80, 250), "weight_kg": (20, 350), "bmi": (8, 80), "body_fat_pct": (1, 75),
-    "visceral_fat": (0.5, 60), "waist_cm": (40, 200), "sbp": (50, 300), "dbp": (20, 200),
-    "pulse": (20, 250), "spo2": (50, 100), "fpg": (1, 40),
-}
-UNITS = {"height_cm": "cm", "weight_kg": "kg", "bmi": "kg/m2", "body_fat_pct": "%", "visceral_fat": "level",
-         "waist_cm": "cm", "sbp": "mmHg", "dbp": "mmHg", "pulse": "bpm", "spo2": "%", "fpg": "mmol/L"}
-
 
 @dataclass
 class Outcome:
@@ -91,8 +84,9 @@ def redact(raw: bytes) -> bytes:
 
 
 def _check_ranges(values: dict[str, float]) -> str | None:
+    """Why a reading is implausible (a value outside its item's range, ``models.items``), or None."""
     for code, value in values.items():
-        lo, hi = RANGES.get(code, (float("-inf"), float("inf")))
+        lo, hi = plausible_range(code)
         if not lo <= value <= hi:
             return f"implausible {code} {value:g} (expected {lo:g}-{hi:g})"
     return None
@@ -545,20 +539,12 @@ class Nibp(Protocol):
 
 
 # --------------------------------------------------------------------------- HL7 over MLLP
-VT, FS = b"\x0b", b"\x1c"
-HL7_CODES = {
-    "8480-6": "sbp", "8462-4": "dbp", "8867-4": "pulse", "8889-8": "pulse", "8302-2": "height_cm",
-    "29463-7": "weight_kg", "3141-9": "weight_kg", "39156-5": "bmi", "8280-0": "waist_cm", "56115-9": "waist_cm",
-    "41982-0": "body_fat_pct", "59408-5": "spo2", "2708-6": "spo2", "20564-1": "spo2", "1558-6": "fpg",
-    **{c: c for c in UNITS},
+GATEWAY_APP = "JINGKANG-GW"  # MSH-3 of the gateway's ACKs
+# OBX-3 code -> (canonical code, the unit it implies): the LOINC codes of measured items, or the canonical code
+HL7_CODES: dict[str, tuple[str, str | None]] = {
+    **{loinc: target for loinc, target in LOINC.items() if target[0] in CANONICAL_UNITS},
+    **{c: (c, None) for c in CANONICAL_UNITS},
 }
-_HL7_UNIT_FACTORS = {("height_cm", "m"): 100.0, ("height_cm", "in"): 2.54, ("weight_kg", "g"): 0.001,
-                     ("weight_kg", "lb"): 0.45359237, ("weight_kg", "[lb_av]"): 0.45359237,
-                     ("waist_cm", "m"): 100.0, ("waist_cm", "in"): 2.54, ("fpg", "mg/dl"): 1 / 18.0}
-_UNIT_SAME = {"height_cm": {"cm"}, "weight_kg": {"kg"}, "bmi": {"kg/m2", "kg/m^2"}, "body_fat_pct": {"%"},
-              "waist_cm": {"cm"}, "sbp": {"mmhg", "mm[hg]"}, "dbp": {"mmhg", "mm[hg]"},
-              "pulse": {"bpm", "/min", "{beats}/min", "次/分"}, "spo2": {"%"}, "fpg": {"mmol/l"},
-              "visceral_fat": {"level", ""}}
 
 
 def _hl7_time(ts: str) -> str | None:
@@ -572,35 +558,13 @@ def _hl7_time(ts: str) -> str | None:
     return None
 
 
-def hl7_escape(text: str) -> str:
-    """HL7 v2 escape sequences for the delimiters (| ^ ~ \\ &)."""
-    out = text.replace("\\", "\\E\\")
-    for ch, esc in (("|", "\\F\\"), ("^", "\\S\\"), ("~", "\\R\\"), ("&", "\\T\\")):
-        out = out.replace(ch, esc)
-    return out
-
-
-def hl7_ack(msh: dict[str, str] | None, code: str, reason: str | None = None, now: str = "") -> bytes:
-    """MLLP-wrapped ACK: AA, or AE with the reason in MSA-3 and ERR-8.
-
-    ``msh`` holds the incoming message's sending/receiving app and facility, control id and version."""
-    m = msh or {}
-    clean = hl7_escape(re.sub(r"[\r\n]", " ", reason or "")[:200])
-    control = m.get("control", "")
-    segs = [f"MSH|^~\\&|JINGKANG-GW|{m.get('receiving_facility', '')}|{m.get('sending_app', '')}|"
-            f"{m.get('sending_facility', '')}|{now}||ACK^R01^ACK|ACK{control}|P|{m.get('version') or '2.5.1'}",
-            f"MSA|{code}|{control}" + (f"|{clean}" if clean else "")]
-    if code != "AA":
-        segs.append(f"ERR||||E|||{clean}")
-    return VT + ("\r".join(segs) + "\r").encode("utf-8") + FS + CR
+def _ack(message, code: str, reason: str | None, now: str) -> bytes:
+    """The MLLP-framed ACK (``ingest.hl7msg.ack``) the gateway answers with."""
+    return hl7msg.frame(hl7msg.ack(message, code, reason or "", application=GATEWAY_APP, now=now))
 
 
 def parse_hl7(raw: bytes, now: str = "") -> Outcome:
-    body = raw
-    if body.startswith(VT):
-        body = body[1:]
-    if body.endswith(FS + CR):
-        body = body[:-2]
+    body = hl7msg.unframe(raw)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -608,58 +572,46 @@ def parse_hl7(raw: bytes, now: str = "") -> Outcome:
             text = body.decode("gb18030")
         except UnicodeDecodeError:
             reason = "message is neither UTF-8 nor GB18030"
-            return Outcome(raw, "rejected", reason, reply=hl7_ack(None, "AE", reason, now))
-    segments = [s for s in re.split(r"\r\n|\r|\n", text) if s.strip()]
-    if not segments or not segments[0].startswith("MSH") or len(segments[0]) < 8:
-        reason = "no MSH segment"
-        return Outcome(raw, "rejected", reason, reply=hl7_ack(None, "AE", reason, now))
-    sep = segments[0][3]
-    comp = segments[0][4]
-    fields = segments[0].split(sep)  # fields[n - 1] is MSH-n for n >= 2 (MSH-1 is the separator)
-
-    def msh_field(n: int) -> str:
-        return fields[n - 1] if len(fields) > n - 1 else ""
-
-    mtype = msh_field(9)
-    control = msh_field(10)
-    ack_msh = {"sending_app": msh_field(3), "sending_facility": msh_field(4),
-               "receiving_facility": msh_field(6), "control": control, "version": msh_field(12)}
+            return Outcome(raw, "rejected", reason, reply=_ack(None, "AE", reason, now))
+    try:
+        msg = hl7msg.parse(text.strip("\r\n"))
+    except hl7msg.NotHL7 as exc:
+        reason = "no MSH segment" if str(exc) == "no MSH segment" else f"not a valid HL7 message: {exc}"
+        return Outcome(raw, "rejected", reason, reply=_ack(None, "AE", reason, now))
+    f = hl7msg.field
+    msh = msg.segment("MSH")
+    control = f(msh, 10)
 
     def reject(reason: str, parsed: dict | None = None) -> Outcome:
-        return Outcome(raw, "rejected", reason, parsed, reply=hl7_ack(ack_msh, "AE", reason, now))
+        return Outcome(raw, "rejected", reason, parsed, reply=_ack(msg, "AE", reason, now))
 
-    types = mtype.split(comp)
-    if types[:2] != ["ORU", "R01"]:
+    if (f(msh, 9, 0, 0), f(msh, 9, 0, 1)) != ("ORU", "R01"):
+        mtype = str(msh[9]) if len(msh) > 9 else ""
         return reject(f"unsupported message type {mtype or '(none)'}: only ORU^R01")
-    pid = next((s.split(sep) for s in segments if s.startswith("PID" + sep)), None)
-    ident_text = ""
-    if pid is not None and len(pid) > 3:
-        ident_text = pid[3].split("~")[0].split(comp)[0]
-    obr = next((s.split(sep) for s in segments if s.startswith("OBR" + sep)), None)
-    when = _hl7_time(obr[7]) if obr is not None and len(obr) > 7 else None
+    pid = _first(msg, "PID")
+    ident_text = f(pid, 3, 0, 0) if pid is not None else ""
+    obr = _first(msg, "OBR")
+    when = _hl7_time(f(obr, 7)) if obr is not None else None
     values: dict[str, float] = {}
     skipped: list[str] = []
-    for seg in segments:
-        if not seg.startswith("OBX" + sep):
-            continue
-        f = seg.split(sep)
-        code_field = f[3] if len(f) > 3 else ""
-        code = code_field.split(comp)[0].strip()
-        canonical = HL7_CODES.get(code) or HL7_CODES.get(code.lower())
-        status = f[11].strip().upper() if len(f) > 11 else "F"
+    for obx in (s for s in msg if str(s[0]) == "OBX"):
+        code = f(obx, 3, 0, 0).strip()
+        canonical, implied = HL7_CODES.get(code) or HL7_CODES.get(code.lower()) or (None, None)
+        status = (f(obx, 11).strip() or "F").upper()
         if canonical is None or status in ("X", "D", "W"):
-            skipped.append(code_field.split(comp)[1] if comp in code_field else code or "?")
+            skipped.append(f(obx, 3, 0, 1) or code or "?")
             continue
         try:
-            value = float((f[5] if len(f) > 5 else "").split(comp)[0])
+            value = float(f(obx, 5, 0, 0))
         except ValueError:
             return reject(f"OBX {code}: value is not a number")
-        unit = (f[6] if len(f) > 6 else "").split(comp)[0].strip().lower()
-        if unit and unit not in _UNIT_SAME.get(canonical, set()):
-            factor = _HL7_UNIT_FACTORS.get((canonical, unit))
-            if factor is None:
-                return reject(f"OBX {code}: unit {unit!r} not convertible to {UNITS[canonical]}")
-            value = round(value * factor, 2)
+        unit = f(obx, 6, 0, 0).strip() or implied
+        if unit:
+            try:
+                converted = convert(canonical, value, hz.ucum(unit))
+            except ValueError:
+                return reject(f"OBX {code}: unit {unit.lower()!r} not convertible to {CANONICAL_UNITS[canonical]}")
+            value = converted if converted == value else round(converted, 2)
         values[canonical] = value
     if not values:
         return reject("no OBX with a known code (LOINC or canonical)")
@@ -668,7 +620,12 @@ def parse_hl7(raw: bytes, now: str = "") -> Outcome:
         return reject(problem)
     parsed = {"kind": "reading", "message_type": "ORU^R01", "control_id": control[:40], "values": values,
               "ident": identify(ident_text), "device_time": when, "skipped": skipped[:20]}
-    return Outcome(raw, "ok", None, parsed, reply=hl7_ack(ack_msh, "AA", None, now))
+    return Outcome(raw, "ok", None, parsed, reply=_ack(msg, "AA", None, now))
+
+
+def _first(msg, name: str):
+    """The first segment called ``name``, or None."""
+    return next((s for s in msg if str(s[0]) == name), None)
 
 
 class Hl7(Protocol):
@@ -681,14 +638,14 @@ class Hl7(Protocol):
         self.clock = clock or (lambda: "")
 
     def _framer(self) -> _Framer:
-        return _Framer(VT, (FS + CR,), int(self.options.get("max_frame", 65536)),
+        return _Framer(hl7msg.START, (hl7msg.END,), int(self.options.get("max_frame", 65536)),
                        plausible=lambda head: b"\x0bMSH"[: len(head)] == head, plausible_len=4)
 
     def parse(self, raw: bytes) -> Outcome:
         return parse_hl7(raw, self.clock())
 
     def reject_framing(self, raw: bytes, error: str) -> Outcome:
-        return Outcome(raw, "rejected", error, reply=hl7_ack(None, "AE", error, self.clock()))
+        return Outcome(raw, "rejected", error, reply=_ack(None, "AE", error, self.clock()))
 
 
 def hl7_oru(ident: str, observations: list[tuple[str, float, str]], *, control_id: str = "1",
@@ -700,7 +657,7 @@ def hl7_oru(ident: str, observations: list[tuple[str, float, str]], *, control_i
             f"OBR|1|||HEALTHCHECK|||{ts}"]
     for i, (code, value, unit) in enumerate(observations, 1):
         segs.append(f"OBX|{i}|NM|{code}^{code}^LN||{value}|{unit}|||||F")
-    return VT + ("\r".join(segs) + "\r").encode("utf-8") + FS + CR
+    return hl7msg.frame("\r".join(segs) + "\r")
 
 
 # --------------------------------------------------------------------------- card reader
@@ -760,5 +717,5 @@ def ident_secret(driver: str, raw: bytes) -> str | None:
 
 __all__ = ["DRIVERS", "Outcome", "Protocol", "Tanita", "Nibp", "Hl7", "CardReader", "make_protocol",
            "tanita_checksum", "tanita_frame", "parse_tanita", "nibp_poll", "nibp_answer", "parse_nibp",
-           "hl7_oru", "hl7_ack", "parse_hl7", "identify", "normalise_badge", "redact", "ident_secret",
-           "UNITS", "RANGES"]
+           "hl7_oru", "parse_hl7", "identify", "normalise_badge", "redact", "ident_secret",
+           "HL7_CODES"]

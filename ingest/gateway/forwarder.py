@@ -12,7 +12,7 @@ Who a reading belongs to:
 
 1. its own ID (Tanita ``ID``, HL7 PID-3): a badge (leading zeros not
    significant) or an ID-card number (matched by ``ingest.idcard.keyed_hash``
-   with the key in meta ``id_hash_key``, else the portal secret);
+   with the key in meta ``id_hash_key``, else the portal secret the caller hands down);
 2. without an ID of its own: the officer whose card was swiped last at the same
    station within ``session_minutes`` (a later swipe, even of an unknown card,
    ends the earlier session);
@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from ingest import idcard
 from ingest.gateway import drivers
 from ingest.gateway.journal import FORWARDED, Journal, Row
+from models.clinical import CANONICAL_UNITS
 from models.db import bump_data_version, get_meta, session_scope
 from models.devices import to_local
 from models.schema import Device, Observation, Officer, RawFrame, utcnow
@@ -61,16 +62,10 @@ class Resolver:
         self._unknown: dict[tuple[str, str], float] = {}
         self._key: str | None = None
 
-    def hash_key(self, session: Session) -> str:
+    def hash_key(self, session: Session) -> str | None:
+        """Meta ``id_hash_key``, else the secret handed down; None when there is neither."""
         if self._key is None:
-            key = get_meta(session, "id_hash_key")
-            if not key:
-                key = self.secret_key
-                if key is None:
-                    from portal.config import Config
-
-                    key = Config().secret_key
-            self._key = key
+            self._key = get_meta(session, "id_hash_key") or self.secret_key
         return self._key
 
     def officer(self, session: Session, ident: dict, secret: str | None) -> tuple[int | None, str | None]:
@@ -89,7 +84,10 @@ class Resolver:
         if kind == "id_card":
             if not secret:
                 return None, "ID number not recoverable from the frame"
-            digest = idcard.keyed_hash(secret, self.hash_key(session))
+            key = self.hash_key(session)
+            if not key:
+                return None, "no key to hash ID numbers with (set secret_key or PORTAL_SECRET_KEY)"
+            digest = idcard.keyed_hash(secret, key)
             hit = self._lookup(session, ("id", digest), lambda: session.scalar(
                 select(Officer.id).where(Officer.id_hash == digest)))
             return (hit, None) if hit else (None, f"unknown ID card {ident.get('masked')}")
@@ -112,7 +110,7 @@ class Resolver:
 # --------------------------------------------------------------------------- landing readings
 def observation_rows(officer_id: int, values: dict[str, float], observed_at: dt.datetime, device: str,
                      station: str | None) -> list[dict[str, Any]]:
-    return [{"officer_id": officer_id, "code": code, "value": float(value), "unit": drivers.UNITS.get(code, ""),
+    return [{"officer_id": officer_id, "code": code, "value": float(value), "unit": CANONICAL_UNITS.get(code, ""),
              "observed_at": observed_at, "source_kind": SOURCE_KIND, "source_id": device, "station": station}
             for code, value in sorted(values.items())]
 

@@ -113,7 +113,8 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Gate
         journal=journal, database=str(database), gateway=str(data.get("gateway") or socket.gethostname())[:60],
         devices=devices, session_minutes=float(data.get("session_minutes", 10)),
         forward_seconds=float(data.get("forward_seconds", 0.5)), report_seconds=float(data.get("report_seconds", 5)),
-        retention_days=float(data.get("retention_days", 30)), secret_key=data.get("secret_key"),
+        retention_days=float(data.get("retention_days", 30)),
+        secret_key=data.get("secret_key") or env.get("PORTAL_SECRET_KEY") or None,
         extra={k: v for k, v in data.items() if k not in {"journal", "database", "gateway", "device"}})
 
 
@@ -197,13 +198,16 @@ def setup_logging(level: str = "INFO") -> None:
     logging.Formatter.converter = time.localtime
 
 
-def main(config_path: str, log_level: str = "INFO") -> int:
+def main(config_path: str, log_level: str = "INFO", secret_key: str | None = None) -> int:
+    """Run the gateway; ``secret_key`` (the portal secret, handed down by ``portal gateway``) hashes ID
+    numbers when the config file and PORTAL_SECRET_KEY give none and the database has no meta key."""
     setup_logging(log_level)
     try:
         cfg = load_config(config_path)
     except ConfigError as exc:
         log.error("%s", exc)
         return 2
+    cfg.secret_key = cfg.secret_key or secret_key
     Gateway(cfg).run_forever()
     return 0
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import serial
 
+from ingest import hl7msg
 from ingest.gateway import drivers
 
 
@@ -201,7 +202,7 @@ class Hl7Simulator(Simulator):
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             buf += self.port.read(4096)
-            k = buf.find(drivers.FS + drivers.CR)
+            k = buf.find(hl7msg.END)
             if k >= 0:
                 return bytes(buf[: k + 2])
         return None

@@ -17,7 +17,7 @@ import time
 
 from sqlalchemy import delete, select, text
 
-from ingest.batch import OBS_COLS, load_hospital_bytes
+from ingest.hospital_load import OBS_COLS, load_hospital_bytes
 from models.db import vacuum
 from models.schema import Exam, Hospital, ImportBatch, Observation, Officer, QuarantineRow
 from portal.bench import BenchContext, Result

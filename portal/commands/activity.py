@@ -25,7 +25,7 @@ def activity(file: str = typer.Argument(..., help="CSV or XLSX: badge (警号) o
 
     try:
         summary = load_activity_file(Config().database_url, file, campaign, dry_run=dry_run,
-                                     user=getpass.getuser(), today=_today())
+                                     user=getpass.getuser(), today=_today(), secret=Config().secret_key)
     except Unreadable as exc:
         if as_json:
             sys.stdout.write(json.dumps({"file": file, "error": str(exc),

@@ -9,8 +9,9 @@ def gateway(config: str = typer.Option(..., "--config", "-c", help="TOML file: j
     """Run the device gateway until SIGINT/SIGTERM: read the serial devices, journal every frame,
     forward to the central database."""
     from ingest.gateway.runner import main
+    from portal.config import Config
 
-    raise typer.Exit(main(config, log_level))
+    raise typer.Exit(main(config, log_level, secret_key=Config().secret_key))
 
 
 def gateway_sim(driver: str = typer.Option(..., help="tanita | nibp | hl7 | card_reader"),

@@ -29,6 +29,11 @@ def _url() -> str:
     return Config().database_url
 
 
+def _secret() -> str:
+    """The portal secret ID numbers are hashed with (the loaders take it as a parameter)."""
+    return Config().secret_key
+
+
 def _user(user: str | None) -> str:
     if user:
         return user
@@ -45,7 +50,7 @@ def _progress_bar():
 
 def _run(files: list[Path], as_json: bool, load) -> None:
     """Load each file with ``load(path, progress)``; print JSON or a summary; exit 1 if any file was unreadable."""
-    from ingest.batch import Unreadable
+    from ingest.hospital import Unreadable
 
     failed = False
     for path in files:
@@ -144,7 +149,7 @@ def officers(file: Path = typer.Argument(..., help="CSV or XLSX: badge, name, se
     from ingest.roster import load_officers_file
 
     _run([file], as_json, lambda p, progress: load_officers_file(_url(), p, user=_user(user), dry_run=dry_run,
-                                                                 progress=progress))
+                                                                 progress=progress, secret=_secret()))
 
 
 @ingest_app.command("hospital")
@@ -154,7 +159,8 @@ def hospital(files: list[Path] = typer.Argument(..., help="CSV, XLSX, HL7 v2 or 
              mapping: Path = typer.Option(None, "--mapping", help="JSON mapping file; saved as the hospital's mapping"),
              dry_run: bool = DRY_OPT, as_json: bool = JSON_OPT, user: str = USER_OPT) -> None:
     """Load hospital exam exports and messages; the format is detected from the content."""
-    from ingest.batch import Unreadable, load_hospital_file, load_mapping_file
+    from ingest.hospital import Unreadable
+    from ingest.hospital_load import load_hospital_file, load_mapping_file
 
     mapping_data = None
     if mapping is not None:
@@ -165,7 +171,7 @@ def hospital(files: list[Path] = typer.Argument(..., help="CSV, XLSX, HL7 v2 or 
             raise typer.Exit(1)
     _run(files, as_json, lambda p, progress: load_hospital_file(
         _url(), p, code, mapping=mapping_data, hospital_name=name, dry_run=dry_run, user=_user(user),
-        progress=progress))
+        progress=progress, secret=_secret()))
 
 
 @ingest_app.command("reprocess")
@@ -173,12 +179,13 @@ def reprocess(batch_id: int = typer.Argument(..., help="the batch whose open qua
               mapping: Path = typer.Option(None, "--mapping", help="save this mapping for the hospital first"),
               as_json: bool = JSON_OPT, user: str = USER_OPT) -> None:
     """Re-run a batch's quarantined rows (after fixing the hospital's mapping or the roster)."""
-    from ingest.batch import Unreadable, load_mapping_file
-    from ingest.batch import reprocess as run
+    from ingest.hospital import Unreadable
+    from ingest.hospital_load import load_mapping_file
+    from ingest.reprocess import reprocess as run
 
     try:
         mapping_data = load_mapping_file(mapping) if mapping else None
-        summary = run(_url(), batch_id, user=_user(user), mapping=mapping_data)
+        summary = run(_url(), batch_id, user=_user(user), mapping=mapping_data, secret=_secret())
     except Unreadable as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1)
@@ -206,7 +213,7 @@ def hl7_listen(port: int = typer.Option(2575, "--port", help="TCP port"),
         colour = {"AA": "green", "AE": "yellow"}.get(code_, "red")
         console.print(f"[{colour}]{code_}[/{colour}] {text}")
 
-    server = MLLPServer(url, host, port, hospital=code, on_message=report)
+    server = MLLPServer(url, host, port, hospital=code, on_message=report, secret=_secret())
     console.print(f"listening for MLLP on {host}:{server.server_address[1]} (database {url}); Ctrl-C stops")
     try:
         server.serve_forever()

@@ -4,7 +4,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from ingest.batch import load_hospital_file
+from ingest.hospital_load import load_hospital_file
 from models.db import session_scope
 from models.schema import AuditLog, Hospital, QuarantineRow
 from models.users import create_user

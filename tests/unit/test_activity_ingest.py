@@ -195,7 +195,7 @@ def test_act007_command_prints_json_summary(world, tmp_path, monkeypatch):
 
 
 def test_act020_quarantined_rows_reprocess_once_the_roster_is_fixed(world):
-    from ingest.batch import reprocess
+    from ingest.reprocess import reprocess
     from models.schema import Unit
 
     url, cid = world["url"], world["ids"]["steps"]

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from ingest import batch as batch_mod
-from ingest.batch import Unreadable, load_hospital_bytes, load_hospital_file, reprocess
+from ingest import hospital_load
+from ingest.hospital import Unreadable
+from ingest.hospital_load import load_hospital_bytes, load_hospital_file
+from ingest.reprocess import reprocess
 from ingest.roster import load_officers_file, load_units_file
 from models.db import get_meta, init_db, session_scope, set_meta
 from models.schema import Exam, Hospital, ImportBatch, Observation, Officer, OfficerStatus, QuarantineRow
@@ -308,7 +310,7 @@ def test_ing014_unreadable_files_fail_with_reason(url, tmp_path):
 
 
 def test_ing015_crash_mid_file_leaves_nothing(url, monkeypatch):
-    real = batch_mod.insert_rows
+    real = hospital_load.insert_rows
 
     def half_then_crash(session, table, columns, rows, json_columns=()):
         if table != "observation":
@@ -316,7 +318,7 @@ def test_ing015_crash_mid_file_leaves_nothing(url, monkeypatch):
         real(session, table, columns, rows[: len(rows) // 2])
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(batch_mod, "insert_rows", half_then_crash)
+    monkeypatch.setattr(hospital_load, "insert_rows", half_then_crash)
     with session_scope(url) as s:
         version = get_meta(s, "data_version")
         statuses = s.scalar(select(func.count()).select_from(OfficerStatus))
@@ -330,7 +332,7 @@ def test_ing015_crash_mid_file_leaves_nothing(url, monkeypatch):
         assert s.scalar(select(func.count()).select_from(OfficerStatus)) == statuses
         b = s.scalar(select(ImportBatch).where(ImportBatch.kind == "hospital"))
         assert b.status == "failed" and "rolled back" in b.summary["error"] and "disk full" in b.summary["error"]
-    monkeypatch.setattr(batch_mod, "insert_rows", real)
+    monkeypatch.setattr(hospital_load, "insert_rows", real)
     s = load_hospital_file(url, D / "hospital_utf8.csv", "H01")
     assert (s["inserted"], s["observations_inserted"]) == (4, 50)
 
@@ -363,14 +365,14 @@ def test_ing018_mapping_file_overrides_headers(url, tmp_path):
     mapping = {"columns": {"工号": "badge", "检查日": "exam_date", "血压上": "sbp", "血压下": "dbp", "附注": "ignore"}}
     path = tmp_path / "m.json"
     path.write_text(json.dumps(mapping, ensure_ascii=False), encoding="utf-8")
-    s = load_hospital_bytes(url, data.encode(), "H14", filename="x.csv", mapping=batch_mod.load_mapping_file(path))
+    s = load_hospital_bytes(url, data.encode(), "H14", filename="x.csv", mapping=hospital_load.load_mapping_file(path))
     assert core(s) == {"file": "x.csv", "format": "csv-wide", "rows_read": 1, "inserted": 1, "updated": 0,
                        "unchanged": 0, "quarantined": 0, "errors": []}
     assert values(url, "J10001", "H14") == {"sbp": (128.0, "mmHg"), "dbp": (84.0, "mmHg"), "fpg": (5.5, "mmol/L")}
     bad = tmp_path / "bad.json"
     bad.write_text('{"columns": {"工号": "警号"}}', encoding="utf-8")
     with pytest.raises(Unreadable, match="'警号' is not a field"):
-        batch_mod.load_mapping_file(bad)
+        hospital_load.load_mapping_file(bad)
 
 
 def test_ing019_ambiguous_value_without_unit_quarantined(url):

@@ -5,9 +5,12 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from ingest.batch import Unreadable, load_hospital_bytes, load_hospital_file, reprocess
+from ingest.hospital import Unreadable
+from ingest.hospital_load import load_hospital_bytes, load_hospital_file
+from ingest.reprocess import reprocess
 from ingest.hospital import detect, hl7_messages, parse
-from ingest.mllp import MLLPServer, ack, send
+from ingest.hl7msg import ack
+from ingest.mllp import MLLPServer, send
 from models.db import session_scope
 from models.schema import Exam, Hospital, ImportBatch, QuarantineRow
 from tests.unit.test_ingest_hospital import D, IDS, core, roster_db, values
