@@ -1,6 +1,6 @@
 """/campaigns/<id> callbacks: one model query each, cut to the caller on the server.
 
-The campaign id is read from the URL path and checked in ``models.campaigns``
+The campaign id is read from the URL path and checked in ``models.campaigns.access``
 (a forged or foreign id is refused with 403, the same answer for both).
 """
 from __future__ import annotations
@@ -13,10 +13,13 @@ import plotly.graph_objects as go
 from dash import Input, Output, html, no_update
 from plotly.subplots import make_subplots
 
-from models.campaigns import (
-    NotVisible, campaign_participation, campaign_points, campaign_progress, did_it_work, hide_preference,
-    individual_leaderboard, set_hide_preference, team_leaderboard, visible_campaign,
+from models.campaigns.access import NotVisible, visible_campaign
+from models.campaigns.reads import (
+    campaign_participation, campaign_points, campaign_progress, hide_preference, individual_leaderboard,
+    team_leaderboard,
 )
+from models.campaigns.stats import did_it_work
+from models.campaigns.writes import set_hide_preference
 from models.overview import suppress_small
 from models.vocab import TEAM_SCORING, UNIT_LEVEL_GROUPS, UNIT_LEVELS, words
 from web.access import AccessDenied, current_scope, db

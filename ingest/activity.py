@@ -31,7 +31,8 @@ from ingest import harmonise as hz
 from ingest.batch import add_quarantine, base_summary, file_hash, finish_batch, new_batch, read_file, recording_failure
 from ingest.hospital import Unreadable, read_table
 from ingest.matching import OfficerIndex
-from models.campaigns import IMPLAUSIBLE_STEPS, award_points
+from models.campaigns.rules import IMPLAUSIBLE_STEPS
+from models.campaigns.writes import award_points
 from models.db import session_scope
 from models.schema import Campaign, CampaignEntry, Officer, Unit
 
