@@ -84,6 +84,7 @@ def run(ctx: BenchContext) -> list[Result]:
         start = next(a for cid, a, _b in rows if cid == finished)
         since = (start - dt.timedelta(days=stats.BASELINE_DAYS)).isoformat()
         results.append(measure("campaign_did", call(stats.did_it_work, manager, finished),
-                               raw(RAW_OBS.format(since=since)), None, repeat=5, note="DiD for weight, BMI, SBP (finished campaigns, cached per data "
-                                                    "version); raw = the weight/BMI/SBP rows since the baseline"))
+                               raw(RAW_OBS.format(since=since)), None, repeat=5,
+                               note="DiD for weight, BMI, SBP (finished campaigns, cached per data "
+                                    "version); raw = the weight/BMI/SBP rows since the baseline"))
     return results
