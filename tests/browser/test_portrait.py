@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from models.db import session_scope
 from models.schema import Officer, Unit, User
+from tests.command_post import command_officer
 from tests.helpers import start
 
 pytestmark = pytest.mark.browser
@@ -93,3 +94,23 @@ def test_por404_secondary_trends_unfold_at_full_size(app, dash_duo, login_browse
     dash_duo.wait_for_class_to_equal("#pt-fold", "pt-fold open", timeout=10)
     charts = dash_duo.find_elements("#pt-fold .js-plotly-plot")
     assert charts and all(c.size["height"] >= 200 and c.size["width"] >= 200 for c in charts)
+
+
+def test_por405_command_centre_officer_reads_in_chinese_on_portrait_and_report(app, dash_duo, login_browser):
+    """An officer of the Command Centre: the portrait header and the A4 report name the post 指挥调度,
+    and the report shows its own markup (no tags printed as text)."""
+    with command_officer(app.server.config["DATABASE_URL"]) as officer:
+        start(dash_duo, app)
+        login_browser("admin", path=f"/officers/{officer['badge']}")
+        dash_duo.wait_for_text_to_equal("#pt-name", officer["name"], timeout=30)
+        facts = dash_duo.find_element(".pt-facts").text
+        assert "指挥调度" in facts.split(" · ") and "command" not in facts
+        href = dash_duo.find_element("#pt-print").get_attribute("href")
+        assert href.endswith(f"/officers/{officer['badge']}/report")
+        dash_duo.driver.get(href)
+        dash_duo.wait_for_element("#report", timeout=20)
+        assert dash_duo.find_element("#rp-post").text == "指挥调度"
+        text = dash_duo.find_element("#report").text
+        assert officer["name"] in text and "<b" not in text and "</" not in text and "command" not in text
+        assert dash_duo.driver.find_elements("css selector", "#report svg.spark")
+    assert dash_duo.get_logs() == []
