@@ -202,7 +202,7 @@ def register(app):
         except CampaignError as exc:
             errors = exc.errors
             fb = []
-            for fid, key in FIELDS.items():
+            for key in FIELDS.values():
                 msg = errors.get(key)
                 fb += [tr(*msg) if msg else None, {"display": "block"} if msg else {"display": "none"}]
             general = tr(*errors["_"]) if "_" in errors else tr("请更正标红的项目。", "Please correct the fields marked red.")

@@ -178,7 +178,7 @@ def _units_body(s: Session, placed: dict, rows: list, summary: dict, progress: P
     order: list[str] = []
     for number, cells, problem in rows:
         raw = {"kind": "units", "cells": cells}
-        get = lambda f: hz.nfkc(cells.get(placed[f])) if f in placed else ""  # noqa: E731
+        get = lambda f, cells=cells: hz.nfkc(cells.get(placed[f])) if f in placed else ""  # noqa: E731
         if problem:
             entries.append({"row": number, "field": "row", "reason": problem, "raw": raw})
             continue

@@ -53,7 +53,7 @@ def _covers(actor: Actor, path: str | None) -> bool:
 def _officer(session: Session, actor: Actor, badge: str) -> Officer:
     officer = session.scalar(select(Officer).where(Officer.badge == str(badge)))
     if officer is None or not _covers(actor, officer.unit.path):
-        raise FollowUpDenied("no access")  # same answer for unknown and foreign badges
+        raise FollowUpDenied("no access") from None  # same answer for unknown and foreign badges
     return officer
 
 
@@ -61,7 +61,7 @@ def _followup(session: Session, actor: Actor, followup_id: Any) -> FollowUp:
     try:
         fid = int(followup_id)
     except (TypeError, ValueError):
-        raise FollowUpDenied("no access")
+        raise FollowUpDenied("no access") from None
     row = session.get(FollowUp, fid)
     if row is None:
         raise FollowUpDenied("no access")
@@ -105,7 +105,7 @@ def _check_assignee(session: Session, actor: Actor, officer: Officer, assignee_i
     try:
         assignee_id = int(assignee_id)
     except (TypeError, ValueError):
-        raise FollowUpError("assignee is required")
+        raise FollowUpError("assignee is required") from None
     user = session.get(User, assignee_id)
     if (user is None or user.role != "manager" or not user.active
             or (user.scope_unit is not None and not officer.unit.path.startswith(user.scope_unit.path))):
@@ -154,7 +154,7 @@ def _parse_date(value: dt.date | str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value)[:10])
     except ValueError:
-        raise FollowUpError("bad date")
+        raise FollowUpError("bad date") from None
 
 
 def add_note(session: Session, actor: Actor, followup_id: Any, text: str, *, ip: str | None = None,

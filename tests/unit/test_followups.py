@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from ingest.demo import build_demo
 from models import followups as fu
 from models.db import session_scope
-from models.schema import AuditLog, FollowUp, Officer, OfficerStatus, Unit, User, WarningHistory, utcnow
+from models.schema import AuditLog, FollowUp, Officer, OfficerStatus, User, WarningHistory, utcnow
 from web.access import Scope
 from tests.conftest import AS_OF, PASSWORD
 

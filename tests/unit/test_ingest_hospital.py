@@ -1,6 +1,5 @@
 """Hospital files: every form of issue 4, each with the exact expected summary."""
 import datetime as dt
-import io
 import json
 from pathlib import Path
 

@@ -5,7 +5,6 @@ import re
 
 import numpy as np
 import pytest
-from sqlalchemy import select
 
 from models import portrait
 from models.clinical import bp_category
