@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 
 from models.db import session_scope
 from models.schema import Campaign, Unit
+from tests.conftest import AS_OF
 from tests.helpers import start
 
 pytestmark = pytest.mark.browser
@@ -34,7 +35,7 @@ def _click(dash_duo, selector: str, timeout: float = 10) -> None:
 
 def _finished_id(app) -> int:
     with session_scope(app.server.config["DATABASE_URL"]) as s:
-        return s.scalar(select(Campaign.id).where(Campaign.end_date < dt.date.today(), Campaign.name.like("南江%")))
+        return s.scalar(select(Campaign.id).where(Campaign.end_date < AS_OF, Campaign.name.like("南江%")))
 
 
 def test_brcam001_officer_sees_own_standing_and_rank(app, dash_duo, login_browser):
@@ -90,8 +91,8 @@ def test_brcam004_other_district_campaign_shows_no_access(app, dash_duo, login_b
     url = app.server.config["DATABASE_URL"]
     with session_scope(url) as s:
         d2 = s.scalar(select(Unit).where(Unit.code.like("%-D2")))
-        c = Campaign(name="二分局专属活动", kind="steps", start_date=dt.date.today() - dt.timedelta(days=3),
-                     end_date=dt.date.today() + dt.timedelta(days=10), scope_unit_ids=[d2.id], team_level="station",
+        c = Campaign(name="二分局专属活动", kind="steps", start_date=AS_OF - dt.timedelta(days=3),
+                     end_date=AS_OF + dt.timedelta(days=10), scope_unit_ids=[d2.id], team_level="station",
                      target_per_day=8000, team_scoring="mean")
         s.add(c)
         s.flush()

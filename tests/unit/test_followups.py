@@ -120,7 +120,8 @@ def test_fu005_overdue_first_in_my_list(url):
         past = utcnow() - dt.timedelta(days=30)
         late = fu.open_followup(s, me, a.badge, kind="phone", assignee_id=me.user_id,
                                 due=AS_OF - dt.timedelta(days=3), now=past, today=AS_OF - dt.timedelta(days=30))
-        fine = fu.open_followup(s, me, b.badge, kind="phone", assignee_id=me.user_id, due=AS_OF + dt.timedelta(days=3))
+        fine = fu.open_followup(s, me, b.badge, kind="phone", assignee_id=me.user_id, due=AS_OF + dt.timedelta(days=3),
+                                today=AS_OF)
         mine = fu.my_followups(s, me, AS_OF)
     ids = [r["id"] for r in mine]
     assert late.id in ids and fine.id in ids
