@@ -101,7 +101,10 @@ RENDERER = "/dash-renderer/build/dash_renderer"
 def assert_no_console_errors(dash_duo, refused: bool = False) -> list[dict]:
     """Fail on SEVERE console entries. A test that provokes a refusal on purpose says
     ``refused=True``: a 403 must then have been logged, and besides the 403s only the renderer's
-    reports of the failed callbacks are allowed."""
+    reports of the failed callbacks are allowed. Callbacks still under way are waited for first."""
+    if refused:
+        wait_for_console_error(dash_duo, REFUSED)
+    wait_for_callbacks(dash_duo)
     errors = console_errors(dash_duo)
     allowed = (REFUSED, RENDERER) if refused else ()
     unexpected = [e for e in errors if not any(x in e.get("message", "") for x in allowed)]
