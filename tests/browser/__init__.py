@@ -2,7 +2,7 @@
 console check each test ends with."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from dash.testing.errors import TestingTimeoutError
 from dash.testing.wait import until
