@@ -115,5 +115,5 @@ def assert_no_console_errors(dash_duo, refused: bool = False) -> list[dict]:
     return errors
 
 
-__all__ = ["REFUSED", "assert_no_console_errors", "click", "console_errors", "wait_for_callbacks", "wait_for_console_error",
-           "wait_until"]
+__all__ = ["REFUSED", "assert_no_console_errors", "click", "console_errors", "wait_for_callbacks",
+           "wait_for_console_error", "wait_until"]
