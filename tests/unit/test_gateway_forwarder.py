@@ -9,10 +9,10 @@ import datetime as dt
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+from dash.testing.wait import until
 from sqlalchemy import func, select
 
 from ingest import idcard
@@ -81,7 +81,18 @@ class Outage:
             self.proxy = subprocess.Popen(
                 ["socat", f"TCP-LISTEN:{self.port},bind=127.0.0.1,reuseaddr,fork", "TCP:127.0.0.1:5432"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(0.3)
+            until(self._listening, 10, msg=f"socat does not listen on port {self.port}")
+
+    def _listening(self) -> bool:
+        import socket
+
+        if self.proxy.poll() is not None:
+            raise RuntimeError(f"socat exited with {self.proxy.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
 
     def close(self) -> None:
         dispose(self.url)
