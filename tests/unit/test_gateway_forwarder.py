@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from dash.testing.wait import until
 from sqlalchemy import func, select
 
@@ -259,7 +260,7 @@ def test_gw015_database_outage_keeps_everything_and_forwards_in_order(new_db_url
         fw = Forwarder(j, outage.url, "gw-e", DEVICES)
         for i in range(6):
             journal_frames(j, "tanita-1", "tanita", STATION, drivers.tanita_frame({"Wk": f"{60 + i}.0"}, ident="12345"))
-            with pytest.raises(Exception):
+            with pytest.raises(OperationalError):  # the central database cannot be reached
                 fw.forward_once()
         assert j.cursor == 0 and j.backlog() == {"tanita-1": 6}
         outage.restore()

@@ -181,7 +181,7 @@ def test_gw023_database_outage_readings_wait_then_land_in_order(new_db_url, ptys
         assert wait_for(lambda: gw.live["tanita-1"].connected, 10)
         for i in range(8):
             sim.send("12345", weight=60 + i)
-            assert wait_for(lambda: gw.journal.backlog().get("tanita-1") == i + 1, 10), f"frame {i} not journaled"
+            assert wait_for(lambda n=i + 1: gw.journal.backlog().get("tanita-1") == n, 10), f"frame {i} not journaled"
         # the forwarder has tried the central database and failed
         assert wait_for(lambda: "central database unavailable" in caplog.text, 10), caplog.text
         assert gw.journal.cursor == 0  # nothing could be forwarded
