@@ -7,7 +7,7 @@ from sqlalchemy import select
 from models import vocab
 from models.db import session_scope
 from models.schema import (
-    Campaign, FollowUp, ImportBatch, Observation, Officer, OfficerStatus, QuarantineRow, Unit, User,
+    Campaign, FollowUp, ImportBatch, Observation, Officer, OfficerStatus, Points, QuarantineRow, Unit, User,
 )
 from models.warning import load_rules
 
@@ -20,7 +20,7 @@ COLUMNS = [
     (Campaign.kind, vocab.CAMPAIGN_KINDS), (Campaign.kind, vocab.CAMPAIGN_KIND_UNITS),
     (Campaign.kind, vocab.CAMPAIGN_KIND_DAILY), (Campaign.team_scoring, vocab.TEAM_SCORING),
     (Campaign.team_level, vocab.UNIT_LEVELS), (ImportBatch.kind, vocab.IMPORT_KINDS),
-    (ImportBatch.status, vocab.IMPORT_STATUSES),
+    (ImportBatch.status, vocab.IMPORT_STATUSES), (Points.reason, vocab.POINT_REASON_WORDS),
 ]
 # the tiny demo loads cleanly, so it has no quarantine: these may be empty there
 MAY_BE_EMPTY = [(QuarantineRow.status, vocab.QUARANTINE_STATUSES)]
