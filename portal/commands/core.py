@@ -149,7 +149,7 @@ def users_set_password(username: str, password: str = typer.Option(None, help="o
             set_password(s, username, pw)
     except UserError as exc:
         console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     console.print(f"password of {username} set; its sessions ended")
 
 
