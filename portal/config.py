@@ -39,6 +39,8 @@ class Config:
     login_rate_limit: str = "20 per minute"
     max_failed_logins: int = 5
     lockout_minutes: int = 15
+    # one export per user per this many seconds (0: no limit)
+    export_interval_seconds: int = field(default_factory=lambda: int(os.environ.get("PORTAL_EXPORT_INTERVAL", "10")))
     testing: bool = False
     csrf_enabled: bool = True
     today: str | None = field(default_factory=lambda: os.environ.get("PORTAL_TODAY") or None)
