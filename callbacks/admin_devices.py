@@ -15,6 +15,7 @@ from models.schema import utcnow
 from web.access import audit, current_scope, db
 from web.i18n import label, language, tr
 from web.shell import kpi_card
+from web.inputs import Clicks, Key, StoreRef, checked
 
 STATE_COLOURS = {"ok": "#2ca02c", "amber": "#f0ad4e", "red": "#d62728"}
 DRIVERS = {"tanita": ("人体成分分析仪", "Body composition"), "nibp": ("血压计", "Blood pressure"),
@@ -189,12 +190,18 @@ def _options(queue: list[dict]):
             for q in queue]
 
 
+def _bump(counter) -> int:
+    """The next value of a refresh counter (a store the browser holds: anything not a count starts again)."""
+    return counter + 1 if isinstance(counter, int) and not isinstance(counter, bool) and 0 <= counter < 10**9 else 1
+
+
 def register(app):
     @app.callback(Output("dev-summary", "children"), Output("dev-cards", "children"), Output("dev-queue", "children"),
                   Output("dev-queue-count", "children"), Output("dev-assign-frame", "options"),
                   Output("dev-rejected", "children"), Output("dev-updated", "children"),
                   Input("dev-interval", "n_intervals"), Input("dev-refresh", "data"))
-    def dev_refresh(_n, _refresh):
+    @checked
+    def dev_refresh(_n: Clicks, _refresh: StoreRef):
         current_scope("admin")
         with db() as s:
             data = admin_devices_data(s, utcnow())
@@ -222,7 +229,8 @@ def register(app):
                   Output("dev-assign-badge", "value"),
                   Input("dev-assign", "n_clicks"), State("dev-assign-frame", "value"),
                   State("dev-assign-badge", "value"), State("dev-refresh", "data"), prevent_initial_call=True)
-    def dev_assign(_clicks, frame_id, badge, refresh):
+    @checked
+    def dev_assign(_clicks: Clicks, frame_id: Key, badge: Key, refresh: StoreRef):
         current_scope("admin")
         if frame_id is None or isinstance(frame_id, (list, dict, bool)):
             return dbc.Alert(tr("请先选择一条待分配读数。", "Pick a reading first."), color="warning"), no_update, no_update
@@ -239,8 +247,8 @@ def register(app):
                         "badge required": tr("请填写警号。", "Enter a badge.")}
             text = messages.get(str(exc), tr("这条读数已不在待分配队列中（可能已被分配）。",
                                              "This reading is no longer waiting (it may have been assigned)."))
-            return dbc.Alert(text, color="danger"), (refresh or 0) + 1, no_update
+            return dbc.Alert(text, color="danger"), _bump(refresh), no_update
         msg = tr(f"已将读数分配给 {done['name']}（警号 {done['badge']}），写入 {done['observations']} 项数据，健康状态已重新评估。",
                  f"Reading assigned to {done['name']} (badge {done['badge']}): {done['observations']} values stored, "
                  "status recomputed.")
-        return dbc.Alert(msg, color="success", id="dev-assign-ok"), (refresh or 0) + 1, ""
+        return dbc.Alert(msg, color="success", id="dev-assign-ok"), _bump(refresh), ""

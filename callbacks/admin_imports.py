@@ -13,6 +13,7 @@ from models.vocab import IMPORT_KINDS, IMPORT_STATUSES, QUARANTINE_STATUSES
 from web.access import audit, current_scope, db
 from web.grids import quarantine_grid
 from web.i18n import label, tr
+from web.inputs import Clicks, Key, LongText, Rows, RowsRequest, StoreRef, checked, int_id
 
 PAGE_MAX = 500
 
@@ -44,11 +45,12 @@ def _columns():
 
 
 def _batch_id(value) -> int | None:
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        return None
-    return n if n > 0 else None
+    return int_id(value)
+
+
+def _bump(counter) -> int:
+    """The next value of a refresh counter (a store the browser holds: anything not a count starts again)."""
+    return counter + 1 if isinstance(counter, int) and not isinstance(counter, bool) and 0 <= counter < 10**9 else 1
 
 
 def _detail(d: dict):
@@ -97,7 +99,8 @@ def _detail(d: dict):
 def register(app):
     @app.callback(Output("ai-batches", "rowData"), Output("ai-batches", "columnDefs"),
                   Output("ai-batches", "selectedRows"), Input("ai-refresh", "data"), State("ai-batch", "data"))
-    def ai_batches(_, current):
+    @checked
+    def ai_batches(_: StoreRef, current: Key):
         current_scope("admin")
         with db() as s:
             rows = imports.batch_list(s, PAGE_MAX)
@@ -113,7 +116,8 @@ def register(app):
                   Output("ai-mapping", "value"), Output("ai-mapping", "disabled"), Output("ai-save-mapping", "disabled"),
                   Output("ai-download", "disabled"), Output("ai-reprocess", "disabled"), Output("ai-panel", "style"),
                   Input("ai-batches", "selectedRows"), prevent_initial_call=True)
-    def ai_select(selected):
+    @checked
+    def ai_select(selected: Rows):
         current_scope("admin")
         row = (selected or [None])[0] if isinstance(selected, list) else None
         batch_id = _batch_id(row.get("id")) if isinstance(row, dict) else None
@@ -133,7 +137,8 @@ def register(app):
 
     @app.callback(Output({"type": "ai-qgrid", "batch": MATCH}, "getRowsResponse"),
                   Input({"type": "ai-qgrid", "batch": MATCH}, "getRowsRequest"))
-    def ai_quarantine_rows(request):
+    @checked
+    def ai_quarantine_rows(request: RowsRequest):
         current_scope("admin")
         batch_id = _batch_id((ctx.triggered_id or {}).get("batch"))
         if batch_id is None or not isinstance(request, dict):
@@ -149,7 +154,8 @@ def register(app):
 
     @app.callback(Output("ai-download-file", "data"), Input("ai-download", "n_clicks"), State("ai-batch", "data"),
                   prevent_initial_call=True)
-    def ai_download(_, batch_id):
+    @checked
+    def ai_download(_: Clicks, batch_id: Key):
         current_scope("admin")
         batch_id = _batch_id(batch_id)
         if batch_id is None:
@@ -162,7 +168,8 @@ def register(app):
     @app.callback(Output("ai-action-result", "children"), Output("ai-refresh", "data", allow_duplicate=True),
                   Input("ai-reprocess", "n_clicks"), State("ai-batch", "data"), State("ai-refresh", "data"),
                   prevent_initial_call=True)
-    def ai_reprocess(_, batch_id, refresh):
+    @checked
+    def ai_reprocess(_: Clicks, batch_id: Key, refresh: StoreRef):
         scope = current_scope("admin")
         batch_id = _batch_id(batch_id)
         if batch_id is None:
@@ -177,11 +184,12 @@ def register(app):
         resolved, still = summary.get("resolved", 0), summary.get("still_open", 0)
         return dbc.Alert(tr(f"已在新批次 #{summary['batch_id']} 中重新处理：{resolved} 行已导入，{still} 行仍待处理。",
                             f"Re-processed in new batch #{summary['batch_id']}: {resolved} row(s) loaded, {still} still open."),
-                         color="success" if still == 0 else "warning", id="ai-reprocess-alert"), (refresh or 0) + 1
+                         color="success" if still == 0 else "warning", id="ai-reprocess-alert"), _bump(refresh)
 
     @app.callback(Output("ai-mapping-result", "children"), Input("ai-save-mapping", "n_clicks"),
                   State("ai-mapping", "value"), State("ai-batch", "data"), prevent_initial_call=True)
-    def ai_save_mapping(_, text, batch_id):
+    @checked
+    def ai_save_mapping(_: Clicks, text: LongText, batch_id: Key):
         current_scope("admin")
         batch_id = _batch_id(batch_id)
         if batch_id is None:

@@ -6,6 +6,7 @@ from models.accounts import clear_throttle, list_accounts, toggle_active, unit_c
 from models.users import UserError, create_user
 from web.access import audit, current_scope, db
 from web.i18n import role_name, tr
+from web.inputs import Clicks, Code, Rows, StoreRef, Text, checked
 
 
 def _columns():
@@ -27,15 +28,22 @@ def _rows(accounts):
     return accounts
 
 
+def _bump(counter) -> int:
+    """The next value of a refresh counter (a store the browser holds: anything not a count starts again)."""
+    return counter + 1 if isinstance(counter, int) and not isinstance(counter, bool) and 0 <= counter < 10**9 else 1
+
+
 def register(app):
     @app.callback(Output("au-grid", "rowData"), Output("au-grid", "columnDefs"), Input("au-refresh", "data"))
-    def au_list(_):
+    @checked
+    def au_list(_: StoreRef):
         current_scope("admin")
         with db() as s:
             return _rows(list_accounts(s)), _columns()
 
     @app.callback(Output("au-unit", "options"), Input("au-refresh", "data"))
-    def au_units(_):
+    @checked
+    def au_units(_: StoreRef):
         current_scope("admin")
         with db() as s:
             units = unit_choices(s)
@@ -46,7 +54,9 @@ def register(app):
                   State("au-username", "value"), State("au-role", "value"), State("au-unit", "value"),
                   State("au-badge", "value"), State("au-password", "value"), State("au-refresh", "data"),
                   prevent_initial_call=True)
-    def au_create(_, username, role, unit, badge, password, refresh):
+    @checked
+    def au_create(_: Clicks, username: Text, role: Code, unit: Code, badge: Code, password: Text,
+                  refresh: StoreRef):
         current_scope("admin")
         username = (username or "").strip()
         if not username:
@@ -58,12 +68,13 @@ def register(app):
                 audit("create_user", username, {"role": role, "unit": unit, "badge": badge}, session=s)
         except UserError as exc:
             return dbc.Alert(tr("未能创建：", "Not created: ") + str(exc), color="danger"), no_update
-        return dbc.Alert(tr(f"已创建账号 {username}。", f"Account {username} created."), color="success"), (refresh or 0) + 1
+        return dbc.Alert(tr(f"已创建账号 {username}。", f"Account {username} created."), color="success"), _bump(refresh)
 
     @app.callback(Output("au-action-result", "children"), Output("au-refresh", "data", allow_duplicate=True),
                   Input("au-unlock", "n_clicks"), Input("au-toggle", "n_clicks"),
                   State("au-grid", "selectedRows"), State("au-refresh", "data"), prevent_initial_call=True)
-    def au_action(_u, _t, selected, refresh):
+    @checked
+    def au_action(_u: Clicks, _t: Clicks, selected: Rows, refresh: StoreRef):
         scope = current_scope("admin")
         if not selected:
             return tr("请先在表格中选择一个账号。", "Select an account in the table first."), no_update
@@ -82,4 +93,4 @@ def register(app):
             return tr("没有这个账号。", "No such account."), no_update
         except ValueError:
             return tr("不能停用自己的账号。", "You cannot deactivate your own account."), no_update
-        return msg, (refresh or 0) + 1
+        return msg, _bump(refresh)

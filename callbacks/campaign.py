@@ -27,15 +27,17 @@ from web.cache import cached
 from web.campaign_text import amount, kind_name, status_badge, units_text
 from web.clock import today
 from web.i18n import label, tr
+from web.inputs import Flag, Path, StoreRef, checked, int_id
 from web.shell import kpi_card, no_access
 
 BLUE, ORANGE, GREY, LIGHT = "#1d3f8f", "#ff7f0e", "#8a94a6", "#9db4e8"
 MEASURES = {"weight_kg": ("体重", "Weight", "kg"), "bmi": ("BMI", "BMI", "kg/m²"), "sbp": ("收缩压", "Systolic BP", "mmHg")}
 
 
-def campaign_id_from(path: str | None) -> str | None:
+def campaign_id_from(path: str | None) -> int | None:
+    """The campaign id in /campaigns/<id>; None for any other or malformed path (refused as not visible)."""
     parts = [p for p in (path or "").split("/") if p]
-    return parts[1] if len(parts) == 2 and parts[0] == "campaigns" else None
+    return int_id(parts[1]) if len(parts) == 2 and parts[0] == "campaigns" else None
 
 
 def _load(name: str, scope, path: str | None, fn):
@@ -440,7 +442,8 @@ def _did(d: dict):
 def register(app):
     @app.callback(Output("campaign-access", "children"), Output("campaign-body", "style"),
                   Input("campaign-url", "pathname"))
-    def campaign_access(path):
+    @checked
+    def campaign_access(path: Path):
         """A plain message instead of empty panels when the campaign is not the caller's to see
         (the panels' own callbacks refuse it with 403 all the same)."""
         scope = current_scope()
@@ -455,26 +458,30 @@ def register(app):
     @app.callback(Output("campaign-header", "children"), Output("campaign-kpis", "children"),
                   Output("campaign-progress-graph", "figure"), Output("campaign-projection", "children"),
                   Input("campaign-url", "pathname"))
-    def campaign_progress_view(path):
+    @checked
+    def campaign_progress_view(path: Path):
         scope = current_scope()
         d = _load("campaign_progress", scope, path, campaign_progress)
         return _header(d), _kpis(d, scope.role == "leader"), progress_figure(d), _projection_text(d)
 
     @app.callback(Output("campaign-weekly-graph", "figure"), Output("campaign-weekly-note", "children"),
                   Input("campaign-url", "pathname"))
-    def campaign_weekly_view(path):
+    @checked
+    def campaign_weekly_view(path: Path):
         scope = current_scope()
         d = _load("campaign_participation", scope, path, campaign_participation)
         return weekly_figure(d), _weekly_note(d)
 
     @app.callback(Output("campaign-teams", "children"), Input("campaign-url", "pathname"))
-    def campaign_teams_view(path):
+    @checked
+    def campaign_teams_view(path: Path):
         scope = current_scope()
         return _teams_table(_load("campaign_teams", scope, path, team_leaderboard))
 
     @app.callback(Output("campaign-individuals", "children"), Input("campaign-url", "pathname"),
                   Input("campaign-hide-saved", "data"))
-    def campaign_individuals_view(path, _saved):
+    @checked
+    def campaign_individuals_view(path: Path, _saved: StoreRef):
         scope = current_scope()
         cid = campaign_id_from(path)
         try:  # not cached: it shows each officer's own row and everyone's current choice to hide
@@ -485,20 +492,23 @@ def register(app):
         return _individuals_table(d, scope.role)
 
     @app.callback(Output("campaign-hide", "value"), Input("campaign-url", "pathname"))
-    def campaign_hide_value(_path):
+    @checked
+    def campaign_hide_value(_path: Path):
         scope = current_scope("officer")
         with db() as s:
             return hide_preference(s, scope.officer_id)
 
     @app.callback(Output("campaign-hide-saved", "data"), Input("campaign-hide", "value"), prevent_initial_call=True)
-    def campaign_hide_save(value):
+    @checked
+    def campaign_hide_save(value: Flag):
         scope = current_scope("officer")  # only ever the caller's own preference
         with db() as s:
             changed = set_hide_preference(s, scope.officer_id, bool(value))
         return time.time() if changed else no_update
 
     @app.callback(Output("campaign-points", "children"), Input("campaign-url", "pathname"))
-    def campaign_points_view(path):
+    @checked
+    def campaign_points_view(path: Path):
         scope = current_scope()
         cid = campaign_id_from(path)
         try:  # not cached: an officer's own points are part of it
@@ -509,6 +519,7 @@ def register(app):
         return _points(d)
 
     @app.callback(Output("campaign-did", "children"), Input("campaign-url", "pathname"))
-    def campaign_did_view(path):
+    @checked
+    def campaign_did_view(path: Path):
         scope = current_scope()
         return _did(_load("campaign_did", scope, path, did_it_work))

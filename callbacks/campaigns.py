@@ -21,6 +21,9 @@ from web.access import AccessDenied, audit, current_scope, db
 from web.cache import cached
 from web.campaign_text import amount, kind_name, status_badge, units_text
 from web.i18n import tr
+from web.inputs import (BadInput, Clicks, ClicksList, Code, Codes, Date, Number, Path, StoreRef, Text, Token,
+                        checked, int_id, new_token, valid_token)
+from models import save_tokens
 
 # form field id -> model key (the order of the form's outputs)
 FIELDS = {"cf-name": "name", "cf-kind": "kind", "cf-start": "start_date", "cf-end": "end_date",
@@ -29,6 +32,7 @@ FIELDS = {"cf-name": "name", "cf-kind": "kind", "cf-start": "start_date", "cf-en
           "cf-pts-target": "points_per_day_target", "cf-pts-week": "points_full_week_bonus"}
 INVALID_PROP = ("cf-name", "cf-kind", "cf-start", "cf-end", "cf-target-day", "cf-target-total", "cf-scoring",
                 "cf-pts-active", "cf-pts-target", "cf-pts-week")
+Typed = Number(-(10**12), 10**12)  # what a person can type in a number field; the model says what is out of range
 DEFAULTS = {"name": "", "kind": "steps", "start_date": None, "end_date": None, "unit_codes": [],
             "team_level": "station", "target_per_day": 8000, "target_total": None, "team_scoring": "mean",
             "points_per_active_day": 0, "points_per_day_target": 1, "points_full_week_bonus": 10}
@@ -102,7 +106,8 @@ def _mine_card(c: dict):
 def register(app):
     @app.callback(Output("campaigns-list", "children"), Input("campaigns-url", "pathname"),
                   Input("campaigns-refresh", "data"))
-    def campaigns_list(_path, _refresh):
+    @checked
+    def campaigns_list(_path: Path, _refresh: StoreRef):
         scope = current_scope()
         day = today()
 
@@ -120,7 +125,8 @@ def register(app):
 
     @app.callback(Output("campaigns-mine", "children"), Input("campaigns-url", "pathname"),
                   Input("campaigns-refresh", "data"))
-    def campaigns_mine(_path, _refresh):
+    @checked
+    def campaigns_mine(_path: Path, _refresh: StoreRef):
         scope = current_scope("officer")
         with db() as s:
             rows = officer_campaigns(s, scope.officer_id, today())
@@ -130,7 +136,8 @@ def register(app):
         return dbc.Row([dbc.Col(_mine_card(c), md=6, className="mb-3") for c in rows])
 
     @app.callback(Output("cf-units", "options"), Input("campaigns-url", "pathname"))
-    def unit_options(_path):
+    @checked
+    def unit_options(_path: Path):
         scope = current_scope("manager", "admin")
         with db() as s:
             units = unit_choices(s, scope)
@@ -143,27 +150,29 @@ def register(app):
 
     @app.callback(Output("cf-collapse", "is_open"), Output("cf-edit-id", "data"), Output("cf-title", "children"),
                   Output("cf-locked-note", "children"), Output("cf-locked-note", "is_open"),
-                  *form_values, *form_disabled,
+                  *form_values, *form_disabled, Output("cf-token", "data"),
                   Input("campaigns-new", "n_clicks"), Input({"type": "campaign-edit", "index": ALL}, "n_clicks"),
                   Input("cf-cancel", "n_clicks"), prevent_initial_call=True)
-    def open_form(_new, edit_clicks, _cancel):
+    @checked
+    def open_form(_new: Clicks, edit_clicks: ClicksList, _cancel: Clicks):
         scope = current_scope("manager", "admin")
         trigger = ctx.triggered_id
         n_disabled = len(form_disabled)
         if trigger == "cf-cancel":
-            return (False, None, no_update, no_update, False, *[no_update] * len(FIELDS), *[no_update] * n_disabled)
+            return (False, None, no_update, no_update, False, *[no_update] * len(FIELDS), *[no_update] * n_disabled,
+                    None)
         if trigger == "campaigns-new":
             values = dict(DEFAULTS)
             start = today() + dt.timedelta(days=7)
             values["start_date"], values["end_date"] = start.isoformat(), (start + dt.timedelta(days=27)).isoformat()
             return (True, None, tr("新建活动", "New campaign"), None, False,
-                    *[values[k] for k in FIELDS.values()], *[False] * n_disabled)
+                    *[values[k] for k in FIELDS.values()], *[False] * n_disabled, new_token())
         if isinstance(trigger, dict) and trigger.get("type") == "campaign-edit":
             if not any(edit_clicks or []):
                 raise PreventUpdate  # the buttons were re-rendered, not clicked
             try:
                 with db() as s:
-                    form = campaign_form(s, scope, trigger.get("index"), today())
+                    form = campaign_form(s, scope, int_id(trigger.get("index")), today())
             except (NotVisible, NotAllowed) as exc:
                 _denied(exc)
             locked = set(form["locked"])
@@ -175,7 +184,7 @@ def register(app):
             values = {k: form.get(k) for k in FIELDS.values()}
             disabled = [FIELDS[fid] in locked for fid in FIELDS if fid != "cf-team-level"]
             return (True, form["id"], tr(f"编辑：{form['name']}", f"Edit: {form['name']}"), note, bool(note),
-                    *[values[k] for k in FIELDS.values()], *disabled)
+                    *[values[k] for k in FIELDS.values()], *disabled, new_token())
         raise PreventUpdate
 
     feedback_outputs = []
@@ -186,15 +195,28 @@ def register(app):
     @app.callback(Output("cf-error", "children"), Output("cf-collapse", "is_open", allow_duplicate=True),
                   Output("campaigns-refresh", "data"), Output("campaigns-feedback", "children"),
                   *feedback_outputs, *invalid_outputs,
-                  Input("cf-save", "n_clicks"), State("cf-edit-id", "data"), State("campaigns-refresh", "data"),
+                  Input("cf-save", "n_clicks"), State("cf-edit-id", "data"), State("cf-token", "data"),
                   *[State(fid, "value") for fid in FIELDS], prevent_initial_call=True)
-    def save(_n, edit_id, refresh, *values):
+    @checked
+    def save(_n: Clicks, edit_id: StoreRef, token: Token, name: Text, kind: Code, start: Date, end: Date, units: Codes,
+             team_level: Code, target_day: Typed, target_total: Typed, scoring: Code, pts_active: Typed,
+             pts_target: Typed, pts_week: Typed):
         scope = current_scope("manager", "admin")
+        values = (name, kind, start, end, units, team_level, target_day, target_total, scoring, pts_active, pts_target,
+                  pts_week)
         data = {key: v for key, v in zip(FIELDS.values(), values)}
+        token = valid_token(token)
+        if token is None:
+            raise BadInput("bad input: a save without its client token")
+        if edit_id is not None and int_id(edit_id) is None:
+            raise BadInput("bad input: campaign id")
         try:
             with db() as s:
-                campaign = save_campaign(s, scope, data, today(), edit_id)
+                if not save_tokens.claim(s, scope.user_id, "campaign_update" if edit_id else "campaign_create", token):
+                    return _saved(tr("已保存", "Saved"))  # a replay of a save already made: nothing changes
+                campaign = save_campaign(s, scope, data, today(), int_id(edit_id))
                 cid, name = campaign.id, campaign.name
+                answer = _saved(tr(f"已保存：{name}", f"Saved: {name}"), token)  # built before the commit
                 audit("campaign_update" if edit_id else "campaign_create", target=f"campaign:{cid}",
                       detail={"name": name, "units": data.get("unit_codes")}, session=s)
         except (NotVisible, NotAllowed) as exc:
@@ -208,9 +230,12 @@ def register(app):
             general = tr(*errors["_"]) if "_" in errors else tr("请更正标红的项目。", "Please correct the fields marked red.")
             return (general, no_update, no_update, no_update, *fb,
                     *[FIELDS[fid] in errors for fid in INVALID_PROP])
+        return answer
+
+    def _saved(text: str, marker=no_update):
+        """The answer to a save: the form closes, the list reloads (its marker is the save's token)."""
         fb = []
         for _ in FIELDS:
             fb += [None, {"display": "none"}]
-        done = dbc.Alert(tr(f"已保存：{name}", f"Saved: {name}"), color="success", dismissable=True, duration=6000,
-                         id="campaigns-saved")
-        return (None, False, (refresh or 0) + 1, done, *fb, *[False] * len(INVALID_PROP))
+        done = dbc.Alert(text, color="success", dismissable=True, duration=6000, id="campaigns-saved")
+        return (None, False, marker, done, *fb, *[False] * len(INVALID_PROP))

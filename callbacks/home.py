@@ -15,6 +15,7 @@ from web.clock import today
 from web.access import current_scope, db, unit_in_scope
 from web.cache import cached
 from web.i18n import LEVEL_COLOURS, level_name, tr
+from web.inputs import Search, checked
 from web.shell import graph, kpi_card
 
 
@@ -89,7 +90,8 @@ def _sub_units(o: dict, fmt, leader: bool):
 
 def register(app):
     @app.callback(Output("home-kpis", "children"), Output("home-scope", "children"), Input("home-url", "search"))
-    def home_kpis(search):
+    @checked
+    def home_kpis(search: Search):
         scope = current_scope("leader", "manager", "admin")
         code = (parse_qs((search or "").lstrip("?")).get("unit") or [None])[0]
         day = today()

@@ -25,6 +25,7 @@ from web.cache import cached
 from web.i18n import LEVEL_COLOURS, label, level_name, tr
 from web.portrait import BAND_FILL, resolve_officer, unit_word, y_range
 from web.shell import graph, level_badge, no_access
+from web.inputs import StoreRef, checked
 
 TONE_COLOURS = {"normal": "#2ca02c", "borderline": "#e0b000", "abnormal": "#ff7f0e", "severe": "#d62728"}
 RISK_COLOURS = {"low": "#2ca02c", "intermediate": "#ff7f0e", "high": "#d62728"}
@@ -450,7 +451,8 @@ def _care(care: dict):
 # --- callbacks --------------------------------------------------------------------------------
 def register(app):
     @app.callback(Output("portrait-body", "children"), Input("portrait-badge", "data"))
-    def portrait_frame(key):
+    @checked
+    def portrait_frame(key: StoreRef):
         scope = current_scope("officer", "manager", "leader", "admin")
         try:
             with db() as s:
@@ -461,7 +463,8 @@ def register(app):
             return no_access(tr("您无权查看这位民警的健康档案。", "You may not see this officer's health record."))
 
     @app.callback(Output("pt-header", "children"), Input("pt-key", "data"))
-    def portrait_header(key):
+    @checked
+    def portrait_header(key: StoreRef):
         scope = current_scope("officer", "manager", "leader", "admin")
         with db() as s:
             officer = resolve_officer(s, scope, key)
@@ -471,7 +474,8 @@ def register(app):
 
     @app.callback(Output("pt-indicators", "children"), Output("pt-history", "children"),
                   Output("pt-care", "children"), Input("pt-key", "data"))
-    def portrait_record(key):
+    @checked
+    def portrait_record(key: StoreRef):
         scope = current_scope("officer", "manager", "admin")  # leaders never get measured values
         with db() as s:
             officer = resolve_officer(s, scope, key)
@@ -480,7 +484,8 @@ def register(app):
         return _indicator_cards(data["indicators"]), _history_table(data["history"]), _care(data["care"])
 
     @app.callback(Output("pt-trends", "children"), Input("pt-key", "data"))
-    def portrait_trends(key):
+    @checked
+    def portrait_trends(key: StoreRef):
         scope = current_scope("officer", "manager", "admin")
         day = today()
         with db() as s:

@@ -17,7 +17,10 @@ from models.vocab import UNIT_LEVEL_GROUPS
 from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db, unit_in_scope
 from web.cache import cached
+from web.exports import too_soon
 from web.i18n import label, tr
+from web.plot_text import plot_text
+from web.inputs import Cell, ClickData, Clicks, Code, Codes, Search, Year, checked
 
 ROLES = ("leader", "manager", "admin")
 RATES = ("standardised", "crude")
@@ -141,12 +144,12 @@ def funnel_figure(res: dict) -> go.Figure:
                     name=tr(f"全局 {_fmt(res, res['force']['centre'])}", f"Force {_fmt(res, res['force']['centre'])}"),
                     line={"color": "#1d3f8f", "width": 1.5})
     outside = [r for r in rows if r["position"] not in (None, "within")]
-    hover = [f"<b>{_name(r)}</b><br>{tr('人数', 'n')} {r['n']:,}<br>{_fmt(res, r['value'])}"
+    hover = [f"<b>{plot_text(_name(r))}</b><br>{tr('人数', 'n')} {r['n']:,}<br>{_fmt(res, r['value'])}"
              f" ({tr('95%CI', '95% CI')} {_ci(res, r, 'std' if res['rate'] == 'standardised' else 'crude')})"
              f"<br>{tr(*POSITION_NAMES[r['position']]) if r['position'] else ''}" for r in rows]
     fig.add_scatter(
         x=[r["n"] for r in rows], y=[r["value"] * k for r in rows], mode="markers+text",
-        text=[_name(r) if r in outside else "" for r in rows], textposition="top center",
+        text=[plot_text(_name(r)) if r in outside else "" for r in rows], textposition="top center",
         textfont={"size": 11, "color": [_colour(res, r["position"]) for r in rows]},
         marker={"size": [11 if r in outside else 8 for r in rows], "color": [_colour(res, r["position"]) for r in rows],
                 "line": {"color": "white", "width": 1}},
@@ -173,7 +176,7 @@ def trend_figure(trend: dict, res_kind: str, indicator: str) -> go.Figure:
         zh, en = trend["names"].get(code, (code, code))
         vals = [p["value"] * k if p["value"] is not None else None for p in pts]
         fig.add_scatter(
-            x=[p["year"] for p in pts], y=vals, mode="lines+markers", name=tr(zh, en),
+            x=[p["year"] for p in pts], y=vals, mode="lines+markers", name=plot_text(tr(zh, en)),
             error_y={"type": "data", "symmetric": False, "thickness": 1, "width": 3,
                      "array": [(p["hi"] - p["value"]) * k if p["hi"] is not None and p["value"] is not None else None
                                for p in pts],
@@ -329,7 +332,8 @@ def register(app):
         Output("units-indicator", "options"), Output("units-indicator", "value"),
         Output("units-year", "options"), Output("units-year", "value"), Output("units-crumbs", "children"),
         Input("units-url", "search"), State("units-indicator", "value"), State("units-year", "value"))
-    def units_choices(search, indicator, year):
+    @checked
+    def units_choices(search: Search, indicator: Code, year: Year):
         scope = current_scope(*ROLES)
         q = _params(search)
         with db() as s:
@@ -351,7 +355,8 @@ def register(app):
         Output("units-trend-units", "options"), Output("units-trend-units", "value"),
         Input("units-root", "data"), Input("units-level", "value"), Input("units-indicator", "value"),
         Input("units-year", "value"), Input("units-rate", "value"))
-    def units_compare(code, level, indicator, year, rate):
+    @checked
+    def units_compare(code: Code, level: Code, indicator: Code, year: Year, rate: Code):
         scope = current_scope(*ROLES)
         if not code:
             raise AccessDenied("bad request")
@@ -378,7 +383,8 @@ def register(app):
     @app.callback(Output("units-trend", "figure"), Input("units-trend-units", "value"),
                   State("units-root", "data"), State("units-level", "value"), State("units-indicator", "value"),
                   State("units-rate", "value"), prevent_initial_call=True)
-    def units_trend(codes, code, level, indicator, rate):
+    @checked
+    def units_trend(codes: Codes, code: Code, level: Code, indicator: Code, rate: Code):
         scope = current_scope(*ROLES)
         indicator, level, _year, rate = _checked(indicator, level, today().year, rate)
         codes = [c for c in (codes or []) if isinstance(c, str)][:8]
@@ -397,7 +403,8 @@ def register(app):
 
     @app.callback(Output("units-url", "search"), Input("units-funnel", "clickData"),
                   Input("units-grid", "cellClicked"), prevent_initial_call=True)
-    def units_drill(click, cell):
+    @checked
+    def units_drill(click: ClickData, cell: Cell):
         scope = current_scope(*ROLES)
         if ctx.triggered_id == "units-funnel":
             point = ((click or {}).get("points") or [{}])[0]
@@ -417,17 +424,23 @@ def register(app):
             return no_update
         return "?" + urlencode({"unit": unit.code})
 
-    @app.callback(Output("units-download", "data"), Input("units-export", "n_clicks"),
+    @app.callback(Output("units-download", "data"), Output("units-export-msg", "children"),
+                  Input("units-export", "n_clicks"),
                   State("units-root", "data"), State("units-level", "value"), State("units-indicator", "value"),
                   State("units-year", "value"), State("units-rate", "value"), prevent_initial_call=True)
-    def units_export(n_clicks, code, level, indicator, year, rate):
+    @checked
+    def units_export(n_clicks: Clicks, code: Code, level: Code, indicator: Code, year: Year, rate: Code):
         scope = current_scope(*ROLES)
         if not n_clicks:
-            return no_update
+            return no_update, no_update
         res, root = _comparison(scope, code, level, indicator, year, rate)
+        with db() as s:
+            wait = too_soon(s, scope)
+        if wait:
+            return no_update, wait
         name = tr(root.name, root.name_en or root.name)
         data = workbook_bytes(res, name, scope.role != "leader")
         audit("export", target=f"units:{root.code}",
               detail={"page": "units", "level": level, "indicator": indicator, "year": res["year"],
                       "rate": res["rate"], "rows": len(res["rows"])})
-        return dcc.send_bytes(data, f"units_{root.code}_{indicator}_{res['year']}.xlsx")
+        return dcc.send_bytes(data, f"units_{root.code}_{indicator}_{res['year']}.xlsx"), ""

@@ -22,8 +22,11 @@ from models.vocab import FOLLOWUP_STATUSES, LEVELS, POST_TYPES
 from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db, unit_in_scope
 from web.cache import cached
+from web.exports import capped_note, too_soon
 from web.grids import warnings_grid
 from web.i18n import LEVEL_COLOURS, label, level_name, tr
+from web.plot_text import plot_text
+from web.inputs import Cells, ClickData, Clicks, Code, Codes, RowsRequests, StoreRef, checked
 
 CLASS_COLOURS = {**{lvl: LEVEL_COLOURS[lvl] for lvl in LEVELS}, "none": "#c8c8c8"}
 FILTER_IDS = ("warn-f-levels", "warn-f-confirmed", "warn-f-rule", "warn-f-unit", "warn-f-age", "warn-f-sex",
@@ -33,6 +36,8 @@ KEY_NAMES = {"sbp": ("收缩压", "SBP"), "dbp": ("舒张压", "DBP"), "fpg": ("
              "ldl": ("LDL-C", "LDL-C"), "bmi": ("BMI", "BMI"), "ua": ("尿酸", "Uric acid"), "phq9": ("PHQ-9", "PHQ-9")}
 QUARTER = dt.timedelta(days=91)
 LABEL_MIN_AREA = 0.045  # share of the map's area a unit needs for a printed label
+# the filters as the controls send them: levels a multi-select, the others one choice each (or nothing)
+Filter = Code | Codes
 GRID = {"type": "warn-grid", "v": ALL}  # one grid at a time; its id changes with the filters
 
 
@@ -64,7 +69,7 @@ def _share_text(scope, node) -> str:
 
 
 def _hover(scope, node) -> str:
-    name = tr(node["name"], node["name_en"])
+    name = plot_text(tr(node["name"], node["name_en"]))
     lines = [f"<b>{name}</b>", tr(f"人数 {fmt_count(scope, node['total'])}", f"Officers {fmt_count(scope, node['total'])}")]
     lines += [f"{level_name(lvl)} {fmt_count(scope, node['counts'][lvl])}" for lvl in LEVELS]
     lines.append(tr(f"红+橙占比 {_share_text(scope, node)}", f"Red+orange {_share_text(scope, node)}"))
@@ -95,7 +100,7 @@ def map_figure(scope, data) -> tuple[go.Figure, list]:
     if children:
         fig.add_trace(go.Scatter(
             x=[n["label"][0] for n in children], y=[n["label"][1] for n in children], mode="text",
-            text=[f"<b>{tr(n['name'], n['name_en'])}</b><br>{_share_text(scope, n)}"
+            text=[f"<b>{plot_text(tr(n['name'], n['name_en']))}</b><br>{_share_text(scope, n)}"
                   if n["area"] >= LABEL_MIN_AREA * total_area else "" for n in children],
             textfont={"size": 12, "color": "#1b1b1b"}, customdata=[n["code"] for n in children],
             hovertext=[_hover(scope, n) for n in children], hovertemplate="%{hovertext}<extra></extra>",
@@ -122,7 +127,7 @@ def tree_figure(scope, data) -> go.Figure:
             children_of.setdefault(n["parent_path"], []).append(n)
     for n in data["tree"]:
         ids.append(n["path"])
-        labels.append(tr(n["name"], n["name_en"]))
+        labels.append(plot_text(tr(n["name"], n["name_en"])))
         parents.append(n["parent_path"] or "")
         values.append(0)
         colours.append(CLASS_COLOURS[n["class"]])
@@ -308,7 +313,8 @@ def register(app):
 
     @app.callback(Output("warn-f-unit", "options"), Output("warn-f-rule", "options"), Output("warn-f-post", "options"),
                   Input("warn-title", "id"))
-    def warn_options(_):
+    @checked
+    def warn_options(_: Code):
         scope = current_scope("leader", "manager", "admin")
         with db() as s:
             opts = cached("warn_options", scope, {}, lambda: wq.filter_options(s, scope.unit_path, rules()))
@@ -321,7 +327,8 @@ def register(app):
         return units, rule_opts, posts
 
     @app.callback(Output("warn-counts", "children"), *filters_in)
-    def warn_counts(*values):
+    @checked
+    def warn_counts(*values: Filter):
         scope = current_scope("leader", "manager", "admin")
         with db() as s:
             f = resolve(s, scope, values)
@@ -333,7 +340,8 @@ def register(app):
                   Output("warn-breadcrumb", "children"), Output("warn-map-codes", "data"), Output("warn-parent", "data"),
                   Input("warn-f-unit", "value"), Input("warn-f-age", "value"), Input("warn-f-sex", "value"),
                   Input("warn-f-post", "value"), Input("warn-f-exam", "value"))
-    def warn_map(unit, age, sex, post, exam):
+    @checked
+    def warn_map(unit: Code, age: Filter, sex: Filter, post: Filter, exam: Filter):
         scope = current_scope("leader", "manager", "admin")
         with db() as s:
             root = unit_in_scope(s, scope, unit)
@@ -347,7 +355,9 @@ def register(app):
                   Input("warn-map", "clickData"), Input("warn-tree", "clickData"), Input("warn-up", "n_clicks"),
                   Input("warn-reset", "n_clicks"), State("warn-map-codes", "data"), State("warn-parent", "data"),
                   prevent_initial_call=True)
-    def warn_drill(map_click, tree_click, _up, _reset, codes, parent):
+    @checked
+    def warn_drill(map_click: ClickData, tree_click: ClickData, _up: Clicks, _reset: Clicks,
+                   codes: Codes, parent: Code):
         scope = current_scope("leader", "manager", "admin")
         keep = [no_update] * len(FILTER_IDS)
         trigger = ctx.triggered_id
@@ -378,7 +388,8 @@ def register(app):
         return keep
 
     @app.callback(Output("warn-list-wrap", "children"), *filters_in, Input("fu-changed", "data"))
-    def warn_list(*values):
+    @checked
+    def warn_list(*values: Filter | StoreRef):
         scope = current_scope("leader", "manager", "admin")
         with db() as s:
             resolve(s, scope, values[:-1])  # refuse a forged unit before building anything
@@ -387,7 +398,8 @@ def register(app):
 
     @app.callback(Output(GRID, "getRowsResponse"), Output("warn-list-count", "children"),
                   Input(GRID, "getRowsRequest"), *filters_state)
-    def warn_rows(requests, *values):
+    @checked
+    def warn_rows(requests: RowsRequests, *values: Filter):
         scope = current_scope("leader", "manager", "admin")
         requests = requests if isinstance(requests, list) else []
         request = next((r for r in requests if isinstance(r, dict)), None)
@@ -408,7 +420,8 @@ def register(app):
 
     @app.callback(Output("warn-nav", "href"), Output("fu-new-badge", "data", allow_duplicate=True),
                   Input(GRID, "cellClicked"), prevent_initial_call=True)
-    def warn_cell(cells):
+    @checked
+    def warn_cell(cells: Cells):
         scope = current_scope("leader", "manager", "admin")
         cell = next((c for c in (cells if isinstance(cells, list) else []) if isinstance(c, dict)), None)
         if cell is None or not isinstance(cell.get("rowId"), str):
@@ -422,20 +435,26 @@ def register(app):
             return f"/officers/{badge}", no_update  # the portrait page checks the scope and writes the audit row
         return no_update, no_update
 
-    @app.callback(Output("warn-download", "data"), Input("warn-export-csv", "n_clicks"),
-                  Input("warn-export-xlsx", "n_clicks"), *filters_state, prevent_initial_call=True)
-    def warn_export(_csv, _xlsx, *values):
+    @app.callback(Output("warn-download", "data"), Output("warn-export-msg", "children"),
+                  Input("warn-export-csv", "n_clicks"), Input("warn-export-xlsx", "n_clicks"), *filters_state,
+                  prevent_initial_call=True)
+    @checked
+    def warn_export(_csv: Clicks, _xlsx: Clicks, *values: Filter):
         scope = current_scope("manager", "admin")
         fmt = "csv" if ctx.triggered_id == "warn-export-csv" else "xlsx"
         with db() as s:
             f = resolve(s, scope, values)
+            wait = too_soon(s, scope)
+            if wait:
+                return no_update, wait
             rows = wq.export_rows(s, scope.unit_path, f, today(), leader=False)
             audit("export", target="warnings", detail={"format": fmt, "rows": len(rows), "filters": f.as_dict()},
                   session=s)
-        return export_file(scope, label_rows(scope, rows), fmt)
+        return export_file(scope, label_rows(scope, rows), fmt), capped_note(len(rows), wq.MAX_EXPORT)
 
     @app.callback(Output("warn-movement", "children"), Input("warn-f-unit", "value"))
-    def warn_movement(unit):
+    @checked
+    def warn_movement(unit: Code):
         scope = current_scope("leader", "manager", "admin")
         since = dt.datetime.combine(today() - QUARTER, dt.time.max)
         with db() as s:

@@ -11,10 +11,12 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
 from models import followups as fu
+from models import save_tokens
 from models.vocab import FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES, FOLLOWUP_STATUSES
 from web.clock import today
 from web.access import AccessDenied, audit, client_ip, current_scope, db
 from web.i18n import label, tr
+from web.inputs import BadInput, Clicks, ClicksList, Code, Date, Path, StoreRef, Text, Token, checked, new_token, valid_token
 from web.shell import kpi_card, level_badge
 
 
@@ -160,8 +162,9 @@ def _detail(r) -> list:
 
 def register(app):
     @app.callback(Output("wb-body", "children"), Input("wb-url", "pathname"), Input("fu-changed", "data"))
+    @checked
     @denied_as_403
-    def wb_body(_path, _changed):
+    def wb_body(_path: Path, _changed: StoreRef):
         scope = current_scope("manager", "admin")
         with db() as s:
             data = fu.workbench(s, scope, today())
@@ -189,33 +192,36 @@ def register(app):
 
     @app.callback(Output("fu-new-badge", "data", allow_duplicate=True),
                   Input({"type": "wb-new", "badge": ALL}, "n_clicks"), prevent_initial_call=True)
-    def wb_new(clicks):
+    @checked
+    def wb_new(clicks: ClicksList):
         current_scope("manager", "admin")
         trigger = ctx.triggered_id
-        if not trigger or not any(clicks or []):
+        if not isinstance(trigger, dict) or not any(clicks or []) or _badge_of(trigger) is None:
             return no_update
         return {"badge": trigger["badge"], "t": sum(c or 0 for c in clicks)}
 
     @app.callback(Output("fu-detail-id", "data"), Input({"type": "wb-open", "id": ALL}, "n_clicks"),
                   prevent_initial_call=True)
-    def wb_open(clicks):
+    @checked
+    def wb_open(clicks: ClicksList):
         current_scope("manager", "admin")
         trigger = ctx.triggered_id
-        if not trigger or not any(clicks or []):
+        if not isinstance(trigger, dict) or not any(clicks or []) or not isinstance(trigger.get("id"), int):
             return no_update
         return {"id": trigger["id"], "t": sum(c or 0 for c in clicks)}
 
     @app.callback(Output("fu-new-modal", "is_open"), Output("fu-new-officer", "children"),
                   Output("fu-new-reason", "children"), Output("fu-new-assignee", "options"),
                   Output("fu-new-assignee", "value"), Output("fu-new-due", "value"), Output("fu-new-msg", "children"),
-                  Output("fu-new-note", "value"),
+                  Output("fu-new-note", "value"), Output("fu-new-token", "data"),
                   Input("fu-new-badge", "data"))
+    @checked
     @denied_as_403
-    def fu_new_open(data):
+    def fu_new_open(data: StoreRef):
         scope = current_scope("leader", "manager", "admin")
         badge = _badge_of(data)
         if badge is None:
-            return False, no_update, no_update, no_update, no_update, no_update, no_update, no_update
+            return False, no_update, no_update, no_update, no_update, no_update, no_update, no_update, no_update
         if scope.role == "leader":
             raise AccessDenied("only health managers open follow-ups")
         with db() as s:
@@ -229,11 +235,12 @@ def register(app):
         reasons = "；".join(tr(*p) for p in zip(info["reasons"], info["reasons_en"])) or \
             tr("无红色或橙色原因", "no red or orange reason")
         due = (today() + dt.timedelta(days=7)).isoformat()
-        return True, who, reasons, options, me, due, "", ""
+        return True, who, reasons, options, me, due, "", "", new_token()
 
     @app.callback(Output("fu-new-modal", "is_open", allow_duplicate=True), Input("fu-new-cancel", "n_clicks"),
                   prevent_initial_call=True)
-    def fu_new_cancel(_):
+    @checked
+    def fu_new_cancel(_: Clicks):
         current_scope("manager", "admin")
         return False
 
@@ -242,34 +249,40 @@ def register(app):
                   Output("fu-changed", "data", allow_duplicate=True), Output("fu-toast-wrap", "children"),
                   Input("fu-new-save", "n_clicks"), State("fu-new-badge", "data"), State("fu-new-kind", "value"),
                   State("fu-new-assignee", "value"), State("fu-new-due", "value"), State("fu-new-note", "value"),
-                  State("fu-changed", "data"), prevent_initial_call=True)
+                  State("fu-new-token", "data"), prevent_initial_call=True)
+    @checked
     @denied_as_403
-    def fu_new_save(_n, data, kind, assignee, due, note, changed):
+    def fu_new_save(_n: Clicks, data: StoreRef, kind: Code, assignee: Code, due: Date, note: Text, token: Token):
         scope = current_scope("manager", "admin")
         badge = _badge_of(data)
         if badge is None:
             raise AccessDenied("no officer")
-        try:
-            with db() as s:
-                fu.open_followup(s, scope, badge, kind=kind, assignee_id=assignee, due=due, note=note, ip=_ip(),
-                                 today=today())
-        except fu.FollowUpError as exc:
-            return no_update, _error_text(exc), no_update, no_update
+        token = _token(token)
+        # the whole answer is built before anything is written: the changed-marker is the token itself
         toast = dbc.Toast(tr("已建立跟进", "Follow-up opened"), header=tr("保存成功", "Saved"), duration=4000,
                           is_open=True, icon="success", id="fu-toast",
                           style={"position": "fixed", "top": 70, "right": 20, "zIndex": 2000})
-        return False, "", (changed or 0) + 1, toast
+        answer = (False, "", token, toast)
+        try:
+            with db() as s:
+                if save_tokens.claim(s, scope.user_id, "followup_open", token):  # a replay writes nothing again
+                    fu.open_followup(s, scope, badge, kind=kind, assignee_id=assignee, due=due, note=note, ip=_ip(),
+                                     today=today())
+        except fu.FollowUpError as exc:
+            return no_update, _error_text(exc), no_update, no_update
+        return answer
 
     @app.callback(Output("fu-detail-modal", "is_open"), Output("fu-d-body", "children"),
                   Output("fu-d-assignee", "options"), Output("fu-d-assignee", "value"),
-                  Output("fu-d-actions", "style"),
+                  Output("fu-d-actions", "style"), Output("fu-d-token", "data"),
                   Input("fu-detail-id", "data"), Input("fu-changed", "data"))
+    @checked
     @denied_as_403
-    def fu_detail(data, _changed):
+    def fu_detail(data: StoreRef, _changed: StoreRef):
         scope = current_scope("leader", "manager", "admin")
         fid = _id_of(data)
         if fid is None:
-            return no_update, no_update, no_update, no_update, no_update
+            return no_update, no_update, no_update, no_update, no_update, no_update
         if scope.role == "leader":
             raise AccessDenied("only health managers see follow-ups")
         with db() as s:
@@ -279,35 +292,49 @@ def register(app):
         opened = True if ctx.triggered_id == "fu-detail-id" else no_update
         options = [{"label": a["username"], "value": str(a["id"])} for a in assignees]
         hide = {"display": "none"} if r["status"] == "closed" else {}
-        return opened, _detail(r), options, str(r["assignee_id"]) if r["assignee_id"] else None, hide
+        return opened, _detail(r), options, str(r["assignee_id"]) if r["assignee_id"] else None, hide, new_token()
 
     @app.callback(Output("fu-changed", "data", allow_duplicate=True), Output("fu-d-msg", "children"),
                   Output("fu-d-note", "value"),
                   Input("fu-d-addnote", "n_clicks"), Input("fu-d-start", "n_clicks"), Input("fu-d-close", "n_clicks"),
                   Input("fu-d-assign", "n_clicks"), State("fu-detail-id", "data"), State("fu-d-note", "value"),
-                  State("fu-d-outcome", "value"), State("fu-d-assignee", "value"), State("fu-changed", "data"),
+                  State("fu-d-outcome", "value"), State("fu-d-assignee", "value"), State("fu-d-token", "data"),
                   prevent_initial_call=True)
+    @checked
     @denied_as_403
-    def fu_action(_a, _b, _c, _d, data, note, outcome, assignee, changed):
+    def fu_action(_a: Clicks, _b: Clicks, _c: Clicks, _d: Clicks, data: StoreRef, note: Text, outcome: Code,
+                  assignee: Code, token: Token):
         scope = current_scope("manager", "admin")
         fid, action = _id_of(data), ctx.triggered_id
+        done = {"fu-d-addnote": tr("已添加记录", "Note added"), "fu-d-start": tr("已开始处理", "Started"),
+                "fu-d-close": tr("已结案", "Closed"), "fu-d-assign": tr("已改派", "Reassigned")}.get(action)
+        if done is None:
+            return no_update, no_update, no_update
+        token = _token(token)
+        answer = (token, html.Span(done, className="text-success", id="fu-d-done"), "")  # built before any write
         try:
             with db() as s:
+                if not save_tokens.claim(s, scope.user_id, f"followup_{action[5:]}", token):
+                    return answer  # a replay of an action already done: nothing changes
                 if action == "fu-d-addnote":
                     fu.add_note(s, scope, fid, note, ip=_ip())
                 elif action == "fu-d-start":
                     fu.start_progress(s, scope, fid, ip=_ip())
                 elif action == "fu-d-close":
                     fu.close_followup(s, scope, fid, outcome, note, ip=_ip())
-                elif action == "fu-d-assign":
-                    fu.assign(s, scope, fid, assignee, ip=_ip())
                 else:
-                    return no_update, no_update, no_update
+                    fu.assign(s, scope, fid, assignee, ip=_ip())
         except fu.FollowUpError as exc:
             return no_update, html.Span(_error_text(exc), className="text-danger"), no_update
-        done = {"fu-d-addnote": tr("已添加记录", "Note added"), "fu-d-start": tr("已开始处理", "Started"),
-                "fu-d-close": tr("已结案", "Closed"), "fu-d-assign": tr("已改派", "Reassigned")}[action]
-        return (changed or 0) + 1, html.Span(done, className="text-success", id="fu-d-done"), ""
+        return answer
+
+
+def _token(value) -> str:
+    """The save's client token; a save without one is not from the portal's own form."""
+    token = valid_token(value)
+    if token is None:
+        raise BadInput("bad input: a save without its client token")
+    return token
 
 
 ERRORS_ZH = {

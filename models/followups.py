@@ -58,10 +58,14 @@ def _officer(session: Session, actor: Actor, badge: str) -> Officer:
 
 
 def _followup(session: Session, actor: Actor, followup_id: Any) -> FollowUp:
+    if isinstance(followup_id, bool) or (isinstance(followup_id, float) and not followup_id.is_integer()):
+        raise FollowUpDenied("no access")
     try:
         fid = int(followup_id)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise FollowUpDenied("no access") from None
+    if not 0 < fid < 2**31:  # beyond any id (and beyond what PostgreSQL's integer takes)
+        raise FollowUpDenied("no access")
     row = session.get(FollowUp, fid)
     if row is None:
         raise FollowUpDenied("no access")

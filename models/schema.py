@@ -393,6 +393,15 @@ class AuditLog(Base):
     ip: Mapped[Optional[str]] = mapped_column(String(64))
 
 
+class SaveToken(Base):
+    """A client token a save carried: a replay of the same save finds it and changes nothing."""
+    __tablename__ = "save_token"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
 class Meta(Base):
     """Key/value facts about the database (data version for the cache, demo seed)."""
 

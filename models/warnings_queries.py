@@ -324,11 +324,11 @@ def clamp_range(start: Any, end: Any, limit: int = MAX_PAGE) -> tuple[int, int]:
     """Row range from the grid, as integers, ``0 <= start <= end <= start + limit``."""
     try:
         start = max(0, min(int(start), 10_000_000))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         start = 0
     try:
         end = int(end)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         end = start + 100
     return start, max(start, min(end, start + limit))
 

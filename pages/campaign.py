@@ -6,6 +6,8 @@ from dash import dcc, html
 from flask_login import current_user
 
 from web.i18n import tr
+from web.inputs import int_id
+from web.shell import not_found
 from web.shell import graph
 
 
@@ -17,7 +19,10 @@ def _section(title, body, id=None, sub=None):
 
 
 def layout(campaign_id=None, **_):
-    """``campaign_id`` comes from the URL; the callbacks read it from the path and check it on the server."""
+    """``campaign_id`` comes from the URL; the callbacks read it from the path and check it on the server.
+    A malformed id (not a number, too long) gets the page-not-found answer, and no callback runs."""
+    if int_id(campaign_id) is None:
+        return not_found()
     officer = current_user.role == "officer"
     hide = dbc.Switch(id="campaign-hide", label=tr("在排行榜上对他人隐藏我的姓名", "Hide my name from others on leaderboards"),
                       value=False, className="mb-2") if officer else None

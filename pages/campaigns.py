@@ -88,7 +88,7 @@ def layout(**_):
     ])
     children = [dcc.Location(id="campaigns-url", refresh=False), dcc.Store(id="campaigns-refresh", data=0), top]
     if runs:
-        children += [dcc.Store(id="cf-edit-id"), _form()]
+        children += [dcc.Store(id="cf-edit-id"), dcc.Store(id="cf-token"), _form()]
     children.append(html.Div(id="campaigns-feedback"))
     if role == "officer":
         children += [html.Div(tr("我的活动", "My campaigns"), className="section-title"),

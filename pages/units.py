@@ -61,6 +61,7 @@ def layout(**_):
                                    color="secondary", outline=True, className="no-print"),
                         width="auto", className="ms-auto"),
             ], className="align-items-center"),
+            html.Div(id="units-export-msg", className="small text-danger mb-1"),
             dag.AgGrid(id="units-grid", rowData=[], columnDefs=[], className="ag-theme-alpine", getRowId="params.data.code",
                        defaultColDef={"sortable": True, "resizable": True, "filter": False},
                        dashGridOptions={"animateRows": False, "suppressCellFocus": True},

@@ -76,6 +76,7 @@ def layout(level=None, badge=None, new_followup=None, unit=None, rule=None, **_)
                    className="me-2"),
         dbc.Button(tr("导出 CSV", "Export CSV"), id="warn-export-csv", color="secondary", outline=True, size="sm"),
         dcc.Download(id="warn-download"),
+        html.Div(id="warn-export-msg", className="small text-danger mt-1"),
     ] if manager else []
     return html.Div([
         dcc.Location(id="warn-nav", refresh="callback-nav"),

@@ -40,6 +40,7 @@ def create_app(config: Config | None = None) -> dash.Dash:
         LOGIN_RATE_LIMIT=cfg.login_rate_limit,
         PORTAL_TODAY=cfg.today,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+        EXPORT_INTERVAL_SECONDS=cfg.export_interval_seconds,
     )
     from portal.auth import init_auth
     from web.cache import init_cache
@@ -68,6 +69,11 @@ def create_app(config: Config | None = None) -> dash.Dash:
 
     app.layout = shell_layout
     _register_callbacks(app)
+    from web.inputs import guard_pages_router
+
+    # Dash adds its page router on the first request (its own before_request hook, registered earlier,
+    # runs first): check the address bar's values there too, once the router exists
+    server.before_request(lambda: guard_pages_router(app))
 
     from portal.reports import init_reports
 

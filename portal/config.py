@@ -57,6 +57,8 @@ class Config:
     login_free_attempts: int = 5  # failures of one (name, address) pair before it has to wait
     login_delay_seconds: float = 2  # the first wait; it doubles with every further failure ...
     login_delay_max_minutes: float = 15  # ... up to this
+    # one export per user per this many seconds (0: no limit)
+    export_interval_seconds: int = field(default_factory=lambda: int(os.environ.get("PORTAL_EXPORT_INTERVAL", "10")))
     testing: bool = False
     csrf_enabled: bool = True
     today: str | None = field(default_factory=lambda: os.environ.get("PORTAL_TODAY") or None)

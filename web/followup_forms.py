@@ -63,6 +63,7 @@ def followup_modals(new_badge: str | None = None):
             html.Div(id="fu-d-msg", className="small mt-2"),
         ]),
     ], id="fu-detail-modal", is_open=False, size="lg", scrollable=True)
+    # fu-new-token and fu-d-token: the client token the next save carries (issued when the form opens)
     stores = [dcc.Store(id="fu-new-badge", data=new_badge), dcc.Store(id="fu-detail-id"),
-              dcc.Store(id="fu-changed", data=0)]
+              dcc.Store(id="fu-changed", data=0), dcc.Store(id="fu-new-token"), dcc.Store(id="fu-d-token")]
     return html.Div(stores + [new, detail, html.Div(id="fu-toast-wrap")])

@@ -120,6 +120,13 @@ def no_access(message: str | None = None):
     )
 
 
+def not_found():
+    """The page-not-found answer: for paths no page claims and for malformed ids in a page's path."""
+    return dbc.Alert([html.H4(tr("页面不存在", "Page not found")),
+                      html.A(tr("返回首页", "Back to the home page"), href="/")], color="light", className="mt-4",
+                     id="page-not-found")
+
+
 def level_badge(level: str | None, confirmed: bool = True, id=None):
     """The four-colour level as a coloured badge (with 'unconfirmed' where it applies)."""
     if not level:

@@ -13,6 +13,7 @@ SCORING = tuple(TEAM_SCORING)
 TEAM_LEVELS = ("district", "station")
 IMPLAUSIBLE_STEPS = ITEMS["steps"].high   # a day above is flagged, never counted (models.items)
 MAX_DAYS = 366
+MAX_UNITS = 200  # units chosen for one campaign (a whole force's stations fit)
 # points rule: per day with activity, per day meeting the daily target, bonus per full week on target
 POINT_KEYS = ("per_active_day", "per_day_target", "full_week_bonus")
 POINT_REASONS = {"per_active_day": "active_day", "per_day_target": "daily_target",

@@ -13,7 +13,7 @@ from models.campaigns.access import (
     CampaignError, NotAllowed, Viewer, may_edit, unit_rows, visible_campaign,
 )
 from models.campaigns.rules import (
-    DEFAULT_POINTS, KINDS, MAX_DAYS, POINT_KEYS, POINT_REASONS, SCORING, TEAM_LEVELS, VALUE_LIMITS, status_of,
+    DEFAULT_POINTS, KINDS, MAX_DAYS, MAX_UNITS, POINT_KEYS, POINT_REASONS, SCORING, TEAM_LEVELS, VALUE_LIMITS, status_of,
 )
 from models.db import bump_data_version
 from models.schema import Campaign, CampaignEntry, OfficerPreference, Points, Unit
@@ -87,7 +87,7 @@ def _validate(session: Session, viewer: Viewer, data: dict, today: dt.date,
         errors["name"] = ("请填写活动名称（2–120 个字）。", "Give the campaign a name (2–120 characters).")
     out["name"] = name
     kind = data.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         errors["kind"] = ("请选择活动类型。", "Choose the kind of campaign.")
     out["kind"] = kind
     start, end = _as_date(data.get("start_date")), _as_date(data.get("end_date"))
@@ -108,20 +108,30 @@ def _validate(session: Session, viewer: Viewer, data: dict, today: dt.date,
     codes = data.get("unit_codes") or []
     if isinstance(codes, str):
         codes = [codes]
-    units = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_([str(c) for c in codes])))} \
-        if codes else {}
+    codes = list(dict.fromkeys(str(c) for c in codes)) if isinstance(codes, list) else []  # a repeated code counts once
+    units = {}
+    if len(codes) > MAX_UNITS:
+        errors["unit_codes"] = (f"最多选择 {MAX_UNITS} 个参赛单位。", f"Choose at most {MAX_UNITS} units.")
+        codes = []
+    elif codes:
+        units = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
     chosen = []
-    if not codes:
+    if not codes and "unit_codes" not in errors:
         errors["unit_codes"] = ("请至少选择一个参赛单位。", "Choose at least one unit taking part.")
     for code in codes:
-        u = units.get(str(code))
+        u = units.get(code)
         if u is None or (viewer.unit_path is not None and not u.path.startswith(viewer.unit_path)):
             errors["unit_codes"] = ("只能选择您管辖范围内的单位。", "Choose only units inside your scope.")
             chosen = []
             break
         chosen.append(u)
-    # a unit inside another chosen unit adds nothing: keep the outer one
-    chosen = [u for u in chosen if not any(o is not u and u.path.startswith(o.path) for o in chosen)]
+    # a unit inside another chosen unit adds nothing: keep the outer one. In path order an outer unit
+    # comes right before the units inside it, so one pass against the last kept unit suffices (linear).
+    kept: list = []
+    for u in sorted(chosen, key=lambda u: u.path):
+        if not kept or not u.path.startswith(kept[-1].path):
+            kept.append(u)
+    chosen = kept
     out["scope_unit_ids"] = sorted({u.id for u in chosen})
     team_level = data.get("team_level")
     if team_level not in TEAM_LEVELS:

@@ -89,3 +89,12 @@ def test_brcam004_other_district_campaign_shows_no_access(app, dash_duo, login_b
     finally:
         with session_scope(url) as s:
             s.execute(delete(Campaign).where(Campaign.id == cid))
+
+
+def test_brcam005_malformed_campaign_id_shows_page_not_found(app, dash_duo, login_browser):
+    """Issue 15: /campaigns/99999999999999999999 crashed every callback of the page; now it is not found."""
+    start(dash_duo, app)
+    login_browser("manager_d1", path="/campaigns/99999999999999999999")
+    dash_duo.wait_for_text_to_equal("#page-not-found h4", "页面不存在", timeout=30)
+    assert not dash_duo.driver.find_elements("css selector", "#campaign-page")
+    assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -59,11 +60,11 @@ def _demo_ids(app):
     return finished, running
 
 
-def _save(client, app, values: dict, edit_id=None):
+def _save(client, app, values: dict, edit_id=None, token=None):
     key = next(k for k in app.callback_map if "cf-error.children" in k)
     outputs = [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in key.strip(".").split("...")]
     state = [{"id": "cf-edit-id", "property": "data", "value": edit_id},
-             {"id": "campaigns-refresh", "property": "data", "value": 0}]
+             {"id": "cf-token", "property": "data", "value": token or uuid.uuid4().hex}]
     state += [{"id": f, "property": "value", "value": values.get(f)} for f in FIELDS]
     return dash_callback(client, key, [{"id": "cf-save", "property": "n_clicks", "value": 1}], state,
                          outputs_list=outputs)

@@ -17,6 +17,8 @@ CHOICES = ("..units-root.data...units-level.options...units-level.value...units-
            "units-indicator.value...units-year.options...units-year.value...units-crumbs.children..")
 HOME = "..home-kpis.children...home-scope.children.."
 
+EXPORT = "..units-download.data...units-export-msg.children.."
+
 
 def _year(app):
     return AS_OF.year
@@ -54,7 +56,8 @@ def _other_district(app, username):
 
 def test_units001_anonymous_gets_401(client):
     res = client.post("/_dash-update-component", json={
-        "output": "units-download.data", "outputs": {"id": "units-download", "property": "data"},
+        "output": EXPORT, "outputs": [{"id": "units-download", "property": "data"},
+                                  {"id": "units-export-msg", "property": "children"}],
         "inputs": [{"id": "units-export", "property": "n_clicks", "value": 1}], "state": [], "changedPropIds": []})
     assert res.status_code == 401
 
@@ -170,7 +173,7 @@ def test_units008_export_is_audited_and_suppressed_for_leaders(as_user, app, sma
              {"id": "units-indicator", "property": "value", "value": "hypertension"},
              {"id": "units-year", "property": "value", "value": _year(app)},
              {"id": "units-rate", "property": "value", "value": "crude"}]
-    res = dash_callback(as_user("leader"), "units-download.data",
+    res = dash_callback(as_user("leader"), EXPORT,
                         [{"id": "units-export", "property": "n_clicks", "value": 1}], state)
     assert res.status_code == 200
     import base64
@@ -196,7 +199,7 @@ def test_units009_export_of_a_foreign_district_refused_and_not_logged(as_user, a
              {"id": "units-rate", "property": "value", "value": "crude"}]
     with session_scope(app.server.config["DATABASE_URL"]) as s:
         before = s.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()).limit(1))
-    res = dash_callback(as_user("manager_d1"), "units-download.data",
+    res = dash_callback(as_user("manager_d1"), EXPORT,
                         [{"id": "units-export", "property": "n_clicks", "value": 1}], state)
     assert res.status_code == 403
     with session_scope(app.server.config["DATABASE_URL"]) as s:

@@ -1,5 +1,6 @@
 """Forged /warnings and follow-up callbacks: scope, roles and lab values are decided on the server."""
 import json
+import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -188,7 +189,7 @@ def _save(app, client, badge, assignee, kind="phone", due=None):
              {"id": "fu-new-assignee", "property": "value", "value": str(assignee)},
              {"id": "fu-new-due", "property": "value", "value": due},
              {"id": "fu-new-note", "property": "value", "value": "forged?"},
-             {"id": "fu-changed", "property": "data", "value": 0}]
+             {"id": "fu-new-token", "property": "data", "value": uuid.uuid4().hex}]
     return call(app, client, "fu-new-save", [{"id": "fu-new-save", "property": "n_clicks", "value": 1}], state)
 
 
@@ -229,7 +230,7 @@ def test_wh009_manager_opens_and_closes_a_followup_by_callback(app, as_user):
                 {"id": "fu-d-note", "property": "value", "value": "done"},
                 {"id": "fu-d-outcome", "property": "value", "value": "improved"},
                 {"id": "fu-d-assignee", "property": "value", "value": None},
-                {"id": "fu-changed", "property": "data", "value": 1}]
+                {"id": "fu-d-token", "property": "data", "value": uuid.uuid4().hex}]
 
     assert call(app, as_user("manager_d2"), "fu-d-addnote", close_inputs, close_state(fid),
                 changed=["fu-d-close.n_clicks"]).status_code == 403

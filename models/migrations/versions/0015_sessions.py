@@ -7,7 +7,7 @@ and ``locked_until``, dropped here): failures slow down one (user name, client a
 stranger cannot lock anyone out.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 from typing import Sequence, Union
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: Union[str, Sequence[str], None] = "0013"
+down_revision: Union[str, Sequence[str], None] = "0014"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
