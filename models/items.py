@@ -67,3 +67,24 @@ def plausible_range(code: str) -> tuple[float, float]:
     """(low, high) of a measured item; unbounded for a code without a row."""
     item = ITEMS.get(code)
     return (item.low, item.high) if item else (float("-inf"), float("inf"))
+
+
+# --- finding-type tests: coded findings of a text conclusion ------------------------------------
+# test -> the exam column holding its conclusion text. A test counts as *reported* by an exam
+# when that text is there or one of the test's findings is coded (models.snapshot.exam_reports).
+FINDING_TEXT_COLUMNS: dict[str, str] = {
+    "ecg": "ecg_text", "ultrasound": "ultrasound_text", "chest": "chest_text", "fundus": "fundus_text",
+    "hearing": "hearing_text",
+}
+
+# finding code -> test. Words: models.vocab.FINDING_WORDS; keyword tables: ingest.harmonise.
+FINDING_TEST: dict[str, str] = {
+    **dict.fromkeys(("af", "aflutter", "vt", "avb3", "stemi", "qtc_gt500", "avb2", "avb1", "lbbb", "rbbb",
+                     "sinus_tachy", "sinus_brady", "pvc", "pac", "st_t", "lvh"), "ecg"),
+    **dict.fromkeys(("fatty_liver", "fatty_liver_severe", "gallstone", "gallbladder_polyp", "kidney_stone",
+                     "liver_cyst", "kidney_cyst", "liver_mass", "kidney_mass", "thyroid_nodule", "breast_nodule",
+                     "prostate_enlarged", "splenomegaly"), "ultrasound"),
+    **dict.fromkeys(("pulmonary_nodule", "lung_mass", "pleural_effusion"), "chest"),
+    **dict.fromkeys(("hypertensive_retinopathy", "diabetic_retinopathy", "fundus_haemorrhage"), "fundus"),
+    **dict.fromkeys(("hearing_loss",), "hearing"),
+}

@@ -52,7 +52,7 @@ RULES_ENV_VAR = "PORTAL_RULES_FILE"
 
 # --- critical ECG finding codes ----------------------------------------------
 # ingest codes the ECG text of an exam into these; evaluate() receives the
-# coded findings of the latest exam. Other codes may appear and are ignored.
+# coded findings of the newest exam that did an ECG. Other codes are ignored.
 ECG_AF = "af"                 # atrial fibrillation 心房颤动
 ECG_AFLUTTER = "aflutter"     # atrial flutter 心房扑动
 ECG_VT = "vt"                 # ventricular tachycardia 室性心动过速
@@ -77,7 +77,7 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }
 _PLACEHOLDERS = {
     "threshold": {"value", "threshold"},
-    "ecg": {"finding"},
+    "ecg": {"finding", "exam_date", "source"},
     "exam_overdue": {"months", "last_exam", "threshold"},
     "yellow_count": {"count", "rules", "threshold"},
 }
@@ -355,15 +355,19 @@ def _threshold_hits(rule: dict, order: int, readings: dict[str, Reading], sex: s
 
 def _ecg_hits(rule: dict, order: int, findings: Iterable[str], exam_date: date | None,
               exam_source: str | None) -> list[_Hit]:
+    """One reason per critical finding, naming the exam (date, source) whose ECG showed it."""
     hits = []
     coded = dict.fromkeys(str(f).strip().lower() for f in findings)
+    source = exam_source or "体检"
+    day = exam_date.isoformat() if exam_date else ""
     for code in coded:
         if code not in rule["findings"]:
             continue
         zh, en = ECG_FINDING_NAMES[code]
-        reason = Reason(rule["id"], rule["level"], rule["text_zh"].format(finding=zh),
-                        rule["text_en"].format(finding=en), code, exam_date,
-                        exam_source or "最近一次体检")
+        reason = Reason(rule["id"], rule["level"],
+                        rule["text_zh"].format(finding=zh, exam_date=day, source=source),
+                        rule["text_en"].format(finding=en, exam_date=day, source=source), code, exam_date,
+                        source)
         hits.append((f"ecg:{code}", rule["level"], order, reason))
     return hits
 
@@ -428,10 +432,14 @@ def _last_exam_from(readings: Mapping[str, Reading]) -> tuple[date | None, str |
 def evaluate(latest: Mapping[str, Reading], *, sex: str, age: float | None,
              exam_findings: Iterable[str] = (), last_exam_date: date | None = None,
              as_of: date, rules: Rules, risk_inputs: Mapping[str, Any] | None = None,
-             exam_source: str | None = None) -> WarningResult:
+             exam_source: str | None = None, ecg_date: date | None = None,
+             ecg_source: str | None = None) -> WarningResult:
     """Four-colour level of one officer from their latest reading per code.
 
-    ``exam_findings``: coded findings of the latest exam (see ECG_* codes).
+    ``exam_findings``: coded findings in force (see ECG_* codes): each test's
+    from the newest exam that reported it (``models.snapshot.exam_reports``).
+    ``ecg_date``/``ecg_source``: the exam whose ECG the findings come from
+    (default: the latest exam).
     ``last_exam_date``: date of the latest exam; when None it is taken from
     the newest exam-kind reading in ``latest`` (no exam at all fires
     exam_overdue). ``exam_source`` labels ECG/overdue reasons; when None it
@@ -460,7 +468,8 @@ def evaluate(latest: Mapping[str, Reading], *, sex: str, age: float | None,
         if kind == "threshold":
             hits += _threshold_hits(rule, order, readings, sex, rules)
         elif kind == "ecg":
-            hits += _ecg_hits(rule, order, exam_findings, last_exam_date, exam_source)
+            hits += _ecg_hits(rule, order, exam_findings, ecg_date or last_exam_date,
+                              ecg_source or exam_source)
         elif kind == "exam_overdue":
             hits += _overdue_hits(rule, order, last_exam_date, as_of, exam_source)
         else:
