@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from ingest.demo import build_demo
 from models import followups as fu
 from models.db import session_scope
-from models.schema import AuditLog, FollowUp, Officer, OfficerStatus, Unit, User, WarningHistory, utcnow
+from models.schema import AuditLog, FollowUp, Officer, OfficerStatus, User, WarningHistory, utcnow
 from web.access import Scope
 from tests.conftest import AS_OF, PASSWORD
 
@@ -182,3 +182,11 @@ def test_fu008_statuses_move_forward_only(url):
             fu.add_note(s, me, row.id, "   ")
         fu.close_followup(s, me, row.id, "declined")
         assert fu.officer_followups(s, me, officer.badge, AS_OF)[0]["status"] == "closed"
+
+
+def test_fu020_demo_queue_red_since_are_reading_dates(url):
+    """Issue 20: not every red in the demo queue says the day of the recompute."""
+    with session_scope(url) as s:
+        rows = fu.needs_action(s, scope(s, "manager"), AS_OF, limit=500)["rows"]
+    assert rows and all(r["red_since"] <= r["recorded"] for r in rows)
+    assert any(r["red_since"] < AS_OF.isoformat() for r in rows)  # main said AS_OF for every row

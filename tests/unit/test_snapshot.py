@@ -224,3 +224,34 @@ def test_snap023_exam_reports_per_test(small):
         assert rep.tests["ultrasound"].findings == ("gallstone",)  # the newer ultrasound replaced fatty liver
         assert rep.findings == ["af", "gallstone"]
         assert exam_reports(s, [oid], AF_DAY - dt.timedelta(days=1)) == {}
+
+
+# --- issue 20: 转红日期 is the date of the reading that turned the officer red ----------------------
+def test_snap024_red_since_is_the_reading_date_not_the_recompute_date(small):
+    from types import SimpleNamespace
+
+    from models.followups import needs_action
+
+    manager = SimpleNamespace(user_id=1, username="m", role="manager", unit_path=None)
+    with session_scope(small) as s:
+        oid = _exam_at(s, TODAY - dt.timedelta(days=200), "H01", NORMAL)
+        recompute_officers(s, [oid], as_of=TODAY - dt.timedelta(days=100))
+        _exam_at(s, TODAY - dt.timedelta(days=40), "H02", {"sbp": 186, "dbp": 100})
+        _exam_at(s, TODAY - dt.timedelta(days=12), "H01", {}, findings=["avb3"], ecg_text="三度房室传导阻滞")
+        recompute_officers(s, [oid], as_of=TODAY)  # both arrive in one batch, recorded at TODAY
+        (turned,) = s.scalars(select(WarningHistory).where(WarningHistory.level == "red")).all()
+        assert turned.changed_at.date() == TODAY  # when the portal learned of it
+        (row,) = needs_action(s, manager, TODAY)["rows"]
+        # the first reading that alone makes red: the grade-3 BP 40 days ago, not the recompute day
+        assert row["red_since"] == (TODAY - dt.timedelta(days=40)).isoformat() and row["days"] == 40
+        assert row["recorded"] == TODAY.isoformat()
+
+
+def test_snap025_red_since_falls_back_to_the_record_date_without_dated_reasons():
+    from models.followups import red_since
+
+    at = dt.datetime(2026, 6, 30, 23, 59)
+    assert red_since([{"level": "red", "date": None}, {"level": "yellow", "date": "2026-01-01"}], at) == at.date()
+    assert red_since([{"level": "red", "date": "2026-07-02"}], at) == at.date()  # never after it was recorded
+    assert red_since([{"level": "red", "date": "2026-05-02"}, {"level": "red", "date": "2026-03-09"}],
+                     at) == dt.date(2026, 3, 9)
