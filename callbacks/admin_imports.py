@@ -175,8 +175,11 @@ def register(app):
         audit("reprocess_quarantine", f"batch {batch_id}", {"new_batch": summary["batch_id"],
                                                              "resolved": summary.get("resolved", 0)})
         resolved, still = summary.get("resolved", 0), summary.get("still_open", 0)
-        return dbc.Alert(tr(f"已在新批次 #{summary['batch_id']} 中重新处理：{resolved} 行已导入，{still} 行仍待处理。",
-                            f"Re-processed in new batch #{summary['batch_id']}: {resolved} row(s) loaded, {still} still open."),
+        placed = summary.get("kept_raw_placed", 0)
+        return dbc.Alert(tr(f"已在新批次 #{summary['batch_id']} 中重新处理：{resolved} 行已导入，{still} 行仍待处理"
+                            + (f"；{placed} 项原样保留的项目已按映射导入。" if placed else "。"),
+                            f"Re-processed in new batch #{summary['batch_id']}: {resolved} row(s) loaded, {still} still open"
+                            + (f"; {placed} item(s) kept raw now placed by the mapping." if placed else ".")),
                          color="success" if still == 0 else "warning", id="ai-reprocess-alert"), (refresh or 0) + 1
 
     @app.callback(Output("ai-mapping-result", "children"), Input("ai-save-mapping", "n_clicks"),

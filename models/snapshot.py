@@ -224,13 +224,15 @@ def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exams: "Exam
     ecg = exams.tests.get("ecg")
     kwargs = dict(sex=sex, age=age, exam_findings=exams.findings, last_exam_date=exams.last_date, as_of=as_of,
                   rules=rules, ecg_date=ecg.date if ecg else None,
-                  ecg_source=source_label("exam", ecg.hospital, None, hospitals) if ecg else None)
+                  ecg_source=source_label("exam", ecg.hospital, None, hospitals) if ecg else None,
+                  finding_reports={test: (r.date, source_label("exam", r.hospital, None, hospitals))
+                                   for test, r in exams.tests.items()})
     if exams.last_hospital is not None:
         kwargs["exam_source"] = source_label("exam", exams.last_hospital, None, hospitals)
     result = warning_model.evaluate(latest, **kwargs)
     if result.level == "red" and not result.confirmed:
         result = _confirm_by_repeat(latest, _previous_readings(readings, hospitals), result, kwargs)
-    classes = classes_for(values, sex)
+    classes = classes_for(values, sex, age)
     out = result.to_json()
     return {
         "latest": latest_json,

@@ -31,9 +31,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from models.clinical import FPG_DIABETES, OGTT_DIABETES, derived_bmi, non_hdl
+from models.clinical import FPG_DIABETES, OGTT_DIABETES, derived_bmi, egfr_ckd_epi_2021, non_hdl
+from models.items import FINDING_TEST
 from models.risk import china_par_10y, china_par_category, round1
-from models.vocab import LEVELS
+from models.vocab import FINDING_TESTS, FINDING_WORDS, LEVELS
 
 __all__ = [
     "Reading", "Reason", "WarningResult", "Rules", "load_rules", "evaluate",
@@ -78,6 +79,7 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 _PLACEHOLDERS = {
     "threshold": {"value", "threshold"},
     "ecg": {"finding", "exam_date", "source"},
+    "finding": {"finding", "test", "exam_date", "source"},
     "exam_overdue": {"months", "last_exam", "threshold"},
     "yellow_count": {"count", "rules", "threshold"},
 }
@@ -218,6 +220,9 @@ def _validate_rule(r: dict, need: Callable[[bool, str], None]) -> None:
     elif kind == "ecg":
         unknown = set(r.get("findings", [])) - CRITICAL_ECG_FINDINGS
         need(not unknown, f"{rid}: unknown ECG finding codes {unknown}")
+    elif kind == "finding":
+        unknown = set(r.get("findings", [])) - set(FINDING_TEST)
+        need(bool(r.get("findings")) and not unknown, f"{rid}: unknown finding codes {unknown}")
     elif kind == "exam_overdue":
         need(isinstance(r.get("months"), int) and r["months"] > 0, f"{rid}: months")
         need("text_never_zh" in r and "text_never_en" in r, f"{rid}: text_never_*")
@@ -372,6 +377,23 @@ def _ecg_hits(rule: dict, order: int, findings: Iterable[str], exam_date: date |
     return hits
 
 
+def _finding_hits(rule: dict, order: int, findings: Iterable[str],
+                  reports: Mapping[str, tuple[date | None, str | None]]) -> list[_Hit]:
+    """One reason per finding to follow up, naming the exam (date, source) of its test's newest report."""
+    hits = []
+    for code in dict.fromkeys(str(f).strip().lower() for f in findings):
+        if code not in rule["findings"]:
+            continue
+        test = FINDING_TEST[code]
+        day, source = reports.get(test, (None, None))
+        fields = {"exam_date": day.isoformat() if day else "", "source": source or ""}
+        zh = rule["text_zh"].format(finding=FINDING_WORDS[code][0], test=FINDING_TESTS[test][0], **fields)
+        en = rule["text_en"].format(finding=FINDING_WORDS[code][1], test=FINDING_TESTS[test][1], **fields)
+        hits.append((f"finding:{code}", rule["level"], order,
+                     Reason(rule["id"], rule["level"], zh, en, code, day, source or "")))
+    return hits
+
+
 def _overdue_hits(rule: dict, order: int, last_exam: date | None, as_of: date,
                   exam_source: str | None) -> list[_Hit]:
     months = rule["months"]
@@ -433,13 +455,16 @@ def evaluate(latest: Mapping[str, Reading], *, sex: str, age: float | None,
              exam_findings: Iterable[str] = (), last_exam_date: date | None = None,
              as_of: date, rules: Rules, risk_inputs: Mapping[str, Any] | None = None,
              exam_source: str | None = None, ecg_date: date | None = None,
-             ecg_source: str | None = None) -> WarningResult:
+             ecg_source: str | None = None,
+             finding_reports: Mapping[str, tuple[date | None, str | None]] | None = None) -> WarningResult:
     """Four-colour level of one officer from their latest reading per code.
 
     ``exam_findings``: coded findings in force (see ECG_* codes): each test's
     from the newest exam that reported it (``models.snapshot.exam_reports``).
     ``ecg_date``/``ecg_source``: the exam whose ECG the findings come from
-    (default: the latest exam).
+    (default: the latest exam). ``finding_reports``: test -> (date, source)
+    of the exam whose report of that test is in force (other findings).
+    eGFR is derived from creatinine (CKD-EPI 2021) when none is reported.
     ``last_exam_date``: date of the latest exam; when None it is taken from
     the newest exam-kind reading in ``latest`` (no exam at all fires
     exam_overdue). ``exam_source`` labels ECG/overdue reasons; when None it
@@ -451,6 +476,9 @@ def evaluate(latest: Mapping[str, Reading], *, sex: str, age: float | None,
     history. China-PAR needs sbp, tc, hdl, waist_cm and age 20–85.
     """
     readings = _derived(latest, rules)
+    cr = readings.get("cr")
+    if "egfr" not in readings and cr is not None and age is not None and sex in ("male", "female"):
+        readings["egfr"] = _combine([cr], egfr_ckd_epi_2021(cr.value, age, sex), rules)
     pct, par_reading = _risk(readings, sex, age, risk_inputs, rules)
     if par_reading is not None:
         readings["china_par"] = par_reading
@@ -470,6 +498,11 @@ def evaluate(latest: Mapping[str, Reading], *, sex: str, age: float | None,
         elif kind == "ecg":
             hits += _ecg_hits(rule, order, exam_findings, ecg_date or last_exam_date,
                               ecg_source or exam_source)
+        elif kind == "finding":
+            reports = dict(finding_reports or {})
+            for test in set(FINDING_TESTS) - set(reports):
+                reports[test] = (last_exam_date, exam_source)
+            hits += _finding_hits(rule, order, exam_findings, reports)
         elif kind == "exam_overdue":
             hits += _overdue_hits(rule, order, last_exam_date, as_of, exam_source)
         else:
