@@ -85,7 +85,8 @@ def _detail(d: dict):
                  + (f" · {d['source']}" if d["source"] else ""), className="section-title mt-0", id="ai-detail-title"),
         items, *extra,
         html.Div(tr(f"读取 {summary.get('rows_read', 0):,} 行：新增 {summary.get('inserted', 0):,}，更新 "
-                    f"{summary.get('updated', 0):,}，未变 {summary.get('unchanged', 0):,}；隔离 {summary.get('quarantined', 0):,} 条，"
+                    f"{summary.get('updated', 0):,}，未变 {summary.get('unchanged', 0):,}；"
+                    f"隔离 {summary.get('quarantined', 0):,} 条，"
                     f"其中待处理 {d['open']:,} 条。",
                     f"{summary.get('rows_read', 0):,} rows read: {summary.get('inserted', 0):,} inserted, "
                     f"{summary.get('updated', 0):,} updated, {summary.get('unchanged', 0):,} unchanged; "
@@ -192,8 +193,8 @@ def register(app):
         try:
             mapping = json.loads(text) if (text or "").strip() else None
         except json.JSONDecodeError as exc:
-            return dbc.Alert(tr(f"不是有效的 JSON：{exc.msg}（第 {exc.lineno} 行）", f"Not valid JSON: {exc.msg} (line {exc.lineno})"),
-                             color="danger")
+            return dbc.Alert(tr(f"不是有效的 JSON：{exc.msg}（第 {exc.lineno} 行）",
+                                f"Not valid JSON: {exc.msg} (line {exc.lineno})"), color="danger")
         try:
             with db() as s:
                 d = imports.batch_detail(s, batch_id)

@@ -61,7 +61,7 @@ def _run(files: list[Path], as_json: bool, load) -> None:
                 with _progress_bar() as bar:
                     tasks: dict[str, int] = {}
 
-                    def progress(step: str, done: int, total: int) -> None:
+                    def progress(step: str, done: int, total: int, tasks: dict[str, int] = tasks) -> None:
                         if step not in tasks:
                             tasks[step] = bar.add_task(step, total=total)
                         bar.update(tasks[step], completed=done, total=total)
@@ -168,7 +168,7 @@ def hospital(files: list[Path] = typer.Argument(..., help="CSV, XLSX, HL7 v2 or 
             mapping_data = load_mapping_file(mapping)
         except Unreadable as exc:
             console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
     _run(files, as_json, lambda p, progress: load_hospital_file(
         _url(), p, code, mapping=mapping_data, hospital_name=name, dry_run=dry_run, user=_user(user),
         progress=progress, secret=_secret()))
@@ -188,7 +188,7 @@ def reprocess(batch_id: int = typer.Argument(..., help="the batch whose open qua
         summary = run(_url(), batch_id, user=_user(user), mapping=mapping_data, secret=_secret())
     except Unreadable as exc:
         console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     if as_json:
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, default=str) + "\n")
         return
