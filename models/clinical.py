@@ -286,6 +286,8 @@ CANONICAL_UNITS: dict[str, str] = {
     "phq9": "score", "phq9_item9": "score", "gad7": "score", "steps": "steps",
     "hb": "g/L", "wbc": "10^9/L", "plt": "10^9/L", "ggt": "U/L", "urea": "mmol/L",
     "egfr": "mL/min/1.73m2", "urine_protein": "grade", "hbsag": "result", "tsh": "mIU/L",
+    # self-reported diagnosis / treatment (1 yes, 0 no): models.prevalence.REPORTED_CODES
+    "dx_hypertension": "flag", "rx_hypertension": "flag", "dx_diabetes": "flag", "rx_diabetes": "flag",
 }
 
 GLUCOSE_MGDL_PER_MMOL = 18.0     # glucose mg/dL ÷ 18 = mmol/L

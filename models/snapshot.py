@@ -56,6 +56,9 @@ def _recompute_chunk(session: Session, ids: list[int], as_of: dt.date, rules, ho
     ).all()
     readings = recent_readings(session, ids, as_of)
     exams = exam_reports(session, ids, as_of)
+    window = (dt.datetime.combine(as_of - dt.timedelta(days=prevalence.SNAPSHOT_WINDOW_DAYS), dt.time.min),
+              dt.datetime.combine(as_of, dt.time.max))
+    days = prevalence.high_days(session, ids, *window)
     previous = dict(session.execute(
         select(OfficerStatus.officer_id, OfficerStatus.level).where(OfficerStatus.officer_id.in_(ids))).all())
     now = utcnow()
@@ -63,7 +66,8 @@ def _recompute_chunk(session: Session, ids: list[int], as_of: dt.date, rules, ho
     statuses, history, counts = [], [], defaultdict(int)
     for officer_id, sex, birth, path in officers:
         row = assess(readings.get(officer_id, {}), sex=sex, age=age_on(birth, as_of),
-                     exams=exams.get(officer_id, ExamReports()), as_of=as_of, rules=rules, hospitals=hospitals)
+                     exams=exams.get(officer_id, ExamReports()), as_of=as_of, rules=rules, hospitals=hospitals,
+                     high_days=days.get(officer_id, {}))
         row.update(officer_id=officer_id, unit_path=path, computed_at=stamp, measured=measured_mask(row["classes"]))
         statuses.append(row)
         counts[row["level"]] += 1
@@ -208,7 +212,7 @@ def source_label(kind: str, source: str | None, station: str | None, hospitals: 
 
 
 def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exams: "ExamReports",
-           as_of: dt.date, rules, hospitals: dict) -> dict:
+           as_of: dt.date, rules, hospitals: dict, high_days: dict[str, int] | None = None) -> dict:
     """One officer's snapshot row (without ids) from the newest reading of each code and the
     newest report of each finding-type test (``exam_reports``)."""
     latest: dict[str, warning_model.Reading] = {}
@@ -245,7 +249,7 @@ def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exams: "Exam
         "rule_ids": "," + ",".join(sorted({r["rule"] for r in out["reasons"]})) + ",",
         "rules_version": result.rules_version,
         "last_exam_date": exams.last_date,
-        **prevalence_flags(values, sex),
+        **prevalence_flags(values, sex, prevalence.Evidence({c: r.kind for c, r in latest.items()}, high_days or {})),
     }
 
 
@@ -278,6 +282,8 @@ def _confirm_by_repeat(latest: dict, previous: dict, result, kwargs: dict):
 FLAG_COLUMNS = tuple(key for key in prevalence.DEFINITIONS if key in OfficerStatus.__table__.c)
 
 
-def prevalence_flags(values: dict[str, float], sex: str) -> dict[str, bool]:
-    """The snapshot's prevalence flags from the latest values (definitions: ``models.prevalence``)."""
-    return {key: prevalence.flag(key, values, sex) for key in FLAG_COLUMNS}
+def prevalence_flags(values: dict[str, float], sex: str, evidence: "prevalence.Evidence | None" = None
+                     ) -> dict[str, bool]:
+    """The snapshot's prevalence flags from the latest values, their sources and the separate days
+    device readings met each criterion (definitions: ``models.prevalence``)."""
+    return {key: prevalence.flag(key, values, sex, evidence) for key in FLAG_COLUMNS}

@@ -81,6 +81,10 @@ ITEM_WORDS: dict[str, Words] = {
     "hb": ("血红蛋白", "Haemoglobin"), "wbc": ("白细胞计数", "White cells"), "plt": ("血小板计数", "Platelets"),
     "ggt": ("谷氨酰转肽酶", "GGT"), "urea": ("尿素", "Urea"), "egfr": ("估算肾小球滤过率", "eGFR"),
     "urine_protein": ("尿蛋白", "Urine protein"), "hbsag": ("乙肝表面抗原", "HBsAg"), "tsh": ("促甲状腺激素", "TSH"),
+    "dx_hypertension": ("本人报告：已诊断高血压", "Self-reported: diagnosed hypertension"),
+    "rx_hypertension": ("本人报告：服用降压药", "Self-reported: takes BP medicine"),
+    "dx_diabetes": ("本人报告：已诊断糖尿病", "Self-reported: diagnosed diabetes"),
+    "rx_diabetes": ("本人报告：使用降糖药或胰岛素", "Self-reported: takes glucose-lowering medicine or insulin"),
 }
 # finding-type tests (models.items.FINDING_TEXT_COLUMNS) and their coded findings (FINDING_TEST)
 FINDING_TESTS: dict[str, Words] = {

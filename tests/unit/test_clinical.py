@@ -270,6 +270,7 @@ def test_clin024_canonical_units_cover_design_codes():
         "phq9_item9": "score", "gad7": "score", "steps": "steps",
         "hb": "g/L", "wbc": "10^9/L", "plt": "10^9/L", "ggt": "U/L", "urea": "mmol/L", "egfr": "mL/min/1.73m2",
         "urine_protein": "grade", "hbsag": "result", "tsh": "mIU/L",
+        "dx_hypertension": "flag", "rx_hypertension": "flag", "dx_diabetes": "flag", "rx_diabetes": "flag",
     }
 
 
