@@ -241,6 +241,18 @@ def high_days_columns(code: ColumnElement, value: ColumnElement, day: ColumnElem
     return out
 
 
+def needs_days(latest: Mapping[str, tuple[float, str]], sex: str | None) -> bool:
+    """Whether any criterion is met by a device reading among ``latest`` ({code: (value, kind)}):
+    only then do the separate days matter (the snapshot counts them for these officers alone)."""
+    for d in DEFINITIONS.values():
+        for c in d.criteria:
+            code = c.quantity if c.quantity in latest or c.quantity != "bmi" else "weight_kg"
+            value, kind = latest.get(code, (None, None))
+            if kind in DEVICE_KINDS and (code != c.quantity or meets(c, value, sex)):
+                return True
+    return False
+
+
 def all_codes() -> tuple[str, ...]:
     return tuple(dict.fromkeys(code for d in DEFINITIONS.values() for code in d.codes))
 

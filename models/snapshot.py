@@ -58,7 +58,11 @@ def _recompute_chunk(session: Session, ids: list[int], as_of: dt.date, rules, ho
     exams = exam_reports(session, ids, as_of)
     window = (dt.datetime.combine(as_of - dt.timedelta(days=prevalence.SNAPSHOT_WINDOW_DAYS), dt.time.min),
               dt.datetime.combine(as_of, dt.time.max))
-    days = prevalence.high_days(session, ids, *window)
+    # only an officer whose latest reading meeting a criterion came from a device needs the days counted
+    sexes = {officer_id: sex for officer_id, sex, _birth, _path in officers}
+    need = [oid for oid, codes in readings.items()
+            if prevalence.needs_days({c: (rows[0][0], rows[0][2]) for c, rows in codes.items()}, sexes.get(oid))]
+    days = prevalence.high_days(session, need, *window) if need else {}
     previous = dict(session.execute(
         select(OfficerStatus.officer_id, OfficerStatus.level).where(OfficerStatus.officer_id.in_(ids))).all())
     now = utcnow()
