@@ -499,12 +499,13 @@ def _series_entry(ind: Indicator, parts: dict[str, list], sex: str, as_of: dt.da
 # --- exam history ----------------------------------------------------------------------------
 def exam_history(session: Session, officer_id: int, *, psych: bool = True) -> dict:
     """Every exam, oldest first, with its values (class and tone each) and text conclusions:
-    {"exams": [{id, date, hospital, values: {code: {value, text, class, tone}}, ecg, ultrasound, summary}],
+    {"exams": [{id, date, hospital, values: {code: {value, text, class, tone}}, ecg, ultrasound, summary,
+    chest, fundus, hearing, extra (items outside the catalogue, as sent)}],
     "codes": [codes present in any exam]}."""
     officer, _path, _status = _officer_row(session, officer_id)
     exams = session.execute(
         select(Exam.id, Exam.exam_date, Hospital.name, Exam.ecg_text, Exam.ultrasound_text, Exam.summary_text,
-               Exam.findings)
+               Exam.chest_text, Exam.fundus_text, Exam.hearing_text, Exam.extra, Exam.findings)
         .join(Hospital, Exam.hospital_id == Hospital.id).where(Exam.officer_id == officer_id)
         .order_by(Exam.exam_date)).all()
     ids = [e.id for e in exams]
@@ -529,8 +530,17 @@ def exam_history(session: Session, officer_id: int, *, psych: bool = True) -> di
             present.add(code)
         rows.append({"id": e.id, "date": e.exam_date.isoformat(), "hospital": e.name, "values": cells,
                      "ecg": e.ecg_text, "ultrasound": e.ultrasound_text, "summary": e.summary_text,
-                     "findings": list(e.findings or [])})
+                     "chest": e.chest_text, "fundus": e.fundus_text, "hearing": e.hearing_text,
+                     "extra": _extra_text(e.extra), "findings": list(e.findings or [])})
     return {"exams": rows, "codes": [c for c in BY_CODE if c in present]}
+
+
+def _extra_text(extra: dict | None) -> str | None:
+    """Items outside the catalogue as the hospital sent them: "尿比重 1.020; 尿潜血 阴性"."""
+    if not extra:
+        return None
+    return "; ".join(f"{label} {v.get('value')}{' ' + v['unit'] if v.get('unit') else ''}"
+                     for label, v in extra.items())
 
 
 # --- follow-ups and campaigns ---------------------------------------------------------------
