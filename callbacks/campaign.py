@@ -1,6 +1,6 @@
 """/campaigns/<id> callbacks: one model query each, cut to the caller on the server.
 
-The campaign id is read from the URL path and checked in ``models.campaigns``
+The campaign id is read from the URL path and checked in ``models.campaigns.access``
 (a forged or foreign id is refused with 403, the same answer for both).
 """
 from __future__ import annotations
@@ -13,23 +13,24 @@ import plotly.graph_objects as go
 from dash import Input, Output, html, no_update
 from plotly.subplots import make_subplots
 
-from models.campaigns import (
-    NotVisible, campaign_participation, campaign_points, campaign_progress, did_it_work, hide_preference,
-    individual_leaderboard, set_hide_preference, team_leaderboard, visible_campaign,
+from models.campaigns.access import NotVisible, visible_campaign
+from models.campaigns.reads import (
+    campaign_participation, campaign_points, campaign_progress, hide_preference, individual_leaderboard,
+    team_leaderboard,
 )
+from models.campaigns.stats import did_it_work
+from models.campaigns.writes import set_hide_preference
 from models.overview import suppress_small
-from models.vocab import TEAM_SCORING, UNIT_LEVEL_GROUPS, UNIT_LEVELS, words
+from models.vocab import POINT_REASON_WORDS, TEAM_SCORING, UNIT_LEVEL_GROUPS, UNIT_LEVELS, words
 from web.access import AccessDenied, current_scope, db
 from web.cache import cached
 from web.campaign_text import amount, kind_name, status_badge, units_text
 from web.clock import today
-from web.i18n import tr
+from web.i18n import label, tr
 from web.shell import kpi_card, no_access
 
 BLUE, ORANGE, GREY, LIGHT = "#1d3f8f", "#ff7f0e", "#8a94a6", "#9db4e8"
 MEASURES = {"weight_kg": ("体重", "Weight", "kg"), "bmi": ("BMI", "BMI", "kg/m²"), "sbp": ("收缩压", "Systolic BP", "mmHg")}
-REASONS = {"active_day": ("活动日", "Active days"), "daily_target": ("达标日", "Days on target"),
-           "full_week_bonus": ("整周达标奖励", "Full week on target")}
 
 
 def campaign_id_from(path: str | None) -> str | None:
@@ -333,7 +334,7 @@ def _points(d: dict):
     if rule.get("full_week_bonus"):
         rule_parts.append(tr(f"一周 7 天全部达标奖励 {rule['full_week_bonus']} 分",
                              f"{rule['full_week_bonus']} bonus for a full week on target"))
-    rows = [html.Tr([html.Td(tr(*REASONS.get(k, (k, k)))), html.Td(f"{v['points']:,}"),
+    rows = [html.Tr([html.Td(label(POINT_REASON_WORDS, k)), html.Td(f"{v['points']:,}"),
                      html.Td("<5" if v["officers"] is None else f"{v['officers']:,}")])
             for k, v in sorted(d["by_reason"].items(), key=lambda kv: -kv[1]["points"])]
     parts = [html.Div([html.Span(f"{d['total']:,}", className="kpi-value me-2", id="campaign-points-total"),

@@ -1,7 +1,7 @@
 """/campaigns callbacks: the list, the officer's own standing, and the create/edit form.
 
 Every callback starts from ``current_scope``; campaign ids, unit codes and form
-values from the browser are checked again in ``models.campaigns``.
+values from the browser are checked again in ``models.campaigns.writes``.
 """
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
-from models.campaigns import (
-    CampaignError, NotAllowed, NotVisible, campaign_form, list_campaigns, officer_campaigns, save_campaign,
-    unit_choices,
-)
+from models.campaigns.access import CampaignError, NotAllowed, NotVisible
+from models.campaigns.reads import list_campaigns, officer_campaigns
+from models.campaigns.writes import campaign_form, save_campaign, unit_choices
 from models.overview import suppress_small
 from models.vocab import CAMPAIGN_KIND_UNITS
 from web.clock import today
@@ -203,7 +202,7 @@ def register(app):
         except CampaignError as exc:
             errors = exc.errors
             fb = []
-            for fid, key in FIELDS.items():
+            for key in FIELDS.values():
                 msg = errors.get(key)
                 fb += [tr(*msg) if msg else None, {"display": "block"} if msg else {"display": "none"}]
             general = tr(*errors["_"]) if "_" in errors else tr("请更正标红的项目。", "Please correct the fields marked red.")

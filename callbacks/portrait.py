@@ -1,20 +1,18 @@
-"""Callbacks of the individual health portrait (/me and /officers/<badge>) and its A4 report route.
+"""Callbacks of the individual health portrait (/me and /officers/<badge>); its A4 report is
+``portal/reports.py``.
 
 Every callback re-derives who the officer is from the session: an empty key
 means "my own record" (officers only), a badge is checked with
-``officer_in_scope``; leaders additionally only open red/orange officers and
+``web.portrait.resolve_officer``; leaders additionally only open red/orange officers and
 only ever get the header (``portrait.header(lab_values=False)``). Views of
 another officer's record and every printed report are audit-logged.
 """
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
-from flask import abort, render_template_string
-from markupsafe import Markup, escape
 
 from models import portrait
 from models.schema import Officer
@@ -22,45 +20,21 @@ from models.vocab import (
     CAMPAIGN_KINDS, FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES, FOLLOWUP_STATUSES, RISK_CLASSES, SEX_WORDS, SOURCES,
 )
 from web.clock import today
-from web.access import AccessDenied, audit, current_scope, db, officer_in_scope
+from web.access import AccessDenied, audit, current_scope, db
 from web.cache import cached
-from web.i18n import LEVEL_COLOURS, label, language, level_name, tr
+from web.i18n import LEVEL_COLOURS, label, level_name, tr
+from web.portrait import BAND_FILL, resolve_officer, unit_word, y_range
 from web.shell import graph, level_badge, no_access
 
 TONE_COLOURS = {"normal": "#2ca02c", "borderline": "#e0b000", "abnormal": "#ff7f0e", "severe": "#d62728"}
-BAND_FILL = {"normal": "rgba(44,160,44,0.07)", "borderline": "rgba(242,197,0,0.12)",
-             "abnormal": "rgba(255,127,14,0.12)", "severe": "rgba(214,39,40,0.10)"}
 RISK_COLOURS = {"low": "#2ca02c", "intermediate": "#ff7f0e", "high": "#d62728"}
 
 
 # --- who is asking for whom -------------------------------------------------------------------
-
-def _resolve(session, scope, key) -> Officer:
-    """The officer the request is about, or AccessDenied. ``key`` is forged until proven otherwise."""
-    if not isinstance(key, str) or len(key) > 20:
-        raise AccessDenied("no access")
-    if key == "":
-        if scope.role != "officer" or scope.officer_id is None:
-            raise AccessDenied("no access")
-        officer = session.get(Officer, scope.officer_id)
-        if officer is None:
-            raise AccessDenied("no access")
-        return officer
-    officer = officer_in_scope(session, scope, key)
-    if scope.role == "leader" and not portrait.leader_may_view(session, officer.id):
-        raise AccessDenied("no access")
-    return officer
-
-
 def _audit_view(scope, officer: Officer, section: str, session) -> None:
     if scope.officer_id != officer.id:
         audit("view_officer", f"officer:{officer.badge}",
               {"section": section, "view": "full" if scope.sees_lab_values else "limited"}, session=session)
-
-
-def _unit(unit: str) -> str:
-    """Units are international except the questionnaires' points (分)."""
-    return tr("分", "points") if unit == "分" else unit
 
 
 def _kind_label(kind: str | None) -> str:
@@ -230,7 +204,7 @@ def _indicator_cards(data: dict):
                                  className="pt-change")
         card = html.Div([
             html.Div(tr(c["zh"], c["en"]), className="pt-ind-name"),
-            html.Div([html.Span(c["value"], className="pt-ind-value"), html.Span(_unit(c["unit"]), className="pt-ind-unit")]),
+            html.Div([html.Span(c["value"], className="pt-ind-value"), html.Span(unit_word(c["unit"]), className="pt-ind-unit")]),
             cls,
             html.Div(f"{c['date']} · {_kind_label(c.get('kind'))}", className="pt-muted small", title=c.get("source")),
             change_el,
@@ -284,24 +258,15 @@ def _trend_caption(s: dict) -> html.Div:
         if t.get("excluded") else ""
     return html.Div([
         html.Span(verdict, className=cls), " ",
-        tr(f"按{t['n']}次{'筛查' if screening else '体检'}，每年 {slope} {_unit(s['unit'])}（95%置信区间 {ci}）{extra}",
-           f"over {t['n']} {'screenings' if screening else 'exams'}: {slope} {_unit(s['unit'])} a year (95% CI {ci}){extra}"),
+        tr(f"按{t['n']}次{'筛查' if screening else '体检'}，每年 {slope} {unit_word(s['unit'])}（95%置信区间 {ci}）{extra}",
+           f"over {t['n']} {'screenings' if screening else 'exams'}: {slope} {unit_word(s['unit'])} a year (95% CI {ci}){extra}"),
     ], className="pt-trend-note")
-
-
-def _y_range(s: dict) -> tuple[float, float]:
-    values = [v for k in ("exam", "kiosk", "screening", "self") for _, v, _ in s.get(k, [])]
-    if s.get("forecast"):
-        values += s["forecast"]["lower"] + s["forecast"]["upper"]
-    lo, hi = min(values), max(values)
-    pad = max((hi - lo) * 0.12, abs(hi) * 0.04, 0.5 if s["decimals"] else 2)
-    return max(0.0, lo - pad), hi + pad
 
 
 def trend_figure(s: dict) -> dict:
     """The chart of one indicator as a plain figure dict (plotly's validating graph objects cost
     ~0.2 s per chart; a portrait draws up to 15 of them)."""
-    lo, hi = _y_range(s)
+    lo, hi = y_range(s)
     shapes, floor = [], 0.0
     for band in s["bands"]:
         top = band["below"] if band["below"] is not None else 1e9
@@ -310,7 +275,7 @@ def trend_figure(s: dict) -> dict:
                            "y1": min(top, hi), "fillcolor": BAND_FILL[band["tone"]], "line": {"width": 0},
                            "layer": "below"})
         floor = top if band["below"] is not None else floor
-    unit, fmt = _unit(s["unit"]), f".{s['decimals']}f"
+    unit, fmt = unit_word(s["unit"]), f".{s['decimals']}f"
     hover = f"%{{x|%Y-%m-%d}}<br>%{{y:{fmt}}} {unit}<br>%{{customdata}}<extra></extra>"
     data, annotations = [], []
     kiosk = s.get("kiosk", []) + s.get("self", [])
@@ -371,7 +336,7 @@ def _trend_grid(data: dict):
     front, folded = [], []
     for s in data["series"]:
         title = html.Div([html.Span(tr(s["zh"], s["en"]), className="fw-semibold"),
-                          html.Span(f" {_unit(s['unit'])}", className="pt-muted small")], className="pt-chart-title")
+                          html.Span(f" {unit_word(s['unit'])}", className="pt-muted small")], className="pt-chart-title")
         col = dbc.Col(html.Div([title, graph(f"pt-chart-{s['code']}", figure=trend_figure(s),
                                              config={"displayModeBar": False}),
                                 _trend_caption(s)], className="pt-chart", id=f"pt-trend-{s['code']}"),
@@ -402,7 +367,7 @@ def _history_table(hist: dict):
     rows = []
     for code in hist["codes"]:
         ind = portrait.BY_CODE[code]
-        cells = [html.Th([tr(ind.zh, ind.en), html.Span(f" {_unit(ind.unit)}", className="pt-muted small")],
+        cells = [html.Th([tr(ind.zh, ind.en), html.Span(f" {unit_word(ind.unit)}", className="pt-muted small")],
                          className="pt-sticky")]
         for e in exams:
             v = e["values"].get(code)
@@ -489,7 +454,7 @@ def register(app):
         scope = current_scope("officer", "manager", "leader", "admin")
         try:
             with db() as s:
-                officer = _resolve(s, scope, key)
+                officer = resolve_officer(s, scope, key)
                 return _frame(scope, officer, key)
         except AccessDenied:
             audit("view_officer_denied", f"officer:{str(key)[:20]}", {"role": scope.role})
@@ -499,7 +464,7 @@ def register(app):
     def portrait_header(key):
         scope = current_scope("officer", "manager", "leader", "admin")
         with db() as s:
-            officer = _resolve(s, scope, key)
+            officer = resolve_officer(s, scope, key)
             data = portrait.header(s, officer.id, lab_values=scope.sees_lab_values, as_of=today())
             _audit_view(scope, officer, "header", s)
         return _header(data)
@@ -509,7 +474,7 @@ def register(app):
     def portrait_record(key):
         scope = current_scope("officer", "manager", "admin")  # leaders never get measured values
         with db() as s:
-            officer = _resolve(s, scope, key)
+            officer = resolve_officer(s, scope, key)
             data = portrait.details(s, officer.id, as_of=today(), follow_ups=scope.role in ("manager", "admin"))
             _audit_view(scope, officer, "record", s)
         return _indicator_cards(data["indicators"]), _history_table(data["history"]), _care(data["care"])
@@ -519,7 +484,7 @@ def register(app):
         scope = current_scope("officer", "manager", "admin")
         day = today()
         with db() as s:
-            officer = _resolve(s, scope, key)
+            officer = resolve_officer(s, scope, key)
             officer_id = officer.id
             _audit_view(scope, officer, "trends", s)
 
@@ -532,127 +497,3 @@ def register(app):
 
     app.clientside_callback("function (n) { return n % 2 ? 'pt-fold open' : 'pt-fold'; }",
                             Output("pt-fold", "className"), Input("pt-more-trends", "n_clicks"))
-
-    server = app.server
-    server.add_url_rule("/me/report", "portrait_report_me", lambda: _report_view(""))
-    server.add_url_rule("/officers/<badge>/report", "portrait_report", lambda badge: _report_view(badge))
-
-
-# --- the A4 report ----------------------------------------------------------------------------
-def _report_view(key: str):
-    try:
-        scope = current_scope("officer", "manager", "admin")
-        with db() as s:
-            officer = _resolve(s, scope, key)
-            data = portrait.report(s, officer.id, as_of=today())
-            audit("print_report", f"officer:{officer.badge}", {"own": scope.officer_id == officer.id}, session=s)
-    except AccessDenied:
-        abort(403)
-    return render_template_string(REPORT_PAGE, r=data, lang=language(), tr=tr, body=Markup(_report_body(data)))
-
-
-def _sparkline(s: dict, width: int = 170, height: int = 52) -> str:
-    """A small inline SVG of one indicator (exam dots, kiosk smoothing, guideline bands): prints anywhere."""
-    pts = [(dt.date.fromisoformat(a[:10]), v) for k in ("exam", "screening") for a, v, _ in s.get(k, [])]
-    dense = [(dt.date.fromisoformat(d), v) for curve in (s.get("lowess") or []) for d, v in curve]
-    if not dense:
-        dense = [(dt.date.fromisoformat(a[:10]), v) for a, v, _ in s.get("kiosk", [])]
-    allp = pts + dense
-    if not allp:
-        return ""
-    x0 = min(d for d, _ in allp).toordinal()
-    x1 = max(max(d for d, _ in allp).toordinal(), x0 + 1)
-    lo, hi = _y_range(s) if (s.get("exam") or s.get("kiosk") or s.get("screening")) else (0, 1)
-    sx = lambda d: 4 + (d.toordinal() - x0) / (x1 - x0) * (width - 8)  # noqa: E731
-    sy = lambda v: height - 4 - (v - lo) / (hi - lo or 1) * (height - 8)  # noqa: E731
-    out = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" class="spark" role="img">']
-    floor = 0.0
-    for band in s["bands"]:
-        top = band["below"] if band["below"] is not None else 1e9
-        y_top, y_bot = min(top, hi), max(floor, lo)
-        if y_top > y_bot:
-            out.append(f'<rect x="0" y="{sy(y_top):.1f}" width="{width}" height="{sy(y_bot) - sy(y_top):.1f}" '
-                       f'fill="{BAND_FILL[band["tone"]]}"/>')
-        floor = top
-    if len(dense) > 1:
-        path = " ".join(f"{sx(d):.1f},{sy(v):.1f}" for d, v in sorted(dense))
-        out.append(f'<polyline points="{path}" fill="none" stroke="#1f77b4" stroke-width="1.2" opacity="0.8"/>')
-    if len(pts) > 1:
-        path = " ".join(f"{sx(d):.1f},{sy(v):.1f}" for d, v in sorted(pts))
-        out.append(f'<polyline points="{path}" fill="none" stroke="#1d3f8f" stroke-width="1" opacity="0.5"/>')
-    for d, v in pts:
-        out.append(f'<circle cx="{sx(d):.1f}" cy="{sy(v):.1f}" r="2.6" fill="#1d3f8f"/>')
-    out.append("</svg>")
-    return "".join(out)
-
-
-def _report_body(r: dict) -> str:
-    h, e = r["header"], escape
-    w = h.get("warning") or {}
-    level = w.get("level")
-    unit = " · ".join(tr(u["name"], u["name_en"]) for u in h["unit_chain"])
-    age = tr(f"{h['age']}岁", f"{h['age']} y")
-    lvl = e(level_name(level)) + (e(tr("（待确认）", " (unconfirmed)")) if level and not w.get("confirmed", True) else "") \
-        if level else e(tr("无数据", "no data"))
-    parts = [f'<header class="rp-head"><div><h1>{e(tr("个人健康报告", "Personal health report"))}</h1>'
-             f'<div class="rp-who"><b>{e(h["name"])}</b> · {e(tr("警号", "Badge"))} {e(h["badge"])} · {e(unit)} · '
-             f'{e(tr(h["post"]["zh"], h["post"]["en"]))} · {e(label(SEX_WORDS, h["sex"]))} · '
-             f'{e(age)}</div></div>'
-             f'<div class="rp-level level-{e(level or "none")}">{e(tr("健康预警", "Warning"))}<br><b>{lvl}</b></div></header>']
-    risk = h.get("risk")
-    if risk:
-        ideal = ""
-        if risk.get("ideal_pct") is not None:
-            ideal = e(tr(f"；各项危险因素理想时 {risk['ideal_pct']:.1f}%（{label(RISK_CLASSES, risk['ideal_category'])}）",
-                         f"; at ideal risk factors {risk['ideal_pct']:.1f}% ({label(RISK_CLASSES, risk['ideal_category'])})"))
-        parts.append(f'<p class="rp-risk">{e(tr("心血管病10年发病风险（China-PAR）", "10-year cardiovascular risk (China-PAR)"))}：'
-                     f'<b>{risk["pct"]:.1f}%（{e(label(RISK_CLASSES, risk["category"]))}）</b>{ideal}</p>')
-    rows = []
-    for c in r["indicators"]["cards"]:
-        cls = e(tr(c["class_zh"], c["class_en"])) if c.get("class") else "–"
-        tone = c.get("tone") or "none"
-        change = f"{e(c['change']['text'])} <small>{e(c['change']['since'])}</small>" if c.get("change") else ""
-        rows.append(f'<tr><td>{e(tr(c["zh"], c["en"]))}</td><td class="num"><b>{e(c["value"])}</b> {e(_unit(c["unit"]))}</td>'
-                    f'<td><span class="rp-tone rp-tone-{e(tone)}">{cls}</span></td><td>{e(c["date"])} '
-                    f'{e(_kind_label(c.get("kind")))}</td><td class="num">{change}</td></tr>')
-    parts.append(f'<h2>{e(tr("关键指标", "Key indicators"))}</h2><table class="rp-table"><thead><tr>'
-                 f'<th>{e(tr("指标", "Indicator"))}</th><th>{e(tr("最近值", "Latest"))}</th><th>{e(tr("分级", "Class"))}</th>'
-                 f'<th>{e(tr("日期与来源", "Date, source"))}</th><th>{e(tr("较上次体检", "Change"))}</th></tr></thead>'
-                 f'<tbody>{"".join(rows)}</tbody></table>')
-    cells = []
-    for s in r["series"]["series"]:
-        t = s.get("trend")
-        note = ""
-        if t:
-            note = e(tr(f"每年 {t['slope_per_year']:+.{s['decimals'] + 1}f}", f"{t['slope_per_year']:+.{s['decimals'] + 1}f}/yr"))
-            if t["worsening"]:
-                note += f' <b class="rp-bad">{e(tr("变差", "worsening"))}</b>'
-        cells.append(f'<div class="rp-spark"><div class="rp-spark-t">{e(tr(s["zh"], s["en"]))} '
-                     f'<small>{e(_unit(s["unit"]))}</small></div>{_sparkline(s)}<div class="rp-spark-n">{note}</div></div>')
-    if cells:
-        parts.append(f'<h2>{e(tr("变化趋势", "Trends"))}</h2><div class="rp-sparks">{"".join(cells)}</div>')
-    reasons = []
-    for rs in w.get("reasons", []):
-        reasons.append(f'<li class="rp-reason rp-reason-{e(rs.get("level") or "")}"><div>{e(tr(rs["zh"], rs["en"]))} '
-                       f'<small>{e(rs.get("date") or "")} {e(rs.get("source") or "")}</small></div>'
-                       + (f'<div class="rp-advice">{e(tr("建议：", "Advice: "))}{e(tr(*rs["advice"]))}</div>'
-                          if rs.get("advice") else "") + '</li>')
-    if reasons:
-        parts.append(f'<h2>{e(tr("预警原因与建议", "Reasons and advice"))}</h2><ul class="rp-reasons">{"".join(reasons)}</ul>')
-    footer = tr("本报告由警康健康管理平台根据体检、健康小屋和心理筛查数据生成，仅供健康管理参考，诊断和治疗请遵医嘱。",
-                "Generated by the Jingkang portal from exam, kiosk and screening data for health management; "
-                "for diagnosis and treatment follow your doctor.")
-    parts.append(f'<footer>{e(footer)} {e(tr("生成日期", "Generated"))} {e(r["as_of"])}</footer>')
-    return "".join(parts)
-
-
-REPORT_PAGE = """<!doctype html>
-<html lang="{{ 'en' if lang == 'en' else 'zh-CN' }}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ tr('个人健康报告', 'Personal health report') }} · {{ r.header.name }}</title>
-<link rel="stylesheet" href="/assets/portrait.css">
-</head><body class="report-body">
-<div class="rp-toolbar no-print"><button type="button" onclick="window.print()">{{ tr('打印', 'Print') }}</button>
-<a href="javascript:history.back()">{{ tr('返回', 'Back') }}</a></div>
-<main class="report-page" id="report">{{ body }}</main>
-</body></html>"""

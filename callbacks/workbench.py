@@ -31,7 +31,7 @@ def denied_as_403(fn):
         try:
             return fn(*args, **kwargs)
         except fu.FollowUpDenied as exc:
-            raise AccessDenied(str(exc))
+            raise AccessDenied(str(exc)) from None
     return wrapper
 
 

@@ -28,10 +28,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ingest import harmonise as hz
-from ingest.batch import add_quarantine, base_summary, file_hash, finish_batch, new_batch, recording_failure
+from ingest.batch import add_quarantine, base_summary, file_hash, finish_batch, new_batch, read_file, recording_failure
 from ingest.hospital import Unreadable, read_table
 from ingest.matching import OfficerIndex
-from models.campaigns import IMPLAUSIBLE_STEPS, award_points
+from models.campaigns.rules import IMPLAUSIBLE_STEPS
+from models.campaigns.writes import award_points
 from models.db import session_scope
 from models.schema import Campaign, CampaignEntry, Officer, Unit
 
@@ -260,12 +261,8 @@ def load_activity_bytes(url: str, data: bytes, campaign_id: int, *, filename: st
 
 
 def load_activity_file(url: str, path: str | Path, campaign_id: int, **kwargs) -> dict:
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise Unreadable(f"cannot read {p}: {exc.strerror or exc}") from None
-    return load_activity_bytes(url, data, campaign_id, filename=p.name, **kwargs)
+    data, name = read_file(path)
+    return load_activity_bytes(url, data, campaign_id, filename=name, **kwargs)
 
 
 def reprocess(session: Session, original, user: str | None, today: dt.date | None = None,

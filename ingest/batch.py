@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import insert
@@ -107,3 +108,12 @@ def finish_batch(session: Session, batch: ImportBatch, summary: dict, touched: I
 def base_summary(batch_id: int | None, filename: str | None, fmt: str) -> dict:
     return {"batch_id": batch_id, "file": filename, "format": fmt, "rows_read": 0, "inserted": 0, "updated": 0,
             "unchanged": 0, "quarantined": 0, "errors": []}
+
+
+def read_file(path: str | Path) -> tuple[bytes, str]:
+    """A file's bytes and name for a loader; a path that cannot be read raises Unreadable."""
+    p = Path(path)
+    try:
+        return p.read_bytes(), p.name
+    except OSError as exc:
+        raise Unreadable(f"cannot open {p}: {exc.strerror or exc}") from None

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from ingest import harmonise as hz
 from ingest.batch import (ERRORS_KEPT, Progress, add_quarantine, base_summary, file_hash, finish_batch, new_batch,
-                          recording_failure)
+                          read_file, recording_failure)
 from ingest.hospital import Record, Unreadable, parse, records_from_raw
 from ingest.matching import OfficerIndex
 from models.bulk import insert_rows, reserve_ids
@@ -520,12 +520,8 @@ def _insert_exams(session: Session, hospital: Hospital, batch_id: int | None, ke
 # --- entry points ------------------------------------------------------------------------------------
 def load_hospital_file(url: str, path: str | Path, hospital_code: str, **kwargs) -> dict:
     """Load one hospital file (see ``load_hospital_bytes``); an unreadable path raises Unreadable."""
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise Unreadable(f"cannot open {p}: {exc.strerror or exc}") from None
-    return load_hospital_bytes(url, data, hospital_code, filename=kwargs.pop("filename", None) or p.name, **kwargs)
+    data, name = read_file(path)
+    return load_hospital_bytes(url, data, hospital_code, filename=kwargs.pop("filename", None) or name, **kwargs)
 
 
 def load_hospital_bytes(url: str, data: bytes, hospital_code: str, *, filename: str | None = None,

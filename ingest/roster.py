@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ingest import harmonise as hz
 from ingest import idcard
-from ingest.batch import add_quarantine, base_summary, file_hash, finish_batch, new_batch, recording_failure
+from ingest.batch import add_quarantine, base_summary, file_hash, finish_batch, new_batch, read_file, recording_failure
 from ingest.hospital import Unreadable, _jsonable, read_table
 from ingest.matching import check_id_key, id_hash_key, id_problem
 from models.db import session_scope
@@ -137,12 +137,8 @@ def load_officers_file(url: str, path: str | Path, **kwargs) -> dict:
 
 
 def _load_file(url, path, loader, **kwargs) -> dict:
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise Unreadable(f"cannot open {p}: {exc.strerror or exc}") from None
-    return loader(url, data, filename=kwargs.pop("filename", None) or p.name, **kwargs)
+    data, name = read_file(path)
+    return loader(url, data, filename=kwargs.pop("filename", None) or name, **kwargs)
 
 
 def _run(url: str, kind: str, data: bytes, filename: str | None, user: str | None, dry_run: bool,
@@ -182,7 +178,7 @@ def _units_body(s: Session, placed: dict, rows: list, summary: dict, progress: P
     order: list[str] = []
     for number, cells, problem in rows:
         raw = {"kind": "units", "cells": cells}
-        get = lambda f: hz.nfkc(cells.get(placed[f])) if f in placed else ""  # noqa: E731
+        get = lambda f, cells=cells: hz.nfkc(cells.get(placed[f])) if f in placed else ""  # noqa: E731
         if problem:
             entries.append({"row": number, "field": "row", "reason": problem, "raw": raw})
             continue

@@ -53,7 +53,7 @@ def _covers(actor: Actor, path: str | None) -> bool:
 def _officer(session: Session, actor: Actor, badge: str) -> Officer:
     officer = session.scalar(select(Officer).where(Officer.badge == str(badge)))
     if officer is None or not _covers(actor, officer.unit.path):
-        raise FollowUpDenied("no access")  # same answer for unknown and foreign badges
+        raise FollowUpDenied("no access") from None  # same answer for unknown and foreign badges
     return officer
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import clinical, vocab
-from models.campaigns import officer_campaigns
+from models.campaigns.reads import officer_campaigns
 from models import trends as trend_stats
 from models.officers import age_on
 from models.risk import china_par_category, china_par_ideal, round1

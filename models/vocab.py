@@ -161,6 +161,9 @@ CAMPAIGN_KIND_UNITS: dict[str, Words] = {"steps": ("步", " steps"), "quiz": ("�
                                          "checkin": ("次", " check-ins")}
 CAMPAIGN_STATUSES: dict[str, Words] = {"upcoming": ("未开始", "Not started"), "running": ("进行中", "Running"),
                                        "finished": ("已结束", "Finished")}
+# why an officer was given campaign points (points.reason)
+POINT_REASON_WORDS: dict[str, Words] = {"active_day": ("活动日", "Active days"), "daily_target": ("达标日", "Days on target"),
+                                   "full_week_bonus": ("整周达标奖励", "Full week on target")}
 TEAM_SCORING: dict[str, Words] = {"mean": ("人均（未参与者按 0 计）", "mean per member (inactive = 0)"),
                                   "total": ("总量", "total"),
                                   "share_target": ("达标人数占比", "share meeting the daily target")}

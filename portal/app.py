@@ -67,6 +67,10 @@ def create_app(config: Config | None = None) -> dash.Dash:
 
     app.layout = shell_layout
     _register_callbacks(app)
+
+    from portal.reports import init_reports
+
+    init_reports(server)
     return app
 
 

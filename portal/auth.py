@@ -1,10 +1,11 @@
-"""Login, logout, language switch and the login guard in front of every route."""
+"""Login (the form is ``templates/login.html``), logout, language switch and the login guard in front
+of every route."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from flask import Flask, current_app, jsonify, redirect, render_template_string, request, session, url_for
+from flask import Flask, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
@@ -63,30 +64,6 @@ class LoginForm(FlaskForm):
     password = PasswordField(validators=[DataRequired(), Length(max=200)])
 
 
-LOGIN_PAGE = """<!doctype html>
-<html lang="{{ 'en' if lang == 'en' else 'zh-CN' }}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ t_title }}</title>
-<link rel="stylesheet" href="/assets/bootstrap.min.css"><link rel="stylesheet" href="/assets/portal.css">
-</head><body class="login-body">
-<main class="login-card card shadow-sm">
- <div class="card-body p-4">
-  <div class="text-center mb-3"><img src="/assets/logo.svg" alt="" width="56" height="56">
-   <h1 class="h4 mt-2 mb-0">{{ t_brand }}</h1><div class="text-muted small">{{ t_sub }}</div></div>
-  {% if error %}<div class="alert alert-danger py-2" role="alert">{{ error }}</div>{% endif %}
-  <form method="post" action="/login{{ '?next=' + (next|urlencode) if next else '' }}" novalidate>
-   {{ form.csrf_token }}
-   <div class="mb-3"><label class="form-label" for="username">{{ t_user }}</label>
-    <input class="form-control" id="username" name="username" type="text" autocomplete="username" value="{{ username }}" required autofocus></div>
-   <div class="mb-3"><label class="form-label" for="password">{{ t_pass }}</label>
-    <input class="form-control" id="password" name="password" type="password" autocomplete="current-password" required></div>
-   <button class="btn btn-primary w-100" type="submit">{{ t_login }}</button>
-  </form>
-  <div class="text-center mt-3 small"><a href="/lang/zh?next=/login">中文</a> · <a href="/lang/en?next=/login">English</a></div>
- </div>
-</main></body></html>"""
-
-
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths are followed after login."""
     if not target:
@@ -110,8 +87,8 @@ def _login_view():
             if error is None:
                 return redirect(next_url)
     status = 401 if error else 200
-    return render_template_string(
-        LOGIN_PAGE, form=form, error=error, next=next_url if next_url != "/" else "",
+    return render_template(
+        "login.html", form=form, error=error, next=next_url if next_url != "/" else "",
         username=(form.username.data or "") if request.method == "POST" else "",
         lang=session.get("lang", "zh"),
         t_title=tr("登录 · 警康", "Sign in · Jingkang"), t_brand=tr("警康健康管理平台", "Jingkang Health Portal"),

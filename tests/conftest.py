@@ -18,7 +18,10 @@ from tests.helpers import PG_ADMIN_URL, login
 
 BACKEND = os.environ.get("PORTAL_TEST_DB", "sqlite")
 PASSWORD = "demo12345"
-AS_OF = dt.date.today()
+# The demo's as-of date and the test app's PORTAL_TODAY: fixed, so results do not change on
+# 1 January or at a quarter start (a mid-quarter weekday).
+AS_OF = dt.date(2026, 11, 18)
+TODAY = AS_OF.isoformat()
 
 
 def _make_pg_database() -> tuple[str, callable]:
@@ -85,7 +88,8 @@ def app(demo_url, tmp_path_factory):
     from portal.config import Config
 
     cfg = Config(database_url=demo_url, secret_key="test-secret", testing=True,
-                 cache_dir=str(tmp_path_factory.mktemp("cache")), login_rate_limit="1000 per minute")
+                 cache_dir=str(tmp_path_factory.mktemp("cache")), login_rate_limit="1000 per minute",
+                 today=TODAY)
     return create_app(cfg)
 
 

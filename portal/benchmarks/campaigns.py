@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import select, text
 
-from models import campaigns as mc
+from models.campaigns import reads, stats
 from models.schema import Campaign, User
 from portal.bench import BenchContext, Result, measure
 
@@ -55,26 +55,26 @@ def run(ctx: BenchContext) -> list[Result]:
 
     def listing():
         with ctx.session() as s:
-            mc.list_campaigns(s, manager, today)
+            reads.list_campaigns(s, manager, today)
 
     def mine():
         with ctx.session() as s:
-            mc.officer_campaigns(s, officer_id, today)
+            reads.officer_campaigns(s, officer_id, today)
 
     by_day = raw(RAW_BY_DAY.format(id=running, no=no))
     by_officer = raw(RAW_BY_OFFICER.format(id=big, no=no))
     results = [
         measure("campaigns_list", listing, by_day, target, repeat=10,
                 note="every campaign with members and progress; raw = one campaign summed by day"),
-        measure("campaign_progress", call(mc.campaign_progress, manager, running), by_day, target, repeat=10,
+        measure("campaign_progress", call(reads.campaign_progress, manager, running), by_day, target, repeat=10,
                 note="cumulative series + OLS projection; raw = entries summed by day"),
-        measure("campaign_participation", call(mc.campaign_participation, manager, big), by_officer, target,
+        measure("campaign_participation", call(reads.campaign_participation, manager, big), by_officer, target,
                 repeat=10, note="distinct members per week; raw = entries summed by officer"),
-        measure("campaign_teams", call(mc.team_leaderboard, manager, big), by_officer, target, repeat=10,
+        measure("campaign_teams", call(reads.team_leaderboard, manager, big), by_officer, target, repeat=10,
                 note="team scores from per-officer totals; raw = entries summed by officer"),
-        measure("campaign_individuals", call(mc.individual_leaderboard, me, big), by_officer, target, repeat=10,
+        measure("campaign_individuals", call(reads.individual_leaderboard, me, big), by_officer, target, repeat=10,
                 note="top 20 + own rank, hidden names; raw = entries summed by officer"),
-        measure("campaign_points", call(mc.campaign_points, manager, running), by_day, target, repeat=10,
+        measure("campaign_points", call(reads.campaign_points, manager, running), by_day, target, repeat=10,
                 note="points by reason; raw = entries summed by day"),
     ]
     if officer_id is not None:
@@ -82,8 +82,9 @@ def run(ctx: BenchContext) -> list[Result]:
                                note="the officer's standing in each campaign; raw = one campaign by officer"))
     if finished is not None:
         start = next(a for cid, a, _b in rows if cid == finished)
-        since = (start - dt.timedelta(days=mc.BASELINE_DAYS)).isoformat()
-        results.append(measure("campaign_did", call(mc.did_it_work, manager, finished), raw(RAW_OBS.format(since=since)),
-                               None, repeat=5, note="DiD for weight, BMI, SBP (finished campaigns, cached per data "
-                                                    "version); raw = the weight/BMI/SBP rows since the baseline"))
+        since = (start - dt.timedelta(days=stats.BASELINE_DAYS)).isoformat()
+        results.append(measure("campaign_did", call(stats.did_it_work, manager, finished),
+                               raw(RAW_OBS.format(since=since)), None, repeat=5,
+                               note="DiD for weight, BMI, SBP (finished campaigns, cached per data "
+                                    "version); raw = the weight/BMI/SBP rows since the baseline"))
     return results

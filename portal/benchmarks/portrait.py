@@ -89,7 +89,7 @@ def run(ctx: BenchContext) -> list[Result]:
                             f"(up to {readings:,} readings), cache off; raw = the 7 SQL reads per officer")]
     for name in ("header", "record", "trends"):
         one = itertools.cycle(dense)
-        times = timings(lambda: post(name, next(one)[1]), repeat=20)
+        times = timings(lambda name=name, one=one: post(name, next(one)[1]), repeat=20)
         results.append(Result(f"portrait_{name}", statistics.median(times), p95(times), None, None,
                               note="one callback of the view above"))
     return results

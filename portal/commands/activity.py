@@ -32,7 +32,7 @@ def activity(file: str = typer.Argument(..., help="CSV or XLSX: badge (警号) o
                                          "batch_id": getattr(exc, "batch_id", None)}, ensure_ascii=False) + "\n")
         else:
             console.print(f"[red]cannot load {file}[/red]: {exc}")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     if as_json:
         keys = ("batch_id", "file", "format", "rows_read", "inserted", "updated", "unchanged", "quarantined",
                 "errors", "flagged", "points", "campaign_id", "dry_run")

@@ -28,7 +28,7 @@ def boundaries(file: Path = typer.Argument(..., exists=True, dir_okay=False,
             report = load_boundaries(s, file, key=key, created_by="cli")
     except (ValueError, json.JSONDecodeError) as exc:
         console.print(f"[red]{file}: {exc}[/red]")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     if as_json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
         return

@@ -78,7 +78,7 @@ def demo(scale: str = typer.Option("city", help="tiny | city | province"),
         run_demo(_url(), scale, seed, password, day)
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
 
 
 def serve(demo: bool = typer.Option(False, "--demo", help="build the demo force first if the database is empty"),
@@ -113,7 +113,7 @@ def users_create(username: str, role: str = typer.Option(..., help="officer | ma
             create_user(s, username, pw, role, officer_badge=badge, scope_unit_code=unit)
     except UserError as exc:
         console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     console.print(f"created {role} {username}")
 
 

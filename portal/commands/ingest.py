@@ -43,6 +43,18 @@ def _user(user: str | None) -> str:
         return "cli"
 
 
+def _bar_progress(bar):
+    """A loader's progress callback drawing one bar per step."""
+    tasks: dict[str, int] = {}
+
+    def progress(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = bar.add_task(step, total=total)
+        bar.update(tasks[step], completed=done, total=total)
+
+    return progress
+
+
 def _progress_bar():
     return Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
                     TimeElapsedColumn(), console=console, transient=True)
@@ -59,14 +71,7 @@ def _run(files: list[Path], as_json: bool, load) -> None:
                 summary = load(path, None)
             else:
                 with _progress_bar() as bar:
-                    tasks: dict[str, int] = {}
-
-                    def progress(step: str, done: int, total: int, tasks: dict[str, int] = tasks) -> None:
-                        if step not in tasks:
-                            tasks[step] = bar.add_task(step, total=total)
-                        bar.update(tasks[step], completed=done, total=total)
-
-                    summary = load(path, progress)
+                    summary = load(path, _bar_progress(bar))
         except Unreadable as exc:
             failed = True
             batch_id = getattr(exc, "batch_id", None)

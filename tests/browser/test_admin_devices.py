@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from models.db import session_scope
 from models.schema import AuditLog, RawFrame
+from tests.browser import assert_no_console_errors, click
 from tests.helpers import start
 from tests.http.test_admin_devices import PASSWORD, devices_app  # noqa: F401 - the module's app fixture
 
@@ -27,7 +28,7 @@ def test_br_gw001_admin_assigns_a_waiting_reading(devices_app, dash_duo, login_b
     dash_duo.select_dcc_dropdown("#dev-assign-frame", index=0)
     badge = dash_duo.find_element("#dev-assign-badge")
     badge.send_keys("12345")
-    dash_duo.find_element("#dev-assign").click()
+    click(dash_duo, "#dev-assign")
     dash_duo.wait_for_contains_text("#dev-assign-result", "已将读数分配给 张伟", timeout=20)
     dash_duo.wait_for_text_to_equal("#dev-queue-count", str(rows_before - 1), timeout=20)
     url = devices_app.server.config["DATABASE_URL"]
@@ -35,7 +36,7 @@ def test_br_gw001_admin_assigns_a_waiting_reading(devices_app, dash_duo, login_b
         assert s.scalar(select(AuditLog.id).where(AuditLog.action == "assign_reading",
                                                    AuditLog.username == "gwadmin")) is not None
         assert s.scalar(select(RawFrame.id).where(RawFrame.status == "assigned")) is not None
-    assert dash_duo.get_logs() == []
+    assert_no_console_errors(dash_duo)
 
 
 def test_br_gw002_manager_sees_no_access(devices_app, dash_duo, login_browser):  # noqa: F811
@@ -43,3 +44,4 @@ def test_br_gw002_manager_sees_no_access(devices_app, dash_duo, login_browser): 
     login_browser("gwmanager", PASSWORD, "/admin/devices")
     dash_duo.wait_for_element("#no-access", timeout=20)
     assert "设备" not in dash_duo.find_element(".portal-navbar").text
+    assert_no_console_errors(dash_duo)

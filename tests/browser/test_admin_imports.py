@@ -1,6 +1,7 @@
 """/admin/imports in headless Chromium: batches, the server-paged quarantine, re-process."""
 import pytest
 
+from tests.browser import assert_no_console_errors, click
 from tests.helpers import start
 from tests.http.test_admin_imports import PASSWORD, imports_app  # noqa: F401 - the module's app fixture
 
@@ -20,10 +21,10 @@ def test_bai001_admin_browses_quarantine_and_reprocesses(imports_app, dash_duo, 
     assert dash_duo.find_element(first + ' [col-id="field"]').text == "id_number"
     batch_rows = dash_duo.find_elements("#ai-batches .ag-center-cols-container .ag-row")
     assert len(batch_rows) >= 4
-    button = dash_duo.wait_for_element("#ai-reprocess:not([disabled])", timeout=20)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", button)
+    dash_duo.wait_for_element("#ai-reprocess:not([disabled])", timeout=20)
+    click(dash_duo, "#ai-reprocess:not([disabled])")
     dash_duo.wait_for_contains_text("#ai-action-result", "0 行已导入，10 行仍待处理", timeout=30)
-    assert dash_duo.get_logs() == []
+    assert_no_console_errors(dash_duo)
 
 
 def test_bai002_manager_sees_no_access(imports_app, dash_duo, login_browser):  # noqa: F811
@@ -31,3 +32,4 @@ def test_bai002_manager_sees_no_access(imports_app, dash_duo, login_browser):  #
     login_browser("mgr", PASSWORD, "/admin/imports")
     dash_duo.wait_for_element("#no-access", timeout=20)
     assert "数据导入" not in dash_duo.find_element(".portal-navbar").text
+    assert_no_console_errors(dash_duo)

@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from models.db import session_scope
 from models.schema import Officer, Unit, User
+from tests.browser import assert_no_console_errors, click
+from tests.command_post import command_officer
 from tests.helpers import start
 
 pytestmark = pytest.mark.browser
@@ -49,7 +51,7 @@ def test_por401_officer_sees_own_portrait_with_charts(app, dash_duo, login_brows
     assert "China-PAR" in dash_duo.find_element("#pt-risk").text
     assert dash_duo.find_element("#pt-print").get_attribute("href").endswith("/me/report")
     assert dash_duo.find_elements("#pt-new-followup") == []
-    assert dash_duo.get_logs() == []
+    assert_no_console_errors(dash_duo)
 
 
 def test_por402_same_session_forging_another_badge_gets_nothing(app, dash_duo, login_browser, badges):
@@ -64,6 +66,7 @@ def test_por402_same_session_forging_another_badge_gets_nothing(app, dash_duo, l
     dash_duo.driver.get(dash_duo.server_url + f"/officers/{badges['inside']}")
     dash_duo.wait_for_element("#no-access", timeout=20)
     assert badges["inside_name"] not in dash_duo.find_element("body").text
+    assert_no_console_errors(dash_duo, refused=True)  # the forged request got its 403
 
 
 def test_por403_district_manager_inside_and_outside(app, dash_duo, login_browser, badges):
@@ -77,6 +80,7 @@ def test_por403_district_manager_inside_and_outside(app, dash_duo, login_browser
     dash_duo.wait_for_element("#no-access", timeout=20)
     assert badges["outside_name"] not in dash_duo.find_element("body").text
     assert dash_duo.find_elements("#pt-name") == []
+    assert_no_console_errors(dash_duo)
 
 
 def test_por404_secondary_trends_unfold_at_full_size(app, dash_duo, login_browser, badges):
@@ -86,10 +90,28 @@ def test_por404_secondary_trends_unfold_at_full_size(app, dash_duo, login_browse
     dash_duo.wait_for_element("#pt-history-table", timeout=30)
     folded = dash_duo.find_element("#pt-fold .pt-folded")
     assert folded.size["height"] == 0
-    button = dash_duo.find_element("#pt-more-trends")
-    # Bootstrap scrolls smoothly: jump instead, so the click lands where the button is now.
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", button)
-    button.click()
+    click(dash_duo, "#pt-more-trends")
     dash_duo.wait_for_class_to_equal("#pt-fold", "pt-fold open", timeout=10)
     charts = dash_duo.find_elements("#pt-fold .js-plotly-plot")
     assert charts and all(c.size["height"] >= 200 and c.size["width"] >= 200 for c in charts)
+    assert_no_console_errors(dash_duo)
+
+
+def test_por405_command_centre_officer_reads_in_chinese_on_portrait_and_report(app, dash_duo, login_browser):
+    """An officer of the Command Centre: the portrait header and the A4 report name the post 指挥调度,
+    and the report shows its own markup (no tags printed as text)."""
+    with command_officer(app.server.config["DATABASE_URL"]) as officer:
+        start(dash_duo, app)
+        login_browser("admin", path=f"/officers/{officer['badge']}")
+        dash_duo.wait_for_text_to_equal("#pt-name", officer["name"], timeout=30)
+        facts = dash_duo.find_element(".pt-facts").text
+        assert "指挥调度" in facts.split(" · ") and "command" not in facts
+        href = dash_duo.find_element("#pt-print").get_attribute("href")
+        assert href.endswith(f"/officers/{officer['badge']}/report")
+        dash_duo.driver.get(href)
+        dash_duo.wait_for_element("#report", timeout=20)
+        assert dash_duo.find_element("#rp-post").text == "指挥调度"
+        text = dash_duo.find_element("#report").text
+        assert officer["name"] in text and "<b" not in text and "</" not in text and "command" not in text
+        assert dash_duo.driver.find_elements("css selector", "#report svg.spark")
+    assert_no_console_errors(dash_duo)

@@ -1,6 +1,7 @@
 """Each demo role logs in through the real form and lands on its home page."""
 import pytest
 
+from tests.browser import assert_no_console_errors, click
 from tests.helpers import start
 
 pytestmark = pytest.mark.browser
@@ -16,7 +17,7 @@ def test_br001_role_home(app, dash_duo, login_browser, username):
     assert "首页" in menu and "我的健康" not in menu
     if username.startswith("manager"):  # managers start on their workbench, the overview below it
         dash_duo.wait_for_text_to_equal("#wb-title", "健康管理工作台", timeout=20)
-    assert dash_duo.get_logs() == []
+    assert_no_console_errors(dash_duo)
 
 
 def test_br002_officer_lands_on_own_record(app, dash_duo, login_browser):
@@ -26,12 +27,14 @@ def test_br002_officer_lands_on_own_record(app, dash_duo, login_browser):
     assert dash_duo.driver.current_url.endswith("/me")
     menu = dash_duo.find_element(".portal-navbar").text
     assert "我的健康" in menu and "单位对比" not in menu
+    assert_no_console_errors(dash_duo)
 
 
 def test_br003_language_toggle_switches_to_english(app, dash_duo, login_browser):
     start(dash_duo, app)
     login_browser("leader_d2")
-    dash_duo.find_element("#lang-en").click()
+    click(dash_duo, "#lang-en")
     dash_duo.wait_for_text_to_equal("#home-title", "Health overview", timeout=20)
-    dash_duo.find_element("#lang-zh").click()
+    click(dash_duo, "#lang-zh")
     dash_duo.wait_for_text_to_equal("#home-title", "健康总览", timeout=20)
+    assert_no_console_errors(dash_duo)

@@ -1,11 +1,11 @@
 """/warnings and /workbench in headless Chromium, as a manager and a leader would use them."""
 import pytest
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 from sqlalchemy import func, select
 
 from models.db import session_scope
 from models.schema import FollowUp, Officer, OfficerStatus, User
+from tests.browser import assert_no_console_errors, click, wait_until
 from tests.helpers import start
 
 pytestmark = pytest.mark.browser
@@ -18,16 +18,6 @@ def _db(app):
 def _scope_path(app, username):
     with session_scope(_db(app)) as s:
         return s.scalar(select(User).where(User.username == username)).scope_unit.path
-
-
-def _wait(dash_duo, cond, timeout=20):
-    WebDriverWait(dash_duo.driver, timeout).until(lambda d: cond())
-
-
-def _click(dash_duo, selector):
-    """Scroll the element into view and click it the way the page's own listeners see a click."""
-    el = dash_duo.find_element(selector)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", el)
 
 
 def test_brw001_manager_filters_red_opens_and_closes_a_followup(app, dash_duo, login_browser):
@@ -43,30 +33,30 @@ def test_brw001_manager_filters_red_opens_and_closes_a_followup(app, dash_duo, l
     assert len(rows) == min(reds, len(rows)) and rows, "the list shows the district's red officers"
     assert all("红色" in r.text for r in rows)
     badge = dash_duo.find_element(".ag-row[row-index='0']").get_attribute("row-id")
-    _click(dash_duo, ".ag-row[row-index='0'] [col-id='action']")
+    click(dash_duo, ".ag-row[row-index='0'] [col-id='action']")
     dash_duo.wait_for_element("#fu-new-modal", timeout=20)
     dash_duo.wait_for_contains_text("#fu-new-officer", badge, timeout=20)
     Select(dash_duo.find_element("#fu-new-kind")).select_by_value("recheck")
     dash_duo.find_element("#fu-new-note").send_keys("电话通知一周内复查血压")
-    _click(dash_duo, "#fu-new-save")
+    click(dash_duo, "#fu-new-save")
     dash_duo.wait_for_element("#fu-toast", timeout=20)
     with session_scope(_db(app)) as s:
         fid = s.scalar(select(FollowUp.id).join(Officer).where(Officer.badge == badge, FollowUp.status == "open"))
     assert fid, "the follow-up was saved"
 
     dash_duo.driver.get(dash_duo.server_url + "/workbench")
-    dash_duo.wait_for_element(f"#wb-mine-table", timeout=30)
-    _click(dash_duo, f"[id*='\"id\":{fid}'][id*='wb-open']")
+    dash_duo.wait_for_element("#wb-mine-table", timeout=30)
+    click(dash_duo, f"[id*='\"id\":{fid}'][id*='wb-open']")
     dash_duo.wait_for_contains_text("#fu-d-facts", badge, timeout=20)
     Select(dash_duo.find_element("#fu-d-outcome")).select_by_value("improved")
     dash_duo.find_element("#fu-d-note").send_keys("复查血压已降至正常")
-    _click(dash_duo, "#fu-d-close")
+    click(dash_duo, "#fu-d-close")
     dash_duo.wait_for_text_to_equal("#fu-d-done", "已结案", timeout=20)
     dash_duo.wait_for_contains_text("#fu-d-facts", "好转", timeout=20)
     with session_scope(_db(app)) as s:
         row = s.get(FollowUp, fid)
         assert (row.status, row.outcome) == ("closed", "improved")
-    assert dash_duo.get_logs() == []
+    assert_no_console_errors(dash_duo)
 
 
 def test_brw002_leader_sees_map_and_counts_but_no_lab_values(app, dash_duo, login_browser):
@@ -78,7 +68,8 @@ def test_brw002_leader_sees_map_and_counts_but_no_lab_values(app, dash_duo, logi
     with session_scope(_db(app)) as s:
         n = s.scalar(select(func.count()).select_from(OfficerStatus).where(OfficerStatus.level == "orange"))
     dash_duo.wait_for_text_to_equal("#warn-count-orange", f"{n:,}" if n >= 5 else "<5", timeout=20)
-    _wait(dash_duo, lambda: "姓名" in dash_duo.find_element(".ag-header").get_attribute("textContent"))
+    wait_until(lambda: "姓名" in dash_duo.find_element(".ag-header").get_attribute("textContent"), 20,
+               message="the grid has no name column")
     headers = dash_duo.find_element(".ag-header").get_attribute("textContent")
     assert "姓名" in headers and "收缩压" not in headers and "警号" not in headers
     assert len(dash_duo.find_elements("#warn-map .js-plotly-plot path.js-fill")) >= 2  # district polygons
@@ -87,7 +78,7 @@ def test_brw002_leader_sees_map_and_counts_but_no_lab_values(app, dash_duo, logi
     page = dash_duo.driver.page_source
     assert "mmHg" not in page and "mmol" not in page
     assert not dash_duo.find_elements("#warn-export-csv")
-    assert dash_duo.get_logs() == []
+    assert_no_console_errors(dash_duo)
 
 
 def test_brw003_district_manager_cannot_touch_another_district(app, dash_duo, login_browser):
@@ -104,4 +95,4 @@ def test_brw003_district_manager_cannot_touch_another_district(app, dash_duo, lo
     assert badge not in dash_duo.find_element(".ag-center-cols-container").text
     with session_scope(_db(app)) as s:
         assert s.scalar(select(func.count()).select_from(FollowUp)) == before
-    assert any("403" in e.get("message", "") for e in dash_duo.get_logs() or [])
+    assert_no_console_errors(dash_duo, refused=True)  # the forged new_followup for another district gets 403

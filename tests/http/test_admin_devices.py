@@ -15,6 +15,7 @@ from ingest.gateway.journal import Journal, utcnow
 from models.db import session_scope
 from models.schema import AuditLog, Observation, OfficerStatus, RawFrame
 from models.users import create_user
+from tests.conftest import TODAY
 from tests.helpers import dash_callback, login
 from tests.unit.test_gateway_forwarder import DEVICES, STATION, journal_frames, make_roster
 
@@ -53,7 +54,8 @@ def devices_app(new_db_url, tmp_path_factory):
         create_user(s, "gwofficer", PASSWORD, "officer", officer_badge="012345")
     seed_devices(url, tmp_path_factory.mktemp("devices_journal"))
     cfg = Config(database_url=url, secret_key="test-secret", testing=True,
-                 cache_dir=str(tmp_path_factory.mktemp("devices_cache")), login_rate_limit="1000 per minute")
+                 cache_dir=str(tmp_path_factory.mktemp("devices_cache")), login_rate_limit="1000 per minute",
+                 today=TODAY)
     return create_app(cfg)
 
 

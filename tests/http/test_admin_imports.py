@@ -8,6 +8,7 @@ from ingest.hospital_load import load_hospital_file
 from models.db import session_scope
 from models.schema import AuditLog, Hospital, Observation, QuarantineRow
 from models.users import create_user
+from tests.conftest import TODAY
 from tests.helpers import dash_callback, login
 from tests.unit.test_ingest_hospital import D, roster_db
 
@@ -28,7 +29,8 @@ def imports_app(new_db_url, tmp_path_factory):
     first = load_hospital_file(url, D / "hospital_long.csv", "H07", user="cli:test")
     second = load_hospital_file(url, D / "hospital_problems.csv", "H06", user="cli:test")
     cfg = Config(database_url=url, secret_key="test-secret", testing=True,
-                 cache_dir=str(tmp_path_factory.mktemp("imports_cache")), login_rate_limit="1000 per minute")
+                 cache_dir=str(tmp_path_factory.mktemp("imports_cache")), login_rate_limit="1000 per minute",
+                 today=TODAY)
     app = create_app(cfg)
     app.batches = (first["batch_id"], second["batch_id"])
     return app

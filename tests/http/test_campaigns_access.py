@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 
 from models.db import session_scope
 from models.schema import AuditLog, Campaign, Officer, OfficerPreference, Unit, User
+from tests.conftest import AS_OF
 from tests.helpers import dash_callback
 
 PROGRESS = "..campaign-header.children...campaign-kpis.children...campaign-progress-graph.figure...campaign-projection.children.."
@@ -38,8 +39,8 @@ def d2_campaign(app):
     url = _url(app)
     with session_scope(url) as s:
         d2 = s.scalar(select(Unit).where(Unit.code.like("%-D2")))
-        c = Campaign(name="二分局职场微运动", kind="checkin", start_date=dt.date.today() - dt.timedelta(days=10),
-                     end_date=dt.date.today() + dt.timedelta(days=20), scope_unit_ids=[d2.id], team_level="station",
+        c = Campaign(name="二分局职场微运动", kind="checkin", start_date=AS_OF - dt.timedelta(days=10),
+                     end_date=AS_OF + dt.timedelta(days=20), scope_unit_ids=[d2.id], team_level="station",
                      target_per_day=1, team_scoring="mean")
         s.add(c)
         s.flush()
@@ -53,8 +54,8 @@ def _demo_ids(app):
     with session_scope(_url(app)) as s:
         rows = s.execute(select(Campaign.id, Campaign.end_date).where(Campaign.name.like("南江%"))
                          .order_by(Campaign.id)).all()
-    finished = next(cid for cid, end in rows if end < dt.date.today())
-    running = next(cid for cid, end in rows if end >= dt.date.today())
+    finished = next(cid for cid, end in rows if end < AS_OF)
+    running = next(cid for cid, end in rows if end >= AS_OF)
     return finished, running
 
 
@@ -69,7 +70,7 @@ def _save(client, app, values: dict, edit_id=None):
 
 
 def _form(unit_code, name="测试活动", start=None):
-    start = start or dt.date.today() + dt.timedelta(days=5)
+    start = start or AS_OF + dt.timedelta(days=5)
     return {"cf-name": name, "cf-kind": "steps", "cf-start": start.isoformat(),
             "cf-end": (start + dt.timedelta(days=27)).isoformat(), "cf-units": [unit_code], "cf-team-level": "station",
             "cf-target-day": 8000, "cf-target-total": None, "cf-scoring": "mean", "cf-pts-active": 0,

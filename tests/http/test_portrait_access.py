@@ -3,12 +3,14 @@
 Every callback takes a key from the browser ("" = my own record, else a badge);
 these tests send what any client could and check who gets what."""
 import json
+import re
 
 import pytest
 from sqlalchemy import select
 
 from models.db import session_scope
 from models.schema import AuditLog, Officer, OfficerStatus, Unit, User
+from tests.command_post import command_officer
 from tests.helpers import dash_callback
 
 FRAME = "portrait-body.children"
@@ -203,3 +205,31 @@ def test_por314_admin_sees_anyone(as_user, people):
     c = as_user("admin")
     assert call(c, HEADER, people["foreign"]).status_code == 200
     assert call(c, RECORD, people["foreign"]).status_code == 200
+
+
+def test_por315_report_is_markup_not_escaped_text(as_user, people):
+    """The A4 report prints its own markup (a worsening trend in bold), never markup as text."""
+    c = as_user("admin")
+    with session_scope(people["url"]) as s:
+        badges = list(s.scalars(select(Officer.badge).join(OfficerStatus, OfficerStatus.officer_id == Officer.id)
+                                .order_by(Officer.id).limit(40)))
+    worsening = 0
+    for badge in badges:
+        res = c.get(f"/officers/{badge}/report")
+        assert res.status_code == 200
+        html = res.get_data(as_text=True)
+        assert "&lt;b" not in html and not re.search(r"&lt;/?[a-z]", html), badge  # "<1.0" is text
+        worsening += '<b class="rp-bad">变差</b>' in html
+    assert worsening, "no report with a worsening trend among the first officers"
+
+
+def test_por316_command_centre_post_in_chinese_on_portrait_and_report(as_user, people):
+    c = as_user("admin")
+    with command_officer(people["url"]) as officer:
+        header = call(c, HEADER, officer["badge"])
+        report = c.get(f"/officers/{officer['badge']}/report")
+    assert header.status_code == 200 and "指挥调度" in text_of(header)
+    html = report.get_data(as_text=True)
+    assert report.status_code == 200 and officer["name"] in html
+    assert '<span id="rp-post">指挥调度</span>' in html and "command" not in html
+    assert "&lt;b" not in html

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 
 from models.db import session_scope
 from models.schema import AuditLog, Officer, OfficerStatus, Unit, User
+from tests.conftest import AS_OF
 from tests.helpers import dash_callback
 
 COMPARE = ("..units-funnel.figure...units-chi2.children...units-grid.rowData...units-grid.columnDefs..."
@@ -18,9 +19,7 @@ HOME = "..home-kpis.children...home-scope.children.."
 
 
 def _year(app):
-    import datetime as dt
-
-    return dt.date.today().year
+    return AS_OF.year
 
 
 def _compare(client, code, level="station", indicator="red_orange", year=None, rate="standardised"):

@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from models.campaigns import (
-    CampaignError, NotAllowed, NotVisible, award_points, campaign_form, campaign_participation, campaign_progress,
-    did_it_work,
-    individual_leaderboard, list_campaigns, officer_campaigns, project_total, save_campaign, set_hide_preference,
-    team_leaderboard, visible_campaign,
+from models.campaigns.access import CampaignError, NotAllowed, NotVisible, visible_campaign
+from models.campaigns.reads import (
+    campaign_participation, campaign_progress, individual_leaderboard, list_campaigns, officer_campaigns,
+    team_leaderboard,
 )
+from models.campaigns.stats import did_it_work, project_total
+from models.campaigns.writes import award_points, campaign_form, save_campaign, set_hide_preference
 from models.db import init_db, session_scope
 from models.schema import Campaign, CampaignEntry, Observation, Officer, Points, Unit
 from web.access import Scope

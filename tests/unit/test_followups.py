@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from ingest.demo import build_demo
 from models import followups as fu
 from models.db import session_scope
-from models.schema import AuditLog, FollowUp, Officer, OfficerStatus, User, WarningHistory, utcnow
+from models.schema import AuditLog, FollowUp, Officer, OfficerStatus, User, WarningHistory
 from web.access import Scope
 from tests.conftest import AS_OF, PASSWORD
 
@@ -117,10 +117,11 @@ def test_fu005_overdue_first_in_my_list(url):
         me = scope(s, "manager_d1")
         a = officer_in(s, me.unit_path, exclude=[])
         b = officer_in(s, me.unit_path, exclude=[a.id])
-        past = utcnow() - dt.timedelta(days=30)
+        past = dt.datetime.combine(AS_OF - dt.timedelta(days=30), dt.time(9))  # opened 30 days before the as-of date
         late = fu.open_followup(s, me, a.badge, kind="phone", assignee_id=me.user_id,
                                 due=AS_OF - dt.timedelta(days=3), now=past, today=AS_OF - dt.timedelta(days=30))
-        fine = fu.open_followup(s, me, b.badge, kind="phone", assignee_id=me.user_id, due=AS_OF + dt.timedelta(days=3))
+        fine = fu.open_followup(s, me, b.badge, kind="phone", assignee_id=me.user_id, due=AS_OF + dt.timedelta(days=3),
+                                today=AS_OF)
         mine = fu.my_followups(s, me, AS_OF)
     ids = [r["id"] for r in mine]
     assert late.id in ids and fine.id in ids
@@ -171,7 +172,7 @@ def test_fu007_next_assessment_beside_a_closed_followup(url):
         assert shown["level"] == "yellow" and shown["changed"]
         # a follow-up closed after the latest assessment is still waiting for the next one
         late = fu.open_followup(s, me, officer.badge, kind="phone", assignee_id=me.user_id, due=None)
-        fu.close_followup(s, me, late.id, "unchanged", now=utcnow() + dt.timedelta(days=1))
+        fu.close_followup(s, me, late.id, "unchanged", now=status.computed_at + dt.timedelta(days=1))
         assert fu.get_followup(s, me, late.id, AS_OF)["next"] is None
         s.rollback()
 

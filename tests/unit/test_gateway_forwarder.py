@@ -9,10 +9,11 @@ import datetime as dt
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
+from dash.testing.wait import until
 from sqlalchemy import func, select
 
 from ingest import idcard
@@ -81,7 +82,18 @@ class Outage:
             self.proxy = subprocess.Popen(
                 ["socat", f"TCP-LISTEN:{self.port},bind=127.0.0.1,reuseaddr,fork", "TCP:127.0.0.1:5432"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(0.3)
+            until(self._listening, 10, msg=f"socat does not listen on port {self.port}")
+
+    def _listening(self) -> bool:
+        import socket
+
+        if self.proxy.poll() is not None:
+            raise RuntimeError(f"socat exited with {self.proxy.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
 
     def close(self) -> None:
         dispose(self.url)
@@ -248,7 +260,7 @@ def test_gw015_database_outage_keeps_everything_and_forwards_in_order(new_db_url
         fw = Forwarder(j, outage.url, "gw-e", DEVICES)
         for i in range(6):
             journal_frames(j, "tanita-1", "tanita", STATION, drivers.tanita_frame({"Wk": f"{60 + i}.0"}, ident="12345"))
-            with pytest.raises(Exception):
+            with pytest.raises(OperationalError):  # the central database cannot be reached
                 fw.forward_once()
         assert j.cursor == 0 and j.backlog() == {"tanita-1": 6}
         outage.restore()

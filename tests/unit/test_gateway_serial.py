@@ -96,7 +96,8 @@ def test_gw021_nibp_poll_hl7_ack_and_card_session_over_pty(central, ptys, tmp_pa
     try:
         assert wait_for(lambda: ns.polls >= 2, 5), "the gateway does not poll the NIBP module"
         cs.swipe(ID_NUMBER)
-        time.sleep(0.3)
+        # the card opens the session: it must be journaled before the reading it covers
+        assert wait_for(lambda: gw.journal.rows(device="card-1"), 5), "the card swipe was not journaled"
         ns.measure(148, 96, 77)
         assert wait_for(lambda: ns.polls >= 6, 5)
         ns.fail("05")
@@ -138,12 +139,14 @@ def test_gw022_unplug_and_replug_while_other_devices_keep_working(central, ptys,
         s1.send("12345", weight=70.1)
         assert _landed(url, 1)
         s1.write(s1.reading("12345", weight=70.2)[:40])  # half a frame, then the cable goes
-        time.sleep(0.3)
+        framer = next(r for r in gw.readers if r.cfg.name == "tanita-1").protocol.framer
+        assert wait_for(lambda: len(framer.buf) >= 40, 5), "the gateway did not read the half frame"
         one.stop()
         assert wait_for(lambda: not gw.live["tanita-1"].connected, 5)
         s2.send("777", weight=88.8)  # the other device is not disturbed
         assert _landed(url, 3)
-        time.sleep(1.2)  # a few failed reopen attempts with backoff
+        # the reader retries with backoff while the port is gone: wait for a failed reopen
+        assert wait_for(lambda: "tanita-1: cannot open" in caplog.text, 5), caplog.text
         one.start()
         s1.reopen()
         assert wait_for(lambda: gw.live["tanita-1"].connected, 5)
@@ -165,7 +168,8 @@ def test_gw022_unplug_and_replug_while_other_devices_keep_working(central, ptys,
         s2.close()
 
 
-def test_gw023_database_outage_readings_wait_then_land_in_order(new_db_url, ptys, tmp_path):
+def test_gw023_database_outage_readings_wait_then_land_in_order(new_db_url, ptys, tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="portal.gateway")
     real = new_db_url("gwptyout")
     ids = make_roster(real)
     outage = Outage(real, tmp_path)
@@ -177,9 +181,9 @@ def test_gw023_database_outage_readings_wait_then_land_in_order(new_db_url, ptys
         assert wait_for(lambda: gw.live["tanita-1"].connected, 10)
         for i in range(8):
             sim.send("12345", weight=60 + i)
-            time.sleep(0.05)
-        assert wait_for(lambda: gw.journal.backlog().get("tanita-1") == 8, 20)
-        time.sleep(0.5)
+            assert wait_for(lambda n=i + 1: gw.journal.backlog().get("tanita-1") == n, 10), f"frame {i} not journaled"
+        # the forwarder has tried the central database and failed
+        assert wait_for(lambda: "central database unavailable" in caplog.text, 10), caplog.text
         assert gw.journal.cursor == 0  # nothing could be forwarded
         outage.restore()
         assert _landed(outage.url, 8, timeout=20)
@@ -251,7 +255,7 @@ def test_gw024_sigkill_mid_stream_then_restart_loses_and_duplicates_nothing(cent
             w = round(50 + i * 0.1, 1)
             sim.send("12345", weight=w)
             sent_before.append(w)
-            time.sleep(0.02)
+            time.sleep(0.02)  # the device's frame rate (a stream to kill the process in), not a wait
             if i == 25:
                 proc.send_signal(signal.SIGKILL)  # mid-stream, while frames arrive and are forwarded
                 proc.wait(5)
@@ -266,7 +270,7 @@ def test_gw024_sigkill_mid_stream_then_restart_loses_and_duplicates_nothing(cent
             w = round(70 + i * 0.1, 1)
             sim.send("12345", weight=w)
             sent_after.append(w)
-            time.sleep(0.02)
+            time.sleep(0.02)  # the same frame rate after the restart; the waits below check the effect
         journaled = _journaled_weights(tmp_path)
         assert wait_for(lambda: len(_journaled_weights(tmp_path)) == len(journaled_before) + 10, 10)
         assert _landed(url, len(journaled_before) + 10, timeout=15)

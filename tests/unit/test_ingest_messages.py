@@ -3,6 +3,7 @@ import json
 import threading
 
 import pytest
+from dash.testing.wait import until
 from sqlalchemy import select
 
 from ingest.hospital import Unreadable
@@ -77,21 +78,31 @@ def test_ing104_mllp_listener_acks(url):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     port = server.server_address[1]
+
+    def handled(n):
+        # the server sends the ACK before it reports the message: wait for the report, so the
+        # next connection's handler cannot overtake this one
+        until(lambda: len(seen) >= n, 10, msg=f"the listener did not report message {n}")
+
     try:
         good = _message("C1", f"{IDS['J10001']}^^^^NNCHN", "20240315",
                         ["NM|8480-6^SBP^LN||150|mm[Hg]|||||F", "NM|2345-7^Glucose^LN||1200|mg/dL|||||F"])
         a1 = send("127.0.0.1", port, good)
+        handled(1)
         assert a1.split("\r")[1].startswith("MSA|AA|C1|stored in batch ")
         assert a1.split("\r")[1].endswith("; 1 value(s) quarantined")
         assert a1.startswith("MSH|^~\\&|PORTAL|JK|LIS|H20|") and "|ACK^R01^ACK|" in a1
         bad_date = _message("C2", f"{IDS['J10001']}^^^^NNCHN", "2024-03-1x", ["NM|8480-6^SBP^LN||150|mm[Hg]|||||F"])
         a2 = send("127.0.0.1", port, bad_date)
+        handled(2)
         msa = a2.split("\r")[1]
         assert msa.startswith("MSA|AE|C2|refused (batch ") and "2024-03-1x" in msa and a2.split("\r")[2].startswith("ERR|")
         unknown = _message("C3", "J55555^^^^BADGE", "20240315", ["NM|8480-6^SBP^LN||150|mm[Hg]|||||F"])
         assert "no officer with badge J55555" in send("127.0.0.1", port, unknown).split("\r")[1]
+        handled(3)
         a4 = send("127.0.0.1", port, "this is not HL7")
         assert a4.split("\r")[1].startswith("MSA|AR||no HL7 message")
+        handled(4)
     finally:
         server.shutdown()
         server.server_close()

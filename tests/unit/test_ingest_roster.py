@@ -9,7 +9,7 @@ from ingest.hospital import Unreadable
 from ingest.reprocess import reprocess
 from ingest.roster import load_officers_bytes, load_officers_file, load_units_bytes, load_units_file
 from models.db import init_db, session_scope, set_meta
-from models.schema import Officer, OfficerStatus, QuarantineRow, Unit
+from models.schema import Officer, OfficerStatus, Unit
 from tests.unit.test_ingest_hospital import D, IDS, core
 
 

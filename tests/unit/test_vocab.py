@@ -7,7 +7,7 @@ from sqlalchemy import select
 from models import vocab
 from models.db import session_scope
 from models.schema import (
-    Campaign, FollowUp, ImportBatch, Observation, Officer, OfficerStatus, QuarantineRow, Unit, User,
+    Campaign, FollowUp, ImportBatch, Observation, Officer, OfficerStatus, Points, QuarantineRow, Unit, User,
 )
 from models.warning import load_rules
 
@@ -20,7 +20,7 @@ COLUMNS = [
     (Campaign.kind, vocab.CAMPAIGN_KINDS), (Campaign.kind, vocab.CAMPAIGN_KIND_UNITS),
     (Campaign.kind, vocab.CAMPAIGN_KIND_DAILY), (Campaign.team_scoring, vocab.TEAM_SCORING),
     (Campaign.team_level, vocab.UNIT_LEVELS), (ImportBatch.kind, vocab.IMPORT_KINDS),
-    (ImportBatch.status, vocab.IMPORT_STATUSES),
+    (ImportBatch.status, vocab.IMPORT_STATUSES), (Points.reason, vocab.POINT_REASON_WORDS),
 ]
 # the tiny demo loads cleanly, so it has no quarantine: these may be empty there
 MAY_BE_EMPTY = [(QuarantineRow.status, vocab.QUARANTINE_STATUSES)]
@@ -51,7 +51,8 @@ def test_voc002_every_code_in_the_rules_file_has_both_words():
 
 
 def test_voc003_code_tables_agree_with_the_models_lists():
-    from models import campaigns, followups
+    from models import followups
+    from models.campaigns import rules as campaigns
 
     assert set(followups.KINDS) == set(vocab.FOLLOWUP_KINDS)
     assert set(followups.OUTCOMES) == set(vocab.FOLLOWUP_OUTCOMES)
