@@ -60,14 +60,9 @@ ECG_VT = "vt"                 # ventricular tachycardia 室性心动过速
 ECG_AVB3 = "avb3"             # third-degree (complete) AV block 三度房室传导阻滞
 ECG_STEMI = "stemi"           # acute ST elevation 急性ST段抬高
 ECG_QTC_GT500 = "qtc_gt500"   # QTc > 500 ms
+# their words live with every other finding's, in models.vocab.FINDING_WORDS
 ECG_FINDING_NAMES: dict[str, tuple[str, str]] = {
-    ECG_AF: ("心房颤动", "atrial fibrillation"),
-    ECG_AFLUTTER: ("心房扑动", "atrial flutter"),
-    ECG_VT: ("室性心动过速", "ventricular tachycardia"),
-    ECG_AVB3: ("三度（完全性）房室传导阻滞", "complete (third-degree) AV block"),
-    ECG_STEMI: ("急性ST段抬高", "acute ST elevation"),
-    ECG_QTC_GT500: ("QTc 间期延长（>500 ms）", "QTc over 500 ms"),
-}
+    code: FINDING_WORDS[code] for code in (ECG_AF, ECG_AFLUTTER, ECG_VT, ECG_AVB3, ECG_STEMI, ECG_QTC_GT500)}
 CRITICAL_ECG_FINDINGS = frozenset(ECG_FINDING_NAMES)
 
 HBA1C_DIABETES = 6.5  # %, for the China-PAR diabetes flag
