@@ -1,8 +1,9 @@
 """Four-colour warning (四色预警): red 红 / orange 橙 / yellow 黄 / green 绿.
 
 Pure functions over an officer's latest readings and a versioned rule file
-(models/rules/warning_v1.json; PORTAL_RULES_FILE overrides it). Every result
-carries the reasons that fired, each with value, date and source, and the
+(models/rules/warning_v2.json; PORTAL_RULES_FILE overrides it; warning_v1.json, the
+set before issue 20, stays so that the history's rules_version still names a file).
+Every result carries the reasons that fired, each with value, date and source, and the
 rule-set version in force.
 
 How a rule set is applied:
@@ -48,7 +49,7 @@ READING_KINDS = ("exam", "kiosk", "self", "screening")
 
 needs_confirmation_window_days = 14
 
-DEFAULT_RULES_PATH = Path(__file__).with_name("rules") / "warning_v1.json"
+DEFAULT_RULES_PATH = Path(__file__).with_name("rules") / "warning_v2.json"
 RULES_ENV_VAR = "PORTAL_RULES_FILE"
 
 # --- critical ECG finding codes ----------------------------------------------
@@ -155,7 +156,7 @@ class RulesError(ValueError):
 
 def load_rules(path: str | os.PathLike | None = None) -> Rules:
     """Load and validate a rule file: ``path``, else $PORTAL_RULES_FILE, else
-    the bundled warning_v1.json."""
+    the bundled warning_v2.json."""
     path = Path(path or os.environ.get(RULES_ENV_VAR) or DEFAULT_RULES_PATH)
     with open(path, encoding="utf-8") as fh:
         raw = json.load(fh)
