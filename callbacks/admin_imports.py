@@ -87,7 +87,8 @@ def _detail(d: dict):
                  + (f" · {d['source']}" if d["source"] else ""), className="section-title mt-0", id="ai-detail-title"),
         items, *extra,
         html.Div(tr(f"读取 {summary.get('rows_read', 0):,} 行：新增 {summary.get('inserted', 0):,}，更新 "
-                    f"{summary.get('updated', 0):,}，未变 {summary.get('unchanged', 0):,}；隔离 {summary.get('quarantined', 0):,} 条，"
+                    f"{summary.get('updated', 0):,}，未变 {summary.get('unchanged', 0):,}；"
+                    f"隔离 {summary.get('quarantined', 0):,} 条，"
                     f"其中待处理 {d['open']:,} 条。",
                     f"{summary.get('rows_read', 0):,} rows read: {summary.get('inserted', 0):,} inserted, "
                     f"{summary.get('updated', 0):,} updated, {summary.get('unchanged', 0):,} unchanged; "
@@ -182,8 +183,11 @@ def register(app):
         audit("reprocess_quarantine", f"batch {batch_id}", {"new_batch": summary["batch_id"],
                                                              "resolved": summary.get("resolved", 0)})
         resolved, still = summary.get("resolved", 0), summary.get("still_open", 0)
-        return dbc.Alert(tr(f"已在新批次 #{summary['batch_id']} 中重新处理：{resolved} 行已导入，{still} 行仍待处理。",
-                            f"Re-processed in new batch #{summary['batch_id']}: {resolved} row(s) loaded, {still} still open."),
+        placed = summary.get("kept_raw_placed", 0)
+        return dbc.Alert(tr(f"已在新批次 #{summary['batch_id']} 中重新处理：{resolved} 行已导入，{still} 行仍待处理"
+                            + (f"；{placed} 项原样保留的项目已按映射导入。" if placed else "。"),
+                            f"Re-processed in new batch #{summary['batch_id']}: {resolved} row(s) loaded, {still} still open"
+                            + (f"; {placed} item(s) kept raw now placed by the mapping." if placed else ".")),
                          color="success" if still == 0 else "warning", id="ai-reprocess-alert"), _bump(refresh)
 
     @app.callback(Output("ai-mapping-result", "children"), Input("ai-save-mapping", "n_clicks"),
@@ -197,8 +201,8 @@ def register(app):
         try:
             mapping = json.loads(text) if (text or "").strip() else None
         except json.JSONDecodeError as exc:
-            return dbc.Alert(tr(f"不是有效的 JSON：{exc.msg}（第 {exc.lineno} 行）", f"Not valid JSON: {exc.msg} (line {exc.lineno})"),
-                             color="danger")
+            return dbc.Alert(tr(f"不是有效的 JSON：{exc.msg}（第 {exc.lineno} 行）",
+                                f"Not valid JSON: {exc.msg} (line {exc.lineno})"), color="danger")
         try:
             with db() as s:
                 d = imports.batch_detail(s, batch_id)

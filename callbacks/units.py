@@ -12,6 +12,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from models import prevalence
 from models import unit_queries as uq
 from models.vocab import UNIT_LEVEL_GROUPS
 from web.clock import today
@@ -264,8 +265,11 @@ def method_note(res: dict, leader: bool) -> list:
         data = tr(f"数据：{res['year']}年内每名民警最后一次检测值；单位按现编制统计。",
                   f"Data: each officer's last reading in {res['year']}; units as they are today. ")
     parts = [html.Strong(shown), funnel, data]
+    if res["indicator"] in prevalence.DEFINITIONS:
+        parts.append(tr(*prevalence.COUNTING_NOTE))
     if leader:
-        parts.append(tr("不足5人的单位显示为“<5”，不在图中显示。", "Units under 5 officers show as “<5” and are left out of charts."))
+        parts.append(tr("不足5人的单位显示为“<5”，不在图中显示。",
+                        "Units under 5 officers show as “<5” and are left out of charts."))
     return parts
 
 

@@ -30,11 +30,12 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from models.clinical import CANONICAL_UNITS, convert
-from models.items import plausible_range
+from models.items import COMBINED, plausible_range
 
 # --- fields -------------------------------------------------------------------------
 IDENTITY_FIELDS = ("id_number", "badge", "name", "sex", "birth_date", "exam_date", "external_id", "unit_code")
-TEXT_FIELDS = ("ecg_text", "ultrasound_text", "summary_text")
+TEXT_FIELDS = ("ecg_text", "ultrasound_text", "summary_text", "chest_text", "fundus_text", "hearing_text")
+COMBINED_FIELDS = tuple(COMBINED)  # one column, two items: "bp" -> SBP and DBP
 LONG_FIELDS = ("item", "value", "unit", "reference")  # long form: one row per item
 IGNORED = "ignore"
 MEASURES = tuple(CANONICAL_UNITS)
@@ -78,6 +79,20 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "phq9_item9": ("phq9第9题", "phq9item9"),
     "gad7": ("gad7", "gad7总分", "焦虑量表", "焦虑筛查"),
     "steps": ("步数", "steps"),
+    "bp": ("血压", "bp", "bloodpressure", "血压值", "血压测量"),
+    "hb": ("血红蛋白", "血红蛋白浓度", "血红蛋白测定", "血色素", "hb", "hgb", "hemoglobin", "haemoglobin"),
+    "wbc": ("白细胞", "白细胞计数", "白细胞数", "白细胞总数", "wbc", "whitebloodcell", "whitebloodcells", "leukocytes"),
+    "plt": ("血小板", "血小板计数", "血小板数", "plt", "platelet", "platelets", "platelet count"),
+    "ggt": ("谷氨酰转肽酶", "γ谷氨酰转肽酶", "γ谷氨酰基转移酶", "谷氨酰基转移酶", "ggt", "γgt", "ggtp", "gammagt"),
+    "urea": ("尿素", "血尿素", "血清尿素", "urea"),
+    "egfr": ("估算肾小球滤过率", "肾小球滤过率", "估算的肾小球滤过率", "egfr", "egfrckdepi"),
+    "urine_protein": ("尿蛋白", "尿蛋白定性", "尿液蛋白", "尿蛋白质", "urineprotein", "upro", "尿pro"),
+    "hbsag": ("乙肝表面抗原", "乙型肝炎表面抗原", "乙肝表面抗原定性", "hbsag", "乙肝表面抗原hbsag"),
+    "tsh": ("促甲状腺激素", "促甲状腺素", "超敏促甲状腺激素", "tsh", "stsh", "thyrotropin"),
+    "chest_text": ("胸片", "胸部x线", "胸部dr", "胸部正位片", "胸部ct", "肺部ct", "胸部ct结论", "胸片结论", "低剂量螺旋ct",
+                   "chestxray", "chestct", "cxr"),
+    "fundus_text": ("眼底", "眼底检查", "眼底照相", "眼底镜检查", "fundus", "fundoscopy"),
+    "hearing_text": ("听力", "电测听", "纯音测听", "听力检查", "听力测试", "hearing", "audiometry"),
     "ecg_text": ("心电图", "心电图结论", "心电图检查", "心电图所见", "ecg", "ekg", "ecgconclusion", "electrocardiogram", "xdt"),
     "ultrasound_text": ("b超", "彩超", "腹部b超", "腹部彩超", "超声", "超声检查", "b超结论", "彩超结论", "ultrasound",
                         "usg", "sonography"),
@@ -102,16 +117,18 @@ UNIT_RANGES: dict[str, tuple[tuple[str, float, float], ...]] = {
     "tg": (("mmol/L", 0.1, 25.0), ("mg/dL", 30.0, 4000.0)),
     "ua": (("µmol/L", 60.0, 1500.0), ("mg/dL", 1.0, 25.0), ("mmol/L", 0.06, 0.99)),
     "cr": (("µmol/L", 20.0, 2000.0), ("mg/dL", 0.2, 14.0)),
+    "hb": (("g/L", 30.0, 250.0), ("g/dL", 3.0, 25.0)),
 }
 
 # decimals kept after a conversion (lab precision)
-_DECIMALS = {"mmol/L": 2, "µmol/L": 1}
+_DECIMALS = {"mmol/L": 2, "µmol/L": 1, "g/L": 0}
 
 NOT_DONE = {"未查", "弃查", "未做", "未检", "未测", "拒查", "放弃", "缺项", "未检查", "-", "--", "—", "——", "/", "*", "nd",
             "n/a", "na", "notdone", "not done", "null", "none", "无"}
 
-_UNIT_TOKENS = ("mmol/l", "umol/l", "µmol/l", "μmol/l", "mg/dl", "g/l", "mmhg", "kg/m2", "kg/m²", "cm", "kg", "u/l",
-                "iu/l", "%", "bpm", "次/分", "次/min", "ms")
+_UNIT_TOKENS = ("mmol/l", "umol/l", "µmol/l", "μmol/l", "mg/dl", "g/l", "g/dl", "mmhg", "kg/m2", "kg/m²", "cm", "kg",
+                "u/l", "iu/l", "%", "bpm", "次/分", "次/min", "ms", "10^9/l", "×10^9/l", "x10^9/l", "miu/l", "uiu/ml",
+                "µiu/ml", "ml/min/1.73m2", "ml/min/1.73m²")
 _BRACKETS = re.compile(r"[\(\[（【{<]([^\)\]）】}>]*)[\)\]）】}>]")
 _STRIP = re.compile(r"[\s_\-.·:：/\\'\"*#]+")
 
@@ -285,6 +302,67 @@ def clean_value(raw: Any) -> Clean:
     if re.fullmatch(r"[+\-±]+|阳性|阴性|弱阳性|positive|negative", s, re.I):
         raise Rejected(f"'{text}' is a qualitative result, not a number")
     raise Rejected(f"'{text}' is not a number")
+
+
+_BP = re.compile(r"^(\d{2,3}(?:\.\d+)?)\s*/\s*(\d{2,3}(?:\.\d+)?)$")
+
+
+def split_combined(code: str, raw: Any) -> tuple[tuple[str, float], ...] | None:
+    """The items of one combined cell: blood pressure "150/96", "150/96mmHg", "150／96" ->
+    (("sbp", 150.0), ("dbp", 96.0)); None when not done; Rejected with the reason otherwise."""
+    text = nfkc(raw).lower().replace(" ", "")
+    if not text or text in NOT_DONE:
+        return None
+    text = re.sub(r"\(?(?:mmhg|毫米汞柱)\)?$", "", text)
+    m = _BP.match(text)
+    if not m:
+        raise Rejected(f"'{raw}' is not a blood pressure written as systolic/diastolic (such as 150/96)")
+    return tuple(zip(COMBINED[code], (float(m.group(1)), float(m.group(2)))))
+
+
+_NEGATIVE = re.compile(r"阴性|negative|\bneg\b|^\(?[-−－]\)?$|^\(?-\)?$", re.I)
+_TRACE = re.compile(r"微量|trace|±|\+/?-|弱阳性", re.I)
+_POSITIVE = re.compile(r"阳性|positive|\bpos\b", re.I)
+_PLUSES = re.compile(r"^\(?(?:(\+{1,4})|([1-4])\+)\)?$")
+# (unit, cut-off) of quantitative HBsAg results: at or above the cut-off is positive
+_HBSAG_CUTOFFS = {"iu/ml": 0.05, "coi": 1.0, "s/co": 1.0, "index": 1.0}
+
+
+def clean_qualitative(code: str, raw: Any, unit: str | None = None) -> Clean:
+    """Urine protein (0 negative, 0.5 trace, 1–4 for 1+..4+) or HBsAg (0 negative, 1 positive)
+    from the words, signs or numbers a hospital writes; Rejected with the reason otherwise."""
+    text = nfkc(raw).replace("（", "(").replace("）", ")").replace(" ", "")
+    if not text or text.lower() in NOT_DONE - {"-", "--", "—", "——"}:
+        return Clean(None, "not done" if text else None)
+    if code == "urine_protein":
+        m = _PLUSES.match(text)
+        if m:
+            return Clean(float(len(m.group(1)) if m.group(1) else int(m.group(2))))
+        if _TRACE.search(text):
+            return Clean(0.5)
+        if _NEGATIVE.search(text):
+            return Clean(0.0)
+        if _POSITIVE.search(text):
+            return Clean(1.0, f"'{raw}' taken as 1+")
+        try:
+            grade = float(text)
+        except ValueError:
+            raise Rejected(f"'{raw}' is not a urine protein result (阴性, ±, 1+ … 4+)") from None
+        if grade in (0, 0.5, 1, 2, 3, 4):
+            return Clean(grade)
+        raise Rejected(f"'{raw}' is a quantity, not a dipstick grade (阴性, ±, 1+ … 4+)")
+    if _NEGATIVE.search(text) and not _POSITIVE.search(text.replace("阴性", "")):
+        return Clean(0.0)
+    if _POSITIVE.search(text) or _PLUSES.match(text):
+        return Clean(1.0)
+    try:
+        number = float(re.sub(r"[^\d.]", "", text) or "x")
+    except ValueError:
+        raise Rejected(f"'{raw}' is not an HBsAg result (阴性/阳性)") from None
+    cutoff = _HBSAG_CUTOFFS.get((unit or "").lower().replace(" ", ""))
+    if cutoff is None:
+        raise Rejected(f"HBsAg {raw} without a unit (IU/mL or COI) cannot be read as negative or positive")
+    return Clean(1.0 if number >= cutoff else 0.0, f"HBsAg {raw} {unit} read against the cut-off {cutoff:g}")
 
 
 def check_limits(code: str, value: float) -> None:
@@ -473,6 +551,27 @@ ULTRASOUND_KEYWORDS: tuple[tuple[str, str], ...] = (
     ("prostate_enlarged", r"前列腺增生|前列腺肥大|prostat\w*\s*(?:hyperplasia|enlarge)"),
     ("splenomegaly", r"脾大|脾肿大|splenomegaly"),
 )
+_GAP = r"(?:(?!未见|未发现|未探及|无|排除)[^，,。；;]){0,%d}"  # a gap that does not step over a negation
+ULTRASOUND_KEYWORDS += (
+    ("fatty_liver_severe", r"(?:中度|重度|中重度|中-重度|中至重度)\s*脂肪(?:肝|性肝病)"
+                           r"|(?:moderate|severe)\s*(?:fatty\s*liver|steatosis)"),
+    ("liver_mass", r"肝" + _GAP % 6 + r"(?:占位|实性结节|实性团块|肿块|肿物)|(?:liver|hepatic)\s*(?:mass|tumou?r)"),
+    ("kidney_mass", r"肾" + _GAP % 6 + r"(?:占位|实性结节|实性团块|肿块|肿物)|(?:renal|kidney)\s*(?:mass|tumou?r)"),
+)
+CHEST_KEYWORDS: tuple[tuple[str, str], ...] = (
+    ("pulmonary_nodule", r"肺" + _GAP % 10 + r"结节|磨玻璃(?:结节|密度|影)|(?:pulmonary|lung)\s*nodules?|ground[-\s]*glass"),
+    ("lung_mass", r"肺" + _GAP % 8 + r"(?:占位|肿块|肿物)|lung\s*mass"),
+    ("pleural_effusion", r"胸腔积液|pleural\s*effusion"),
+)
+FUNDUS_KEYWORDS: tuple[tuple[str, str], ...] = (
+    ("hypertensive_retinopathy", r"高血压性?视网膜病变|视网膜动脉硬化|眼底动脉硬化|hypertensive\s*retinopathy"),
+    ("diabetic_retinopathy", r"糖尿病性?视网膜病变|diabetic\s*retinopathy"),
+    ("fundus_haemorrhage", r"眼底出血|视网膜出血|retinal\s*ha?emorrhage"),
+)
+HEARING_KEYWORDS: tuple[tuple[str, str], ...] = (
+    ("hearing_loss", r"听力(?:下降|减退|损失|损伤|异常|障碍)|(?:感音神经性|传导性|混合性|噪声性)?耳?聋"
+                     r"|hearing\s*(?:loss|impairment)"),
+)
 _NEGATION = re.compile(r"(未见|未发现|无明显|无|排除|否认|不支持|未提示|no\b|without|negative\s*for|ruled\s*out)", re.I)
 _CLAUSE = re.compile(r"[，,。；;、\n\r]+")
 _QTC = re.compile(r"QTc\D{0,12}?(\d{3})\s*(?:ms|毫秒)?", re.I)
@@ -525,5 +624,14 @@ def ultrasound_findings(text: Any) -> list[str]:
     return code_findings(text, ULTRASOUND_KEYWORDS)
 
 
-def findings_for(ecg: str | None, ultrasound: str | None) -> list[str]:
-    return ecg_findings(ecg) + [f for f in ultrasound_findings(ultrasound)]
+def findings_for(ecg: str | None, ultrasound: str | None, chest: str | None = None, fundus: str | None = None,
+                 hearing: str | None = None) -> list[str]:
+    """Coded findings of an exam's conclusions (each test's codes: ``models.items.FINDING_TEST``)."""
+    return (ecg_findings(ecg) + ultrasound_findings(ultrasound) + code_findings(chest, CHEST_KEYWORDS)
+            + code_findings(fundus, FUNDUS_KEYWORDS) + code_findings(hearing, HEARING_KEYWORDS))
+
+
+def exam_findings(texts: dict[str, str | None]) -> list[str]:
+    """``findings_for`` over an exam's texts keyed by column (ecg_text, ultrasound_text, …)."""
+    return findings_for(texts.get("ecg_text"), texts.get("ultrasound_text"), texts.get("chest_text"),
+                        texts.get("fundus_text"), texts.get("hearing_text"))

@@ -7,8 +7,10 @@ an officer (``ingest.matching``), its values validated and converted
 
 * the same file again inserts nothing (``unchanged`` counts it); a corrected
   re-export updates only the values that changed;
-* every refused row, value or unplaced column is kept in quarantine with its
-  raw content; one entry per column or item the loader could not place;
+* every refused row or value is kept in quarantine with its raw content; a column
+  or item outside the catalogue is kept with its exam as sent (``exam.extra``:
+  value and unit) and listed in the summary (``kept_raw``), so the known items
+  of the row load; a mapping added later places it when the file is loaded again;
 * ``reprocess`` re-runs a hospital batch's open quarantine with the mapping now
   in force (``ingest.reprocess`` dispatches by batch kind).
 """
@@ -33,9 +35,9 @@ from ingest.hospital import Record, Unreadable, parse, records_from_raw
 from ingest.matching import OfficerIndex
 from models.bulk import insert_rows, reserve_ids
 from models.clinical import CANONICAL_UNITS
-from models.items import plausible_range
+from models.items import QUALITATIVE, plausible_range
 from models.db import session_scope
-from models.schema import Exam, Hospital, ImportBatch, Observation, QuarantineRow, utcnow
+from models.schema import Exam, Hospital, ImportBatch, Observation, Officer, QuarantineRow, utcnow
 
 __all__ = ["load_hospital_file", "load_hospital_bytes", "reprocess", "load_mapping_file", "validate_mapping",
            "save_hospital_mapping", "get_or_register_hospital", "OBS_COLS"]
@@ -80,7 +82,8 @@ def validate_mapping(data: Any) -> dict:
     unknown = set(data) - {"columns", "items", "units", "ignore", "name"}
     if unknown:
         raise Unreadable(f"unknown mapping keys: {', '.join(sorted(unknown))} (allowed: columns, items, units, ignore)")
-    allowed = set(CANONICAL_UNITS) | set(hz.IDENTITY_FIELDS) | set(hz.TEXT_FIELDS) | set(hz.LONG_FIELDS) | {hz.IGNORED}
+    allowed = (set(CANONICAL_UNITS) | set(hz.IDENTITY_FIELDS) | set(hz.TEXT_FIELDS) | set(hz.LONG_FIELDS)
+               | set(hz.COMBINED_FIELDS) | {hz.IGNORED})
     for section in ("columns", "items"):
         for header, target in (data.get(section) or {}).items():
             f = target.get("field") if isinstance(target, dict) else target
@@ -114,6 +117,7 @@ class Checked:
     day: dt.date | None = None
     values: dict[str, tuple[float, str]] = field(default_factory=dict)   # code -> (value, label)
     texts: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, dict] = field(default_factory=dict)                 # label -> {value, unit}: not in the catalogue
     errors: list[tuple[str, str]] = field(default_factory=list)          # field-level (label, reason)
     row_error: tuple[str, str] | None = None
     not_done: int = 0
@@ -141,12 +145,18 @@ def check_record(rec: Record, officers: OfficerIndex, today: dt.date) -> Checked
             if text and hz.nfkc(text).lower() not in hz.NOT_DONE:
                 c.texts[item.field] = text if item.field not in c.texts else c.texts[item.field] + "；" + text
             continue
+        if item.field in hz.COMBINED_FIELDS:
+            _check_combined(c, item)
+            continue
         try:
-            cleaned = hz.clean_value(item.raw)
+            if item.field in QUALITATIVE:
+                cleaned = hz.clean_qualitative(item.field, item.raw, item.unit)
+            else:
+                cleaned = hz.clean_value(item.raw)
             if cleaned.value is None:
                 c.not_done += 1 if cleaned.note else 0
                 continue
-            unit = item.unit
+            unit = None if item.field in QUALITATIVE else item.unit
             if unit is None and item.field in hz.UNIT_RANGES:
                 unit = hz.judge_value_unit(item.field, cleaned.value)
                 if unit != CANONICAL_UNITS[item.field]:
@@ -169,6 +179,30 @@ def check_record(rec: Record, officers: OfficerIndex, today: dt.date) -> Checked
     return c
 
 
+def _check_combined(c: Checked, item) -> None:
+    """One cell holding two items (blood pressure "150/96"): each part checked as its own value."""
+    try:
+        parts = hz.split_combined(item.field, item.raw)
+    except hz.Rejected as exc:
+        c.errors.append((item.label, str(exc)))
+        return
+    if parts is None:
+        c.not_done += 1 if hz.nfkc(item.raw) else 0
+        return
+    unit = item.unit if item.unit and hz.ucum(item.unit) != "mmHg" else None
+    for code, value in parts:
+        try:
+            value = hz.to_canonical(code, value, unit)
+        except hz.Rejected as exc:
+            c.errors.append((item.label, str(exc)))
+            return
+        if code in c.values and not _close(c.values[code][0], value):
+            c.errors.append((item.label, f"{code} given twice with different values ({c.values[code][0]:g} and {value:g})"))
+            del c.values[code]
+            continue
+        c.values[code] = (value, item.label)
+
+
 def _close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
@@ -180,6 +214,7 @@ class _ExamState:
     texts: dict[str, str | None]
     external_id: str | None
     origin: Any                      # "db" or the first row that created it
+    extra: dict[str, dict] = field(default_factory=dict)
     text_origin: dict[str, Any] = field(default_factory=dict)
     dirty: bool = False
 
@@ -219,7 +254,7 @@ def load_records(session: Session, records: list[Record], granularity: str, hosp
 
     outcome = Outcome()
     entries: list[dict] = []
-    unplaced: dict[str, list[dict]] = defaultdict(list)
+    kept_raw: dict[str, int] = defaultdict(int)   # label outside the catalogue -> values kept with their exam
     duplicates: list[dict] = []
     notes: list[dict] = []
     touched: set[int] = set()
@@ -227,9 +262,6 @@ def load_records(session: Session, records: list[Record], granularity: str, hosp
     for idx, c in enumerate(checked):
         rec = c.rec
         errs: list[tuple[str, str]] = []
-        for label, value, unit in rec.unplaced:
-            unplaced[label].append({"row": rec.row, "ident": rec.ident, "exam_date": _jsonable(rec.exam_date),
-                                    "value": _jsonable(value), "unit": unit})
         if c.row_error:
             errs.append(c.row_error)
             entries.append({"row": rec.row, "field": c.row_error[0], "reason": c.row_error[1], "raw": rec.raw})
@@ -242,9 +274,15 @@ def load_records(session: Session, records: list[Record], granularity: str, hosp
         for label, note in c.notes:
             notes.append({"row": rec.row, "field": label, "note": note})
         counts["not_done"] += c.not_done
-        if not c.values and not c.texts and (c.errors or rec.unplaced or granularity == "item"):
+        for label, value, unit in rec.unplaced:
+            # an item outside the catalogue is kept with its exam as sent (value and unit), not quarantined:
+            # the known items of the row load, and a mapping added later places it when the file is loaded again
+            if value not in (None, ""):
+                c.extra[label] = {"value": _jsonable(value), "unit": unit}
+                kept_raw[label] += 1
+        if not c.values and not c.texts and not c.extra and (c.errors or granularity == "item"):
             # nothing to load from this row: its content is in quarantine (or was not done)
-            if c.errors or rec.unplaced:
+            if c.errors:
                 outcome.status[idx] = "rejected"
                 counts["rows_rejected"] += 1
             else:
@@ -270,12 +308,6 @@ def load_records(session: Session, records: list[Record], granularity: str, hosp
             touched.add(c.officer_id)
         outcome.status[idx], outcome.errors[idx] = status, errs
         counts[status] += 1
-    for label, values in unplaced.items():
-        source = "item" if granularity == "item" or summary.get("format") == "hl7" else "column"
-        what = "column" if source == "column" else "item"
-        reason = f"the {what} '{label}' is not a known field: add it to the hospital's mapping ({len(values)} values kept)"
-        entries.append({"row": None, "field": label, "reason": reason,
-                        "raw": {"kind": "unplaced", "source": source, "label": label, "values": values}})
     if progress:
         progress("write", 0, 1)
     written = _write(session, hospital, batch_id, exams, obs)
@@ -296,7 +328,10 @@ def load_records(session: Session, records: list[Record], granularity: str, hosp
     summary["exams_updated"] = summary.get("exams_updated", 0) + written["exams_updated"]
     summary.setdefault("duplicates", []).extend(duplicates)
     summary.setdefault("notes", []).extend(notes[:ERRORS_KEPT])
-    summary.setdefault("unplaced", []).extend(sorted(unplaced))
+    summary.setdefault("unplaced", []).extend(sorted(set(kept_raw) - set(summary.get("unplaced", []))))
+    kept = summary.setdefault("kept_raw", {})
+    for label, n in kept_raw.items():
+        kept[label] = kept.get(label, 0) + n
     return outcome, touched
 
 
@@ -317,14 +352,14 @@ def _fetch_state(session: Session, hospital: Hospital, keys: set[tuple[int, dt.d
     for start in range(0, len(officer_ids), CHUNK):
         chunk = officer_ids[start:start + CHUNK]
         found_before = len(exams)
-        for eid, oid, day, ecg, us, summ, ext in session.execute(
-                select(Exam.id, Exam.officer_id, Exam.exam_date, Exam.ecg_text, Exam.ultrasound_text,
-                       Exam.summary_text, Exam.external_id)
+        for eid, oid, day, ext, extra, *texts in session.execute(
+                select(Exam.id, Exam.officer_id, Exam.exam_date, Exam.external_id, Exam.extra,
+                       *[getattr(Exam, f) for f in hz.TEXT_FIELDS])
                 .where(Exam.hospital_id == hospital.id, Exam.officer_id.in_(chunk),
                        Exam.exam_date >= lo, Exam.exam_date <= hi)):
             if (oid, day) in keys:
-                exams[(oid, day)] = _ExamState(eid, {"ecg_text": ecg, "ultrasound_text": us, "summary_text": summ},
-                                               ext, "db")
+                exams[(oid, day)] = _ExamState(eid, dict(zip(hz.TEXT_FIELDS, texts)), ext, "db",
+                                               extra=dict(extra or {}))
         if len(exams) == found_before:
             continue  # no exam of these officers yet, so no observation either
         for oid_, code, at, value, obs_id in session.execute(
@@ -360,8 +395,7 @@ def _apply(c: Checked, key, exams: dict, obs: dict, granularity: str) -> str:
     existed = ex is not None and (ex.origin == "db" or granularity == "item")
     added = changed = False
     if ex is None:
-        ex = _ExamState(None, {"ecg_text": None, "ultrasound_text": None, "summary_text": None},
-                        c.rec.external_id, c.rec.row)
+        ex = _ExamState(None, dict.fromkeys(hz.TEXT_FIELDS), c.rec.external_id, c.rec.row)
         exams[key] = ex
         added = True
     elif c.rec.external_id and not ex.external_id:
@@ -379,6 +413,15 @@ def _apply(c: Checked, key, exams: dict, obs: dict, granularity: str) -> str:
         ex.texts[f] = text
         ex.text_origin[f] = c.rec.row
         ex.dirty = ex.id is not None
+    for label, entry in c.extra.items():
+        if ex.extra.get(label) != entry:
+            added, changed = added or label not in ex.extra, changed or label in ex.extra
+            ex.extra[label] = entry
+            ex.dirty = ex.id is not None
+    for _value, label in c.values.values():
+        if label in ex.extra:  # placed now (a mapping was added): no longer kept raw
+            del ex.extra[label]
+            ex.dirty = ex.id is not None
     oid, day = key
     for code, (value, _label) in c.values.items():
         st = obs.get((oid, code, day))
@@ -414,8 +457,6 @@ def _duplicate_of(c: Checked, key, exams: dict, obs: dict) -> int | None:
 
 
 def _write(session: Session, hospital: Hospital, batch_id: int | None, exams: dict, obs: dict) -> dict[str, int]:
-    from ingest.harmonise import findings_for
-
     out = {"exams_inserted": 0, "exams_updated": 0, "obs_inserted": 0, "obs_updated": 0}
     new_keys = [k for k, e in exams.items() if e.id is None]
     if new_keys:
@@ -424,9 +465,8 @@ def _write(session: Session, hospital: Hospital, batch_id: int | None, exams: di
     dirty = [e for e in exams.values() if e.dirty]
     if dirty:
         session.execute(update(Exam), [
-            {"id": e.id, "ecg_text": e.texts["ecg_text"], "ultrasound_text": e.texts["ultrasound_text"],
-             "summary_text": e.texts["summary_text"], "external_id": e.external_id,
-             "findings": findings_for(e.texts["ecg_text"], e.texts["ultrasound_text"]), "batch_id": batch_id}
+            {"id": e.id, **{f: e.texts[f] for f in hz.TEXT_FIELDS}, "external_id": e.external_id,
+             "extra": e.extra or None, "findings": hz.exam_findings(e.texts), "batch_id": batch_id}
             for e in dirty])
         out["exams_updated"] = len(dirty)
     # in index order (officer, code, time): b-tree inserts then touch neighbouring pages, not random ones
@@ -444,27 +484,25 @@ def _write(session: Session, hospital: Hospital, batch_id: int | None, exams: di
     return out
 
 
-EXAM_COLS = ("id", "officer_id", "hospital_id", "exam_date", "external_id", "ecg_text", "ultrasound_text",
-             "summary_text", "findings", "batch_id")
+EXAM_COLS = ("id", "officer_id", "hospital_id", "exam_date", "external_id", *hz.TEXT_FIELDS, "extra", "findings",
+             "batch_id")
 
 
 def _insert_exams(session: Session, hospital: Hospital, batch_id: int | None, keys: list, exams: dict) -> None:
     """Insert the new exams and set their ids on the states: ids reserved and COPY on PostgreSQL; on
     SQLite one executemany, then the ids read back in one pass (RETURNING there goes row by row)."""
-    from ingest.harmonise import findings_for
-
     def row(k):
         t = exams[k].texts
         return {"officer_id": k[0], "hospital_id": hospital.id, "exam_date": k[1], "external_id": exams[k].external_id,
-                "ecg_text": t["ecg_text"], "ultrasound_text": t["ultrasound_text"], "summary_text": t["summary_text"],
-                "findings": findings_for(t["ecg_text"], t["ultrasound_text"]), "batch_id": batch_id}
+                **{f: t[f] for f in hz.TEXT_FIELDS}, "extra": exams[k].extra or None,
+                "findings": hz.exam_findings(t), "batch_id": batch_id}
 
     ids = reserve_ids(session, "exam", len(keys))
     if ids is not None:
         for k, eid in zip(keys, ids):
             exams[k].id = eid
         rows = (row(k) | {"id": exams[k].id} for k in keys)
-        insert_rows(session, "exam", EXAM_COLS, ([r[c] for c in EXAM_COLS] for r in rows), json_columns=("findings",))
+        insert_rows(session, "exam", EXAM_COLS, ([r[c] for c in EXAM_COLS] for r in rows), json_columns=("findings", "extra"))
         return
     session.execute(insert(Exam), [row(k) for k in keys])
     wanted = set(keys)
@@ -529,6 +567,28 @@ def load_hospital_bytes(url: str, data: bytes, hospital_code: str, *, filename: 
 
 
 # --- reprocess ------------------------------------------------------------------------------------------
+def _kept_raw_records(session: Session, hospital: Hospital) -> list[Record]:
+    """The items this hospital's exams keep raw (outside the catalogue) that the mapping now in force
+    places: one record per exam, the placed items as values, the rest left raw."""
+    from ingest.hospital import Item, label_target
+
+    records = []
+    for badge, day, extra in session.execute(
+            select(Officer.badge, Exam.exam_date, Exam.extra).join(Officer, Officer.id == Exam.officer_id)
+            .where(Exam.hospital_id == hospital.id, Exam.extra.is_not(None)).order_by(Exam.id)):
+        rec = Record(0, {"kind": "kept-raw"}, ident={"badge": badge}, exam_date=day)
+        for label, entry in (extra or {}).items():
+            target, unit = label_target(label, hospital.mapping, "item")
+            if target in (None, hz.IGNORED) or target in hz.IDENTITY_FIELDS or target in hz.LONG_FIELDS:
+                rec.unplaced.append((label, entry.get("value"), entry.get("unit")))
+            else:
+                rec.items.append(Item(target, entry.get("value"), entry.get("unit") or unit, label))
+        if rec.items:
+            records.append(rec)
+    return records
+
+
+
 def reprocess(session: Session, original: ImportBatch, user: str | None, progress: Progress | None = None,
               mapping: dict | None = None, secret: str | None = None) -> dict:
     """Re-run a hospital batch's open quarantine with the hospital's mapping now in force, in a new batch.
@@ -557,9 +617,11 @@ def reprocess(session: Session, original: ImportBatch, user: str | None, progres
         for rec in records_from_raw(qs[0].raw, qs[0].row_number or 0, hospital.mapping):
             records.append(rec)
             owners.append(key)
-    granularity = "item" if any(q.raw.get("kind") in ("long", "fhir", "unplaced") for q in rows) else "exam"
-    outcome, touched = load_records(session, records, granularity, hospital, batch.id, summary, progress,
+    kept = _kept_raw_records(session, hospital)
+    granularity = "item" if kept or any(q.raw.get("kind") in ("long", "fhir", "unplaced") for q in rows) else "exam"
+    outcome, touched = load_records(session, records + kept, granularity, hospital, batch.id, summary, progress,
                                     quarantine=False, secret=secret)
+    placed = sum(len(rec.items) for rec in kept)
     now = utcnow()
     resolved = 0
     by_owner: dict[str, list[int]] = defaultdict(list)
@@ -584,6 +646,7 @@ def reprocess(session: Session, original: ImportBatch, user: str | None, progres
             else:
                 q.reason = "; ".join(dict.fromkeys(r for _, r in still))
     summary["resolved"] = resolved
+    summary["kept_raw_placed"] = placed
     summary["still_open"] = len(rows) - resolved
     summary["quarantined"] = len(rows) - resolved
     summary["errors"] = [{"row": q.row_number, "field": q.field, "reason": q.reason}

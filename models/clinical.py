@@ -14,7 +14,8 @@ __all__ = [
     "glucose_category", "lipid_category", "hyperuricemia", "phq9_band",
     "gad7_band", "classes_for", "convert", "CANONICAL_UNITS", "LIPID_ANALYTES",
     "GLUCOSE_MGDL_PER_MMOL", "CHOL_MGDL_PER_MMOL", "TG_MGDL_PER_MMOL",
-    "UA_UMOL_PER_MGDL", "CR_UMOL_PER_MGDL", "UA_HYPERURICEMIA_UMOL",
+    "UA_UMOL_PER_MGDL", "CR_UMOL_PER_MGDL", "UA_HYPERURICEMIA_UMOL", "anaemia", "egfr_ckd_epi_2021",
+    "ckd_stage", "urine_protein_class", "HB_ANAEMIA_WHO", "HB_ANAEMIA_CN", "EGFR_FOLLOW_UP",
 ]
 
 SEXES = ("male", "female")
@@ -132,6 +133,53 @@ def hyperuricemia(ua_umol: float) -> bool:
     return ua_umol > UA_HYPERURICEMIA_UMOL
 
 
+# --- blood count: anaemia (WHO 2011) ----------------------------------------------------------
+# Haemoglobin g/L below which a non-pregnant adult is anaemic. The rules use WHO 2011 (men < 130,
+# women < 120); the Chinese adult criterion (血液病诊断及疗效标准: men < 120, women < 110) is kept
+# beside it so a force that prefers it changes one name.
+HB_ANAEMIA_WHO = {"male": 130.0, "female": 120.0}
+HB_ANAEMIA_CN = {"male": 120.0, "female": 110.0}
+
+
+def anaemia(hb_g_l: float, sex: str, criterion: dict[str, float] = HB_ANAEMIA_WHO) -> bool:
+    return hb_g_l < criterion[_check_sex(sex)]
+
+
+# --- kidney: eGFR by CKD-EPI 2021 (race-free), stages by KDIGO --------------------------------
+def egfr_ckd_epi_2021(cr_umol: float, age: float, sex: str) -> float:
+    """eGFR in mL/min/1.73 m² from serum creatinine (µmol/L), age (years) and sex (Inker, NEJM 2021),
+    rounded to a whole number as labs report it."""
+    female = _check_sex(sex) == "female"
+    kappa, alpha = (0.7, -0.241) if female else (0.9, -0.302)
+    ratio = cr_umol / CR_UMOL_PER_MGDL / kappa
+    value = 142 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.200 * 0.9938 ** age
+    return float(round(value * (1.012 if female else 1.0)))
+
+
+# (lower bound, stage), highest first: G1 >= 90, G2 60–89, G3a 45–59, G3b 30–44, G4 15–29, G5 < 15
+_CKD_STAGES = ((90, "G1"), (60, "G2"), (45, "G3a"), (30, "G3b"), (15, "G4"), (None, "G5"))
+EGFR_FOLLOW_UP = 60.0   # G3a or worse
+
+
+def ckd_stage(egfr: float) -> str:
+    """KDIGO GFR category of an eGFR (mL/min/1.73 m²)."""
+    for bound, stage in _CKD_STAGES:
+        if bound is None or egfr >= bound:
+            return stage
+    raise AssertionError("unreachable")
+
+
+# --- qualitative results coded as numbers ------------------------------------------------------
+# urine protein dipstick: 0 negative, 0.5 trace (±), 1..4 for 1+..4+; 1+ or more needs follow-up
+URINE_PROTEIN_GRADES = {0.0: "negative", 0.5: "trace", 1.0: "1+", 2.0: "2+", 3.0: "3+", 4.0: "4+"}
+# HBsAg: 0 negative, 1 positive (positive: refer for hepatitis B assessment; never shown to leaders)
+HBSAG_RESULTS = {0.0: "negative", 1.0: "positive"}
+
+
+def urine_protein_class(grade: float) -> str:
+    return "negative" if grade < 0.5 else "trace" if grade < 1 else "positive"
+
+
 # --- questionnaires ---------------------------------------------------------------
 def _band(total: float, top: int, bands: tuple[tuple[int, str], ...], name: str) -> str:
     if not 0 <= total <= top:
@@ -177,14 +225,16 @@ def derived_bmi(weight_kg: float, height_cm: float) -> float:
     return round(weight_kg / (height_cm / 100) ** 2, 1)
 
 
-def classes_for(latest: Mapping[str, Any], sex: str) -> dict:
+def classes_for(latest: Mapping[str, Any], sex: str, age: float | None = None) -> dict:
     """Guideline classes for one officer's latest values (canonical codes).
 
     Values may be numbers or Reading-like objects with a ``.value``. Missing
     data gives None. ``lipids`` is always a dict over LIPID_ANALYTES (None per
     missing analyte); non_HDL_C is computed from tc − hdl when both exist. BMI
     is derived from weight_kg and height_cm when bmi itself is missing.
-    ``uric_acid`` is "hyperuricemia" or "normal".
+    ``uric_acid`` is "hyperuricemia" or "normal". ``anaemia`` is "anaemia" or "normal" (WHO);
+    ``ckd`` is the KDIGO stage of the reported eGFR, else of CKD-EPI 2021 from creatinine when the
+    age is given; ``urine_protein`` negative/trace/positive; ``hbsag`` negative/positive.
     """
     v = {code: _num(x) for code, x in latest.items()}
     get = v.get
@@ -198,6 +248,20 @@ def classes_for(latest: Mapping[str, Any], sex: str) -> dict:
     if get("tc") is not None and get("hdl") is not None:
         lipids["non_HDL_C"] = lipid_category("non_HDL_C", non_hdl(v["tc"], v["hdl"]))
     ua = get("ua")
+    hb, egfr, upro, hbsag = get("hb"), get("egfr"), get("urine_protein"), get("hbsag")
+    if egfr is None and get("cr") is not None and age is not None and sex in SEXES:
+        egfr = egfr_ckd_epi_2021(v["cr"], age, sex)
+    extra = {
+        "anaemia": None if hb is None or sex not in SEXES else ("anaemia" if anaemia(hb, sex) else "normal"),
+        "ckd": None if egfr is None else ckd_stage(egfr),
+        "urine_protein": None if upro is None else urine_protein_class(upro),
+        "hbsag": None if hbsag is None else ("positive" if hbsag >= 1 else "negative"),
+    }
+    return {**_classes(v, sex, bmi, lipids, ua), **extra}
+
+
+def _classes(v: dict, sex: str, bmi: float | None, lipids: dict, ua: float | None) -> dict:
+    get = v.get
     return {
         "bp": (bp_category(v["sbp"], v["dbp"])
                if get("sbp") is not None and get("dbp") is not None else None),
@@ -220,6 +284,10 @@ CANONICAL_UNITS: dict[str, str] = {
     "tc": "mmol/L", "tg": "mmol/L", "hdl": "mmol/L", "ldl": "mmol/L",
     "ua": "µmol/L", "cr": "µmol/L", "alt": "U/L", "ast": "U/L",
     "phq9": "score", "phq9_item9": "score", "gad7": "score", "steps": "steps",
+    "hb": "g/L", "wbc": "10^9/L", "plt": "10^9/L", "ggt": "U/L", "urea": "mmol/L",
+    "egfr": "mL/min/1.73m2", "urine_protein": "grade", "hbsag": "result", "tsh": "mIU/L",
+    # self-reported diagnosis / treatment (1 yes, 0 no): models.prevalence.REPORTED_CODES
+    "dx_hypertension": "flag", "rx_hypertension": "flag", "dx_diabetes": "flag", "rx_diabetes": "flag",
 }
 
 GLUCOSE_MGDL_PER_MMOL = 18.0     # glucose mg/dL ÷ 18 = mmol/L
@@ -227,6 +295,7 @@ CHOL_MGDL_PER_MMOL = 38.67       # TC, LDL-C, HDL-C
 TG_MGDL_PER_MMOL = 88.57         # triglycerides
 UA_UMOL_PER_MGDL = 59.48         # uric acid mg/dL × 59.48 = µmol/L
 CR_UMOL_PER_MGDL = 88.4          # creatinine mg/dL × 88.4 = µmol/L
+UREA_MGDL_PER_MMOL = 6.006       # urea mg/dL ÷ 6.006 = mmol/L (urea, not urea nitrogen)
 
 # (code, normalised from-unit) -> factor to multiply by
 _FACTORS: dict[tuple[str, str], float] = {
@@ -244,6 +313,13 @@ _FACTORS: dict[tuple[str, str], float] = {
     ("weight_kg", "g"): 0.001,
     ("weight_kg", "lb"): 0.45359237,
     ("weight_kg", "[lb_av]"): 0.45359237,
+    ("hb", "g/dl"): 10.0,
+    ("urea", "mg/dl"): 1 / UREA_MGDL_PER_MMOL,
+    # counts per µL in thousands are the same number as 10^9/L
+    **{(c, u): 1.0 for c in ("wbc", "plt") for u in ("10*9/l", "10e9/l", "x10^9/l", "×10^9/l", "10^3/ul",
+                                                    "10*3/ul", "k/ul", "10^3/mm3", "g/l")},
+    **{("tsh", u): 1.0 for u in ("uiu/ml", "miu/l", "uu/ml", "[iu]/l")},
+    **{("egfr", u): 1.0 for u in ("ml/min/1.73m2", "ml/min/{1.73_m2}", "ml/min", "ml/min/1.73m^2")},
 }
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from models import audit as audit_model
 from models.schema import FollowUp, Officer, OfficerStatus, Unit, User, WarningHistory, utcnow
@@ -314,20 +314,39 @@ def needs_action(session: Session, actor: Actor, today: dt.date, limit: int = 50
     since = dt.datetime.combine(today - dt.timedelta(days=QUEUE_DAYS), dt.time.min)
     followed = (select(FollowUp.id).where(FollowUp.officer_id == OfficerStatus.officer_id,
                                           or_(FollowUp.opened_at >= became.c.red_at, FollowUp.status.in_(ACTIVE))))
+    turned = aliased(WarningHistory)  # the change into red: its reasons name the readings that did it
     q = (select(Officer.badge, Officer.name, Unit.name, Unit.name_en, OfficerStatus.confirmed, OfficerStatus.reasons,
-                became.c.red_at)
+                became.c.red_at, turned.reasons)
          .select_from(OfficerStatus).join(Officer, Officer.id == OfficerStatus.officer_id)
          .join(Unit, Unit.id == Officer.unit_id).join(became, became.c.officer_id == OfficerStatus.officer_id)
+         .join(turned, and_(turned.officer_id == became.c.officer_id, turned.changed_at == became.c.red_at,
+                            turned.level == "red"))
          .where(Officer.active, OfficerStatus.level == "red", became.c.red_at >= since, ~followed.exists()))
     if actor.unit_path:
         q = q.where(OfficerStatus.unit_path.like(f"{actor.unit_path}%"))
-    total = session.scalar(select(func.count()).select_from(q.subquery()))
-    rows = [{"badge": b, "name": n, "unit": u, "unit_en": ue or u, "confirmed": bool(c),
-             "reasons": [r.get("text", "") for r in (reasons or []) if r.get("level") == "red"],
-             "reasons_en": [r.get("text_en", "") for r in (reasons or []) if r.get("level") == "red"],
-             "red_since": at.date().isoformat(), "days": (today - at.date()).days}
-            for b, n, u, ue, c, reasons, at in session.execute(q.order_by(became.c.red_at.desc(), Officer.badge).limit(limit))]
-    return {"rows": rows, "total": total or 0}
+    sub = q.subquery()
+    total = session.scalar(select(func.count(func.distinct(sub.c.badge))))
+    rows, seen = [], set()
+    for b, n, u, ue, c, reasons, at, turned_reasons in session.execute(
+            q.order_by(became.c.red_at.desc(), Officer.badge).limit(limit + 1)):
+        if b in seen:  # two history rows at the same instant: one line
+            continue
+        seen.add(b)
+        since = red_since(turned_reasons, at)
+        rows.append({"badge": b, "name": n, "unit": u, "unit_en": ue or u, "confirmed": bool(c),
+                     "reasons": [r.get("text", "") for r in (reasons or []) if r.get("level") == "red"],
+                     "reasons_en": [r.get("text_en", "") for r in (reasons or []) if r.get("level") == "red"],
+                     "red_since": since.isoformat(), "days": (today - since).days,
+                     "recorded": at.date().isoformat()})
+    return {"rows": rows[:limit], "total": total or 0}
+
+
+def red_since(reasons: list | None, recorded_at: dt.datetime) -> dt.date:
+    """转红日期: the date of the reading that turned the officer red — the earliest red reason of the
+    change into red (each of them alone makes red, so red began with the first). ``recorded_at``
+    (when the portal learned of it) only when no red reason carries a date, and as a ceiling."""
+    days = [dt.date.fromisoformat(r["date"]) for r in reasons or [] if r.get("level") == "red" and r.get("date")]
+    return min(days + [recorded_at.date()])
 
 
 def recent_changes(session: Session, actor: Actor, today: dt.date, days: int = 30, limit: int = 50) -> list[dict]:

@@ -105,12 +105,34 @@ def _build_indicators() -> tuple[Indicator, ...]:
                   bands=((clinical.UA_HYPERURICEMIA_UMOL, "normal_ua", "normal"), (None, "hyperuricemia", "abnormal"))),
         Indicator("alt", "谷丙转氨酶", "ALT", "U/L", 0, "up", strict_upper=True,
                   bands=((_alt_threshold(), "below_alert", "normal"), (None, "alt_raised", "abnormal"))),
+        *_wider_indicators(),
         Indicator("phq9", "PHQ-9 抑郁量表", "PHQ-9 depression", "分", 0, "up", psych=True,
                   bands=((5, "none", "normal"), (10, "mild", "borderline"), (15, "moderate", "abnormal"),
                          (20, "moderately_severe", "severe"), (None, "severe", "severe"))),
         Indicator("gad7", "GAD-7 焦虑量表", "GAD-7 anxiety", "分", 0, "up", psych=True,
                   bands=((5, "minimal", "normal"), (10, "mild", "borderline"), (15, "moderate", "abnormal"),
                          (None, "severe", "severe"))),
+    )
+
+
+def _wider_indicators() -> tuple[Indicator, ...]:
+    """The wider catalogue of issue 20 (names from ``models.vocab.ITEM_WORDS``): anaemia by sex (WHO
+    2011), eGFR stages (KDIGO); the others have no national threshold and show their value only."""
+    w = vocab.ITEM_WORDS
+    who = clinical.HB_ANAEMIA_WHO
+
+    def ind(code, unit, decimals, harmful, **kw):
+        return Indicator(code, w[code][0], w[code][1], unit, decimals, harmful, **kw)
+    return (
+        ind("hb", "g/L", 0, "down", bands=((who["male"], "anaemia", "abnormal"), (None, "normal", "normal")),
+            female_bands=((who["female"], "anaemia", "abnormal"), (None, "normal", "normal"))),
+        ind("wbc", "10⁹/L", 1, None), ind("plt", "10⁹/L", 0, None),
+        ind("ast", "U/L", 0, "up"), ind("ggt", "U/L", 0, "up"), ind("urea", "mmol/L", 1, "up"),
+        ind("cr", "µmol/L", 0, "up"),
+        ind("egfr", "mL/min/1.73m²", 0, "down",
+            bands=((15, "G5", "severe"), (30, "G4", "severe"), (45, "G3b", "abnormal"),
+                   (clinical.EGFR_FOLLOW_UP, "G3a", "abnormal"), (90, "G2", "normal"), (None, "G1", "normal"))),
+        ind("tsh", "mIU/L", 2, None),
     )
 
 
@@ -134,6 +156,7 @@ CLASS_NAMES: dict[str, tuple[str, str]] = {
     "none": ("无抑郁症状", "none"), "mild": ("轻度", "mild"), "moderate": ("中度", "moderate"),
     "moderately_severe": ("中重度", "moderately severe"), "severe": ("重度", "severe"),
     "minimal": ("无焦虑症状", "minimal"),
+    **{k: vocab.CLASS_WORDS[k] for k in ("anaemia", "G1", "G2", "G3a", "G3b", "G4", "G5")},
 }
 
 # The key-indicator cards, in reading order; "bp" joins SBP and DBP.
@@ -147,13 +170,15 @@ ADVICE: dict[str, tuple[str, str]] = {
     "bp_grade2": ("2周内到医院高血压门诊就诊；每日食盐少于5克，限酒，每周家庭自测血压。",
                   "See a hypertension clinic within 2 weeks; under 5 g salt a day, limit alcohol, measure BP at home weekly."),
     "bp_grade1": ("减盐限酒、控制体重、规律运动；1个月内复测血压，仍高请就医。",
-                  "Less salt and alcohol, weight control, regular exercise; re-measure within a month and see a doctor if still high."),
+                  "Less salt and alcohol, weight control, regular exercise; "
+                  "re-measure within a month and see a doctor if still high."),
     "fpg_severe": ("请尽快就医（内分泌科），检查血糖、糖化血红蛋白和尿酮。",
                    "See a doctor soon (endocrinology) for glucose, HbA1c and urine ketones."),
     "diabetes_range": ("到内分泌科明确诊断；控制主食和甜食，每周至少150分钟中等强度运动。",
                        "See endocrinology to confirm; cut staple carbohydrates and sweets, 150 min of moderate exercise a week."),
     "prediabetes": ("糖调节受损可逆：减重5%–10%、少吃精制主食，6个月内复查空腹血糖或做糖耐量试验。",
-                    "Reversible: lose 5–10% of weight, fewer refined carbohydrates, recheck glucose or do an OGTT within 6 months."),
+                    "Reversible: lose 5–10% of weight, fewer refined carbohydrates, "
+                    "recheck glucose or do an OGTT within 6 months."),
     "phq9_severe": ("请尽快联系心理健康服务人员进行评估与干预，可先与信任的同事或家人沟通。",
                     "Contact the mental-health service for assessment now; talk to someone you trust."),
     "phq9_item9": ("请立即联系心理健康服务人员或就近医院，您不是一个人，帮助随时都在。",
@@ -175,7 +200,8 @@ ADVICE: dict[str, tuple[str, str]] = {
                       "LDL-C very high: see cardiology or endocrinology about lipid-lowering treatment."),
     "dyslipidaemia": ("少吃肥肉、油炸食物和动物内脏，增加运动，3–6个月后复查血脂。",
                       "Less fatty and fried food and offal, more exercise; recheck lipids in 3–6 months."),
-    "bmi_very_high": ("建议到营养或减重门诊，制定饮食和运动计划。", "See a nutrition or weight clinic for a diet and exercise plan."),
+    "bmi_very_high": ("建议到营养或减重门诊，制定饮食和运动计划。",
+                      "See a nutrition or weight clinic for a diet and exercise plan."),
     "obesity": ("控制总热量，每周至少150分钟中等强度运动，目标腰围男性<85 cm、女性<80 cm。",
                 "Fewer calories, 150 min of moderate exercise a week; aim for waist under 85 cm (men) / 80 cm (women)."),
     "hyperuricemia": ("少吃动物内脏、海鲜和浓肉汤，限酒（尤其啤酒），多饮水，复查尿酸。",
@@ -387,8 +413,10 @@ def key_indicators(session: Session, officer_id: int, *, psych: bool = True) -> 
             "class_en": CLASS_NAMES[cls][1] if cls else None, "date": obs["date"], "kind": obs.get("kind"),
             "source": obs.get("source") or "",
             "change": None if prev is None else {
-                "delta": round(obs["value"] - prev["value"], ind.decimals), "text": _signed(obs["value"] - prev["value"], ind.decimals),
-                "since": prev["date"], "kind": prev["kind"], "worse": _worse(ind.harmful, obs["value"] - prev["value"], ind.decimals)},
+                "delta": round(obs["value"] - prev["value"], ind.decimals),
+                "text": _signed(obs["value"] - prev["value"], ind.decimals),
+                "since": prev["date"], "kind": prev["kind"],
+                "worse": _worse(ind.harmful, obs["value"] - prev["value"], ind.decimals)},
         })
     return {"cards": cards, "sex": officer.sex}
 
@@ -471,12 +499,13 @@ def _series_entry(ind: Indicator, parts: dict[str, list], sex: str, as_of: dt.da
 # --- exam history ----------------------------------------------------------------------------
 def exam_history(session: Session, officer_id: int, *, psych: bool = True) -> dict:
     """Every exam, oldest first, with its values (class and tone each) and text conclusions:
-    {"exams": [{id, date, hospital, values: {code: {value, text, class, tone}}, ecg, ultrasound, summary}],
+    {"exams": [{id, date, hospital, values: {code: {value, text, class, tone}}, ecg, ultrasound, summary,
+    chest, fundus, hearing, extra (items outside the catalogue, as sent)}],
     "codes": [codes present in any exam]}."""
     officer, _path, _status = _officer_row(session, officer_id)
     exams = session.execute(
         select(Exam.id, Exam.exam_date, Hospital.name, Exam.ecg_text, Exam.ultrasound_text, Exam.summary_text,
-               Exam.findings)
+               Exam.chest_text, Exam.fundus_text, Exam.hearing_text, Exam.extra, Exam.findings)
         .join(Hospital, Exam.hospital_id == Hospital.id).where(Exam.officer_id == officer_id)
         .order_by(Exam.exam_date)).all()
     ids = [e.id for e in exams]
@@ -501,8 +530,17 @@ def exam_history(session: Session, officer_id: int, *, psych: bool = True) -> di
             present.add(code)
         rows.append({"id": e.id, "date": e.exam_date.isoformat(), "hospital": e.name, "values": cells,
                      "ecg": e.ecg_text, "ultrasound": e.ultrasound_text, "summary": e.summary_text,
-                     "findings": list(e.findings or [])})
+                     "chest": e.chest_text, "fundus": e.fundus_text, "hearing": e.hearing_text,
+                     "extra": _extra_text(e.extra), "findings": list(e.findings or [])})
     return {"exams": rows, "codes": [c for c in BY_CODE if c in present]}
+
+
+def _extra_text(extra: dict | None) -> str | None:
+    """Items outside the catalogue as the hospital sent them: "尿比重 1.020; 尿潜血 阴性"."""
+    if not extra:
+        return None
+    return "; ".join(f"{label} {v.get('value')}{' ' + v['unit'] if v.get('unit') else ''}"
+                     for label, v in extra.items())
 
 
 # --- follow-ups and campaigns ---------------------------------------------------------------

@@ -217,6 +217,11 @@ class Exam(Base):
     ecg_text: Mapped[Optional[str]] = mapped_column(Text)
     ultrasound_text: Mapped[Optional[str]] = mapped_column(Text)
     summary_text: Mapped[Optional[str]] = mapped_column(Text)
+    chest_text: Mapped[Optional[str]] = mapped_column(Text)     # chest X-ray / CT conclusion
+    fundus_text: Mapped[Optional[str]] = mapped_column(Text)    # fundus (eye) examination
+    hearing_text: Mapped[Optional[str]] = mapped_column(Text)   # audiometry
+    # items outside the catalogue, kept as sent: {label: {"value": raw, "unit": unit or None}}
+    extra: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     findings: Mapped[list[Any]] = mapped_column(JSON, default=list)  # coded findings, e.g. ["af", "fatty_liver"]
     batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_batch.id"))
 

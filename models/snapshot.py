@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Iterable
 
-from sqlalchemy import DateTime, and_, bindparam, delete, func, insert, select, text
+from sqlalchemy import DateTime, bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from models import prevalence, vocab
+from models import items, prevalence, vocab
 from models import warning as warning_model
 from models.bulk import insert_rows, is_postgresql
 from models.clinical import CANONICAL_UNITS, classes_for
@@ -54,16 +55,23 @@ def _recompute_chunk(session: Session, ids: list[int], as_of: dt.date, rules, ho
         .join(Unit, Officer.unit_id == Unit.id).where(Officer.id.in_(ids))
     ).all()
     readings = recent_readings(session, ids, as_of)
-    exams = _latest_exams(session, ids, as_of)
+    exams = exam_reports(session, ids, as_of)
+    window = (dt.datetime.combine(as_of - dt.timedelta(days=prevalence.SNAPSHOT_WINDOW_DAYS), dt.time.min),
+              dt.datetime.combine(as_of, dt.time.max))
+    # only an officer whose latest reading meeting a criterion came from a device needs the days counted
+    sexes = {officer_id: sex for officer_id, sex, _birth, _path in officers}
+    need = [oid for oid, codes in readings.items()
+            if prevalence.needs_days({c: (rows[0][0], rows[0][2]) for c, rows in codes.items()}, sexes.get(oid))]
+    days = prevalence.high_days(session, need, *window) if need else {}
     previous = dict(session.execute(
         select(OfficerStatus.officer_id, OfficerStatus.level).where(OfficerStatus.officer_id.in_(ids))).all())
     now = utcnow()
     stamp = dt.datetime.combine(as_of, dt.time(23, 59)) if as_of < dt.date.today() else now
     statuses, history, counts = [], [], defaultdict(int)
     for officer_id, sex, birth, path in officers:
-        exam_date, findings = exams.get(officer_id, (None, []))
-        row = assess(readings.get(officer_id, {}), sex=sex, age=age_on(birth, as_of), exam_date=exam_date,
-                     findings=findings, as_of=as_of, rules=rules, hospitals=hospitals)
+        row = assess(readings.get(officer_id, {}), sex=sex, age=age_on(birth, as_of),
+                     exams=exams.get(officer_id, ExamReports()), as_of=as_of, rules=rules, hospitals=hospitals,
+                     high_days=days.get(officer_id, {}))
         row.update(officer_id=officer_id, unit_path=path, computed_at=stamp, measured=measured_mask(row["classes"]))
         statuses.append(row)
         counts[row["level"]] += 1
@@ -141,17 +149,58 @@ def _as_datetime(value) -> dt.datetime:
     return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
 
 
-def _latest_exams(session: Session, ids: list[int], as_of: dt.date) -> dict[int, tuple[dt.date, list]]:
-    last = (select(Exam.officer_id, func.max(Exam.exam_date).label("d"))
-            .where(Exam.officer_id.in_(ids), Exam.exam_date <= as_of).group_by(Exam.officer_id).subquery())
-    rows = session.execute(select(Exam.officer_id, Exam.exam_date, Exam.findings)
-                           .join(last, and_(Exam.officer_id == last.c.officer_id, Exam.exam_date == last.c.d)))
-    out: dict[int, tuple[dt.date, list]] = {}
-    for officer_id, day, findings in rows:
-        prev = out.get(officer_id)
-        merged = sorted(set((prev[1] if prev else []) + list(findings or [])))
-        out[officer_id] = (day, merged)
-    return out
+@dataclass(frozen=True)
+class TestReport:
+    """The newest exam that reported one test (ECG, ultrasound, …): when, where, what it found."""
+    date: dt.date
+    hospital: str
+    findings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExamReports:
+    """An officer's exams as the rules read them: the date and hospital of the newest exam (overdue),
+    and for each finding-type test the newest exam that actually reported it."""
+    last_date: dt.date | None = None
+    last_hospital: str | None = None
+    tests: dict[str, TestReport] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> list[str]:
+        """The coded findings in force: each test's from its own newest report."""
+        return sorted({f for report in self.tests.values() for f in report.findings})
+
+
+def exam_reports(session: Session, ids: list[int], as_of: dt.date) -> dict[int, ExamReports]:
+    """Per officer, the newest exam and the newest report of each finding-type test up to ``as_of``.
+
+    An exam at another hospital that did no ECG does not erase the ECG of an earlier exam: a
+    finding stays until a newer report of the same test (its text, or a finding of that test)
+    replaces it. Two exams on one day: both count, their findings of that test are joined."""
+    reported = [(test, func.coalesce(func.length(getattr(Exam, column)), 0))
+                for test, column in items.FINDING_TEXT_COLUMNS.items()]
+    rows = session.execute(
+        select(Exam.officer_id, Exam.exam_date, Hospital.code, Exam.findings, *[length for _, length in reported])
+        .join(Hospital, Exam.hospital_id == Hospital.id)
+        .where(Exam.officer_id.in_(ids), Exam.exam_date <= as_of)
+        .order_by(Exam.officer_id, Exam.exam_date, Exam.id)).all()
+    state: dict[int, dict] = {}
+    for officer_id, day, hospital, findings, *lengths in rows:
+        st = state.setdefault(officer_id, {"last": None, "hospital": None, "tests": {}})
+        st["last"], st["hospital"] = day, hospital  # rows come oldest first
+        codes = [str(f).strip().lower() for f in findings or []]
+        for (test, _), length in zip(reported, lengths):
+            own = tuple(c for c in codes if items.FINDING_TEST.get(c) == test)
+            if not length and not own:
+                continue  # this exam did not do the test: the earlier report stands
+            prev = st["tests"].get(test)
+            if prev is not None and prev.date == day:
+                own = tuple(sorted(set(prev.findings) | set(own)))
+                hospital_of = prev.hospital
+            else:
+                hospital_of = hospital
+            st["tests"][test] = TestReport(day, hospital_of, own)
+    return {oid: ExamReports(st["last"], st["hospital"], st["tests"]) for oid, st in state.items()}
 
 
 def source_label(kind: str, source: str | None, station: str | None, hospitals: dict) -> str:
@@ -166,9 +215,10 @@ def source_label(kind: str, source: str | None, station: str | None, hospitals: 
     return source or kind
 
 
-def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exam_date: dt.date | None, findings: list,
-           as_of: dt.date, rules, hospitals: dict) -> dict:
-    """One officer's snapshot row (without ids) from their newest readings."""
+def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exams: "ExamReports",
+           as_of: dt.date, rules, hospitals: dict, high_days: dict[str, int] | None = None) -> dict:
+    """One officer's snapshot row (without ids) from the newest reading of each code and the
+    newest report of each finding-type test (``exam_reports``)."""
     latest: dict[str, warning_model.Reading] = {}
     latest_json: dict[str, dict] = {}
     for code, rows in readings.items():
@@ -179,11 +229,18 @@ def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exam_date: d
         latest_json[code] = {"value": value, "unit": CANONICAL_UNITS.get(code, ""), "date": day.isoformat(),
                              "source": label, "kind": kind}
     values = {code: r.value for code, r in latest.items()}
-    kwargs = dict(sex=sex, age=age, exam_findings=findings, last_exam_date=exam_date, as_of=as_of, rules=rules)
+    ecg = exams.tests.get("ecg")
+    kwargs = dict(sex=sex, age=age, exam_findings=exams.findings, last_exam_date=exams.last_date, as_of=as_of,
+                  rules=rules, ecg_date=ecg.date if ecg else None,
+                  ecg_source=source_label("exam", ecg.hospital, None, hospitals) if ecg else None,
+                  finding_reports={test: (r.date, source_label("exam", r.hospital, None, hospitals))
+                                   for test, r in exams.tests.items()})
+    if exams.last_hospital is not None:
+        kwargs["exam_source"] = source_label("exam", exams.last_hospital, None, hospitals)
     result = warning_model.evaluate(latest, **kwargs)
     if result.level == "red" and not result.confirmed:
         result = _confirm_by_repeat(latest, _previous_readings(readings, hospitals), result, kwargs)
-    classes = classes_for(values, sex)
+    classes = classes_for(values, sex, age)
     out = result.to_json()
     return {
         "latest": latest_json,
@@ -195,8 +252,8 @@ def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exam_date: d
         "reasons": out["reasons"],
         "rule_ids": "," + ",".join(sorted({r["rule"] for r in out["reasons"]})) + ",",
         "rules_version": result.rules_version,
-        "last_exam_date": exam_date,
-        **prevalence_flags(values, sex),
+        "last_exam_date": exams.last_date,
+        **prevalence_flags(values, sex, prevalence.Evidence({c: r.kind for c, r in latest.items()}, high_days or {})),
     }
 
 
@@ -229,6 +286,8 @@ def _confirm_by_repeat(latest: dict, previous: dict, result, kwargs: dict):
 FLAG_COLUMNS = tuple(key for key in prevalence.DEFINITIONS if key in OfficerStatus.__table__.c)
 
 
-def prevalence_flags(values: dict[str, float], sex: str) -> dict[str, bool]:
-    """The snapshot's prevalence flags from the latest values (definitions: ``models.prevalence``)."""
-    return {key: prevalence.flag(key, values, sex) for key in FLAG_COLUMNS}
+def prevalence_flags(values: dict[str, float], sex: str, evidence: "prevalence.Evidence | None" = None
+                     ) -> dict[str, bool]:
+    """The snapshot's prevalence flags from the latest values, their sources and the separate days
+    device readings met each criterion (definitions: ``models.prevalence``)."""
+    return {key: prevalence.flag(key, values, sex, evidence) for key in FLAG_COLUMNS}

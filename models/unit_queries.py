@@ -13,6 +13,10 @@ Which data a year uses (what the page's method note says):
   measure dated in the year (exam, kiosk or screening), the warning level in
   force on 31 December (the last ``warning_history`` change up to then), and
   China-PAR recomputed from that year's readings with the snapshot's defaults.
+* A case (``models.prevalence``): an exam or screening value at the cut-off; a kiosk or
+  self-measured value only when readings met the cut-off on two separate days (the snapshot:
+  in the 365 days to its date; a past year: in that year); a self-reported diagnosis or
+  treatment of hypertension or diabetes.
 * Prevalence counts only officers with the measure (denominator = measured: officers
   whose guideline class of that measure exists); who is measured and who is a case is
   defined once in ``models.prevalence``, for the snapshot flags and this SQL alike;
@@ -155,9 +159,10 @@ def _grouped_snapshot(session: Session, cols, ref: dt.date, roster) -> list[tupl
 
 
 def _year_values(codes: tuple[str, ...], year: int):
-    """Per officer, the last value of each code dated in ``year`` (one column per code)."""
+    """Per officer, the last value of each code dated in ``year`` (one column per code) and the
+    source kind of that reading (``<code>_kind``)."""
     start, end = _year_range(year)
-    ranked = (select(Observation.officer_id, Observation.code, Observation.value,
+    ranked = (select(Observation.officer_id, Observation.code, Observation.value, Observation.source_kind,
                      func.row_number().over(partition_by=(Observation.officer_id, Observation.code),
                                             order_by=Observation.observed_at.desc()).label("rn"))
               .where(Observation.code.in_(codes),
@@ -165,13 +170,28 @@ def _year_values(codes: tuple[str, ...], year: int):
                      Observation.observed_at < dt.datetime.combine(end, dt.time()))
               .subquery())
     return (select(ranked.c.officer_id,
-                   *[func.max(case((ranked.c.code == c, ranked.c.value))).label(c) for c in codes])
+                   *[func.max(case((ranked.c.code == c, ranked.c.value))).label(c) for c in codes],
+                   *[func.max(case((ranked.c.code == c, ranked.c.source_kind))).label(f"{c}_kind") for c in codes])
             .where(ranked.c.rn == 1).group_by(ranked.c.officer_id).subquery())
 
 
-def _past_terms(ind: Indicator, v):
+def _year_days(codes: tuple[str, ...], year: int):
+    """Per officer, the separate days in ``year`` each prevalence criterion was met
+    (``models.prevalence.high_days_columns``): device readings count only on two days."""
+    start, end = _year_range(year)
+    cols = prevalence.high_days_columns(Observation.code, Observation.value, func.date(Observation.observed_at),
+                                        Officer.sex)
+    return (select(Observation.officer_id, *cols).join(Officer, Officer.id == Observation.officer_id)
+            .where(Observation.code.in_(codes),
+                   Observation.observed_at >= dt.datetime.combine(start, dt.time()),
+                   Observation.observed_at < dt.datetime.combine(end, dt.time()))
+            .group_by(Observation.officer_id).subquery())
+
+
+def _past_terms(ind: Indicator, v, days):
     """(measured, case) SQL conditions on one year's values (``models.prevalence``, as the snapshot flags)."""
-    return prevalence.sql_terms(ind.key, lambda code: v.c[code], Officer.sex)
+    return prevalence.sql_terms(ind.key, lambda code: v.c[code], Officer.sex, kind=lambda code: v.c[f"{code}_kind"],
+                                days=lambda name: days.c[name])
 
 
 def strata_rows(session: Session, indicator: str, year: int, as_of: dt.date) -> list[tuple]:
@@ -211,9 +231,11 @@ def strata_rows(session: Session, indicator: str, year: int, as_of: dt.date) -> 
     v = _year_values(ind.codes, year)
     if ind.key == "china_par":
         return _past_china_par(session, v, ref, roster)
-    measured, event = _past_terms(ind, v)
+    days = _year_days(ind.codes, year)
+    measured, event = _past_terms(ind, v, days)
     ev = func.sum(_one(event))
-    return _grouped(session, [func.sum(_one(measured)), ev, ev], ref, [roster], [(v, v.c.officer_id == Officer.id)])
+    return _grouped(session, [func.sum(_one(measured)), ev, ev], ref, [roster],
+                    [(v, v.c.officer_id == Officer.id), (days, days.c.officer_id == Officer.id)])
 
 
 def _past_china_par(session: Session, v, ref: dt.date, roster) -> list[tuple]:

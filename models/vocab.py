@@ -66,6 +66,63 @@ SOURCES: dict[str, Words] = {
     "screening": ("心理筛查", "Screening"),
 }
 
+# --- measured items: every code of the catalogue (models.items) ------------------------------
+ITEM_WORDS: dict[str, Words] = {
+    "height_cm": ("身高", "Height"), "weight_kg": ("体重", "Weight"), "bmi": ("体重指数", "BMI"),
+    "waist_cm": ("腰围", "Waist"), "body_fat_pct": ("体脂率", "Body fat"),
+    "visceral_fat": ("内脏脂肪等级", "Visceral fat"),
+    "sbp": ("收缩压", "Systolic BP"), "dbp": ("舒张压", "Diastolic BP"), "pulse": ("脉搏", "Pulse"),
+    "spo2": ("血氧饱和度", "SpO₂"), "fpg": ("空腹血糖", "Fasting glucose"), "ogtt2h": ("餐后2小时血糖", "2-h OGTT glucose"),
+    "hba1c": ("糖化血红蛋白", "HbA1c"), "tc": ("总胆固醇", "Total cholesterol"), "tg": ("甘油三酯", "Triglycerides"),
+    "hdl": ("高密度脂蛋白胆固醇", "HDL-C"), "ldl": ("低密度脂蛋白胆固醇", "LDL-C"), "ua": ("尿酸", "Uric acid"),
+    "cr": ("肌酐", "Creatinine"), "alt": ("谷丙转氨酶", "ALT"), "ast": ("谷草转氨酶", "AST"),
+    "phq9": ("PHQ-9 抑郁量表", "PHQ-9 depression"), "phq9_item9": ("PHQ-9 第9题", "PHQ-9 item 9"),
+    "gad7": ("GAD-7 焦虑量表", "GAD-7 anxiety"), "steps": ("步数", "Steps"),
+    "hb": ("血红蛋白", "Haemoglobin"), "wbc": ("白细胞计数", "White cells"), "plt": ("血小板计数", "Platelets"),
+    "ggt": ("谷氨酰转肽酶", "GGT"), "urea": ("尿素", "Urea"), "egfr": ("估算肾小球滤过率", "eGFR"),
+    "urine_protein": ("尿蛋白", "Urine protein"), "hbsag": ("乙肝表面抗原", "HBsAg"), "tsh": ("促甲状腺激素", "TSH"),
+    "dx_hypertension": ("本人报告：已诊断高血压", "Self-reported: diagnosed hypertension"),
+    "rx_hypertension": ("本人报告：服用降压药", "Self-reported: takes BP medicine"),
+    "dx_diabetes": ("本人报告：已诊断糖尿病", "Self-reported: diagnosed diabetes"),
+    "rx_diabetes": ("本人报告：使用降糖药或胰岛素", "Self-reported: takes glucose-lowering medicine or insulin"),
+}
+# finding-type tests (models.items.FINDING_TEXT_COLUMNS) and their coded findings (FINDING_TEST)
+FINDING_TESTS: dict[str, Words] = {
+    "ecg": ("心电图", "ECG"), "ultrasound": ("腹部超声", "Abdominal ultrasound"), "chest": ("胸部影像", "Chest imaging"),
+    "fundus": ("眼底检查", "Fundus examination"), "hearing": ("听力检查", "Hearing test"),
+}
+FINDING_WORDS: dict[str, Words] = {
+    "af": ("心房颤动", "atrial fibrillation"), "aflutter": ("心房扑动", "atrial flutter"),
+    "vt": ("室性心动过速", "ventricular tachycardia"), "avb3": ("三度（完全性）房室传导阻滞", "complete (third-degree) AV block"),
+    "stemi": ("急性ST段抬高", "acute ST elevation"), "qtc_gt500": ("QTc 间期延长（>500 ms）", "QTc over 500 ms"),
+    "avb2": ("二度房室传导阻滞", "second-degree AV block"), "avb1": ("一度房室传导阻滞", "first-degree AV block"),
+    "lbbb": ("左束支传导阻滞", "left bundle branch block"), "rbbb": ("右束支传导阻滞", "right bundle branch block"),
+    "sinus_tachy": ("窦性心动过速", "sinus tachycardia"), "sinus_brady": ("窦性心动过缓", "sinus bradycardia"),
+    "pvc": ("室性早搏", "ventricular premature beats"), "pac": ("房性早搏", "atrial premature beats"),
+    "st_t": ("ST-T 改变", "ST-T changes"), "lvh": ("左心室高电压", "left ventricular high voltage"),
+    "fatty_liver": ("脂肪肝", "fatty liver"), "fatty_liver_severe": ("中重度脂肪肝", "moderate to severe fatty liver"),
+    "gallstone": ("胆囊结石", "gallstones"), "gallbladder_polyp": ("胆囊息肉", "gallbladder polyp"),
+    "kidney_stone": ("肾结石", "kidney stone"), "liver_cyst": ("肝囊肿", "liver cyst"), "kidney_cyst": ("肾囊肿", "kidney cyst"),
+    "liver_mass": ("肝脏占位", "liver mass"), "kidney_mass": ("肾脏占位", "kidney mass"),
+    "thyroid_nodule": ("甲状腺结节", "thyroid nodule"), "breast_nodule": ("乳腺结节", "breast nodule"),
+    "prostate_enlarged": ("前列腺增生", "enlarged prostate"), "splenomegaly": ("脾大", "enlarged spleen"),
+    "pulmonary_nodule": ("肺结节", "pulmonary nodule"), "lung_mass": ("肺部占位", "lung mass"),
+    "pleural_effusion": ("胸腔积液", "pleural effusion"),
+    "hypertensive_retinopathy": ("高血压性视网膜病变/视网膜动脉硬化", "hypertensive retinopathy"),
+    "diabetic_retinopathy": ("糖尿病性视网膜病变", "diabetic retinopathy"),
+    "fundus_haemorrhage": ("眼底出血", "retinal haemorrhage"),
+    "hearing_loss": ("听力下降", "hearing loss"),
+}
+# guideline classes of the wider catalogue (models.clinical.classes_for)
+CLASS_WORDS: dict[str, Words] = {
+    "anaemia": ("贫血（WHO 标准）", "anaemia (WHO criterion)"), "normal": ("正常", "normal"),
+    "G1": ("G1 正常或升高", "G1 normal or high"), "G2": ("G2 轻度下降", "G2 mildly decreased"),
+    "G3a": ("G3a 轻至中度下降", "G3a mildly to moderately decreased"),
+    "G3b": ("G3b 中至重度下降", "G3b moderately to severely decreased"),
+    "G4": ("G4 重度下降", "G4 severely decreased"), "G5": ("G5 肾衰竭", "G5 kidney failure"),
+    "negative": ("阴性", "negative"), "trace": ("弱阳性（±）", "trace (±)"), "positive": ("阳性", "positive"),
+}
+
 # --- China-PAR 10-year risk classes -----------------------------------------------------------
 RISK_CLASSES: dict[str, Words] = {"low": ("低危", "Low"), "intermediate": ("中危", "Intermediate"),
                                   "high": ("高危", "High")}

@@ -1,8 +1,9 @@
 """Four-colour warning (四色预警): red 红 / orange 橙 / yellow 黄 / green 绿.
 
 Pure functions over an officer's latest readings and a versioned rule file
-(models/rules/warning_v1.json; PORTAL_RULES_FILE overrides it). Every result
-carries the reasons that fired, each with value, date and source, and the
+(models/rules/warning_v2.json; PORTAL_RULES_FILE overrides it; warning_v1.json, the
+set before issue 20, stays so that the history's rules_version still names a file).
+Every result carries the reasons that fired, each with value, date and source, and the
 rule-set version in force.
 
 How a rule set is applied:
@@ -31,9 +32,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from models.clinical import FPG_DIABETES, OGTT_DIABETES, derived_bmi, non_hdl
+from models.clinical import FPG_DIABETES, OGTT_DIABETES, derived_bmi, egfr_ckd_epi_2021, non_hdl
+from models.items import FINDING_TEST
 from models.risk import china_par_10y, china_par_category, round1
-from models.vocab import LEVELS
+from models.vocab import FINDING_TESTS, FINDING_WORDS, LEVELS
 
 __all__ = [
     "Reading", "Reason", "WarningResult", "Rules", "load_rules", "evaluate",
@@ -47,26 +49,21 @@ READING_KINDS = ("exam", "kiosk", "self", "screening")
 
 needs_confirmation_window_days = 14
 
-DEFAULT_RULES_PATH = Path(__file__).with_name("rules") / "warning_v1.json"
+DEFAULT_RULES_PATH = Path(__file__).with_name("rules") / "warning_v2.json"
 RULES_ENV_VAR = "PORTAL_RULES_FILE"
 
 # --- critical ECG finding codes ----------------------------------------------
 # ingest codes the ECG text of an exam into these; evaluate() receives the
-# coded findings of the latest exam. Other codes may appear and are ignored.
+# coded findings of the newest exam that did an ECG. Other codes are ignored.
 ECG_AF = "af"                 # atrial fibrillation 心房颤动
 ECG_AFLUTTER = "aflutter"     # atrial flutter 心房扑动
 ECG_VT = "vt"                 # ventricular tachycardia 室性心动过速
 ECG_AVB3 = "avb3"             # third-degree (complete) AV block 三度房室传导阻滞
 ECG_STEMI = "stemi"           # acute ST elevation 急性ST段抬高
 ECG_QTC_GT500 = "qtc_gt500"   # QTc > 500 ms
+# their words live with every other finding's, in models.vocab.FINDING_WORDS
 ECG_FINDING_NAMES: dict[str, tuple[str, str]] = {
-    ECG_AF: ("心房颤动", "atrial fibrillation"),
-    ECG_AFLUTTER: ("心房扑动", "atrial flutter"),
-    ECG_VT: ("室性心动过速", "ventricular tachycardia"),
-    ECG_AVB3: ("三度（完全性）房室传导阻滞", "complete (third-degree) AV block"),
-    ECG_STEMI: ("急性ST段抬高", "acute ST elevation"),
-    ECG_QTC_GT500: ("QTc 间期延长（>500 ms）", "QTc over 500 ms"),
-}
+    code: FINDING_WORDS[code] for code in (ECG_AF, ECG_AFLUTTER, ECG_VT, ECG_AVB3, ECG_STEMI, ECG_QTC_GT500)}
 CRITICAL_ECG_FINDINGS = frozenset(ECG_FINDING_NAMES)
 
 HBA1C_DIABETES = 6.5  # %, for the China-PAR diabetes flag
@@ -77,7 +74,8 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }
 _PLACEHOLDERS = {
     "threshold": {"value", "threshold"},
-    "ecg": {"finding"},
+    "ecg": {"finding", "exam_date", "source"},
+    "finding": {"finding", "test", "exam_date", "source"},
     "exam_overdue": {"months", "last_exam", "threshold"},
     "yellow_count": {"count", "rules", "threshold"},
 }
@@ -158,7 +156,7 @@ class RulesError(ValueError):
 
 def load_rules(path: str | os.PathLike | None = None) -> Rules:
     """Load and validate a rule file: ``path``, else $PORTAL_RULES_FILE, else
-    the bundled warning_v1.json."""
+    the bundled warning_v2.json."""
     path = Path(path or os.environ.get(RULES_ENV_VAR) or DEFAULT_RULES_PATH)
     with open(path, encoding="utf-8") as fh:
         raw = json.load(fh)
@@ -218,6 +216,9 @@ def _validate_rule(r: dict, need: Callable[[bool, str], None]) -> None:
     elif kind == "ecg":
         unknown = set(r.get("findings", [])) - CRITICAL_ECG_FINDINGS
         need(not unknown, f"{rid}: unknown ECG finding codes {unknown}")
+    elif kind == "finding":
+        unknown = set(r.get("findings", [])) - set(FINDING_TEST)
+        need(bool(r.get("findings")) and not unknown, f"{rid}: unknown finding codes {unknown}")
     elif kind == "exam_overdue":
         need(isinstance(r.get("months"), int) and r["months"] > 0, f"{rid}: months")
         need("text_never_zh" in r and "text_never_en" in r, f"{rid}: text_never_*")
@@ -355,16 +356,37 @@ def _threshold_hits(rule: dict, order: int, readings: dict[str, Reading], sex: s
 
 def _ecg_hits(rule: dict, order: int, findings: Iterable[str], exam_date: date | None,
               exam_source: str | None) -> list[_Hit]:
+    """One reason per critical finding, naming the exam (date, source) whose ECG showed it."""
     hits = []
     coded = dict.fromkeys(str(f).strip().lower() for f in findings)
+    source = exam_source or "体检"
+    day = exam_date.isoformat() if exam_date else ""
     for code in coded:
         if code not in rule["findings"]:
             continue
         zh, en = ECG_FINDING_NAMES[code]
-        reason = Reason(rule["id"], rule["level"], rule["text_zh"].format(finding=zh),
-                        rule["text_en"].format(finding=en), code, exam_date,
-                        exam_source or "最近一次体检")
+        reason = Reason(rule["id"], rule["level"],
+                        rule["text_zh"].format(finding=zh, exam_date=day, source=source),
+                        rule["text_en"].format(finding=en, exam_date=day, source=source), code, exam_date,
+                        source)
         hits.append((f"ecg:{code}", rule["level"], order, reason))
+    return hits
+
+
+def _finding_hits(rule: dict, order: int, findings: Iterable[str],
+                  reports: Mapping[str, tuple[date | None, str | None]]) -> list[_Hit]:
+    """One reason per finding to follow up, naming the exam (date, source) of its test's newest report."""
+    hits = []
+    for code in dict.fromkeys(str(f).strip().lower() for f in findings):
+        if code not in rule["findings"]:
+            continue
+        test = FINDING_TEST[code]
+        day, source = reports.get(test, (None, None))
+        fields = {"exam_date": day.isoformat() if day else "", "source": source or ""}
+        zh = rule["text_zh"].format(finding=FINDING_WORDS[code][0], test=FINDING_TESTS[test][0], **fields)
+        en = rule["text_en"].format(finding=FINDING_WORDS[code][1], test=FINDING_TESTS[test][1], **fields)
+        hits.append((f"finding:{code}", rule["level"], order,
+                     Reason(rule["id"], rule["level"], zh, en, code, day, source or "")))
     return hits
 
 
@@ -428,10 +450,17 @@ def _last_exam_from(readings: Mapping[str, Reading]) -> tuple[date | None, str |
 def evaluate(latest: Mapping[str, Reading], *, sex: str, age: float | None,
              exam_findings: Iterable[str] = (), last_exam_date: date | None = None,
              as_of: date, rules: Rules, risk_inputs: Mapping[str, Any] | None = None,
-             exam_source: str | None = None) -> WarningResult:
+             exam_source: str | None = None, ecg_date: date | None = None,
+             ecg_source: str | None = None,
+             finding_reports: Mapping[str, tuple[date | None, str | None]] | None = None) -> WarningResult:
     """Four-colour level of one officer from their latest reading per code.
 
-    ``exam_findings``: coded findings of the latest exam (see ECG_* codes).
+    ``exam_findings``: coded findings in force (see ECG_* codes): each test's
+    from the newest exam that reported it (``models.snapshot.exam_reports``).
+    ``ecg_date``/``ecg_source``: the exam whose ECG the findings come from
+    (default: the latest exam). ``finding_reports``: test -> (date, source)
+    of the exam whose report of that test is in force (other findings).
+    eGFR is derived from creatinine (CKD-EPI 2021) when none is reported.
     ``last_exam_date``: date of the latest exam; when None it is taken from
     the newest exam-kind reading in ``latest`` (no exam at all fires
     exam_overdue). ``exam_source`` labels ECG/overdue reasons; when None it
@@ -443,6 +472,9 @@ def evaluate(latest: Mapping[str, Reading], *, sex: str, age: float | None,
     history. China-PAR needs sbp, tc, hdl, waist_cm and age 20–85.
     """
     readings = _derived(latest, rules)
+    cr = readings.get("cr")
+    if "egfr" not in readings and cr is not None and age is not None and sex in ("male", "female"):
+        readings["egfr"] = _combine([cr], egfr_ckd_epi_2021(cr.value, age, sex), rules)
     pct, par_reading = _risk(readings, sex, age, risk_inputs, rules)
     if par_reading is not None:
         readings["china_par"] = par_reading
@@ -460,7 +492,13 @@ def evaluate(latest: Mapping[str, Reading], *, sex: str, age: float | None,
         if kind == "threshold":
             hits += _threshold_hits(rule, order, readings, sex, rules)
         elif kind == "ecg":
-            hits += _ecg_hits(rule, order, exam_findings, last_exam_date, exam_source)
+            hits += _ecg_hits(rule, order, exam_findings, ecg_date or last_exam_date,
+                              ecg_source or exam_source)
+        elif kind == "finding":
+            reports = dict(finding_reports or {})
+            for test in set(FINDING_TESTS) - set(reports):
+                reports[test] = (last_exam_date, exam_source)
+            hits += _finding_hits(rule, order, exam_findings, reports)
         elif kind == "exam_overdue":
             hits += _overdue_hits(rule, order, last_exam_date, as_of, exam_source)
         else:

@@ -200,6 +200,8 @@ def reprocess(batch_id: int = typer.Argument(..., help="the batch whose open qua
     print_summary(summary)
     Console().print(f"{summary.get('resolved', 0)} of {summary.get('quarantine_rows', 0)} quarantined rows now "
                     f"load; {summary.get('still_open', 0)} stay open")
+    if summary.get("kept_raw_placed"):
+        Console().print(f"{summary['kept_raw_placed']} item(s) kept raw with their exams are now placed by the mapping")
 
 
 @ingest_app.command("hl7-listen")

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ingest.hospital_load import load_hospital_file
 from models.db import session_scope
-from models.schema import AuditLog, Hospital, QuarantineRow
+from models.schema import AuditLog, Hospital, Observation, QuarantineRow
 from models.users import create_user
 from tests.conftest import TODAY
 from tests.helpers import dash_callback, login
@@ -86,7 +86,7 @@ def test_ai002_batches_listed_with_counts(imports_app):
     long_id, problems_id = imports_app.batches
     p = by_id[problems_id]
     assert (p["kind"], p["source"], p["filename"], p["created_by"], p["status"], p["rows_read"], p["inserted"],
-            p["quarantined"], p["open"]) == ("hospital", "H06", "hospital_problems.csv", "cli:test", "loaded", 7, 2, 10, 10)
+            p["quarantined"], p["open"]) == ("hospital", "H06", "hospital_problems.csv", "cli:test", "loaded", 7, 2, 9, 9)
     assert len(p["file_hash"]) == 12 and p["status_name"] == "已导入" and p["kind_name"] == "医院体检"
     assert {r["kind"] for r in rows} >= {"units", "officers", "hospital"}
     assert res.get_json()["response"]["ai-batches"]["selectedRows"] == [p]  # the newest batch with open rows
@@ -103,11 +103,11 @@ def test_ai003_quarantine_paged_from_server(imports_app):
     res = quarantine(c, imports_app.batches[1], 0, 4)
     assert res.status_code == 200
     page = next(iter(res.get_json()["response"].values()))["getRowsResponse"]
-    assert page["rowCount"] == 10 and len(page["rowData"]) == 4
+    assert page["rowCount"] == 9 and len(page["rowData"]) == 4
     assert page["rowData"][0]["reason"] == "no officer with ID number 440604********1113"
     assert page["rowData"][0]["status_name"] == "待处理" and "赵六" in page["rowData"][0]["raw"]
     rest = next(iter(quarantine(c, imports_app.batches[1], 4, 100).get_json()["response"].values()))["getRowsResponse"]
-    assert len(rest["rowData"]) == 6
+    assert len(rest["rowData"]) == 5
 
 
 def test_ai004_download_is_audited(imports_app):
@@ -118,11 +118,11 @@ def test_ai004_download_is_audited(imports_app):
     data = res.get_json()["response"]["ai-download-file"]["data"]
     assert data["filename"] == f"quarantine_batch_{imports_app.batches[1]}.csv"
     lines = data["content"].lstrip("\ufeff").splitlines()
-    assert lines[0] == "batch,row,field,reason,status,raw" and len(lines) == 11
+    assert lines[0] == "batch,row,field,reason,status,raw" and len(lines) == 10
     url = imports_app.server.config["DATABASE_URL"]
     with session_scope(url) as s:
         entry = s.scalar(select(AuditLog).where(AuditLog.action == "export_quarantine").order_by(AuditLog.id.desc()))
-        assert (entry.username, entry.target, entry.detail) == ("admin", f"batch {imports_app.batches[1]}", {"rows": 10})
+        assert (entry.username, entry.target, entry.detail) == ("admin", f"batch {imports_app.batches[1]}", {"rows": 9})
 
 
 def test_ai005_fix_mapping_then_reprocess(imports_app):
@@ -143,10 +143,12 @@ def test_ai005_fix_mapping_then_reprocess(imports_app):
                                {"id": "ai-refresh", "property": "data", "value": 0}])
     assert res.status_code == 200
     text = json.dumps(res.get_json(), ensure_ascii=False)
-    assert "1 行已导入，0 行仍待处理" in text
+    # the unknown item was kept raw with its exam (issue 20), not quarantined: the mapping places it
+    assert "0 行已导入，0 行仍待处理；1 项原样保留的项目已按映射导入" in text
     url = imports_app.server.config["DATABASE_URL"]
     with session_scope(url) as s:
-        assert s.scalar(select(QuarantineRow.status).where(QuarantineRow.batch_id == long_id)) == "reprocessed"
+        assert s.scalar(select(QuarantineRow.status).where(QuarantineRow.batch_id == long_id)) is None
+        assert s.scalar(select(Observation.value).where(Observation.code == "ldl", Observation.source_id == "H07")) == 3.3
         assert s.scalar(select(Hospital.mapping).where(Hospital.code == "H07")) == json.loads(mapping)
         actions = set(s.scalars(select(AuditLog.action).where(AuditLog.username == "admin")))
         assert {"change_mapping", "reprocess_quarantine"} <= actions

@@ -190,12 +190,14 @@ def test_clin017_classes_for_full_record():
         "lipids": {"TC": "high", "LDL_C": "borderline_high", "TG": "appropriate",
                    "HDL_C": "low", "non_HDL_C": "high"},      # 6.3 − 0.9 = 5.4
         "uric_acid": "hyperuricemia", "phq9": "moderate", "gad7": "minimal",
+        "anaemia": None, "ckd": None, "urine_protein": None, "hbsag": None,
     }
 
 
 def test_clin018_classes_for_missing_data_is_none():
     out = classes_for({}, "female")
-    assert set(out) == {"bp", "bmi", "waist", "glucose", "lipids", "uric_acid", "phq9", "gad7"}
+    assert set(out) == {"bp", "bmi", "waist", "glucose", "lipids", "uric_acid", "phq9", "gad7", "anaemia", "ckd",
+                        "urine_protein", "hbsag"}
     assert all(v is None for k, v in out.items() if k != "lipids")
     assert out["lipids"] == {"TC": None, "LDL_C": None, "TG": None, "non_HDL_C": None,
                              "HDL_C": None}
@@ -266,4 +268,35 @@ def test_clin024_canonical_units_cover_design_codes():
         "hba1c": "%", "tc": "mmol/L", "tg": "mmol/L", "hdl": "mmol/L", "ldl": "mmol/L",
         "ua": "µmol/L", "cr": "µmol/L", "alt": "U/L", "ast": "U/L", "phq9": "score",
         "phq9_item9": "score", "gad7": "score", "steps": "steps",
+        "hb": "g/L", "wbc": "10^9/L", "plt": "10^9/L", "ggt": "U/L", "urea": "mmol/L", "egfr": "mL/min/1.73m2",
+        "urine_protein": "grade", "hbsag": "result", "tsh": "mIU/L",
+        "dx_hypertension": "flag", "rx_hypertension": "flag", "dx_diabetes": "flag", "rx_diabetes": "flag",
     }
+
+
+# --- issue 20: the wider catalogue -------------------------------------------------------------------
+def test_clin040_egfr_ckd_epi_2021_and_kdigo_stages():
+    from models.clinical import ckd_stage, egfr_ckd_epi_2021
+
+    # Inker 2021 equation: creatinine 1.0 mg/dL (88.4 µmol/L), 50-year-old man -> 92;
+    # woman 0.7 mg/dL (= κ), 40: 142 × 0.9938^40 × 1.012 -> 112
+    assert egfr_ckd_epi_2021(88.4, 50, "male") == 92
+    assert egfr_ckd_epi_2021(0.7 * 88.4, 40, "female") == 112
+    assert egfr_ckd_epi_2021(150, 44, "male") == 50  # G3a: follow-up
+    assert [ckd_stage(x) for x in (90, 89.9, 60, 59.9, 45, 44.9, 30, 29.9, 15, 14.9)] == [
+        "G1", "G2", "G2", "G3a", "G3a", "G3b", "G3b", "G4", "G4", "G5"]
+
+
+def test_clin041_anaemia_by_sex_who_and_the_chinese_criterion():
+    from models.clinical import HB_ANAEMIA_CN, anaemia
+
+    assert anaemia(129, "male") and not anaemia(130, "male")        # WHO 2011: men < 130 g/L
+    assert anaemia(119, "female") and not anaemia(120, "female")    # women < 120 g/L
+    assert not anaemia(125, "male", HB_ANAEMIA_CN) and anaemia(109, "female", HB_ANAEMIA_CN)
+
+
+def test_clin042_wider_conversions():
+    assert convert("hb", 14.5, "g/dL") == 145.0
+    assert convert("wbc", 6.1, "×10^9/L") == 6.1 and convert("plt", 210, "10^3/uL") == 210
+    assert convert("tsh", 2.5, "uIU/mL") == 2.5
+    assert round(convert("urea", 30, "mg/dL"), 2) == 5.0

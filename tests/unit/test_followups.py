@@ -129,6 +129,14 @@ def test_fu005_overdue_first_in_my_list(url):
     assert all(r["overdue"] for r in mine[: sum(r["overdue"] for r in mine)])
 
 
+def test_fu020_demo_queue_red_since_are_reading_dates(url):
+    """Issue 20: not every red in the demo queue says the day of the recompute (runs before fu006 empties it)."""
+    with session_scope(url) as s:
+        rows = fu.needs_action(s, scope(s, "manager"), AS_OF, limit=500)["rows"]
+    assert rows and all(r["red_since"] <= r["recorded"] for r in rows)
+    assert any(r["red_since"] < AS_OF.isoformat() for r in rows)  # main said AS_OF for every row
+
+
 def test_fu006_needs_action_queue_empties_when_followed_up(url):
     with session_scope(url) as s:
         me = scope(s, "manager")
@@ -183,3 +191,4 @@ def test_fu008_statuses_move_forward_only(url):
             fu.add_note(s, me, row.id, "   ")
         fu.close_followup(s, me, row.id, "declined")
         assert fu.officer_followups(s, me, officer.badge, AS_OF)[0]["status"] == "closed"
+

@@ -15,7 +15,8 @@ from ingest import harmonise as hz
     ("Cr", ("cr", None)), ("身高", ("height_cm", None)), ("体重 kg", ("weight_kg", "kg")), ("腰围(cm)", ("waist_cm", "cm")),
     ("体检日期", ("exam_date", None)), ("身份证号", ("id_number", None)), ("警号", ("badge", None)),
     ("心电图", ("ecg_text", None)), ("B超", ("ultrasound_text", None)), ("总检结论", ("summary_text", None)),
-    ("\ufeff姓名", ("name", None)), ("项目名称", ("item", None)), ("序号", ("ignore", None)), ("血红蛋白", (None, None)),
+    ("\ufeff姓名", ("name", None)), ("项目名称", ("item", None)), ("序号", ("ignore", None)), ("血红蛋白", ("hb", None)),
+    ("尿比重", (None, None)),
 ])
 def test_ing201_headers(header, expected):
     assert hz.place_header(header) == expected
@@ -28,8 +29,8 @@ def test_ing202_mapping_overrides_and_adds():
     assert hz.place_header("血糖值", mapping) == ("fpg", "mg/dL")
     assert hz.place_header("备用1", mapping) == ("ignore", None)
     assert hz.place_header("总胆固醇", mapping) == ("tc", "mg/dL")
-    columns, unplaced = hz.place_headers(["警号", "收缩压", "SBP", "血红蛋白", ""])
-    assert [c.field for c in columns] == ["badge", "sbp"] and unplaced == ["SBP", "血红蛋白"]
+    columns, unplaced = hz.place_headers(["警号", "收缩压", "SBP", "尿比重", ""])
+    assert [c.field for c in columns] == ["badge", "sbp"] and unplaced == ["SBP", "尿比重"]
 
 
 @pytest.mark.parametrize("raw, value, note", [
@@ -72,7 +73,8 @@ def test_ing205_units_converted_and_limits():
 
 
 def test_ing206_units_judged_by_range():
-    assert hz.judge_unit("fpg", [90, 100, 110]) == ("mg/dL", "fpg: no unit given; judged mg/dL from the values' range (median 100)")
+    assert hz.judge_unit("fpg", [90, 100, 110]) == (
+        "mg/dL", "fpg: no unit given; judged mg/dL from the values' range (median 100)")
     assert hz.judge_unit("tc", [4.5, 5.1, 6.0]) == ("mmol/L", None)
     assert hz.judge_unit("ua", [6.5, 7.2]) == ("mg/dL", "ua: no unit given; judged mg/dL from the values' range (median 6.85)")
     assert hz.judge_unit("fpg", [5.0, 100, 6.0, 99]) == (None, "fpg: no unit given and the values mix units")

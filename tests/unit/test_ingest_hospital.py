@@ -170,7 +170,7 @@ def test_ing007_duplicated_rows_counted_once_conflicts_quarantined(url):
 def test_ing008_unknown_officers_bad_ids_impossible_values(url):
     s = load_hospital_file(url, D / "hospital_problems.csv", "H06")
     assert core(s) == {"file": "hospital_problems.csv", "format": "csv-wide", "rows_read": 7, "inserted": 2,
-                       "updated": 0, "unchanged": 0, "quarantined": 10, "errors": [
+                       "updated": 0, "unchanged": 0, "quarantined": 9, "errors": [
         {"row": 2, "field": "id_number", "reason": "no officer with ID number 440604********1113"},
         {"row": 3, "field": "id_number",
          "reason": "the ID number 440606********4040 fails the GB 11643 check digit (expected X)"},
@@ -180,20 +180,17 @@ def test_ing008_unknown_officers_bad_ids_impossible_values(url):
         {"row": 5, "field": "甘油三酯", "reason": "'+' is a qualitative result, not a number"},
         {"row": 6, "field": "exam_date", "reason": "exam date: '2024-02-30' is not a real date"},
         {"row": 7, "field": "badge", "reason": "no officer with badge J99999"},
-        {"row": 8, "field": "name", "reason": "the name 陈大伟 does not match the officer's name 陈伟"},
-        {"row": None, "field": "血红蛋白(g/L)",
-         "reason": "the column '血红蛋白(g/L)' is not a known field: add it to the hospital's mapping (6 values kept)"}]}
-    assert s["rows_rejected"] == 5 and s["unplaced_columns"] == ["血红蛋白(g/L)"]
+        {"row": 8, "field": "name", "reason": "the name 陈大伟 does not match the officer's name 陈伟"}]}
+    assert s["rows_rejected"] == 5 and s["unplaced_columns"] == []  # haemoglobin is in the catalogue (issue 20)
     v = values(url, "J10004", "H06")
     assert "sbp" not in v and "weight_kg" not in v and v["dbp"] == (70.0, "mmHg")
     with session_scope(url) as s_:
         rows = list(s_.scalars(select(QuarantineRow).where(QuarantineRow.batch_id == s["batch_id"])
                                .order_by(QuarantineRow.id)))
-        assert len(rows) == 10 and all(r.status == "open" for r in rows)
+        assert len(rows) == 9 and all(r.status == "open" for r in rows)
         assert rows[0].raw["cells"]["身份证号"] == "440604198404041113"  # raw content kept verbatim
         assert rows[0].raw["cells"]["姓名"] == "赵六"
-        unplaced = rows[-1].raw
-        assert unplaced["kind"] == "unplaced" and [v["value"] for v in unplaced["values"]] == ["150", "128", "126", "155", "149", "160"]
+        assert rows[0].raw["cells"]["血红蛋白(g/L)"] == "150"
 
 
 def test_ing009_truncated_csv_keeps_what_is_whole(url):
@@ -206,39 +203,37 @@ def test_ing009_truncated_csv_keeps_what_is_whole(url):
         assert q.raw["cells"] == {"警号": "J10004", "姓名": "黄静", "体检日期": "2024-09-09", "身高": "158", "体重": "5"}
 
 
-def test_ing010_long_form_and_reprocess_after_mapping(url):
+def test_ing010_long_form_item_outside_the_catalogue_kept_raw_then_placed_by_a_mapping(url):
     s = load_hospital_file(url, D / "hospital_long.csv", "H07")
-    assert core(s) == {"file": "hospital_long.csv", "format": "csv-long", "rows_read": 7, "inserted": 5, "updated": 0,
-                       "unchanged": 1, "quarantined": 1, "errors": [
-                           {"row": None, "field": "血清低密度脂蛋白测定",
-                            "reason": "the item '血清低密度脂蛋白测定' is not a known field: add it to the hospital's "
-                                      "mapping (1 values kept)"}]}
-    assert s["not_done"] == 1 and s["rows_rejected"] == 1
+    # the unknown item no longer goes to quarantine: it is kept with its exam, as sent, with its unit
+    assert core(s) == {"file": "hospital_long.csv", "format": "csv-long", "rows_read": 7, "inserted": 6, "updated": 0,
+                       "unchanged": 1, "quarantined": 0, "errors": []}
+    assert s["not_done"] == 1 and s["rows_rejected"] == 0 and s["kept_raw"] == {"血清低密度脂蛋白测定": 1}
     v = values(url, "J10001", "H07")
     assert v == {"sbp": (138.0, "mmHg"), "dbp": (88.0, "mmHg"), "fpg": (6.11, "mmol/L"), "tc": (5.1, "mmol/L")}
     with session_scope(url) as s_:
-        assert s_.scalar(select(Exam.findings).join(Hospital).where(Hospital.code == "H07")) == ["qtc_gt500"]
+        exam = s_.scalar(select(Exam).join(Hospital).where(Hospital.code == "H07"))
+        assert exam.findings == ["qtc_gt500"]
+        assert exam.extra == {"血清低密度脂蛋白测定": {"value": "3.3", "unit": "mmol/L"}}
     mapping = json.loads((D / "mapping_long.json").read_text(encoding="utf-8"))
-    r = reprocess(url, s["batch_id"], user="admin", mapping=mapping)
-    assert {k: r[k] for k in ("rows_read", "inserted", "updated", "unchanged", "quarantined", "resolved", "still_open")} \
-        == {"rows_read": 1, "inserted": 1, "updated": 0, "unchanged": 0, "quarantined": 0, "resolved": 1, "still_open": 0}
+    again = load_hospital_file(url, D / "hospital_long.csv", "H07", mapping=mapping)
+    assert (again["inserted"], again["unchanged"], again["quarantined"], again["kept_raw"]) == (1, 6, 0, {})
     assert values(url, "J10001", "H07")["ldl"] == (3.3, "mmol/L")
     with session_scope(url) as s_:
-        q = s_.scalar(select(QuarantineRow).where(QuarantineRow.batch_id == s["batch_id"]))
-        assert (q.status, q.resolved_batch_id) == ("reprocessed", r["batch_id"])
+        assert not s_.scalar(select(Exam.extra).join(Hospital).where(Hospital.code == "H07"))
         assert s_.scalar(select(Hospital.mapping).where(Hospital.code == "H07")) == mapping
-    again = reprocess(url, s["batch_id"])
-    assert (again["rows_read"], again["resolved"]) == (0, 0)
+    assert reprocess(url, s["batch_id"])["rows_read"] == 0  # nothing was quarantined
 
 
-def test_ing011_reprocess_wide_column_after_mapping_and_roster_fix(url):
+def test_ing011_wide_column_outside_the_catalogue_kept_raw_then_placed_by_a_mapping(url):
     data = (D / "hospital_utf8.csv").read_text(encoding="utf-8").replace("空腹血糖(mmol/L)", "血糖值")
     s = load_hospital_bytes(url, data.encode(), "H11", filename="glu.csv")
-    assert (s["rows_read"], s["inserted"], s["quarantined"]) == (4, 4, 1)
-    assert s["errors"][0]["field"] == "血糖值"
+    assert (s["rows_read"], s["inserted"], s["quarantined"]) == (4, 4, 0)
+    assert s["kept_raw"] == {"血糖值": 4} and s["unplaced"] == ["血糖值"]
     assert "fpg" not in values(url, "J10001", "H11")
-    r = reprocess(url, s["batch_id"], mapping={"columns": {"血糖值": {"field": "fpg", "unit": "mmol/L"}}})
-    assert (r["rows_read"], r["inserted"], r["updated"], r["resolved"], r["still_open"]) == (4, 4, 0, 1, 0)
+    r = load_hospital_bytes(url, data.encode(), "H11", filename="glu.csv",
+                            mapping={"columns": {"血糖值": {"field": "fpg", "unit": "mmol/L"}}})
+    assert (r["rows_read"], r["inserted"], r["updated"], r["quarantined"]) == (4, 0, 4, 0)
     assert values(url, "J10001", "H11")["fpg"] == (6.3, "mmol/L")
     assert count(url, Observation, source_id="H11") == 50
 
@@ -246,7 +241,7 @@ def test_ing011_reprocess_wide_column_after_mapping_and_roster_fix(url):
 def test_ing012_reprocess_keeps_still_failing_rows_open(url):
     s = load_hospital_file(url, D / "hospital_problems.csv", "H06")
     r = reprocess(url, s["batch_id"])
-    assert (r["resolved"], r["still_open"], r["inserted"]) == (0, 10, 0)
+    assert (r["resolved"], r["still_open"], r["inserted"]) == (0, 9, 0)
     with session_scope(url) as s_:
         reasons = [q.reason for q in s_.scalars(select(QuarantineRow).where(QuarantineRow.batch_id == s["batch_id"])
                                                  .order_by(QuarantineRow.id))]
@@ -386,3 +381,61 @@ def test_ing020_id_and_badge_of_different_officers_refused(url):
     s = load_hospital_bytes(url, data.encode(), "H16", filename="mix.csv")
     assert core(s)["errors"] == [{"row": 2, "field": "badge",
                                   "reason": "the ID number and the badge J10002 belong to different officers"}]
+
+
+# --- issue 20: combined columns and the wider catalogue --------------------------------------------
+WIDER = (
+    "身份证号,姓名,体检日期,血压,血红蛋白(g/L),白细胞(10^9/L),血小板,谷草转氨酶(U/L),谷氨酰转肽酶,尿素(mmol/L),"
+    "肌酐(μmol/L),尿蛋白,乙肝表面抗原,促甲状腺激素(mIU/L),胸部CT,眼底,听力,腹部彩超,尿比重\n"
+    f"{IDS['J10001']},陈伟,2024-09-02,150/96,118,6.2,210,28,45,5.1,150,2+,阴性,2.1,"
+    "右肺上叶磨玻璃结节 6mm，建议年度复查,视网膜动脉硬化,双耳听力正常,中度脂肪肝,1.020\n"
+    f"{IDS['J10002']},李芳,2024-09-02,150/96mmHg,125,5.0,180,20,18,4.0,60,阴性,阳性,1.5,"
+    "双肺未见明显结节,未见异常,左耳听力下降,肝胆胰脾未见异常,1.015\n"
+    f"{IDS['J10003']},刘䶮,2024-09-02,150／96,140,7.1,250,25,30,6.0,80,±,阴性,3.0,,,,,\n"
+)
+
+
+def test_ing040_combined_bp_and_wider_items_load_without_quarantine(url):
+    s = load_hospital_bytes(url, WIDER.encode(), "H40", filename="wider.csv", today=dt.date(2025, 1, 1))
+    assert (s["rows_read"], s["inserted"], s["quarantined"], s["errors"]) == (3, 3, 0, [])
+    assert s["kept_raw"] == {"尿比重": 2}  # outside the catalogue: kept with its exam, not quarantined (row 3 empty)
+    for badge in ("J10001", "J10002", "J10003"):  # "150/96", "150/96mmHg", "150／96": two values each
+        v = values(url, badge, "H40")
+        assert (v["sbp"], v["dbp"]) == ((150.0, "mmHg"), (96.0, "mmHg"))
+    v = values(url, "J10001", "H40")
+    assert {c: v[c] for c in ("hb", "wbc", "plt", "ast", "ggt", "urea", "cr", "urine_protein", "hbsag", "tsh")} == {
+        "hb": (118.0, "g/L"), "wbc": (6.2, "10^9/L"), "plt": (210.0, "10^9/L"), "ast": (28.0, "U/L"),
+        "ggt": (45.0, "U/L"), "urea": (5.1, "mmol/L"), "cr": (150.0, "µmol/L"), "urine_protein": (2.0, "grade"),
+        "hbsag": (0.0, "result"), "tsh": (2.1, "mIU/L")}
+    assert values(url, "J10002", "H40")["hbsag"] == (1.0, "result")
+    assert values(url, "J10003", "H40")["urine_protein"] == (0.5, "grade")  # ± is trace
+    with session_scope(url) as s_:
+        exams = {o.badge: e for e, o in s_.execute(select(Exam, Officer).join(Officer, Officer.id == Exam.officer_id))}
+        assert exams["J10001"].findings == ["fatty_liver", "fatty_liver_severe", "pulmonary_nodule",
+                                            "hypertensive_retinopathy"]
+        assert exams["J10001"].chest_text.startswith("右肺上叶磨玻璃结节")
+        assert exams["J10001"].extra == {"尿比重": {"value": "1.020", "unit": None}}
+        assert exams["J10002"].findings == ["hearing_loss"]  # 未见明显结节 is not a nodule
+        status = {o.badge: st for st, o in s_.execute(select(OfficerStatus, Officer)
+                                                      .join(Officer, Officer.id == OfficerStatus.officer_id))}
+    man, woman = status["J10001"], status["J10002"]
+    # WHO anaemia by sex: 118 g/L is anaemia for a man, 125 g/L is not for a woman
+    assert man.classes["anaemia"] == "anaemia" and woman.classes["anaemia"] == "normal"
+    # CKD-EPI 2021 from creatinine 150 µmol/L, man born 1980-03-15, aged 44 at 2025-01-01 -> G3a
+    assert man.classes["ckd"] == "G3a" and man.classes["urine_protein"] == "positive"
+    assert woman.classes["hbsag"] == "positive" and woman.classes["ckd"] == "G1"
+    rules = {r["rule"] for r in man.reasons}
+    assert {"anaemia", "egfr_reduced", "urine_protein", "finding_follow_up"} <= rules
+    nodule = next(r for r in man.reasons if r["rule"] == "finding_follow_up" and r["value"] == "pulmonary_nodule")
+    assert nodule["date"] == "2024-09-02" and "肺结节" in nodule["text"] and "pulmonary nodule" in nodule["text_en"]
+    assert "hbsag" not in {r["rule"] for r in woman.reasons}  # HBsAg is a class for the officer and manager only
+
+
+def test_ing041_combined_and_qualitative_values_refused_with_the_reason(url):
+    bad = ("身份证号,姓名,体检日期,血压,尿蛋白,乙肝表面抗原\n"
+           f"{IDS['J10001']},陈伟,2024-09-02,150-96,30mg/dL,0.8\n")
+    s = load_hospital_bytes(url, bad.encode(), "H41", filename="bad.csv", today=dt.date(2025, 1, 1))
+    assert [(e["field"], e["reason"]) for e in s["errors"]] == [
+        ("血压", "'150-96' is not a blood pressure written as systolic/diastolic (such as 150/96)"),
+        ("尿蛋白", "'30mg/dL' is not a urine protein result (阴性, ±, 1+ … 4+)"),
+        ("乙肝表面抗原", "HBsAg 0.8 without a unit (IU/mL or COI) cannot be read as negative or positive")]

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from ingest.hospital import Unreadable
 from ingest.hospital_load import load_hospital_bytes, load_hospital_file
-from ingest.reprocess import reprocess
 from ingest.hospital import detect, hl7_messages, parse
 from ingest.hl7msg import ack
 from ingest.mllp import MLLPServer, send
@@ -32,21 +31,19 @@ def _message(ctrl: str, pid3: str, obr7: str, obx: list[str], sender: str = "H20
 def test_ing101_hl7_file_with_malformed_date(url):
     s = load_hospital_file(url, D / "messages.hl7", "H08")
     assert core(s) == {"file": "messages.hl7", "format": "hl7", "rows_read": 3, "inserted": 2, "updated": 0,
-                       "unchanged": 0, "quarantined": 2, "errors": [
-                           {"row": 2, "field": "exam_date", "reason": "exam date: '2024-09-3l' is not a date in a known form"},
-                           {"row": None, "field": "HGB^血红蛋白",
-                            "reason": "the item 'HGB^血红蛋白' is not a known field: add it to the hospital's mapping "
-                                      "(1 values kept)"}]}
+                       "unchanged": 0, "quarantined": 1, "errors": [
+                           {"row": 2, "field": "exam_date", "reason": "exam date: '2024-09-3l' is not a date in a known form"}]}
     assert values(url, "J10001", "H08") == {"sbp": (142.0, "mmHg"), "dbp": (91.0, "mmHg"), "tc": (5.2, "mmol/L"),
                                             "tg": (1.69, "mmol/L"), "ua": (430.0, "µmol/L")}
-    assert values(url, "J10004", "H08") == {"fpg": (5.4, "mmol/L")}  # local code matched by its Chinese text
+    # local codes matched by their Chinese text; haemoglobin is in the catalogue now (issue 20)
+    assert values(url, "J10004", "H08") == {"fpg": (5.4, "mmol/L"), "hb": (130.0, "g/L")}
     with session_scope(url) as s_:
         exam = s_.scalar(select(Exam).join(Hospital).where(Hospital.code == "H08", Exam.external_id == "MSG0001-EX"))
         assert exam.findings == ["aflutter"] and exam.ecg_text == "窦性心律，心房扑动"
         q = s_.scalar(select(QuarantineRow).where(QuarantineRow.batch_id == s["batch_id"], QuarantineRow.row_number == 2))
         assert q.raw["kind"] == "hl7" and "2024-09-3l" in q.raw["message"] and q.raw["control_id"] == "MSG0002"
     again = load_hospital_file(url, D / "messages.hl7", "H08")
-    assert (again["inserted"], again["unchanged"], again["quarantined"]) == (0, 2, 2)
+    assert (again["inserted"], again["unchanged"], again["quarantined"]) == (0, 2, 1)
 
 
 def test_ing102_hl7_without_framing_and_newlines(url):
@@ -55,17 +52,24 @@ def test_ing102_hl7_without_framing_and_newlines(url):
     messages, _ = hl7_messages(text)
     assert len(messages) == 3 and all(m.startswith("MSH|") for m in messages)
     s = load_hospital_bytes(url, text, "H08", filename="plain.hl7")
-    assert (s["rows_read"], s["inserted"], s["quarantined"]) == (3, 2, 2)
+    assert (s["rows_read"], s["inserted"], s["quarantined"]) == (3, 2, 1)
 
 
-def test_ing103_hl7_reprocess_item_after_mapping(url):
-    s = load_hospital_file(url, D / "messages.hl7", "H08")
-    r = reprocess(url, s["batch_id"], mapping={"items": {"HGB": "ignore", "GLU": "fpg"}})
-    assert (r["resolved"], r["still_open"]) == (1, 1)  # HGB now deliberately ignored; the bad date stays open
+def test_ing103_hl7_item_outside_the_catalogue_kept_raw_then_placed_by_a_mapping(url):
+    data = (D / "messages.hl7").read_bytes().replace("HGB^血红蛋白".encode(), "XHDB^血红蛋白测定值".encode())
+    s = load_hospital_bytes(url, data, "H08", filename="local.hl7")
+    assert s["quarantined"] == 1 and s["kept_raw"] == {"XHDB^血红蛋白测定值": 1}  # only the bad date
+    assert values(url, "J10004", "H08") == {"fpg": (5.4, "mmol/L")}
     with session_scope(url) as s_:
-        status = dict(s_.execute(select(QuarantineRow.field, QuarantineRow.status)
-                                 .where(QuarantineRow.batch_id == s["batch_id"])).all())
-    assert status == {"exam_date": "open", "HGB^血红蛋白": "reprocessed"}
+        extra = s_.scalar(select(Exam.extra).join(Hospital).where(Hospital.code == "H08",
+                                                                  Exam.external_id == "MSG0003-EX"))
+    assert extra == {"XHDB^血红蛋白测定值": {"value": "130", "unit": "g/L"}}  # as sent, with its unit
+    again = load_hospital_bytes(url, data, "H08", filename="local.hl7", mapping={"items": {"XHDB": "hb"}})
+    assert again["updated"] == 1 and "kept_raw" not in again or not again["kept_raw"]
+    assert values(url, "J10004", "H08")["hb"] == (130.0, "g/L")
+    with session_scope(url) as s_:
+        assert not s_.scalar(select(Exam.extra).join(Hospital).where(Hospital.code == "H08",
+                                                                     Exam.external_id == "MSG0003-EX"))
 
 
 def test_ing104_mllp_listener_acks(url):

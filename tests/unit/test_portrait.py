@@ -200,6 +200,15 @@ def test_por208_exam_history_marks_abnormal_values(force):
     assert first["ua"]["class"] == "normal_ua"
     assert hist["exams"][0]["hospital"] == "第一人民医院" and hist["exams"][0]["ecg"] == "窦性心律"
     assert hist["codes"][0] == "sbp"
+    assert hist["exams"][0]["chest"] is None and hist["exams"][0]["extra"] is None  # issue 20 texts, none here
+
+
+def test_por220_exam_history_shows_items_kept_raw():
+    assert portrait._extra_text({"尿比重": {"value": "1.020", "unit": None},
+                                 "尿潜血": {"value": "阴性", "unit": None},
+                                 "同型半胱氨酸": {"value": 12.5, "unit": "µmol/L"}}) == \
+        "尿比重 1.020; 尿潜血 阴性; 同型半胱氨酸 12.5 µmol/L"
+    assert portrait._extra_text(None) is None and portrait._extra_text({}) is None
 
 
 def test_por209_care_follow_ups_for_managers_only_and_campaign_points(force):

@@ -192,12 +192,19 @@ def test_prev005_demo_past_year_sql_matches_python(demo_url):
             select(Officer.id, Unit.path, Officer.sex, Officer.birth_date, Officer.hire_date)
             .join(Unit, Officer.unit_id == Unit.id).where(Officer.active)) if hired is None or hired <= ref}
         last: dict[int, dict[str, tuple]] = defaultdict(dict)
-        for oid, code, value, at in s.execute(
-                select(Observation.officer_id, Observation.code, Observation.value, Observation.observed_at)
+        met: dict[int, dict[str, set]] = defaultdict(lambda: defaultdict(set))  # separate days each criterion met
+        for oid, code, value, at, kind in s.execute(
+                select(Observation.officer_id, Observation.code, Observation.value, Observation.observed_at,
+                       Observation.source_kind)
                 .where(Observation.code.in_(codes), Observation.observed_at >= dt.datetime(year, 1, 1),
                        Observation.observed_at < dt.datetime(year + 1, 1, 1))):
             if code not in last[oid] or at > last[oid][code][0]:
-                last[oid][code] = (at, value)
+                last[oid][code] = (at, value, kind)
+            sex = officers[oid][1] if oid in officers else None
+            for key, d in prevalence.DEFINITIONS.items():
+                for i, c in enumerate(d.criteria):
+                    if c.quantity == code and prevalence.meets(c, value, sex):
+                        met[oid][prevalence.criterion_id(key, i)].add(at.date())
         assert len(last) > 20  # the demo has readings in the past year
         for key in PREVALENCE:
             expected: dict[tuple, list] = defaultdict(lambda: [0, 0.0])
@@ -205,9 +212,107 @@ def test_prev005_demo_past_year_sql_matches_python(demo_url):
                 if oid not in officers:
                     continue
                 path, sex, birth = officers[oid]
-                values = {code: value for code, (_, value) in readings.items()}
+                values = {code: value for code, (_, value, _) in readings.items()}
+                evidence = prevalence.Evidence({code: kind for code, (_, _, kind) in readings.items()},
+                                               {cid: len(days) for cid, days in met[oid].items()})
                 acc = expected[(path, sum(age_on(birth, ref) >= cut for cut in uq.AGE_CUTS), sex)]
                 acc[0] += prevalence.measured(key, values)
-                acc[1] += prevalence.flag(key, values, sex)
+                acc[1] += prevalence.flag(key, values, sex, evidence)
             want = {k: (n, float(e)) for k, (n, e) in expected.items() if n or e}
             assert _counts(uq.strata_rows(s, key, year, AS_OF)) == want, key
+
+
+# --- issue 20: cases a clinician would accept ---------------------------------------------------------
+def _d(month, day, hour=9, minute=0):
+    return dt.datetime(YEAR, month, day, hour, minute)
+
+
+BP_HIGH = (("sbp", 150), ("dbp", 95))
+# (sex, [(code, value, when, kind)], cases among hypertension/diabetes, measured for hypertension)
+SCENARIOS = [
+    ("male", [("sbp", 120, _d(2, 1), "exam"), ("dbp", 78, _d(2, 1), "exam"),
+              *[(c, v, _d(9, 1), "kiosk") for c, v in BP_HIGH]], set(), True),          # one kiosk reading: no
+    ("male", [(c, v, when, "kiosk") for when in (_d(9, 1), _d(9, 3)) for c, v in BP_HIGH],
+     {"hypertension"}, True),                                                           # two separate days: yes
+    ("female", [(c, v, when, "kiosk") for when in (_d(9, 1), _d(9, 1, 9, 30)) for c, v in BP_HIGH],
+     set(), True),                                                                      # twice on one day: no
+    ("female", [(c, v, _d(9, 1), "exam") for c, v in BP_HIGH], {"hypertension"}, True),  # an exam: yes
+    ("male", [("sbp", 145, _d(8, 1), "exam"), ("dbp", 92, _d(8, 1), "exam"),
+              ("sbp", 148, _d(9, 1), "kiosk"), ("dbp", 93, _d(9, 1), "kiosk")],
+     {"hypertension"}, True),                                                           # exam day + kiosk day
+    ("male", [("sbp", 120, _d(3, 1), "exam"), ("dbp", 78, _d(3, 1), "exam"),
+              ("dx_hypertension", 1, _d(4, 1), "self")], {"hypertension"}, True),       # reported diagnosis
+    ("female", [("rx_hypertension", 1, _d(4, 1), "self")], set(), False),               # no BP: not measured
+    ("male", [*[(c, v, _d(9, 1), "kiosk") for c, v in BP_HIGH], *[(c, v, _d(9, 5), "kiosk") for c, v in BP_HIGH],
+              ("sbp", 118, _d(9, 10), "kiosk"), ("dbp", 76, _d(9, 10), "kiosk")], set(), True),  # latest normal
+    ("female", [("fpg", 7.5, _d(6, 1), "self")], set(), False),                          # one self glucose: no
+    ("female", [("fpg", 7.5, _d(6, 1), "self"), ("fpg", 7.6, _d(6, 8), "self")], {"diabetes"}, False),
+    ("male", [("fpg", 5.2, _d(5, 1), "exam"), ("rx_diabetes", 1, _d(5, 2), "self")], {"diabetes"}, False),
+]
+
+
+def _build_scenarios(url: str) -> None:
+    init_db(url)
+    with session_scope(url) as s:
+        city = Unit(code="T", name="测试市局", level="city", path="/T/", depth=0)
+        s.add(city)
+        s.flush()
+        station = Unit(code="T-S1", name="派出所1", level="station", path="/T/T-S1/", depth=1, parent_id=city.id)
+        s.add(station)
+        s.flush()
+        for n, (sex, readings, _, _) in enumerate(SCENARIOS):
+            officer = Officer(badge=f"{n:06d}", name=f"警员{n}", sex=sex, birth_date=dt.date(1975, 5, 1),
+                              unit_id=station.id, post_type="patrol", hire_date=dt.date(2020, 1, 1))
+            s.add(officer)
+            s.flush()
+            for code, value, when, kind in readings:
+                s.add(Observation(officer_id=officer.id, code=code, value=value, unit="", observed_at=when,
+                                  source_kind=kind, source_id=f"{kind}-1"))
+        s.flush()
+        recompute_all(s, as_of=YEAR_END)
+
+
+def test_prev010_one_kiosk_reading_is_not_a_case_two_days_are(new_db_url):
+    url = new_db_url("prevalence_cases")
+    _build_scenarios(url)
+    with session_scope(url) as s:
+        status = {int(b): st for b, st in s.execute(select(Officer.badge, OfficerStatus)
+                                                    .join(OfficerStatus, OfficerStatus.officer_id == Officer.id))}
+        for n, (_, readings, cases, _) in enumerate(SCENARIOS):
+            got = {k for k in ("hypertension", "diabetes") if getattr(status[n], k)}
+            assert got == cases, (n, readings)
+        for key in ("hypertension", "diabetes"):
+            current = _counts(uq.strata_rows(s, key, YEAR, YEAR_END))  # the snapshot's flags
+            past = _counts(uq.strata_rows(s, key, YEAR, LATER))  # SQL on YEAR's readings
+            assert current == past, key
+        strata = _counts(uq.strata_rows(s, "hypertension", YEAR, LATER)).values()
+        n_bp, cases_bp = sum(n for n, _ in strata), sum(e for _, e in strata)
+        assert n_bp == sum(m for *_, m in SCENARIOS) and cases_bp == sum("hypertension" in c for _, _, c, _ in SCENARIOS)
+
+
+def test_prev011_reported_codes_have_words_units_and_ranges():
+    from models import vocab
+    from models.clinical import CANONICAL_UNITS
+    from models.items import plausible_range
+
+    for code in prevalence.REPORTED_CODES:
+        assert all(vocab.ITEM_WORDS[code]) and CANONICAL_UNITS[code] == "flag" and plausible_range(code) == (0, 1)
+    assert {c for d in prevalence.DEFINITIONS.values() for c in d.reported} == set(prevalence.REPORTED_CODES)
+
+
+def test_prev012_demo_hypertension_changes_only_where_one_kiosk_reading_counted(demo_url):
+    """Against counting from the latest values alone, the only officers who change are ones whose
+    high latest BP is a kiosk reading: they leave; nobody joins."""
+    with session_scope(demo_url) as s:
+        rows = s.execute(select(OfficerStatus, Officer.sex).join(Officer, Officer.id == OfficerStatus.officer_id)).all()
+    changed = 0
+    for status, sex in rows:
+        values = {code: r["value"] for code, r in status.latest.items()}
+        before = prevalence.flag("hypertension", values, sex)  # the latest values alone, as before issue 20
+        if before == status.hypertension:
+            continue
+        changed += 1
+        assert before and not status.hypertension
+        high = [c for c, t in (("sbp", 140), ("dbp", 90)) if (values.get(c) or 0) >= t]
+        assert high and all(status.latest[c]["kind"] == "kiosk" for c in high)
+    assert changed > 0 and changed < sum(st.hypertension for st, _ in rows)

@@ -151,3 +151,107 @@ def test_snap008_newest_two_readings_same_from_either_reader(small, monkeypatch)
             assert window == ordered
         assert picked(ordered) == expected
         assert ordered[oid]["sbp"][0][1] == dt.datetime.combine(TODAY - dt.timedelta(days=3), dt.time(8))
+
+
+# --- issue 20: the newest result of each test counts, not the newest exam ------------------------
+def _exam_at(s, day, hospital_code, values, findings=(), ecg_text=None):
+    officer = s.scalar(select(Officer))
+    hospital = s.scalar(select(Hospital).where(Hospital.code == hospital_code))
+    if hospital is None:
+        hospital = Hospital(code=hospital_code, name="第二人民医院")
+        s.add(hospital)
+        s.flush()
+    exam = Exam(officer_id=officer.id, hospital_id=hospital.id, exam_date=day, findings=list(findings),
+                ecg_text=ecg_text)
+    s.add(exam)
+    s.flush()
+    for code, value in values.items():
+        _obs(s, code, value, day, source=hospital_code, exam_id=exam.id)
+    return officer.id
+
+
+AF_DAY = TODAY - dt.timedelta(days=120)
+
+
+def test_snap020_af_stays_red_after_a_later_exam_elsewhere_without_ecg(small):
+    with session_scope(small) as s:
+        oid = _exam_at(s, AF_DAY, "H01", NORMAL, findings=["af"], ecg_text="心房颤动，心室率 96 次/分")
+        _exam_at(s, TODAY - dt.timedelta(days=10), "H02", NORMAL)  # another hospital, no ECG done
+        recompute_officers(s, [oid], as_of=TODAY)
+        row = s.get(OfficerStatus, oid)
+        assert row.level == "red"
+        (af,) = [r for r in row.reasons if r["rule"] == "ecg_critical"]
+        assert af["value"] == "af" and af["date"] == AF_DAY.isoformat()
+        assert af["source"] == "第一人民医院 体检"          # the exam that showed it, not the newest one
+        assert AF_DAY.isoformat() in af["text"] and "第一人民医院" in af["text"] and "心房颤动" in af["text"]
+        assert row.last_exam_date == TODAY - dt.timedelta(days=10)  # the newest exam still counts for overdue
+
+
+def test_snap021_a_later_ecg_in_sinus_rhythm_clears_the_af_reason(small):
+    with session_scope(small) as s:
+        oid = _exam_at(s, AF_DAY, "H01", NORMAL, findings=["af"], ecg_text="心房颤动")
+        _exam_at(s, TODAY - dt.timedelta(days=40), "H02", NORMAL)  # no ECG
+        _exam_at(s, TODAY - dt.timedelta(days=10), "H02", {}, ecg_text="窦性心律，正常心电图")
+        recompute_officers(s, [oid], as_of=TODAY)
+        row = s.get(OfficerStatus, oid)
+        assert row.level == "green" and not [r for r in row.reasons if r["rule"] == "ecg_critical"]
+
+
+def test_snap022_a_critical_value_stays_until_a_newer_reading_of_the_same_item(small):
+    with session_scope(small) as s:
+        oid = _exam_at(s, TODAY - dt.timedelta(days=90), "H01", {**NORMAL, "fpg": 12.4})
+        later = {k: v for k, v in NORMAL.items() if k != "fpg"}  # the later exam did no glucose
+        _exam_at(s, TODAY - dt.timedelta(days=5), "H02", later)
+        recompute_officers(s, [oid], as_of=TODAY)
+        row = s.get(OfficerStatus, oid)
+        (fpg,) = [r for r in row.reasons if r["rule"] == "fpg_severe"]
+        assert row.level == "red" and fpg["date"] == (TODAY - dt.timedelta(days=90)).isoformat()
+        assert fpg["source"] == "第一人民医院 体检"
+        _exam_at(s, TODAY - dt.timedelta(days=2), "H02", {"fpg": 5.2})  # a newer glucose: resolved
+        recompute_officers(s, [oid], as_of=TODAY)
+        assert s.get(OfficerStatus, oid).level == "green"
+
+
+def test_snap023_exam_reports_per_test(small):
+    from models.snapshot import exam_reports
+
+    with session_scope(small) as s:
+        oid = _exam_at(s, AF_DAY, "H01", {}, findings=["af", "fatty_liver"], ecg_text="房颤")
+        _exam_at(s, TODAY - dt.timedelta(days=10), "H02", {}, findings=["gallstone"])
+        rep = exam_reports(s, [oid], TODAY)[oid]
+        assert rep.last_date == TODAY - dt.timedelta(days=10) and rep.last_hospital == "H02"
+        assert rep.tests["ecg"].date == AF_DAY and rep.tests["ecg"].findings == ("af",)
+        assert rep.tests["ultrasound"].findings == ("gallstone",)  # the newer ultrasound replaced fatty liver
+        assert rep.findings == ["af", "gallstone"]
+        assert exam_reports(s, [oid], AF_DAY - dt.timedelta(days=1)) == {}
+
+
+# --- issue 20: 转红日期 is the date of the reading that turned the officer red ----------------------
+def test_snap024_red_since_is_the_reading_date_not_the_recompute_date(small):
+    from types import SimpleNamespace
+
+    from models.followups import needs_action
+
+    manager = SimpleNamespace(user_id=1, username="m", role="manager", unit_path=None)
+    with session_scope(small) as s:
+        oid = _exam_at(s, TODAY - dt.timedelta(days=200), "H01", NORMAL)
+        recompute_officers(s, [oid], as_of=TODAY - dt.timedelta(days=100))
+        _exam_at(s, TODAY - dt.timedelta(days=40), "H02", {"sbp": 186, "dbp": 100})
+        _exam_at(s, TODAY - dt.timedelta(days=12), "H01", {}, findings=["avb3"], ecg_text="三度房室传导阻滞")
+        recompute_officers(s, [oid], as_of=TODAY)  # both arrive in one batch, recorded at TODAY
+        (turned,) = s.scalars(select(WarningHistory).where(WarningHistory.level == "red")).all()
+        assert turned.changed_at.date() == TODAY  # when the portal learned of it
+        (row,) = needs_action(s, manager, TODAY)["rows"]
+        # the first reading that alone makes red: the grade-3 BP 40 days ago, not the recompute day
+        assert row["red_since"] == (TODAY - dt.timedelta(days=40)).isoformat() and row["days"] == 40
+        assert row["recorded"] == TODAY.isoformat()
+
+
+def test_snap025_red_since_falls_back_to_the_record_date_without_dated_reasons():
+    from models.followups import red_since
+
+    at = dt.datetime(2026, 6, 30, 23, 59)
+    assert red_since([{"level": "red", "date": None}, {"level": "yellow", "date": "2026-01-01"}], at) == at.date()
+    assert red_since([{"level": "red", "date": "2026-07-02"}], at) == at.date()  # never after it was recorded
+    assert red_since([{"level": "red", "date": "2026-05-02"}, {"level": "red", "date": "2026-03-09"}],
+                     at) == dt.date(2026, 3, 9)

@@ -52,7 +52,7 @@ def rules_fired(result):
 def test_warn001_healthy_is_green():
     res = run()
     assert res.level == "green" and res.confirmed is True
-    assert res.reasons == [] and res.rules_version == "warning_v1"
+    assert res.reasons == [] and res.rules_version == "warning_v2"
     assert res.china_par is None and res.china_par_category is None   # no waist
 
 
@@ -427,7 +427,7 @@ def test_warn040_reasons_sorted_worst_first_and_json_shape():
     assert [r.level for r in res.reasons] == ["red", "orange", "yellow", "yellow"]
     doc = res.to_json()
     assert set(doc) == {"level", "confirmed", "rules_version", "reasons"}
-    assert doc["level"] == "red" and doc["rules_version"] == "warning_v1"
+    assert doc["level"] == "red" and doc["rules_version"] == "warning_v2"
     first = doc["reasons"][0]
     assert set(first) == {"rule", "level", "text", "text_en", "value", "date", "source"}
     assert first == {"rule": "phq9_severe", "level": "red", "text": res.reasons[0].text_zh,
@@ -520,7 +520,7 @@ def test_warn046_env_var_overrides_rule_file(tmp_path, monkeypatch):
 
 def test_warn047_explicit_path_beats_env_var(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_RULES_FILE", str(tmp_path / "missing.json"))
-    assert load_rules(warning.DEFAULT_RULES_PATH).version == "warning_v1"
+    assert load_rules(warning.DEFAULT_RULES_PATH).version == "warning_v2"
 
 
 @pytest.mark.parametrize("mutate", [
