@@ -168,6 +168,10 @@ def register(app):
         scope = current_scope("manager", "admin")
         with db() as s:
             data = fu.workbench(s, scope, today())
+            # the workbench lists named officers with their warning reasons: every view is on record
+            audit("view_workbench", target="workbench", detail={
+                "queue": len(data["queue"]["rows"]), "mine": len(data["mine"]), "closed": len(data["closed"]),
+                "changes": len(data["changes"])}, session=s)
         kpis = dbc.Row([
             dbc.Col(kpi_card(tr("待处理红色预警", "New reds without follow-up"), f"{data['queue']['total']:,}",
                              tr("近90天转红且未安排跟进", "turned red in 90 days, no follow-up"), colour="#d62728",

@@ -87,3 +87,36 @@ def test_aud005_forged_x_forwarded_for_never_reaches_the_audit_log(app, as_user)
     with session_scope(_db(app)) as s:
         assert not s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.ip.like("%203.0.113.66%")))
     assert json.dumps(_last(app, "access_denied"))
+
+
+def test_aud010_workbench_view_is_audited_with_what_it_listed(app, as_user):
+    """The workbench names officers with their warning reasons: each view is on record, with how many it listed."""
+    c = as_user("manager_d1")
+    res = call(app, c, "wb-url", [{"id": "wb-url", "property": "pathname", "value": "/workbench"},
+                                  {"id": "fu-changed", "property": "data", "value": 0}])
+    assert res.status_code == 200
+    row = _last(app, "view_workbench")
+    assert row["username"] == "manager_d1" and row["target"] == "workbench"
+    assert set(row["detail"]) == {"queue", "mine", "closed", "changes"}
+    table = _find(res.get_json(), "wb-queue-table")
+    shown = len(_find(table, None, "Tbody")["props"]["children"]) if table else 0
+    assert row["detail"]["queue"] == shown and sum(row["detail"].values()) > 0
+
+
+def _find(node, component_id, component_type=None):
+    """The first component in a Dash answer with this id (or, with an id of None, of this type)."""
+    if isinstance(node, dict):
+        props = node.get("props")
+        if isinstance(props, dict) and (props.get("id") == component_id if component_id is not None
+                                        else node.get("type") == component_type):
+            return node
+        children = node.values()
+    elif isinstance(node, list):
+        children = node
+    else:
+        return None
+    for child in children:
+        found = _find(child, component_id, component_type)
+        if found is not None:
+            return found
+    return None
