@@ -429,7 +429,7 @@ def register(app):
             f = resolve(s, scope, values)
             rows = wq.export_rows(s, scope.unit_path, f, today(), leader=False)
             audit("export", target="warnings", detail={"format": fmt, "rows": len(rows), "filters": f.as_dict()},
-                  session=s)
+                  session=s, badges=[r["badge"] for r in rows])
         return export_file(scope, label_rows(scope, rows), fmt)
 
     @app.callback(Output("warn-movement", "children"), Input("warn-f-unit", "value"))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from models.schema import Officer, Unit, User, utcnow
 
 _hasher = PasswordHasher()
-ROLES = ("officer", "manager", "leader", "admin")
+ROLES = ("officer", "manager", "leader", "admin", "auditor")
 
 
 class UserError(ValueError):

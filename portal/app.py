@@ -71,6 +71,9 @@ def create_app(config: Config | None = None) -> dash.Dash:
     from portal.reports import init_reports
 
     init_reports(server)
+    from portal.data_export import init_data_export
+
+    init_data_export(server)
     return app
 
 
