@@ -73,10 +73,10 @@ def columns() -> list[dict]:
         {"field": "action_name", "headerName": tr("操作", "Action"), "width": 170,
          "cellStyle": {"function": "params.data && params.data.flagged ? {'color': '#b02a37', 'fontWeight': 600} : {}"}},
         {"field": "target", "headerName": tr("对象", "Whom"), "width": 170, "tooltipField": "target"},
+        {"field": "detail", "headerName": tr("详情", "Detail"), "flex": 1, "minWidth": 160, "tooltipField": "detail"},
+        {"field": "filters", "headerName": tr("筛选条件", "Filter"), "flex": 1, "minWidth": 160, "tooltipField": "filters"},
         {"field": "subjects", "headerName": tr("名单人数", "Officers listed"), "width": 110, "type": "rightAligned"},
         {"field": "ip", "headerName": tr("来源地址", "From"), "width": 120},
-        {"field": "filters", "headerName": tr("筛选条件", "Filter"), "flex": 1, "minWidth": 160, "tooltipField": "filters"},
-        {"field": "detail", "headerName": tr("详情", "Detail"), "flex": 1, "minWidth": 160, "tooltipField": "detail"},
     ]
 
 

@@ -30,9 +30,9 @@ def purge(dry_run: bool = typer.Option(False, "--dry-run", help="count only, del
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     verb = "would purge" if dry_run else "purged"
-    console.print(f"{verb}: raw frames {out['raw_frames']:,} (received before {out['raw_before']}), "
-                  f"quarantine rows {out['quarantine_rows']:,} (created before {out['quarantine_before']}) "
-                  f"in {len(out['batches'])} batch(es)")
+    console.print(f"{verb}: raw frames {out['raw_frames']:,} (received before {out['raw_before']})", soft_wrap=True)
+    console.print(f"{verb}: quarantine rows {out['quarantine_rows']:,} in {len(out['batches'])} batch(es) "
+                  f"(created before {out['quarantine_before']})", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -73,10 +73,11 @@ def test_cli010_purge_dry_run_counts_and_refuses_a_zero_period(new_db_url, tmp_p
                             created_at=utcnow() - dt.timedelta(days=30)))
     dry = _run(url, tmp_path, "purge", "--dry-run", "--quarantine-days", "7")
     assert dry.exit_code == 0, dry.output
-    assert "would purge" in dry.output and "quarantine rows 1 " in dry.output
+    assert "would purge: quarantine rows 1 in 1 batch(es)" in dry.output
     kept = _run(url, tmp_path, "purge")  # the default 180 days keeps a 30-day-old row
-    assert kept.exit_code == 0 and "quarantine rows 0 " in kept.output, kept.output
+    assert kept.exit_code == 0 and "purged: quarantine rows 0 in 0 batch(es)" in kept.output, kept.output
     done = _run(url, tmp_path, "purge", "--quarantine-days", "7")
-    assert done.exit_code == 0 and "purged: raw frames 0" in done.output and "quarantine rows 1 " in done.output
+    assert done.exit_code == 0 and "purged: raw frames 0" in done.output
+    assert "purged: quarantine rows 1 in 1 batch(es)" in done.output
     bad = _run(url, tmp_path, "purge", "--raw-days", "0")
     assert bad.exit_code == 1
