@@ -155,17 +155,22 @@ AUDIT_ACTIONS: dict[str, Words] = {
     "export_officer_data": ("代为导出个人数据", "Exported an officer's data on request"),
     "break_glass": ("紧急越权查看", "Break-the-glass access"),
     "purge": ("按保存期限清除", "Retention purge"),
+    # written by the session hardening of issue 15 (on main since this table was started)
+    "logout": ("退出登录", "Sign-out"),
+    "session_ended": ("会话被结束", "Session ended"),
+    "access_denied": ("请求被拒绝", "Request refused"),
+    "clear_login_delay": ("解除登录延迟", "Cleared a sign-in delay"),
+    "view_warnings_list": ("查看预警名单", "Viewed the warnings list"),
+    "view_followup": ("查看随访", "Viewed a follow-up"),
+    "view_followup_context": ("准备发起随访", "Prepared a follow-up"),
 }
 # actions about one named officer (target "officer:<badge>"), as opposed to lists that contain them
 AUDIT_NAMED_ACTIONS: tuple[str, ...] = (
     "view_officer", "print_report", "followup_open", "followup_note", "followup_progress", "followup_assign",
-    "followup_close", "export_officer_data", "break_glass",
+    "followup_close", "export_officer_data", "break_glass", "view_followup_context",
 )
 # actions flagged to admins in the audit viewer
 AUDIT_FLAGGED_ACTIONS: tuple[str, ...] = ("break_glass",)
-# the formats an audit entry's detail may name
-EXPORT_FORMATS: dict[str, Words] = {"csv": ("CSV 表格", "CSV"), "xlsx": ("Excel 表格", "Excel"),
-                                    "json": ("JSON 数据", "JSON"), "html": ("可打印文档", "Printable document")}
 
 
 def words(table: dict[str, Words], code: str | None) -> Words:
