@@ -2,7 +2,7 @@
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, no_update
 
-from models.accounts import list_accounts, toggle_active, unit_choices, unlock
+from models.accounts import clear_throttle, list_accounts, toggle_active, unit_choices
 from models.users import UserError, create_user
 from web.access import audit, current_scope, db
 from web.i18n import role_name, tr
@@ -23,7 +23,7 @@ def _rows(accounts):
     for a in accounts:
         a["role_name"] = role_name(a["role"])
         a["scope"] = a["scope"] or tr("全局", "whole force")
-        a["state"] = (tr("已锁定", "locked") if a["locked"] else tr("正常", "active")) if a["active"] else tr("已停用", "inactive")
+        a["state"] = (tr("登录受限", "sign-in delayed") if a["throttled"] else tr("正常", "active")) if a["active"] else tr("已停用", "inactive")
     return accounts
 
 
@@ -71,9 +71,9 @@ def register(app):
         try:
             with db() as s:
                 if ctx.triggered_id == "au-unlock":
-                    unlock(s, username)
-                    audit("unlock_user", username, None, session=s)
-                    msg = tr(f"已解锁 {username}。", f"{username} unlocked.")
+                    cleared = clear_throttle(s, username)
+                    audit("clear_login_delay", username, {"pairs": cleared}, session=s)
+                    msg = tr(f"已解除 {username} 的登录限制。", f"Sign-in delays of {username} cleared.")
                 else:
                     active = toggle_active(s, username, scope.username)
                     audit("activate_user" if active else "deactivate_user", username, None, session=s)

@@ -399,6 +399,9 @@ def register(app):
         with db() as s:
             f = resolve(s, scope, values)
             page = wq.officer_rows(s, scope.unit_path, f, today(), leader=leader, sort=sort, start=start, end=end)
+            audit("view_warnings_list", target="warnings", detail={
+                "filters": f.as_dict(), "rows": len(page["rows"]), "start": start, "total": page["total"]}, session=s,
+                badges=[r["badge"] for r in page["rows"]])
         rows = label_rows(scope, page["rows"])
         count = tr(f"共 {fmt_count(scope, page['total'])} 人", f"{fmt_count(scope, page['total'])} officers")
         response = {"rowData": rows, "rowCount": page["total"]}

@@ -9,19 +9,18 @@ import functools
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html, no_update
-from flask import request
 
 from models import followups as fu
 from models.vocab import FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES, FOLLOWUP_STATUSES
 from web.clock import today
-from web.access import AccessDenied, current_scope, db
+from web.access import AccessDenied, audit, client_ip, current_scope, db
 from web.i18n import label, tr
 from web.shell import kpi_card, level_badge
 
 
 
 def _ip() -> str | None:
-    return request.headers.get("X-Forwarded-For", request.remote_addr)
+    return client_ip()
 
 
 def denied_as_403(fn):
@@ -221,6 +220,7 @@ def register(app):
             raise AccessDenied("only health managers open follow-ups")
         with db() as s:
             info = fu.new_followup_context(s, scope, badge)
+            audit("view_followup_context", f"officer:{info['badge']}", None, session=s)
         options = [{"label": a["username"], "value": str(a["id"])} for a in info["assignees"]]
         me = str(scope.user_id) if any(a["id"] == scope.user_id for a in info["assignees"]) else \
             (options[0]["value"] if options else None)
@@ -274,6 +274,7 @@ def register(app):
             raise AccessDenied("only health managers see follow-ups")
         with db() as s:
             r = fu.get_followup(s, scope, fid, today())
+            audit("view_followup", f"followup:{r['id']}", {"officer": r["badge"]}, session=s, badges=[r["badge"]])
             assignees = fu.eligible_assignees(s, scope, r["badge"]) if r["status"] != "closed" else []
         opened = True if ctx.triggered_id == "fu-detail-id" else no_update
         options = [{"label": a["username"], "value": str(a["id"])} for a in assignees]

@@ -1355,11 +1355,11 @@ def _write_users(w: _Writer, ctx: _Ctx, units: list[dict], off: dict, officer_id
         uid = int(ctx.take("app_user", 1)[0])
         if username == "manager":
             creator = uid
-        rows.append((uid, username, pw_hash, role, officer_id, scope_unit["id"] if scope_unit else None, "zh", 1, 0,
+        rows.append((uid, username, pw_hash, role, officer_id, scope_unit["id"] if scope_unit else None, "zh", 1,
                      created))
         accounts.append(acc)
     w.rows("app_user", ("id", "username", "password_hash", "role", "officer_id", "scope_unit_id", "language", "active",
-                        "failed_logins", "created_at"), rows)
+                        "created_at"), rows)
     return creator, accounts
 
 

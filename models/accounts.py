@@ -1,14 +1,16 @@
-"""Account administration queries (list, unlock, (de)activate); creation lives in models.users."""
+"""Account administration queries (list, clear a sign-in delay, (de)activate); creation and passwords
+live in models.users, sessions and sign-in delays in models.sessions."""
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.schema import Unit, User, utcnow
+from models.schema import Unit, User
+from models.sessions import clear_failures, end_user_sessions, throttled_names
 
 
 def list_accounts(session: Session) -> list[dict]:
-    now = utcnow()
+    throttled = throttled_names(session)
     rows = []
     for u in session.scalars(select(User).order_by(User.role, User.username)):
         rows.append({
@@ -16,7 +18,7 @@ def list_accounts(session: Session) -> list[dict]:
             "scope": u.scope_unit.name if u.scope_unit and u.role != "officer" else ("—" if u.role != "admin" else None),
             "officer": u.officer.badge if u.officer else "",
             "active": u.active,
-            "locked": bool(u.locked_until and u.locked_until > now),
+            "throttled": u.username in throttled,
             "last_login": u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "",
         })
     return rows
@@ -29,10 +31,10 @@ def _user(session: Session, username: str) -> User:
     return user
 
 
-def unlock(session: Session, username: str) -> None:
+def clear_throttle(session: Session, username: str) -> int:
+    """Let every address try this account's password again at once; returns how many delays were cleared."""
     user = _user(session, username)
-    user.locked_until = None
-    user.failed_logins = 0
+    return clear_failures(session, user.username)
 
 
 def toggle_active(session: Session, username: str, acting_username: str) -> bool:
@@ -41,6 +43,8 @@ def toggle_active(session: Session, username: str, acting_username: str) -> bool
     if user.username == acting_username:
         raise ValueError("own account")
     user.active = not user.active
+    if not user.active:
+        end_user_sessions(session, user.id, "deactivated")
     return user.active
 
 

@@ -86,13 +86,41 @@ class User(Base):
     scope_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
     language: Mapped[str] = mapped_column(String(5), default="zh")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     officer: Mapped[Optional[Officer]] = relationship()
     scope_unit: Mapped[Optional[Unit]] = relationship()
+
+
+class UserSession(Base):
+    """One signed-in browser. The session cookie carries a random token, this row its SHA-256 digest;
+    the row is checked on every request, so ending it (logout, timeout, password change, deactivation)
+    refuses a copied cookie at once."""
+
+    __tablename__ = "user_session"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    end_reason: Mapped[Optional[str]] = mapped_column(String(20))  # logout/idle/lifetime/binding/password/deactivated
+    ip: Mapped[Optional[str]] = mapped_column(String(64))  # the real peer at sign-in
+    agent_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the User-Agent at sign-in
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins of one (user name as typed, client address) pair: each failure past the free
+    ones doubles the wait before that pair may try again. Names that do not exist are throttled the
+    same way, so the answer never tells which exist."""
+
+    __tablename__ = "login_throttle"
+    username: Mapped[str] = mapped_column(String(60), primary_key=True)
+    ip: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    blocked_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
 
 
 class Hospital(Base):

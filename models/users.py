@@ -1,7 +1,9 @@
-"""Accounts: creation, password checks with argon2, lockout after repeated failures."""
+"""Accounts: creation, password checks with argon2 (one verification per attempt, whatever the
+outcome), password changes that end the account's sessions."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -9,8 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.schema import Officer, Unit, User, utcnow
+from models.sessions import clear_failures, end_user_sessions
 
 _hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(24))  # checked for names that do not exist
 ROLES = ("officer", "manager", "leader", "admin", "auditor")
 
 
@@ -49,31 +53,45 @@ def create_user(session: Session, username: str, password: str, role: str, *,
     return user
 
 
-def authenticate(session: Session, username: str, password: str, *, max_failed: int = 5,
-                 lockout_minutes: int = 15, now: dt.datetime | None = None) -> tuple[User | None, str]:
-    """Check a password. Returns (user, "ok") or (None, reason) with reason one of
-    "bad_credentials", "locked", "inactive". Failures count towards a lockout."""
+def burn_password_check(password: str) -> None:
+    """The work of one real password check, for answers that must not be faster than one
+    (an unknown name, a throttled pair): the timing then tells nothing."""
+    try:
+        _hasher.verify(_DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        pass
+
+
+def authenticate(session: Session, username: str, password: str, *,
+                 now: dt.datetime | None = None) -> tuple[User | None, str]:
+    """Check a password with exactly one argon2 verification whatever the outcome. Returns
+    (user, "ok") or (None, reason), reason one of "unknown", "bad_password", "inactive"; the
+    caller gives all three the same answer. Throttling is the caller's (models.sessions)."""
     now = now or utcnow()
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        _hasher.hash(password)  # same work as a real check, so timing does not reveal names
-        return None, "bad_credentials"
-    if user.locked_until and user.locked_until > now:
-        return None, "locked"
+        burn_password_check(password)
+        return None, "unknown"
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failed:
-            user.locked_until = now + dt.timedelta(minutes=lockout_minutes)
-            user.failed_logins = 0
-            return None, "locked"
-        return None, "bad_credentials"
+        return None, "bad_password"
     if not user.active:
         return None, "inactive"
-    user.failed_logins = 0
-    user.locked_until = None
     user.last_login_at = now
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user, "ok"
+
+
+def set_password(session: Session, username: str, password: str) -> User:
+    """Change or reset a password: every session of the account ends and its sign-in delays are cleared."""
+    if len(password) < 8:
+        raise UserError("password must have at least 8 characters")
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"no user {username!r}")
+    user.password_hash = hash_password(password)
+    end_user_sessions(session, user.id, "password")
+    clear_failures(session, user.username)
+    return user

@@ -1,4 +1,4 @@
-"""/admin/users : accounts, roles, scopes; create, unlock, deactivate (admins only)."""
+"""/admin/users : accounts, roles, scopes; create, clear a sign-in delay, deactivate (admins only)."""
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -38,12 +38,15 @@ def layout(**_):
         return no_access()
     return html.Div([
         html.Div(tr("用户管理", "Users"), className="page-title", id="au-title"),
-        html.Div(tr("账号、角色与管辖范围。连续输错密码的账号会被锁定，可在此解锁。",
-                    "Accounts, roles and scopes. Accounts locked after repeated wrong passwords can be unlocked here."),
+        html.Div(tr("账号、角色与管辖范围。从同一地址连续输错密码会使该地址登录该账号的等待时间逐次加长，可在此解除；"
+                    "停用账号会立即结束其所有登录会话。",
+                    "Accounts, roles and scopes. Repeated wrong passwords from one address make that address wait longer "
+                    "and longer before trying the account again; clear the delay here. Deactivating an account ends "
+                    "all its sessions at once."),
                  className="page-sub"),
         _form(),
         dbc.Row([
-            dbc.Col(dbc.Button(tr("解锁所选", "Unlock selected"), id="au-unlock", color="secondary", outline=True), width="auto"),
+            dbc.Col(dbc.Button(tr("解除所选登录限制", "Clear sign-in delay"), id="au-unlock", color="secondary", outline=True), width="auto"),
             dbc.Col(dbc.Button(tr("停用 / 启用所选", "Deactivate / activate selected"), id="au-toggle", color="danger",
                                outline=True), width="auto"),
             dbc.Col(html.Div(id="au-action-result"), className="d-flex align-items-center"),

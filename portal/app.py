@@ -6,10 +6,12 @@ import pkgutil
 from pathlib import Path
 
 import dash
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from web.access import AccessDenied
+from werkzeug.exceptions import Forbidden
+
+from web.access import AccessDenied, security_event
 from portal.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,16 +36,15 @@ def create_app(config: Config | None = None) -> dash.Dash:
         SESSION_COOKIE_SECURE=cfg.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=cfg.secure_cookies,
         LOGIN_RATE_LIMIT=cfg.login_rate_limit,
-        MAX_FAILED_LOGINS=cfg.max_failed_logins,
-        LOCKOUT_MINUTES=cfg.lockout_minutes,
         PORTAL_TODAY=cfg.today,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
     )
     from portal.auth import init_auth
     from web.cache import init_cache
 
-    init_auth(server, csrf)  # the login guard runs before the CSRF check: anonymous callers get 401
+    init_auth(server, csrf, cfg)  # the login guard runs before the CSRF check: anonymous callers get 401
     csrf.init_app(server)
     init_cache(server, cfg)
     _error_handlers(server)
@@ -74,6 +75,9 @@ def create_app(config: Config | None = None) -> dash.Dash:
     from portal.data_export import init_data_export
 
     init_data_export(server)
+    from portal.security import init_security
+
+    init_security(server, app, cfg.trusted_proxies)  # after every callback: the CSP hashes clientside ones
     return app
 
 
@@ -97,7 +101,12 @@ def _register_callbacks(app: dash.Dash) -> None:
 def _error_handlers(server: Flask) -> None:
     @server.errorhandler(AccessDenied)
     def _denied(exc):
-        return jsonify(error="forbidden", reason=str(exc)), 403
+        """Every refusal, whatever its cause, is one uniform answer; the cause goes to the audit log
+        as a security event with the user, the callback (or path) and the reason."""
+        security_event(exc)
+        if request.path.startswith("/_dash"):
+            return jsonify(error="forbidden"), 403
+        return Forbidden().get_response()
 
     @server.errorhandler(CSRFError)
     def _csrf(exc):

@@ -1,7 +1,21 @@
-"""Login (the form is ``templates/login.html``), logout, language switch and the login guard in front
-of every route."""
+"""Login (the form is ``templates/login.html``), logout (``templates/logout.html`` asks first), the
+language switch, server-side sessions and the login guard in front of every route.
+
+A session is a row in ``user_session`` (``models.sessions``): the signed Flask cookie carries
+its random token and the user id, and every request checks the row, so logout, the idle and
+absolute timeouts, a password change and a deactivation refuse a copied cookie at once. The
+row binds the session to the browser's User-Agent and the real peer address (never a forwarded
+header unless ProxyFix was told to trust one). Flask-Login's own session protection reads
+X-Forwarded-For and is therefore off; its remember-me cookie can never sign anyone in (the user
+loader needs a live session token) and is bounded by the absolute lifetime anyway.
+
+Sign-in answers are uniform: an unknown name, a wrong password, an inactive account and a
+throttled (name, address) pair or address all get the same page, the same status and one argon2
+verification's worth of time.
+"""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -11,19 +25,23 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
+from limits import parse as parse_limit
+from werkzeug.exceptions import MethodNotAllowed
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from models import audit as audit_model
+from models import sessions as sessions_model
 from models.db import session_scope
 from models.schema import User
-from models.users import authenticate
+from models.users import authenticate, burn_password_check
+from web.access import client_ip
 from web.i18n import tr
 
 PUBLIC_PREFIXES = ("/login", "/assets/", "/healthz", "/lang/")
+SESSION_TOKEN = "sid"  # key of the session token in the signed cookie
 
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
 
 
 @dataclass
@@ -45,18 +63,39 @@ class SessionUser:
         return str(self.id)
 
 
+def _session_user(user: User) -> SessionUser:
+    return SessionUser(
+        id=user.id, username=user.username, role=user.role, officer_id=user.officer_id,
+        scope_path=user.scope_unit.path if user.scope_unit else None,
+        scope_code=user.scope_unit.code if user.scope_unit else None,
+        language=user.language or "zh",
+    )
+
+
+def _user_agent() -> str:
+    return request.headers.get("User-Agent", "")
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> SessionUser | None:
-    with session_scope(current_app.config["DATABASE_URL"]) as s:
-        user = s.get(User, int(user_id)) if user_id.isdigit() else None
-        if user is None or not user.active:
-            return None
-        return SessionUser(
-            id=user.id, username=user.username, role=user.role, officer_id=user.officer_id,
-            scope_path=user.scope_unit.path if user.scope_unit else None,
-            scope_code=user.scope_unit.code if user.scope_unit else None,
-            language=user.language or "zh",
-        )
+    """The signed-in user, only while their server-side session is live (checked on every request)."""
+    token = session.get(SESSION_TOKEN)
+    if not isinstance(token, str) or not user_id.isdigit():
+        return None
+    cfg = current_app.config
+    with session_scope(cfg["DATABASE_URL"]) as s:
+        refused = sessions_model.check_session(
+            s, token, int(user_id), ip=client_ip(), user_agent=_user_agent(),
+            idle=cfg["SESSION_IDLE"], lifetime=cfg["PERMANENT_SESSION_LIFETIME"])
+        if refused is None:
+            user = s.get(User, int(user_id))
+            if user is not None and user.active:
+                return _session_user(user)
+        elif refused in ("idle", "lifetime", "binding"):  # ended by this request: recorded once per session
+            audit_model.record(s, action="session_ended", target=None, detail={"reason": refused},
+                               user_id=int(user_id), username=None, ip=client_ip())
+    session.clear()  # the browser drops the dead cookie
+    return None
 
 
 class LoginForm(FlaskForm):
@@ -83,7 +122,7 @@ def _login_view():
             error = tr("页面已过期，请重新登录。", "The page expired; please sign in again.") if "csrf_token" in form.errors \
                 else tr("请填写用户名和密码。", "Enter your user name and password.")
         else:
-            error = _try_login(form.username.data.strip(), form.password.data, next_url)
+            error = _try_login(form.username.data.strip(), form.password.data)
             if error is None:
                 return redirect(next_url)
     status = 401 if error else 200
@@ -97,33 +136,72 @@ def _login_view():
     ), status
 
 
-def _try_login(username: str, password: str, next_url: str) -> str | None:
+def _address_limit():
+    return parse_limit(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def _try_login(username: str, password: str) -> str | None:
+    """Sign in, or the one refusal text. Exactly one argon2 verification runs on every path."""
     cfg = current_app.config
+    limiter: Limiter = current_app.extensions["portal_limiter"]
+    ip = client_ip()
+    refusal = tr("用户名或密码不正确，或尝试过于频繁，请稍后再试。",
+                 "Wrong user name or password, or too many attempts: try again later.")
     with session_scope(cfg["DATABASE_URL"]) as s:
-        user, outcome = authenticate(s, username, password, max_failed=cfg["MAX_FAILED_LOGINS"],
-                                     lockout_minutes=cfg["LOCKOUT_MINUTES"])
-        audit_model.record(s, action="login" if user else "login_failed", target=username,
-                           detail={"outcome": outcome}, user_id=user.id if user else None,
-                           username=username, ip=request.remote_addr)
+        address_open = limiter.limiter.test(_address_limit(), "login-address", ip or "")
+        wait = sessions_model.throttle_wait(s, username, ip)
+        if not address_open or wait is not None:
+            burn_password_check(password)
+            outcome = "throttled_address" if not address_open else "throttled"
+            audit_model.record(s, action="login_failed", target=username[:200], detail={"outcome": outcome},
+                               user_id=None, username=username[:60], ip=ip)
+            return refusal
+        user, outcome = authenticate(s, username, password)
         if user is None:
-            if outcome == "locked":
-                return tr(f"登录失败次数过多，账号已锁定 {cfg['LOCKOUT_MINUTES']} 分钟。",
-                          f"Too many failed attempts: the account is locked for {cfg['LOCKOUT_MINUTES']} minutes.")
-            return tr("用户名或密码不正确。", "Wrong user name or password.")
-        user_id = user.id
+            limiter.limiter.hit(_address_limit(), "login-address", ip or "")
+            sessions_model.record_failure(
+                s, username, ip, free=cfg["LOGIN_FREE_ATTEMPTS"], base=cfg["LOGIN_DELAY"], cap=cfg["LOGIN_DELAY_MAX"])
+            audit_model.record(s, action="login_failed", target=username[:200], detail={"outcome": outcome},
+                               user_id=None, username=username[:60], ip=ip)
+            return refusal
+        sessions_model.clear_failures(s, username, ip)
+        token = sessions_model.start_session(s, user.id, ip=ip, user_agent=_user_agent())
+        audit_model.record(s, action="login", target=username, detail={"outcome": outcome},
+                           user_id=user.id, username=user.username, ip=ip)
+        signed_in = _session_user(user)
+    lang = session.get("lang")
     session.clear()
-    login_user(_load_user(str(user_id)))
+    if lang:
+        session["lang"] = lang
+    session[SESSION_TOKEN] = token
+    session.permanent = False  # a browser-session cookie; the server ends it after the lifetime anyway
+    login_user(signed_in)
     return None
 
 
 def _logout_view():
+    """GET (the address bar, a bookmark): a confirm form. POST (with the CSRF token): sign out."""
+    if request.method == "GET":
+        return render_template(
+            "logout.html", lang=session.get("lang", "zh"),
+            t_title=tr("退出登录 · 警康", "Sign out · Jingkang"), t_brand=tr("警康健康管理平台", "Jingkang Health Portal"),
+            t_question=tr(f"确定要退出 {current_user.username} 的登录吗？", f"Sign {current_user.username} out?"),
+            t_confirm=tr("退出登录", "Sign out"), t_cancel=tr("返回", "Back"))
+    token = session.get(SESSION_TOKEN)
+    with session_scope(current_app.config["DATABASE_URL"]) as s:
+        if isinstance(token, str):
+            sessions_model.end_session(s, token, "logout")
+        audit_model.record(s, action="logout", target=current_user.username, detail=None,
+                           user_id=current_user.id, username=current_user.username, ip=client_ip())
     logout_user()
     session.clear()
     return redirect("/login")
 
 
 def _lang_view(lang: str):
-    """Switch language; persisted on the user's account when logged in."""
+    """Switch language (a POST with the CSRF token); persisted on the user's account when logged in."""
+    if request.method != "POST":
+        raise MethodNotAllowed(valid_methods=["POST"])  # a state change is never a (cross-site) GET
     if lang not in ("zh", "en"):
         lang = "zh"
     session["lang"] = lang
@@ -131,7 +209,8 @@ def _lang_view(lang: str):
         with session_scope(current_app.config["DATABASE_URL"]) as s:
             user = s.get(User, current_user.id)
             user.language = lang
-    return redirect(_safe_next(request.args.get("next") or request.referrer and urlparse(request.referrer).path))
+    back = request.form.get("next") or (request.referrer and urlparse(request.referrer).path)
+    return redirect(_safe_next(back))
 
 
 def _guard():
@@ -143,6 +222,8 @@ def _guard():
         if path == "/" and current_user.role == "officer":
             return redirect("/me")  # an officer's home is their own record
         return None
+    if path == "/logout" and request.method == "GET":
+        return redirect("/login")  # nobody to sign out
     if path.startswith("/_dash") or path.startswith("/_reload") or request.method != "GET":
         return jsonify(error="login required"), 401
     return redirect(url_for("login", next=path))
@@ -156,14 +237,30 @@ def _set_csrf_cookie(response):
     return response
 
 
-def init_auth(server: Flask, csrf) -> None:
+def _limiter_storage(cache_url: str | None) -> str:
+    """Redis (shared by every gunicorn worker) when the cache is Redis; else this process's memory."""
+    if cache_url and cache_url.startswith(("redis://", "rediss://", "unix://")):
+        return cache_url
+    return "memory://"
+
+
+def init_auth(server: Flask, csrf, cfg) -> None:
+    server.config.update(
+        SESSION_IDLE=dt.timedelta(minutes=cfg.session_idle_minutes),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=cfg.session_lifetime_hours),  # also the cookie's max age
+        REMEMBER_COOKIE_DURATION=dt.timedelta(hours=cfg.session_lifetime_hours),
+        LOGIN_FREE_ATTEMPTS=cfg.login_free_attempts,
+        LOGIN_DELAY=dt.timedelta(seconds=cfg.login_delay_seconds),
+        LOGIN_DELAY_MAX=dt.timedelta(minutes=cfg.login_delay_max_minutes),
+    )
     login_manager.init_app(server)
-    login_manager.session_protection = "strong"
-    limiter.init_app(server)
-    login_view = csrf.exempt(limiter.limit(lambda: server.config["LOGIN_RATE_LIMIT"], methods=["POST"])(_login_view))
-    server.add_url_rule("/login", "login", login_view, methods=["GET", "POST"])  # the form checks its own token
-    server.add_url_rule("/logout", "logout", _logout_view, methods=["POST"])
-    server.add_url_rule("/lang/<lang>", "lang", _lang_view, methods=["GET"])
+    login_manager.session_protection = None  # ours is in models.sessions (Flask-Login's trusts X-Forwarded-For)
+    limiter = Limiter(key_func=get_remote_address, app=server, default_limits=[],
+                      storage_uri=_limiter_storage(cfg.cache_url))
+    server.extensions["portal_limiter"] = limiter
+    server.add_url_rule("/login", "login", csrf.exempt(_login_view), methods=["GET", "POST"])  # the form checks its token
+    server.add_url_rule("/logout", "logout", _logout_view, methods=["GET", "POST"])
+    server.add_url_rule("/lang/<lang>", "lang", _lang_view, methods=["GET", "POST"])  # GET: 405, not the shell
     server.add_url_rule("/healthz", "healthz", lambda: {"ok": True})
     server.before_request(_guard)
     server.after_request(_set_csrf_cookie)

@@ -29,6 +29,16 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+def _number(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = float(raw)
+    if value < 0 or value != value or value == float("inf"):
+        raise ValueError(f"{name} must be a finite number of at least 0, not {raw!r}")
+    return value
+
+
 @dataclass
 class Config:
     database_url: str = field(default_factory=lambda: os.environ.get("PORTAL_DATABASE_URL") or default_database_url())
@@ -36,9 +46,17 @@ class Config:
     cache_url: str | None = field(default_factory=lambda: os.environ.get("PORTAL_CACHE_URL") or None)
     cache_dir: str = field(default_factory=lambda: str(instance_dir() / "cache"))
     secure_cookies: bool = field(default_factory=lambda: os.environ.get("PORTAL_SECURE_COOKIES", "0") == "1")
-    login_rate_limit: str = "20 per minute"
-    max_failed_logins: int = 5
-    lockout_minutes: int = 15
+    # sessions end after this long without a request, and this long after sign-in whatever happens
+    session_idle_minutes: float = field(default_factory=lambda: _number("PORTAL_SESSION_IDLE_MINUTES", 30))
+    session_lifetime_hours: float = field(default_factory=lambda: _number("PORTAL_SESSION_LIFETIME_HOURS", 12))
+    # X-Forwarded-For is believed only from this many reverse proxies in front of the app (0: never)
+    trusted_proxies: int = field(default_factory=lambda: int(_number("PORTAL_TRUSTED_PROXIES", 0)))
+    # failed sign-ins one client address may make (any names), shared by all workers through Redis
+    login_rate_limit: str = field(default_factory=lambda: os.environ.get("PORTAL_LOGIN_ADDRESS_LIMIT")
+                                  or "30 per 10 minutes")
+    login_free_attempts: int = 5  # failures of one (name, address) pair before it has to wait
+    login_delay_seconds: float = 2  # the first wait; it doubles with every further failure ...
+    login_delay_max_minutes: float = 15  # ... up to this
     testing: bool = False
     csrf_enabled: bool = True
     today: str | None = field(default_factory=lambda: os.environ.get("PORTAL_TODAY") or None)

@@ -89,7 +89,7 @@ def app(demo_url, tmp_path_factory):
 
     cfg = Config(database_url=demo_url, secret_key="test-secret", testing=True,
                  cache_dir=str(tmp_path_factory.mktemp("cache")), login_rate_limit="1000 per minute",
-                 today=TODAY)
+                 today=TODAY, login_delay_seconds=60)
     return create_app(cfg)
 
 

@@ -70,10 +70,6 @@ def db() -> Iterator[Session]:
         yield s
 
 
-def client_ip() -> str | None:
-    return request.headers.get("X-Forwarded-For", request.remote_addr) if request else None
-
-
 def officer_in_scope(session: Session, scope: Scope, badge: str) -> Officer:
     """The officer with this badge, if the caller may see them; else AccessDenied. A manager
     also sees an officer outside the scope for a day after breaking the glass.
@@ -111,6 +107,13 @@ def unit_in_scope(session: Session, scope: Scope, code: str | None) -> Unit:
     return unit
 
 
+def client_ip() -> str | None:
+    """The real peer of the request. X-Forwarded-For is never read here: when the app runs behind
+    PORTAL_TRUSTED_PROXIES proxies, werkzeug's ProxyFix has already put the client's address into
+    ``remote_addr`` (taking only what those proxies appended), and otherwise the header is ignored."""
+    return request.remote_addr if request else None
+
+
 def audit(action: str, target: str | None = None, detail: dict | None = None, session: Session | None = None,
           *, officer_ids=None, badges=None) -> None:
     """Write an audit-log row for the current user (views of records, exports, changes); a list's
@@ -125,3 +128,19 @@ def audit(action: str, target: str | None = None, detail: dict | None = None, se
     with db() as s:
         audit_model.record(s, action=action, target=target, detail=detail, user_id=user_id, username=username, ip=ip,
                            officer_ids=officer_ids, badges=badges)
+
+
+def security_event(exc: Exception) -> None:
+    """Record a refused request (a forged or out-of-scope callback, a report outside the scope) as a
+    security event: who, which callback (its output spec) or path, and why. Called from one place,
+    the app's AccessDenied handler, so no refusal goes unrecorded."""
+    body = request.get_json(silent=True) if request.is_json else None
+    callback = body.get("output") if isinstance(body, dict) else None
+    changed = body.get("changedPropIds") if isinstance(body, dict) else None
+    detail = {
+        "reason": str(exc)[:200],
+        "path": request.path[:200],
+        "callback": str(callback)[:300] if callback is not None else None,
+        "changed": [str(c)[:100] for c in changed[:5]] if isinstance(changed, list) else None,
+    }
+    audit("access_denied", target=str(callback if callback is not None else request.path)[:200], detail=detail)

@@ -55,13 +55,19 @@ def _user_menu():
 
 
 def _language_toggle():
+    """Two small POST forms (a language change is a state change: never a cross-site GET), with the CSRF token."""
     lang = language()
+    token = generate_csrf()
+
+    def switch(code: str, text: str):
+        return html.Form(
+            [dcc.Input(type="hidden", name="csrf_token", value=token, id=f"lang-{code}-csrf"),
+             html.Button(text, type="submit", id=f"lang-{code}",
+                         className="btn btn-link p-0 border-0 align-baseline lang-link" + (" active" if lang == code else ""))],
+            method="POST", action=f"/lang/{code}", className="d-inline m-0")
+
     return html.Div(
-        [
-            html.A("中文", href="/lang/zh", className="lang-link" + (" active" if lang == "zh" else ""), id="lang-zh"),
-            html.Span("|", className="mx-1 text-white-50"),
-            html.A("English", href="/lang/en", className="lang-link" + (" active" if lang == "en" else ""), id="lang-en"),
-        ],
+        [switch("zh", "中文"), html.Span("|", className="mx-1 text-white-50"), switch("en", "English")],
         className="d-flex align-items-center me-2 small",
     )
 

@@ -125,12 +125,32 @@ def users_list() -> None:
     from models.db import session_scope
     from models.schema import User
 
-    table = Table("username", "role", "scope", "language", "locked until")
+    from models.sessions import live_sessions, throttled_names
+
+    table = Table("username", "role", "scope", "language", "active", "sessions", "sign-in delayed")
     with session_scope(_url()) as s:
+        delayed = throttled_names(s)
         for u in s.scalars(select(User).order_by(User.username)):
             table.add_row(u.username, u.role, u.scope_unit.code if u.scope_unit else "all", u.language,
-                          str(u.locked_until or ""))
+                          "yes" if u.active else "no", str(live_sessions(s, u.id)),
+                          "yes" if u.username in delayed else "")
     console.print(table)
+
+
+@users_app.command("set-password")
+def users_set_password(username: str, password: str = typer.Option(None, help="omit to be asked")) -> None:
+    """Change or reset a password; every session of the account ends."""
+    from models.db import session_scope
+    from models.users import UserError, set_password
+
+    pw = password or getpass.getpass("new password: ")
+    try:
+        with session_scope(_url()) as s:
+            set_password(s, username, pw)
+    except UserError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"password of {username} set; its sessions ended")
 
 
 @officer_app.command("show")

@@ -86,9 +86,14 @@ def wait_for_console_error(dash_duo, text: str, timeout: float = 30) -> list[dic
 
 
 def wait_for_callbacks(dash_duo, timeout: float = 30) -> None:
-    """Wait until the Dash renderer is up and no callback request is pending."""
-    wait_until(lambda: dash_duo.driver.execute_script("return !!window.store") and dash_duo.redux_state_rqs == [],
-               timeout, message="callbacks still pending")
+    """Wait until the Dash renderer is up and no callback request is pending (a page that is not a
+    Dash page, such as the printable A4 report, has no callbacks to wait for)."""
+    def settled():
+        if not dash_duo.driver.execute_script("return !!document.getElementById('react-entry-point')"):
+            return True
+        return dash_duo.driver.execute_script("return !!window.store") and dash_duo.redux_state_rqs == []
+
+    wait_until(settled, timeout, message="callbacks still pending")
 
 
 # A callback the server refuses shows in the console twice: Chromium's "Failed to load resource:

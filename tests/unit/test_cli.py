@@ -55,6 +55,30 @@ def test_cli004_users_create_validates(demo_url, tmp_path):
     assert bad_role.exit_code == 1 and "unknown role" in bad_role.output
 
 
+def test_cli005_set_password_ends_every_session(demo_url, tmp_path):
+    """`portal users set-password` (a reset by the operator) ends the account's sessions (issue 15)."""
+    from sqlalchemy import select
+
+    from models.db import session_scope
+    from models.schema import User, UserSession
+    from models.sessions import live_sessions, start_session
+    from models.users import create_user
+
+    with session_scope(demo_url) as s:
+        uid = create_user(s, "cli_reset", "first-password", "leader", scope_unit_code="NJ-D1").id
+        start_session(s, uid, ip="10.0.0.1", user_agent="A")
+        start_session(s, uid, ip="10.0.0.2", user_agent="B")
+    assert _run(demo_url, tmp_path, "users", "set-password", "cli_reset", "--password", "short").exit_code == 1
+    res = _run(demo_url, tmp_path, "users", "set-password", "cli_reset", "--password", "second-password")
+    assert res.exit_code == 0, res.output
+    with session_scope(demo_url) as s:
+        assert live_sessions(s, uid) == 0
+        assert set(s.scalars(select(UserSession.end_reason).where(UserSession.user_id == uid))) == {"password"}
+        assert s.scalar(select(User.password_hash).where(User.id == uid)).startswith("$argon2")
+    listing = _run(demo_url, tmp_path, "users", "list")
+    assert listing.exit_code == 0 and "cli_reset" in listing.output
+
+
 def test_cli010_purge_dry_run_counts_and_refuses_a_zero_period(new_db_url, tmp_path):
     import datetime as dt
 

@@ -6,7 +6,7 @@ each. ``ix_audit_log_target``: an officer's named accesses (target ``officer:<ba
 time.
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0015
 """
 from typing import Sequence, Union
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: Union[str, Sequence[str], None] = "0013"
+down_revision: Union[str, Sequence[str], None] = "0015"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
