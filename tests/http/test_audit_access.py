@@ -208,3 +208,23 @@ def test_aud110_warnings_export_records_the_officers_listed(as_user, people):
                          .order_by(AuditLog.id.desc())).first()
         n = len(s.scalars(select(AuditSubject.officer_id).where(AuditSubject.audit_id == last.id)).all())
     assert n == last.detail["rows"] and n > 0
+
+
+def test_aud111_a_page_of_the_warnings_list_records_the_officers_shown(app, as_user, people):
+    from models.schema import AuditSubject
+    from tests.http.test_warnings_access import rows as warning_rows
+
+    with session_scope(people["url"]) as s:
+        station = s.get(Officer, people["me_id"]).unit.code
+    res = warning_rows(app, as_user("manager_d1"), {"startRow": 0, "endRow": 100},
+                       {"warn-f-levels": ["red", "orange"], "warn-f-unit": station})
+    assert res.status_code == 200, res.get_data(as_text=True)[:300]
+    with session_scope(people["url"]) as s:
+        last = s.scalars(select(AuditLog).where(AuditLog.action == "view_warnings_list", AuditLog.username == "manager_d1")
+                         .order_by(AuditLog.id.desc())).first()
+        shown = s.scalars(select(AuditSubject.officer_id).where(AuditSubject.audit_id == last.id)).all()
+        listed = s.scalars(select(AuditSubject.audit_id).where(AuditSubject.officer_id == people["me_id"])).all()
+    assert len(shown) == last.detail["rows"] > 0
+    assert last.id in listed  # the demo officer is red or orange in that station: the page showed them
+    seen = text_of(me_access(as_user("officer")))
+    assert "查看预警名单" in seen or "Viewed the warnings list" in seen
