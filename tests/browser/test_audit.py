@@ -10,7 +10,7 @@ from models import break_glass
 from models.db import session_scope
 from models.schema import AuditLog, Officer, Unit, User
 from models.users import create_user
-from tests.browser import assert_no_console_errors, click, wait_until
+from tests.browser import assert_no_console_errors, click, console_errors, wait_until
 from tests.conftest import PASSWORD
 from tests.helpers import start
 
@@ -108,6 +108,8 @@ def test_aud403_officer_sees_who_looked_and_downloads_their_data(app, dash_duo, 
     doc = dash_duo.find_element("#data-doc").text
     assert world["me_name"] in doc and "谁查看了我的档案" in doc and "manager_d1" in doc
     assert dash_duo.driver.find_elements("css selector", "#data-readings tbody tr")
+    blocked = [e for e in console_errors(dash_duo) if "Content Security Policy" in e.get("message", "")]
+    assert not blocked, blocked  # the print button is bound by /assets/doc_actions.js, no inline handler
     with session_scope(world["url"]) as s:
         formats = {d["format"] for d, in s.execute(select(AuditLog.detail).where(
             AuditLog.action == "export_own_data", AuditLog.target == f"officer:{world['me']}"))}
