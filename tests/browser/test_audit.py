@@ -56,15 +56,17 @@ def test_aud401_auditor_filters_the_log_sees_flagged_events_and_exports(app, das
     box = dash_duo.find_element("#aa-badge")
     box.send_keys(world["me"], Keys.ENTER)
     wait_until(lambda: _count_text(dash_duo) != everything, message="the badge filter did not narrow the log")
-    wait_until(lambda: "manager_d1" in dash_duo.find_element("#aa-grid-wrap").text, message="no row for manager_d1")
-    text = dash_duo.find_element("#aa-grid-wrap").text
-    assert "查看健康画像" in text and "header" in text
+    wait_until(lambda: all(w in dash_duo.find_element("#aa-grid-wrap").text for w in ("manager_d1", "查看健康画像", "header")),
+               message="no portrait view by manager_d1 in the filtered log")
     box.clear()
     box.send_keys(Keys.ENTER)
     click(dash_duo, "#aa-flagged input")
-    wait_until(lambda: "bg_browser" in dash_duo.find_element("#aa-grid-wrap").text, message="no flagged row")
-    text = dash_duo.find_element("#aa-grid-wrap").text
-    assert "紧急越权查看" in text and "⚑" in text and "执勤受伤" in text
+
+    def flagged_row():
+        text = dash_duo.find_element("#aa-grid-wrap").text  # the grid is rebuilt as each filter lands
+        return all(w in text for w in ("bg_browser", "紧急越权查看", "⚑", "执勤受伤"))
+
+    wait_until(flagged_row, message="no flagged break-the-glass row with its reason")
     with session_scope(world["url"]) as s:
         before = s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "export_audit"))
     click(dash_duo, "#aa-export")
