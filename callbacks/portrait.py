@@ -12,15 +12,15 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html, no_update
 
-from models import portrait
+from models import break_glass, portrait
 from models.schema import Officer
 from models.vocab import (
     CAMPAIGN_KINDS, FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES, FOLLOWUP_STATUSES, RISK_CLASSES, SEX_WORDS, SOURCES,
 )
 from web.clock import today
-from web.access import AccessDenied, audit, current_scope, db
+from web.access import AccessDenied, audit, client_ip, current_scope, db
 from web.cache import cached
 from web.i18n import LEVEL_COLOURS, label, level_name, tr
 from web.portrait import BAND_FILL, resolve_officer, unit_word, y_range
@@ -42,6 +42,25 @@ def _kind_label(kind: str | None) -> str:
     return label(SOURCES, kind)
 
 
+def _break_glass_form():
+    """What a health manager sees on a portrait outside their scope: a reason opens it for a day."""
+    hours = int(break_glass.VALID_FOR.total_seconds() // 3600)
+    return dbc.Card(dbc.CardBody([
+        html.Div(tr("紧急查看（破窗）", "Break the glass"), className="section-title mt-0"),
+        html.Div(tr(f"这位民警不在您的管辖范围内。如确有紧急需要（例如民警在您辖区就医或执勤时发生意外），请写明理由后查看。"
+                    f"查看权限持续 {hours} 小时；理由、时间和来源地址都会记录，并提示系统管理员审核。",
+                    f"This officer is outside your scope. If you really need the record now (for example the officer fell "
+                    f"ill or was hurt on duty in your area), give your reason to open it. Access lasts {hours} hours; the "
+                    f"reason, time and address are recorded and flagged to the administrators."),
+                 className="small mb-2"),
+        dbc.Textarea(id="bg-reason", rows=3, maxLength=break_glass.MAX_REASON,
+                     placeholder=tr("理由（必填）", "Reason (required)")),
+        dbc.Button(tr("记录理由并查看", "Record the reason and open"), id="bg-submit", color="danger", size="sm",
+                   className="mt-2"),
+        html.Div(id="bg-result", className="mt-2"),
+    ]), className="mt-3", id="bg-card")
+
+
 # --- the frame --------------------------------------------------------------------------------
 def _frame(scope, officer: Officer, key: str):
     full = scope.sees_lab_values
@@ -51,6 +70,13 @@ def _frame(scope, officer: Officer, key: str):
         actions.append(html.A(tr("打印A4报告（可带给医生）", "Print A4 report (for your doctor)"),
                               href=report_href, target="_blank", className="btn btn-outline-primary btn-sm",
                               id="pt-print"))
+    if scope.role == "admin" and key != "":
+        data_href = f"/officers/{quote(officer.badge, safe='')}/data"
+        actions.append(html.A(tr("应本人申请导出数据 (JSON)", "Export data on request (JSON)"), href=data_href + ".json",
+                              className="btn btn-outline-secondary btn-sm", id="pt-data-json"))
+        actions.append(html.A(tr("应本人申请导出数据（可打印）", "Export data on request (printable)"),
+                              href=data_href + ".html", target="_blank", className="btn btn-outline-secondary btn-sm",
+                              id="pt-data-html"))
     if scope.role in ("manager", "admin"):
         actions.append(html.A(tr("发起随访", "Start a follow-up"),
                               href=f"/warnings?badge={quote(officer.badge)}&new_followup=1",
@@ -460,7 +486,30 @@ def register(app):
                 return _frame(scope, officer, key)
         except AccessDenied:
             audit("view_officer_denied", f"officer:{str(key)[:20]}", {"role": scope.role})
-            return no_access(tr("您无权查看这位民警的健康档案。", "You may not see this officer's health record."))
+            denied = no_access(tr("您无权查看这位民警的健康档案。", "You may not see this officer's health record."))
+            if scope.role == "manager" and isinstance(key, str) and key:
+                return [denied, _break_glass_form()]
+            return denied
+
+    @app.callback(Output("bg-result", "children"), Input("bg-submit", "n_clicks"), State("bg-reason", "value"),
+                  State("portrait-badge", "data"), prevent_initial_call=True)
+    def portrait_break_glass(n_clicks, reason, key):
+        scope = current_scope("manager")
+        if not n_clicks:
+            return no_update
+        if not isinstance(key, str) or not key or len(key) > 20 or not isinstance(reason, (str, type(None))):
+            raise AccessDenied("bad request")
+        try:
+            with db() as s:
+                break_glass.grant(s, user_id=scope.user_id, badge=key, reason=reason or "", ip=client_ip())
+        except break_glass.BreakGlassRefused as exc:
+            if str(exc) == "reason too short":
+                return dbc.Alert(tr(f"请写明理由（至少 {break_glass.MIN_REASON} 个字）。",
+                                    f"Give a reason (at least {break_glass.MIN_REASON} characters)."), color="danger",
+                                 id="bg-refused")
+            return dbc.Alert(tr("无法为这个警号破窗查看。", "The glass cannot be broken for this badge."), color="danger",
+                             id="bg-refused")
+        return dcc.Location(id="bg-reload", href=f"/officers/{quote(key, safe='')}", refresh=True)
 
     @app.callback(Output("pt-header", "children"), Input("pt-key", "data"))
     @checked

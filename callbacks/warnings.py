@@ -412,7 +412,8 @@ def register(app):
             f = resolve(s, scope, values)
             page = wq.officer_rows(s, scope.unit_path, f, today(), leader=leader, sort=sort, start=start, end=end)
             audit("view_warnings_list", target="warnings", detail={
-                "filters": f.as_dict(), "rows": len(page["rows"]), "start": start, "total": page["total"]}, session=s)
+                "filters": f.as_dict(), "rows": len(page["rows"]), "start": start, "total": page["total"]}, session=s,
+                badges=[r["badge"] for r in page["rows"]])
         rows = label_rows(scope, page["rows"])
         count = tr(f"共 {fmt_count(scope, page['total'])} 人", f"{fmt_count(scope, page['total'])} officers")
         response = {"rowData": rows, "rowCount": page["total"]}
@@ -449,7 +450,7 @@ def register(app):
                 return no_update, wait
             rows = wq.export_rows(s, scope.unit_path, f, today(), leader=False)
             audit("export", target="warnings", detail={"format": fmt, "rows": len(rows), "filters": f.as_dict()},
-                  session=s)
+                  session=s, badges=[r["badge"] for r in rows])
         return export_file(scope, label_rows(scope, rows), fmt), capped_note(len(rows), wq.MAX_EXPORT)
 
     @app.callback(Output("warn-movement", "children"), Input("warn-f-unit", "value"))

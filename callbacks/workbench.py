@@ -291,7 +291,7 @@ def register(app):
             raise AccessDenied("only health managers see follow-ups")
         with db() as s:
             r = fu.get_followup(s, scope, fid, today())
-            audit("view_followup", f"followup:{r['id']}", {"officer": r["badge"]}, session=s)
+            audit("view_followup", f"followup:{r['id']}", {"officer": r["badge"]}, session=s, badges=[r["badge"]])
             assignees = fu.eligible_assignees(s, scope, r["badge"]) if r["status"] != "closed" else []
         opened = True if ctx.triggered_id == "fu-detail-id" else no_update
         options = [{"label": a["username"], "value": str(a["id"])} for a in assignees]

@@ -98,6 +98,7 @@ ACCOUNTS = (  # username, role, scope: "city" / district index / None
     ("manager_d1", "manager", 0),
     ("manager_d2", "manager", 1),
     ("officer", "officer", None),
+    ("auditor", "auditor", None),
 )
 
 

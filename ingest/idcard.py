@@ -15,7 +15,7 @@ import hmac
 import re
 
 __all__ = ["WEIGHTS", "CHECK_MAP", "DEMO_ID_KEY", "check_digit", "is_valid", "parse", "make", "mask",
-           "keyed_hash", "normalise"]
+           "keyed_hash", "normalise", "holds_number"]
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_MAP = "10X98765432"  # sum mod 11 -> check character
@@ -96,3 +96,14 @@ def keyed_hash(id18: str, key: str | bytes) -> str:
     """HMAC-SHA256 of the normalised number, hex. Same number and key, same hash."""
     k = key.encode("utf-8") if isinstance(key, str) else key
     return hmac.new(k, normalise(id18).encode("ascii"), hashlib.sha256).hexdigest()
+
+
+_ID18_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+
+
+def holds_number(data: str | bytes | None) -> bool:
+    """True when the text or bytes hold a valid 18-character ID number in the clear (retention)."""
+    if not data:
+        return False
+    text = data.decode("ascii", "replace") if isinstance(data, (bytes, bytearray, memoryview)) else str(data)
+    return any(is_valid(m.group(0)) for m in _ID18_IN_TEXT.finditer(text))

@@ -396,6 +396,30 @@ class AuditLog(Base):
     target: Mapped[Optional[str]] = mapped_column(String(200))
     detail: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     ip: Mapped[Optional[str]] = mapped_column(String(64))
+    __table_args__ = (Index("ix_audit_log_target", "target", "at"),)  # "who looked at my record" (0017)
+
+
+class AuditSubject(Base):
+    """The officers a list-like audited action showed (an export, a data download): one row per
+    officer, so "who looked at my record" finds the lists an officer was in (migration 0017)."""
+
+    __tablename__ = "audit_subject"
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audit_log.id", ondelete="CASCADE"), primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class BreakGlass(Base):
+    """A manager's reasoned, time-limited access to one officer outside their scope (migration 0017)."""
+
+    __tablename__ = "break_glass"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    granted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    audit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("audit_log.id"))
+    __table_args__ = (Index("ix_break_glass_user_officer", "user_id", "officer_id", "expires_at"),)
 
 
 class SaveToken(Base):

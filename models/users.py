@@ -15,7 +15,7 @@ from models.sessions import clear_failures, end_user_sessions
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(24))  # checked for names that do not exist
-ROLES = ("officer", "manager", "leader", "admin")
+ROLES = ("officer", "manager", "leader", "admin", "auditor")
 
 
 class UserError(ValueError):

@@ -27,6 +27,7 @@ ROLE_WORDS: dict[str, Words] = {
     "manager": ("健康管理师", "Health manager"),
     "leader": ("领导", "Leader"),
     "admin": ("系统管理员", "Administrator"),
+    "auditor": ("审计员", "Auditor"),
 }
 
 # --- officers ---------------------------------------------------------------------------------
@@ -181,6 +182,52 @@ IMPORT_STATUSES: dict[str, Words] = {"running": ("进行中", "Running"), "loade
                                      "failed": ("失败", "Failed")}
 QUARANTINE_STATUSES: dict[str, Words] = {"open": ("待处理", "Open"), "reprocessed": ("已重新导入", "Re-processed"),
                                          "discarded": ("已丢弃", "Discarded")}
+
+# --- the audit log: every action code written to audit_log (grep ``audit(`` and ``record(``) -------
+AUDIT_ACTIONS: dict[str, Words] = {
+    "login": ("登录", "Sign-in"),
+    "login_failed": ("登录失败", "Failed sign-in"),
+    "view_officer": ("查看健康画像", "Viewed a portrait"),
+    "view_officer_denied": ("查看画像被拒绝", "Portrait refused"),
+    "print_report": ("打印A4报告", "Printed a report"),
+    "export": ("导出名单或报表", "Exported a list or table"),
+    "export_quarantine": ("导出隔离行", "Exported quarantined rows"),
+    "reprocess_quarantine": ("重新处理隔离行", "Re-processed quarantine"),
+    "change_mapping": ("修改医院映射", "Changed a hospital mapping"),
+    "assign_reading": ("指派设备读数", "Assigned a device reading"),
+    "create_user": ("创建账号", "Created an account"),
+    "unlock_user": ("解锁账号", "Unlocked an account"),
+    "activate_user": ("启用账号", "Activated an account"),
+    "deactivate_user": ("停用账号", "Deactivated an account"),
+    "campaign_create": ("创建健康活动", "Created a campaign"),
+    "campaign_update": ("修改健康活动", "Changed a campaign"),
+    "followup_open": ("发起随访", "Opened a follow-up"),
+    "followup_note": ("记录随访", "Added a follow-up note"),
+    "followup_progress": ("随访处理中", "Follow-up in progress"),
+    "followup_assign": ("指派随访", "Assigned a follow-up"),
+    "followup_close": ("随访结案", "Closed a follow-up"),
+    "view_audit": ("查看审计日志", "Viewed the audit log"),
+    "export_audit": ("导出审计日志", "Exported the audit log"),
+    "export_own_data": ("下载本人数据", "Downloaded own data"),
+    "export_officer_data": ("代为导出个人数据", "Exported an officer's data on request"),
+    "break_glass": ("紧急越权查看", "Break-the-glass access"),
+    "purge": ("按保存期限清除", "Retention purge"),
+    # written by the session hardening of issue 15 (on main since this table was started)
+    "logout": ("退出登录", "Sign-out"),
+    "session_ended": ("会话被结束", "Session ended"),
+    "access_denied": ("请求被拒绝", "Request refused"),
+    "clear_login_delay": ("解除登录延迟", "Cleared a sign-in delay"),
+    "view_warnings_list": ("查看预警名单", "Viewed the warnings list"),
+    "view_followup": ("查看随访", "Viewed a follow-up"),
+    "view_followup_context": ("准备发起随访", "Prepared a follow-up"),
+}
+# actions about one named officer (target "officer:<badge>"), as opposed to lists that contain them
+AUDIT_NAMED_ACTIONS: tuple[str, ...] = (
+    "view_officer", "print_report", "followup_open", "followup_note", "followup_progress", "followup_assign",
+    "followup_close", "export_officer_data", "break_glass", "view_followup_context",
+)
+# actions flagged to admins in the audit viewer
+AUDIT_FLAGGED_ACTIONS: tuple[str, ...] = ("break_glass",)
 
 
 def words(table: dict[str, Words], code: str | None) -> Words:

@@ -33,6 +33,8 @@ def layout(**_):
         return dcc.Location(id="home-redirect", href="/me", refresh=True)
     if current_user.role == "manager":
         return manager_layout()
+    if current_user.role == "auditor":
+        return dcc.Location(id="home-redirect", href="/admin/audit", refresh=True)
     return overview_layout()
 
 

@@ -78,6 +78,9 @@ def create_app(config: Config | None = None) -> dash.Dash:
     from portal.reports import init_reports
 
     init_reports(server)
+    from portal.data_export import init_data_export
+
+    init_data_export(server)
     from portal.security import init_security
 
     init_security(server, app, cfg.trusted_proxies)  # after every callback: the CSP hashes clientside ones

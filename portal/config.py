@@ -62,3 +62,7 @@ class Config:
     testing: bool = False
     csrf_enabled: bool = True
     today: str | None = field(default_factory=lambda: os.environ.get("PORTAL_TODAY") or None)
+    # retention (``portal purge``): days a device frame or a quarantined row holding an ID number is kept
+    retention_raw_days: int = field(default_factory=lambda: int(os.environ.get("PORTAL_RETENTION_RAW_DAYS", "90")))
+    retention_quarantine_days: int = field(
+        default_factory=lambda: int(os.environ.get("PORTAL_RETENTION_QUARANTINE_DAYS", "180")))

@@ -16,10 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import audit as audit_model
+from models import break_glass
 from models.db import session_scope
 from models.schema import Officer, Unit
 
-ROLES = ("officer", "manager", "leader", "admin")
+ROLES = ("officer", "manager", "leader", "admin", "auditor")
+AUDIT_ROLES = ("admin", "auditor")  # who reads the audit log
 
 
 class AccessDenied(Exception):
@@ -51,6 +53,8 @@ def current_scope(*roles: str) -> Scope:
         raise AccessDenied("not logged in")
     if roles and current_user.role not in roles:
         raise AccessDenied(f"role {current_user.role} may not do this")
+    if not roles and current_user.role == "auditor":  # auditors read the audit log and nothing else
+        raise AccessDenied("auditors may only read the audit log")
     return Scope(
         user_id=current_user.id,
         username=current_user.username,
@@ -67,7 +71,8 @@ def db() -> Iterator[Session]:
 
 
 def officer_in_scope(session: Session, scope: Scope, badge: str) -> Officer:
-    """The officer with this badge, if the caller may see them; else AccessDenied.
+    """The officer with this badge, if the caller may see them; else AccessDenied. A manager
+    also sees an officer outside the scope for a day after breaking the glass.
 
     The same answer is given for "no such badge" and "not yours", so a caller
     cannot probe which badges exist outside their scope."""
@@ -79,6 +84,9 @@ def officer_in_scope(session: Session, scope: Scope, badge: str) -> Officer:
             raise AccessDenied("no access")
         return officer
     if not scope.covers(officer.unit.path):
+        # break the glass: a manager's reasoned, one-day access outside the scope (models.break_glass)
+        if scope.role == "manager" and break_glass.active(session, scope.user_id, officer.id):
+            return officer
         raise AccessDenied("no access")
     return officer
 
@@ -106,16 +114,20 @@ def client_ip() -> str | None:
     return request.remote_addr if request else None
 
 
-def audit(action: str, target: str | None = None, detail: dict | None = None, session: Session | None = None) -> None:
-    """Write an audit-log row for the current user (views of records, exports, changes)."""
+def audit(action: str, target: str | None = None, detail: dict | None = None, session: Session | None = None,
+          *, officer_ids=None, badges=None) -> None:
+    """Write an audit-log row for the current user (views of records, exports, changes); a list's
+    officers go in ``officer_ids`` or ``badges`` (see ``models.audit.record``)."""
     user_id = getattr(current_user, "id", None) if getattr(current_user, "is_authenticated", False) else None
     username = getattr(current_user, "username", None)
     ip = client_ip()
     if session is not None:
-        audit_model.record(session, action=action, target=target, detail=detail, user_id=user_id, username=username, ip=ip)
+        audit_model.record(session, action=action, target=target, detail=detail, user_id=user_id, username=username, ip=ip,
+                           officer_ids=officer_ids, badges=badges)
         return
     with db() as s:
-        audit_model.record(s, action=action, target=target, detail=detail, user_id=user_id, username=username, ip=ip)
+        audit_model.record(s, action=action, target=target, detail=detail, user_id=user_id, username=username, ip=ip,
+                           officer_ids=officer_ids, badges=badges)
 
 
 def security_event(exc: Exception) -> None:

@@ -261,6 +261,9 @@ class Forwarder:
             if time.monotonic() - self.last_report >= 1.0:
                 self._report(s, after=rows[-1].seq)
         self.journal.set_cursor(rows[-1].seq)
+        # the central copy is redacted; now the station's copy forgets the ID numbers too (a card
+        # swipe is kept for one session window, since a later reading may still be matched through it)
+        self.journal.mask_forwarded(drivers.redact, rows[-1].received_at - self.session)
         self.landed += len(frames)
         return len(rows)
 

@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 FORWARDED = ("ok", "rejected")  # statuses that go to the central database
 STATUSES = ("ok", "rejected", "idle", "noise")
@@ -177,6 +177,36 @@ class Journal:
         with self._lock:
             row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'frame'").fetchone()
         return int(row[0]) if row else 0
+
+    def mask_forwarded(self, redact: Callable[[bytes], bytes], hold_cards_since: dt.datetime) -> int:
+        """Mask ID numbers in the raw bytes of frames the central database already has (behind the
+        cursor); ``redact`` is ``ingest.gateway.drivers.redact``. Card swipes received at or after
+        ``hold_cards_since`` keep their number a little longer: a reading not yet forwarded may
+        still be matched to the officer through them (the forwarder's card session). Masking is
+        idempotent; ``masked_through`` remembers how far every row is done. Returns rows changed."""
+        start = int(self.get_state("masked_through", "0"))
+        cursor = self.cursor
+        if cursor <= start:
+            return 0
+        hold = hold_cards_since.isoformat(sep=" ", timespec="microseconds")
+        with self._lock:
+            rows = self._db.execute("SELECT seq, driver, received_at, raw FROM frame WHERE seq > ? AND seq <= ? "
+                                    "ORDER BY seq", (start, cursor)).fetchall()
+        changed, through, held = 0, start, False
+        for seq, driver, at, raw in rows:
+            if driver == "card_reader" and at >= hold:
+                held = True
+                continue
+            masked = redact(bytes(raw))
+            if masked != bytes(raw):
+                with self._lock:
+                    self._db.execute("UPDATE frame SET raw = ? WHERE seq = ?", (masked, seq))
+                changed += 1
+            if not held:
+                through = seq
+        if through != start:
+            self.set_state("masked_through", str(through))
+        return changed
 
     def prune(self, forwarded_days: float = 30, idle_days: float = 1) -> int:
         """Delete forwarded rows older than ``forwarded_days`` and idle/noise rows older than

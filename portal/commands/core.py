@@ -99,7 +99,7 @@ def serve(demo: bool = typer.Option(False, "--demo", help="build the demo force 
 
 
 @users_app.command("create")
-def users_create(username: str, role: str = typer.Option(..., help="officer | manager | leader | admin"),
+def users_create(username: str, role: str = typer.Option(..., help="officer | manager | leader | admin | auditor"),
                  unit: str = typer.Option(None, help="unit code of the scope (manager, leader)"),
                  badge: str = typer.Option(None, help="badge of the officer (officer accounts)"),
                  password: str = typer.Option(None, help="omit to be asked")) -> None:

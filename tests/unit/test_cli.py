@@ -77,3 +77,31 @@ def test_cli005_set_password_ends_every_session(demo_url, tmp_path):
         assert s.scalar(select(User.password_hash).where(User.id == uid)).startswith("$argon2")
     listing = _run(demo_url, tmp_path, "users", "list")
     assert listing.exit_code == 0 and "cli_reset" in listing.output
+
+
+def test_cli010_purge_dry_run_counts_and_refuses_a_zero_period(new_db_url, tmp_path):
+    import datetime as dt
+
+    from ingest import idcard
+    from models.db import init_db, session_scope
+    from models.schema import ImportBatch, QuarantineRow, utcnow
+
+    url = new_db_url("purge_cli")
+    init_db(url)
+    number = idcard.make("440604", dt.date(1979, 7, 1), 31, "male")
+    with session_scope(url) as s:
+        batch = ImportBatch(kind="officers", status="loaded")
+        s.add(batch)
+        s.flush()
+        s.add(QuarantineRow(batch_id=batch.id, reason="bad", raw={"身份证号": number},
+                            created_at=utcnow() - dt.timedelta(days=30)))
+    dry = _run(url, tmp_path, "purge", "--dry-run", "--quarantine-days", "7")
+    assert dry.exit_code == 0, dry.output
+    assert "would purge: quarantine rows 1 in 1 batch(es)" in dry.output
+    kept = _run(url, tmp_path, "purge")  # the default 180 days keeps a 30-day-old row
+    assert kept.exit_code == 0 and "purged: quarantine rows 0 in 0 batch(es)" in kept.output, kept.output
+    done = _run(url, tmp_path, "purge", "--quarantine-days", "7")
+    assert done.exit_code == 0 and "purged: raw frames 0" in done.output
+    assert "purged: quarantine rows 1 in 1 batch(es)" in done.output
+    bad = _run(url, tmp_path, "purge", "--raw-days", "0")
+    assert bad.exit_code == 1

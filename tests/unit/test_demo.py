@@ -234,6 +234,7 @@ def test_demo008_accounts_and_scopes(tiny):
     assert users["manager_d1"][:2] == ("manager", "NJ-D1")
     assert users["leader_d2"][:2] == ("leader", "NJ-D2")
     assert users["manager_d2"][:2] == ("manager", "NJ-D2")
+    assert users["auditor"][:3] == ("auditor", None, None)
     role, scope, officer_id = users["officer"]
     assert role == "officer" and scope.startswith("NJ-D1-")
     assert {a["username"] for a in summary["accounts"]} == set(users)
