@@ -171,7 +171,9 @@ def register(app):
             # the workbench lists named officers with their warning reasons: every view is on record
             audit("view_workbench", target="workbench", detail={
                 "queue": len(data["queue"]["rows"]), "mine": len(data["mine"]), "closed": len(data["closed"]),
-                "changes": len(data["changes"])}, session=s)
+                "changes": len(data["changes"])}, session=s,
+                badges=sorted({r["badge"] for part in (data["queue"]["rows"], data["mine"], data["closed"], data["changes"])
+                               for r in part if r.get("badge")}))
         kpis = dbc.Row([
             dbc.Col(kpi_card(tr("待处理红色预警", "New reds without follow-up"), f"{data['queue']['total']:,}",
                              tr("近90天转红且未安排跟进", "turned red in 90 days, no follow-up"), colour="#d62728",

@@ -219,6 +219,7 @@ AUDIT_ACTIONS: dict[str, Words] = {
     "clear_login_delay": ("解除登录延迟", "Cleared a sign-in delay"),
     "view_warnings_list": ("查看预警名单", "Viewed the warnings list"),
     "view_followup": ("查看随访", "Viewed a follow-up"),
+    "view_workbench": ("查看工作台名单", "Viewed the workbench lists"),
     "view_followup_context": ("准备发起随访", "Prepared a follow-up"),
 }
 # actions about one named officer (target "officer:<badge>"), as opposed to lists that contain them
