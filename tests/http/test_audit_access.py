@@ -193,15 +193,17 @@ def test_aud109_manager_breaks_the_glass_with_a_reason_for_a_day(as_user, people
     assert flagged["rowData"][0]["action"] == "break_glass" and flagged["rowData"][0]["username"] == "bg_manager"
 
 
-def test_aud110_warnings_export_records_the_officers_listed(as_user, people):
+def test_aud110_warnings_export_records_the_officers_listed(app, as_user, people):
     from callbacks.warnings import FILTER_IDS
     from models.schema import AuditSubject
 
+    from tests.http.test_warnings_access import call
+
     c = as_user("manager")
     states = [{"id": i, "property": "value", "value": ["red"] if i == "warn-f-levels" else None} for i in FILTER_IDS]
-    res = dash_callback(c, "warn-download.data", [{"id": "warn-export-csv", "property": "n_clicks", "value": 1},
-                                                  {"id": "warn-export-xlsx", "property": "n_clicks", "value": None}],
-                        states, changed=["warn-export-csv.n_clicks"])
+    res = call(app, c, "warn-export-csv", [{"id": "warn-export-csv", "property": "n_clicks", "value": 1},
+                                           {"id": "warn-export-xlsx", "property": "n_clicks", "value": None}],
+               states, changed=["warn-export-csv.n_clicks"])
     assert res.status_code == 200, res.get_data(as_text=True)[:300]
     with session_scope(people["url"]) as s:
         last = s.scalars(select(AuditLog).where(AuditLog.action == "export", AuditLog.target == "warnings")
