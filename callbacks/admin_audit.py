@@ -17,6 +17,7 @@ from web.access import AUDIT_ROLES, AccessDenied, audit, current_scope, db
 from web.clock import today
 from web.grids import server_grid
 from web.i18n import label, tr
+from web.inputs import Clicks, Code, Codes, Date, RowsRequest, StoreRef, Text, checked
 
 PAGE_MAX = 500
 FILTERS = [Input("aa-person", "value"), Input("aa-badge", "value"), Input("aa-action", "value"),
@@ -98,14 +99,16 @@ def csv_words() -> dict[str, str]:
 
 def register(app):
     @app.callback(Output("aa-person", "options"), Input("aa-filter", "id"))
-    def aa_people(_):
+    @checked
+    def aa_people(_: StoreRef):
         current_scope(*AUDIT_ROLES)
         with db() as s:
             return [{"label": u, "value": u} for u in audit_model.people(s)]
 
     @app.callback(Output("aa-grid-wrap", "children"), Output("aa-count", "children"), Output("aa-filter", "data"),
                   *FILTERS)
-    def aa_grid(person, badge, action, start, end, flagged):
+    @checked
+    def aa_grid(person: Code, badge: Text, action: Code, start: Date, end: Date, flagged: Codes):
         current_scope(*AUDIT_ROLES)
         f = parse_filter(person, badge, action, start, end, flagged)
         with db() as s:
@@ -118,7 +121,8 @@ def register(app):
 
     @app.callback(Output({"type": "aa-grid", "v": MATCH}, "getRowsResponse"),
                   Input({"type": "aa-grid", "v": MATCH}, "getRowsRequest"), State("aa-filter", "data"))
-    def aa_rows(request, data):
+    @checked
+    def aa_rows(request: RowsRequest, data: StoreRef):
         current_scope(*AUDIT_ROLES)
         if not isinstance(request, dict):
             return no_update
@@ -135,7 +139,8 @@ def register(app):
 
     @app.callback(Output("aa-download-file", "data"), Input("aa-export", "n_clicks"), State("aa-filter", "data"),
                   prevent_initial_call=True)
-    def aa_export(n_clicks, data):
+    @checked
+    def aa_export(n_clicks: Clicks, data: StoreRef):
         current_scope(*AUDIT_ROLES)
         if not n_clicks:
             return no_update
@@ -146,7 +151,8 @@ def register(app):
         return {"content": text, "filename": f"audit_log_{today():%Y%m%d}.csv", "type": "text/csv"}
 
     @app.callback(Output("aa-data-links", "children"), Input("aa-data-badge", "value"), prevent_initial_call=True)
-    def aa_data_links(badge):
+    @checked
+    def aa_data_links(badge: Text):
         current_scope("admin")
         badge = _text(badge, 20)
         if badge is None:

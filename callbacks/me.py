@@ -7,6 +7,7 @@ from models import audit as audit_model
 from models.vocab import AUDIT_ACTIONS, ROLE_WORDS
 from web.access import AccessDenied, current_scope, db
 from web.i18n import label, tr
+from web.inputs import StoreRef, checked
 
 SHOWN = 200
 
@@ -27,7 +28,8 @@ def access_table(entries: list[dict]):
 
 def register(app):
     @app.callback(Output("me-access", "children"), Input("me-access-load", "data"))
-    def me_access(_):
+    @checked
+    def me_access(_: StoreRef):
         scope = current_scope("officer")
         if scope.officer_id is None:
             raise AccessDenied("no officer record")

@@ -25,7 +25,7 @@ from web.cache import cached
 from web.i18n import LEVEL_COLOURS, label, level_name, tr
 from web.portrait import BAND_FILL, resolve_officer, unit_word, y_range
 from web.shell import graph, level_badge, no_access
-from web.inputs import StoreRef, checked
+from web.inputs import Clicks, Code, StoreRef, Text, checked
 
 TONE_COLOURS = {"normal": "#2ca02c", "borderline": "#e0b000", "abnormal": "#ff7f0e", "severe": "#d62728"}
 RISK_COLOURS = {"low": "#2ca02c", "intermediate": "#ff7f0e", "high": "#d62728"}
@@ -493,7 +493,8 @@ def register(app):
 
     @app.callback(Output("bg-result", "children"), Input("bg-submit", "n_clicks"), State("bg-reason", "value"),
                   State("portrait-badge", "data"), prevent_initial_call=True)
-    def portrait_break_glass(n_clicks, reason, key):
+    @checked
+    def portrait_break_glass(n_clicks: Clicks, reason: Text, key: Code):
         scope = current_scope("manager")
         if not n_clicks:
             return no_update
