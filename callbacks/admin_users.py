@@ -5,7 +5,8 @@ from dash import Input, Output, State, ctx, no_update
 from models.accounts import clear_throttle, list_accounts, toggle_active, unit_choices
 from models.users import UserError, create_user
 from web.access import audit, current_scope, db
-from web.i18n import role_name, tr
+from models.vocab import ACCOUNT_ERRORS
+from web.i18n import label, role_name, tr
 
 
 def _columns():
@@ -57,7 +58,7 @@ def register(app):
                             scope_unit_code=(unit or "").strip() or None)
                 audit("create_user", username, {"role": role, "unit": unit, "badge": badge}, session=s)
         except UserError as exc:
-            return dbc.Alert(tr("未能创建：", "Not created: ") + str(exc), color="danger"), no_update
+            return dbc.Alert(tr("未能创建：", "Not created: ") + label(ACCOUNT_ERRORS, exc.code), color="danger"), no_update
         return dbc.Alert(tr(f"已创建账号 {username}。", f"Account {username} created."), color="success"), (refresh or 0) + 1
 
     @app.callback(Output("au-action-result", "children"), Output("au-refresh", "data", allow_duplicate=True),

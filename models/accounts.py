@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.schema import Unit, User
+from models.schema import Officer, Unit, User
 from models.sessions import clear_failures, end_user_sessions, throttled_names
 
 
@@ -53,3 +53,23 @@ def unit_choices(session: Session) -> list[dict]:
     return [{"code": code, "name": name, "name_en": name_en or name, "depth": depth}
             for code, name, name_en, depth in session.execute(
                 select(Unit.code, Unit.name, Unit.name_en, Unit.depth).order_by(Unit.path))]
+
+
+def sync_officer_accounts(session: Session, officer_ids) -> dict:
+    """After a roster load: the account of an officer who left (no longer active) is deactivated and its
+    sessions end; the account of an officer who moved keeps its name, password and history and follows
+    the officer to the new unit. Returns {"deactivated": [...user names], "moved": n}."""
+    ids = sorted(set(officer_ids))
+    deactivated, moved = [], 0
+    for i in range(0, len(ids), 900):
+        for user, officer in session.execute(select(User, Officer).join(Officer, User.officer_id == Officer.id)
+                                             .where(Officer.id.in_(ids[i:i + 900]))):
+            if user.scope_unit_id != officer.unit_id:
+                user.scope_unit_id = officer.unit_id
+                moved += 1
+            if not officer.active and user.active:
+                user.active = False
+                end_user_sessions(session, user.id, "left_force")
+                deactivated.append(user.username)
+    session.flush()
+    return {"deactivated": deactivated, "moved": moved}

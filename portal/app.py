@@ -72,6 +72,9 @@ def create_app(config: Config | None = None) -> dash.Dash:
     from portal.reports import init_reports
 
     init_reports(server)
+    from portal.passwords import init_passwords
+
+    init_passwords(server)
     from portal.security import init_security
 
     init_security(server, app, cfg.trusted_proxies)  # after every callback: the CSP hashes clientside ones

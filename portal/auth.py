@@ -33,12 +33,12 @@ from wtforms.validators import DataRequired, Length
 from models import audit as audit_model
 from models import sessions as sessions_model
 from models.db import session_scope
-from models.schema import User
+from models.schema import User, utcnow
 from models.users import authenticate, burn_password_check
 from web.access import client_ip
 from web.i18n import tr
 
-PUBLIC_PREFIXES = ("/login", "/assets/", "/healthz", "/lang/")
+PUBLIC_PREFIXES = ("/login", "/activate", "/assets/", "/healthz", "/lang/")
 SESSION_TOKEN = "sid"  # key of the session token in the signed cookie
 
 login_manager = LoginManager()
@@ -55,6 +55,7 @@ class SessionUser:
     scope_path: str | None
     scope_code: str | None
     language: str
+    token: str | None = None  # set only while signing in
     is_authenticated: bool = True
     is_active: bool = True
     is_anonymous: bool = False
@@ -125,6 +126,8 @@ def _login_view():
             error = _try_login(form.username.data.strip(), form.password.data)
             if error is None:
                 return redirect(next_url)
+            if error is ACTIVATE:
+                return redirect("/activate")
     status = 401 if error else 200
     return render_template(
         "login.html", form=form, error=error, next=next_url if next_url != "/" else "",
@@ -132,7 +135,9 @@ def _login_view():
         lang=session.get("lang", "zh"),
         t_title=tr("登录 · 警康", "Sign in · Jingkang"), t_brand=tr("警康健康管理平台", "Jingkang Health Portal"),
         t_sub=tr("民警职业健康管理", "Police occupational health"), t_user=tr("用户名", "User name"),
-        t_pass=tr("密码", "Password"), t_login=tr("登录", "Sign in"),
+        t_pass=tr("密码或激活码", "Password or activation code"), t_login=tr("登录", "Sign in"),
+        t_first=tr("首次登录：用户名填警号，密码处填单位发放的激活码。",
+                   "First sign-in: your badge as user name and the activation code your unit gave you as password."),
     ), status
 
 
@@ -140,13 +145,20 @@ def _address_limit():
     return parse_limit(current_app.config["LOGIN_RATE_LIMIT"])
 
 
+ACTIVATE = "activate"  # _try_login's answer when a valid activation code was given: ask for a password
+ACTIVATION_KEY = "activation"  # the pending activation in the signed cookie: user id, code hash, deadline
+ACTIVATION_MINUTES = 15  # time to choose the first password after the code was accepted
+
+
 def _try_login(username: str, password: str) -> str | None:
-    """Sign in, or the one refusal text. Exactly one argon2 verification runs on every path."""
+    """Sign in, ACTIVATE (a valid activation code: the first password comes next), or the one refusal
+    text. Exactly one argon2 verification runs on every path."""
     cfg = current_app.config
     limiter: Limiter = current_app.extensions["portal_limiter"]
     ip = client_ip()
-    refusal = tr("用户名或密码不正确，或尝试过于频繁，请稍后再试。",
-                 "Wrong user name or password, or too many attempts: try again later.")
+    refusal = tr("用户名、密码或激活码不正确（激活码只能使用一次，过期需请单位管理员重新发放），或尝试过于频繁，请稍后再试。",
+                 "Wrong user name, password or activation code (a code works once; an expired one is reissued "
+                 "by your unit's administrator), or too many attempts: try again later.")
     with session_scope(cfg["DATABASE_URL"]) as s:
         address_open = limiter.limiter.test(_address_limit(), "login-address", ip or "")
         wait = sessions_model.throttle_wait(s, username, ip)
@@ -156,7 +168,7 @@ def _try_login(username: str, password: str) -> str | None:
             audit_model.record(s, action="login_failed", target=username[:200], detail={"outcome": outcome},
                                user_id=None, username=username[:60], ip=ip)
             return refusal
-        user, outcome = authenticate(s, username, password)
+        user, outcome = authenticate(s, username, password, secret=cfg["SECRET_KEY"])
         if user is None:
             limiter.limiter.hit(_address_limit(), "login-address", ip or "")
             sessions_model.record_failure(
@@ -165,18 +177,38 @@ def _try_login(username: str, password: str) -> str | None:
                                user_id=None, username=username[:60], ip=ip)
             return refusal
         sessions_model.clear_failures(s, username, ip)
-        token = sessions_model.start_session(s, user.id, ip=ip, user_agent=_user_agent())
-        audit_model.record(s, action="login", target=username, detail={"outcome": outcome},
-                           user_id=user.id, username=user.username, ip=ip)
-        signed_in = _session_user(user)
+        if outcome == ACTIVATE:
+            audit_model.record(s, action="activation_code_accepted", target=username, detail=None,
+                               user_id=user.id, username=user.username, ip=ip)
+            pending = {"uid": user.id, "code": user.activation_hash,
+                       "until": (utcnow() + dt.timedelta(minutes=ACTIVATION_MINUTES)).isoformat()}
+        else:
+            signed_in = open_session(s, user, outcome)
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
-    session[SESSION_TOKEN] = token
+    if outcome == ACTIVATE:
+        session[ACTIVATION_KEY] = pending
+        return ACTIVATE
+    sign_in_cookie(signed_in)
+    return None
+
+
+def open_session(s, user: User, outcome: str) -> SessionUser:
+    """A server-side session for a user who just proved who they are (password, first password, SSO)."""
+    ip = client_ip()
+    signed_in = _session_user(user)
+    signed_in.token = sessions_model.start_session(s, user.id, ip=ip, user_agent=_user_agent())
+    audit_model.record(s, action="login", target=user.username, detail={"outcome": outcome},
+                       user_id=user.id, username=user.username, ip=ip)
+    return signed_in
+
+
+def sign_in_cookie(signed_in: SessionUser) -> None:
+    session[SESSION_TOKEN] = signed_in.token
     session.permanent = False  # a browser-session cookie; the server ends it after the lifetime anyway
     login_user(signed_in)
-    return None
 
 
 def _logout_view():

@@ -57,6 +57,11 @@ class Config:
     login_free_attempts: int = 5  # failures of one (name, address) pair before it has to wait
     login_delay_seconds: float = 2  # the first wait; it doubles with every further failure ...
     login_delay_max_minutes: float = 15  # ... up to this
+    # a one-time activation code (accounts from the roster, an admin's reset) works this many days
+    activation_days: float = field(default_factory=lambda: _number("PORTAL_ACTIVATION_DAYS", 14))
+    # single sign-on: the header a trusted identity gateway puts the user name in (believed only when
+    # PORTAL_TRUSTED_PROXIES > 0 and the request came through that proxy)
+    sso_header: str | None = field(default_factory=lambda: os.environ.get("PORTAL_SSO_HEADER") or None)
     testing: bool = False
     csrf_enabled: bool = True
     today: str | None = field(default_factory=lambda: os.environ.get("PORTAL_TODAY") or None)

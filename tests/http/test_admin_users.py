@@ -44,7 +44,7 @@ def test_adm002_admin_creates_manager_and_it_is_audited(app, as_user):
 def test_adm003_manager_without_scope_is_refused_with_reason(as_user):
     res = _create(as_user("admin"), "no_scope_manager", unit="NOT-A-UNIT")
     text = str(res.get_json()["response"]["au-result"]["children"])
-    assert "未能创建" in text and "--unit" in text
+    assert "未能创建" in text and "管辖单位" in text and "--unit" not in text  # the user's language, not the CLI's
 
 
 def test_adm004_admin_list_shows_demo_accounts(as_user):

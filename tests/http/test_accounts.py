@@ -1,0 +1,182 @@
+"""Accounts for the whole roster (issue 17): from-roster, activation with a one-time code, the first
+password's rules, password change, one account per officer, roster changes, SSO, admin reset."""
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from models import activation
+from models.db import session_scope
+from models.schema import AuditLog, Officer, User, UserSession
+from tests.conftest import AS_OF, PASSWORD, TODAY
+from tests.helpers import csrf_from, login
+
+SECRET = "acct-secret"
+
+
+@pytest.fixture(scope="module")
+def acct_url(new_db_url):
+    """A tiny demo of its own: these tests create and change accounts."""
+    from ingest.demo import build_demo
+
+    url = new_db_url("accounts")
+    build_demo(url, scale="tiny", seed=11, as_of=AS_OF, password=PASSWORD)
+    return url
+
+
+def make_app(url, tmp_path_factory, **extra):
+    from portal.app import create_app
+    from portal.config import Config
+
+    cfg = Config(database_url=url, secret_key=SECRET, testing=True, cache_dir=str(tmp_path_factory.mktemp("cache")),
+                 login_rate_limit="1000 per minute", today=TODAY, login_delay_seconds=60, **extra)
+    return create_app(cfg)
+
+
+@pytest.fixture(scope="module")
+def acct_app(acct_url, tmp_path_factory):
+    return make_app(acct_url, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def slips(acct_url):
+    with session_scope(acct_url) as s:
+        return activation.accounts_from_roster(s, SECRET, days=14)["created"]
+
+
+def _slip(slips, n):
+    return slips[n]
+
+
+def activate_page(client, badge, code):
+    return login(client, badge, code)
+
+
+def set_first_password(client, new, repeat=None):
+    page = client.get("/activate")
+    token = csrf_from(page.get_data(as_text=True))
+    return client.post("/activate", data={"new_password": new, "repeat": new if repeat is None else repeat,
+                                          "csrf_token": token})
+
+
+def test_acc001_from_roster_gives_every_active_officer_one_account(acct_url, slips):
+    with session_scope(acct_url) as s:
+        active = s.scalar(select(func.count()).select_from(Officer).where(Officer.active.is_(True)))
+        officer_accounts = s.scalar(select(func.count()).select_from(User).where(User.role == "officer"))
+        assert officer_accounts == active  # the demo officer kept the account they had
+        first = s.scalar(select(User).where(User.username == slips[0]["badge"]))
+        assert first.officer.badge == slips[0]["badge"] and first.scope_unit_id == first.officer.unit_id
+        assert first.activation_hash == activation.code_hash(slips[0]["code"], SECRET)
+        assert slips[0]["code"] not in (first.activation_hash, first.password_hash)  # only its keyed hash is kept
+        assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", slips[0]["code"])
+        left = (first.activation_expires_at - dt.datetime.utcnow()).days
+        assert 13 <= left <= 14
+        again = activation.accounts_from_roster(s, SECRET, days=14)
+        assert again == {"created": [], "skipped": []}
+    assert len({c["code"] for c in slips}) == len(slips)
+
+
+def test_acc002_activation_asks_for_a_password_then_lands_on_me(acct_app, acct_url, slips):
+    c = acct_app.server.test_client()
+    slip = _slip(slips, 1)
+    res = activate_page(c, slip["badge"], slip["code"].lower().replace("-", " "))  # typed loosely
+    assert res.status_code == 302 and res.headers["Location"].endswith("/activate")
+    assert c.get("/me").status_code == 302  # not signed in before the password is set
+    with session_scope(acct_url) as s:
+        officer = s.scalar(select(Officer).where(Officer.badge == slip["badge"]))
+        birth = officer.birth_date.strftime("%Y%m%d")
+    for weak, word in [("short1", "至少需要 10"), ("1234567890", "常见密码"), (f"x{slip['badge']}yz1234", "警号"),
+                       (f"abc{birth}!", "出生日期")]:
+        res = set_first_password(c, weak)
+        assert res.status_code == 400 and word in res.get_data(as_text=True), weak
+    res = set_first_password(c, "a-good-passphrase", "a-different-one")
+    assert res.status_code == 400 and "不一致" in res.get_data(as_text=True)
+    res = set_first_password(c, "a-good-passphrase")
+    assert res.status_code == 302 and res.headers["Location"].endswith("/me")
+    assert c.get("/me").status_code == 200
+    with session_scope(acct_url) as s:
+        user = s.scalar(select(User).where(User.username == slip["badge"]))
+        assert user.activation_hash is None and user.password_hash.startswith("$argon2")
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "activated", AuditLog.target == slip["badge"]))
+    # the code is spent: it is refused like a wrong password; the new password works
+    again = acct_app.server.test_client()
+    res = activate_page(again, slip["badge"], slip["code"])
+    assert res.status_code == 401 and "激活码只能使用一次" in res.get_data(as_text=True)
+    assert login(again, slip["badge"], "a-good-passphrase").status_code == 302
+
+
+def test_acc003_wrong_code_and_unknown_badge_get_the_same_answer(acct_app, slips):
+    slip = _slip(slips, 2)
+    wrong = activate_page(acct_app.server.test_client(), slip["badge"], "AAAA-BBBB-CCCC")
+    unknown = activate_page(acct_app.server.test_client(), "NO-SUCH-BADGE", "AAAA-BBBB-CCCC")
+    assert wrong.status_code == unknown.status_code == 401
+
+    def alert(res):
+        return re.search(r'alert-danger[^>]*>([^<]+)<', res.get_data(as_text=True)).group(1)
+
+    assert alert(wrong) == alert(unknown)
+
+
+def test_acc004_expired_code_is_refused(acct_app, acct_url, slips):
+    slip = _slip(slips, 3)
+    with session_scope(acct_url) as s:
+        user = s.scalar(select(User).where(User.username == slip["badge"]))
+        user.activation_expires_at = dt.datetime.utcnow() - dt.timedelta(minutes=1)
+    res = activate_page(acct_app.server.test_client(), slip["badge"], slip["code"])
+    assert res.status_code == 401
+
+
+def test_acc005_id_number_refused_as_password(acct_app, acct_url, slips):
+    """A password holding the officer's ID number is found through the roster's keyed hash."""
+    from ingest import idcard
+    from ingest.matching import id_hash_key
+
+    slip = _slip(slips, 4)
+    id_number = "440604198003151012"
+    with session_scope(acct_url) as s:
+        officer = s.scalar(select(Officer).where(Officer.badge == slip["badge"]))
+        officer.id_hash = idcard.keyed_hash(id_number, id_hash_key(s, SECRET))
+    c = acct_app.server.test_client()
+    activate_page(c, slip["badge"], slip["code"])
+    res = set_first_password(c, f"my{id_number}")
+    assert res.status_code == 400 and "身份证" in res.get_data(as_text=True)
+
+
+def _change(client, current, new, repeat=None):
+    page = client.get("/password")
+    token = csrf_from(page.get_data(as_text=True))
+    return client.post("/password", data={"current": current, "new_password": new,
+                                          "repeat": new if repeat is None else repeat, "csrf_token": token})
+
+
+def test_acc006_password_change_ends_the_other_sessions(acct_app, acct_url):
+    from models.users import create_user
+
+    with session_scope(acct_url) as s:
+        create_user(s, "changer", PASSWORD, "leader", scope_unit_code="NJ")
+    here, there = acct_app.server.test_client(), acct_app.server.test_client()
+    login(here, "changer", PASSWORD)
+    login(there, "changer", PASSWORD)
+    assert '"id":"password-link"' in here.get("/_dash-layout").get_data(as_text=True)  # the user menu links to it
+    res = _change(here, "not-the-password", "another-good-one")
+    assert res.status_code == 400 and "当前密码不正确" in res.get_data(as_text=True)
+    res = _change(here, PASSWORD, "another-good-one")
+    assert res.status_code == 200 and "1" in res.get_data(as_text=True)
+    assert here.get("/warnings").status_code == 200
+    assert there.get("/warnings").status_code == 302  # ended on the server
+    with session_scope(acct_url) as s:
+        uid = s.scalar(select(User.id).where(User.username == "changer"))
+        assert s.scalar(select(func.count()).select_from(UserSession)
+                        .where(UserSession.user_id == uid, UserSession.ended_at.is_(None))) == 1
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "password_changed", AuditLog.target == "changer"))
+
+
+def test_acc007_one_account_per_officer(acct_url):
+    from models.users import UserError, create_user
+
+    with session_scope(acct_url) as s:
+        badge = s.scalar(select(User).where(User.username == "officer")).officer.badge
+        with pytest.raises(UserError) as err:
+            create_user(s, "second_login", "long-enough-1", "officer", officer_badge=badge)
+        assert err.value.code == "officer_has_account"
