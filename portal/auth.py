@@ -26,6 +26,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from limits import parse as parse_limit
+from sqlalchemy import select
 from werkzeug.exceptions import MethodNotAllowed
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -245,11 +246,57 @@ def _lang_view(lang: str):
     return redirect(_safe_next(back))
 
 
+def sso_username() -> str | None:
+    """The user name a trusted identity gateway vouches for, or None. Believed only when
+    PORTAL_SSO_HEADER is set, PORTAL_TRUSTED_PROXIES > 0, the request's X-Forwarded-For holds the
+    entries of that many proxies (ProxyFix took the client's address from it) and the direct peer,
+    as ProxyFix recorded it before rewriting ``remote_addr``, is one of PORTAL_SSO_PROXY_ADDRESSES.
+    A header that arrives any other way is a forgery: it is audited and ignored."""
+    cfg = current_app.config["PORTAL_CONFIG"]
+    if not cfg.sso_header:
+        return None
+    name = (request.headers.get(cfg.sso_header) or "").strip()
+    if not name:
+        return None
+    orig = request.environ.get("werkzeug.proxy_fix.orig") or {}
+    hops = [h for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    peer = orig.get("REMOTE_ADDR")
+    if cfg.trusted_proxies <= 0 or not orig or len(hops) < cfg.trusted_proxies or peer not in cfg.sso_proxies:
+        with session_scope(cfg.database_url) as s:
+            audit_model.record(s, action="sso_refused", target=name[:200],
+                               detail={"peer": peer or request.remote_addr, "hops": len(hops)},
+                               user_id=None, username=None, ip=client_ip())
+        return None
+    return name[:60]
+
+
+def _sso_sign_in() -> None:
+    """Sign in the account the trusted gateway names (active, and not waiting for activation);
+    otherwise nothing happens and the login form stays the way in."""
+    name = sso_username()
+    if name is None:
+        return
+    with session_scope(current_app.config["DATABASE_URL"]) as s:
+        user = s.scalar(select(User).where(User.username == name))
+        if user is None or not user.active or user.activation_hash is not None:
+            audit_model.record(s, action="login_failed", target=name, detail={"outcome": "sso_no_account"},
+                               user_id=None, username=name, ip=client_ip())
+            return
+        signed_in = open_session(s, user, "sso")
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    sign_in_cookie(signed_in)
+
+
 def _guard():
     """Anonymous callers get a redirect (pages) or 401 (Dash endpoints), never data."""
     path = request.path
     if any(path == p or path.startswith(p) for p in PUBLIC_PREFIXES):
         return None
+    if not getattr(current_user, "is_authenticated", False):
+        _sso_sign_in()
     if getattr(current_user, "is_authenticated", False):
         if path == "/" and current_user.role == "officer":
             return redirect("/me")  # an officer's home is their own record

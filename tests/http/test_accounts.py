@@ -180,3 +180,42 @@ def test_acc007_one_account_per_officer(acct_url):
         with pytest.raises(UserError) as err:
             create_user(s, "second_login", "long-enough-1", "officer", officer_badge=badge)
         assert err.value.code == "officer_has_account"
+
+
+@pytest.fixture(scope="module")
+def sso_app(acct_url, tmp_path_factory):
+    return make_app(acct_url, tmp_path_factory, trusted_proxies=1, sso_header="X-Remote-User",
+                    sso_proxies=("127.0.0.1",))
+
+
+def test_acc008_sso_header_is_believed_only_through_the_trusted_proxy(sso_app, acct_url):
+    # forged by a client talking to the app directly: no proxy hop recorded
+    direct = sso_app.server.test_client()
+    res = direct.get("/warnings", headers={"X-Remote-User": "manager"})
+    assert res.status_code == 302 and "/login" in res.headers["Location"]
+    # forged X-Forwarded-For too, but from an address that is not the gateway
+    outsider = sso_app.server.test_client()
+    res = outsider.get("/warnings", headers={"X-Remote-User": "manager", "X-Forwarded-For": "10.1.1.1"},
+                       environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert res.status_code == 302 and "/login" in res.headers["Location"]
+    with session_scope(acct_url) as s:
+        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "sso_refused")) >= 2
+    # through the gateway: signed in as the named account, its session bound to the real client
+    gw = sso_app.server.test_client()
+    hdr = {"X-Remote-User": "manager", "X-Forwarded-For": "10.1.1.7"}
+    res = gw.get("/warnings", headers=hdr)
+    assert res.status_code == 200
+    assert gw.get("/warnings", headers={"X-Forwarded-For": "10.1.1.7"}).status_code == 200  # the session goes on
+    with session_scope(acct_url) as s:
+        row = s.scalar(select(AuditLog).where(AuditLog.action == "login", AuditLog.username == "manager")
+                       .order_by(AuditLog.id.desc()))
+        assert row.detail == {"outcome": "sso"} and row.ip == "10.1.1.7"
+    # an unknown name through the gateway: the login form is the way in
+    res = sso_app.server.test_client().get("/warnings", headers={"X-Remote-User": "nobody", "X-Forwarded-For": "10.1.1.8"})
+    assert res.status_code == 302 and "/login" in res.headers["Location"]
+
+
+def test_acc009_sso_off_without_trusted_proxies(acct_app):
+    res = acct_app.server.test_client().get("/warnings", headers={"X-Remote-User": "manager",
+                                                                  "X-Forwarded-For": "10.1.1.7"})
+    assert res.status_code == 302 and "/login" in res.headers["Location"]
