@@ -75,7 +75,7 @@ def finish_activation(session: Session, user: User, password_hash: str) -> None:
     clear_failures(session, user.username)
 
 
-def pending_officers(session: Session, unit_code: str | None = None) -> list[tuple]:
+def pending_officers(session: Session, unit_code: str | None = None, limit: int | None = None) -> list[tuple]:
     """(officer id, badge, name, unit id, unit code, unit name, unit name_en) of every active officer
     without an account, in unit order; ``unit_code`` limits it to that unit's subtree."""
     q = (select(Officer.id, Officer.badge, Officer.name, Unit.id, Unit.code, Unit.name, Unit.name_en)
@@ -88,18 +88,22 @@ def pending_officers(session: Session, unit_code: str | None = None) -> list[tup
         if root is None:
             raise LookupError(unit_code)
         q = q.where(Unit.path.like(root + "%"))
+    if limit is not None:
+        q = q.limit(limit)
     return list(session.execute(q))
 
 
 def accounts_from_roster(session: Session, secret: str, *, days: float, unit_code: str | None = None,
-                         now: dt.datetime | None = None, progress: Progress | None = None) -> dict:
+                         limit: int | None = None, now: dt.datetime | None = None,
+                         progress: Progress | None = None) -> dict:
     """An officer account (user name = badge) with an activation code for every active officer who has
     none, written with bulk inserts. Returns {"created": [slip, ...], "skipped": [badge, ...]}: a slip
     carries the code in clear (the only time it exists), a badge is skipped when an account of another
-    kind already has that user name. Raises LookupError for an unknown unit."""
+    kind already has that user name. ``limit``: at most this many officers (the demo's few). Raises
+    LookupError for an unknown unit."""
     now = now or utcnow()
     expires = now + dt.timedelta(days=days)
-    officers = pending_officers(session, unit_code)
+    officers = pending_officers(session, unit_code, limit)
     taken = set(session.scalars(select(User.username).where(User.username.in_([o[1] for o in officers])))) \
         if len(officers) <= 1000 else set(session.scalars(select(User.username)))
     total = len(officers)

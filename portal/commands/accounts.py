@@ -16,7 +16,8 @@ accounts_app = typer.Typer(help="Officer accounts for the whole roster.", no_arg
 
 
 def create_from_roster(url: str, secret: str, days: float, unit: str | None = None, progress=None, *,
-                       by: str = "cli", user_id: int | None = None, ip: str | None = None) -> dict:
+                       limit: int | None = None, by: str = "cli", user_id: int | None = None,
+                       ip: str | None = None) -> dict:
     """One transaction: every missing officer account, with its slip (the codes exist only in the
     result), and its audit row."""
     from models import audit as audit_model
@@ -24,7 +25,7 @@ def create_from_roster(url: str, secret: str, days: float, unit: str | None = No
     from models.db import session_scope
 
     with session_scope(url) as s:
-        result = accounts_from_roster(s, secret, days=days, unit_code=unit, progress=progress)
+        result = accounts_from_roster(s, secret, days=days, unit_code=unit, limit=limit, progress=progress)
         audit_model.record(s, action="accounts_from_roster", target=unit or "all",
                            detail={"created": len(result["created"]), "skipped": len(result["skipped"])},
                            user_id=user_id, username=by, ip=ip)

@@ -79,3 +79,17 @@ def test_acc103_password_rules():
     assert problems("J10001-is-me!", badge="J10001") == ["badge"]
     assert problems("born-19800315", birth_date=dt.date(1980, 3, 15)) == ["birth_date"]
     assert problems("a-long-unusual-sentence") == []
+
+
+def test_acc104_demo_prints_how_to_activate_an_officer(new_db_url, tmp_path):
+    url = new_db_url("acc104")
+    env = {"PORTAL_DATABASE_URL": url, "PORTAL_INSTANCE": str(tmp_path), "PORTAL_SECRET_KEY": "demo-k"}
+    assert runner.invoke(app, ["init-db"], env=env).exit_code == 0
+    res = runner.invoke(app, ["demo", "--scale", "tiny", "--as-of", "2026-11-18"], env=env)
+    assert res.exit_code == 0, res.output
+    assert "激活码" in res.output and "from-roster" in res.output
+    codes = __import__("re").findall(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", res.output)
+    assert len(codes) == 3
+    with session_scope(url) as s:
+        waiting = s.scalars(select(User).where(User.activation_hash.is_not(None))).all()
+        assert {u.activation_hash for u in waiting} == {activation.code_hash(c, "demo-k") for c in codes}
