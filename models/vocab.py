@@ -150,6 +150,17 @@ ACCOUNT_ERRORS: dict[str, Words] = {
     "password_short": ("密码至少需要 10 个字符。", "The password needs at least 10 characters."),
     "no_user": ("没有这个账号。", "No such account."),
     "own_account": ("不能对自己的账号执行此操作。", "You cannot do this to your own account."),
+    "bulk_header": ("CSV 第一行需要列名：用户名、角色、单位代码（或 username, role, unit）。",
+                    "The CSV's first row needs the columns username, role and unit (or 用户名, 角色, 单位代码)."),
+    "bulk_role": ("角色只能是健康管理师（manager）或领导（leader）。", "The role must be manager or leader."),
+    "bulk_unreadable": ("文件无法读取：请上传 UTF-8 编码的 CSV 文件。", "The file cannot be read: upload a UTF-8 CSV file."),
+}
+
+ACCOUNT_STATUS: dict[str, Words] = {
+    "active": ("正常", "active"),
+    "pending": ("待激活", "waiting for activation"),
+    "inactive": ("已停用", "inactive"),
+    "delayed": ("登录受限", "sign-in delayed"),
 }
 
 

@@ -67,6 +67,9 @@ def create_app(config: Config | None = None) -> dash.Dash:
     from web.shell import shell_layout
 
     app.layout = shell_layout
+    from portal.slips import slips_csv, slips_html
+
+    server.extensions["portal_slips"] = {"csv": slips_csv, "html": slips_html}  # /admin/users hands out codes
     _register_callbacks(app)
 
     from portal.reports import init_reports

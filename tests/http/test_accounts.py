@@ -219,3 +219,107 @@ def test_acc009_sso_off_without_trusted_proxies(acct_app):
     res = acct_app.server.test_client().get("/warnings", headers={"X-Remote-User": "manager",
                                                                   "X-Forwarded-For": "10.1.1.7"})
     assert res.status_code == 302 and "/login" in res.headers["Location"]
+
+
+# ---- /admin/users for a whole force ---------------------------------------------------------
+
+def _admin(app):
+    c = app.server.test_client()
+    assert login(c, "admin", PASSWORD).status_code == 302
+    return c
+
+
+def test_acc010_admin_list_is_paged_and_searchable(acct_app, acct_url, slips):
+    from tests.helpers import admin_users_rows, rows_of
+
+    admin = _admin(acct_app)
+    first = admin_users_rows(admin, start=0, end=10).get_json()["response"]
+    grid = next(v for k, v in first.items() if k.startswith("{"))["getRowsResponse"]
+    assert len(grid["rowData"]) == 10 and grid["rowCount"] > 100  # one page, the whole count
+    slip = slips[5]
+    found = rows_of(admin_users_rows(admin, search=slip["name"]))
+    assert slip["badge"] in {r["username"] for r in found}
+    by_unit = rows_of(admin_users_rows(admin, search=slip["unit_code"], role="officer", end=500))
+    assert by_unit and all(r["role"] == "officer" for r in by_unit)
+    pending = rows_of(admin_users_rows(admin, status="pending", end=500))
+    assert pending and all(r["state"] == "待激活" for r in pending)
+    assert {r["role"] for r in rows_of(admin_users_rows(admin, role="leader"))} == {"leader"}
+
+
+def test_acc011_admin_reset_issues_a_code_shown_once_and_audited(acct_app, acct_url):
+    from models.users import create_user
+    from tests.helpers import admin_users_action
+
+    with session_scope(acct_url) as s:
+        create_user(s, "forgetful", PASSWORD, "manager", scope_unit_code="NJ")
+    user_c = acct_app.server.test_client()
+    login(user_c, "forgetful", PASSWORD)
+    res = admin_users_action(_admin(acct_app), "au-reset", "forgetful")
+    assert res.status_code == 200
+    shown = str(res.get_json()["response"]["au-action-result"]["children"])
+    code = re.search(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", shown).group(0)
+    assert user_c.get("/warnings").status_code == 302  # its sessions ended
+    assert login(acct_app.server.test_client(), "forgetful", PASSWORD).status_code == 401  # old password gone
+    with session_scope(acct_url) as s:
+        row = s.scalar(select(AuditLog).where(AuditLog.action == "reset_account", AuditLog.target == "forgetful"))
+        assert row.username == "admin" and code not in str(row.detail)
+    c = acct_app.server.test_client()
+    assert activate_page(c, "forgetful", code).headers["Location"].endswith("/activate")
+    assert set_first_password(c, "fresh-start-2026!").headers["Location"].endswith("/")
+
+
+def test_acc012_admin_edits_role_and_scope(acct_app, acct_url):
+    from models.users import create_user
+    from tests.helpers import admin_users_action
+
+    with session_scope(acct_url) as s:
+        create_user(s, "promoted", PASSWORD, "manager", scope_unit_code="NJ")
+        district = s.scalar(select(User).where(User.username == "leader_d1")).scope_unit.code
+    admin = _admin(acct_app)
+    res = admin_users_action(admin, "au-edit-save", "promoted", edit_role="leader", edit_unit=district)
+    assert "领导" in str(res.get_json()["response"]["au-action-result"]["children"])
+    with session_scope(acct_url) as s:
+        user = s.scalar(select(User).where(User.username == "promoted"))
+        assert (user.role, user.scope_unit.code) == ("leader", district)
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "edit_user", AuditLog.target == "promoted"))
+    refused = admin_users_action(admin, "au-edit-save", "promoted", edit_role="leader", edit_unit=None)
+    assert "管辖单位" in str(refused.get_json()["response"]["au-action-result"]["children"])
+    own = admin_users_action(admin, "au-edit-save", "admin", edit_role="leader", edit_unit=district)
+    assert "自己的账号" in str(own.get_json()["response"]["au-action-result"]["children"])
+    officer = admin_users_action(admin, "au-edit-save", "officer", edit_role="leader", edit_unit=district)
+    assert "未知角色" in str(officer.get_json()["response"]["au-action-result"]["children"])
+
+
+def _upload(client, text):
+    import base64
+
+    from tests.helpers import callback_key, dash_callback
+
+    key = callback_key(client, "au-bulk-result")
+    contents = "data:text/csv;base64," + base64.b64encode(text.encode("utf-8")).decode()
+    return dash_callback(client, key, [{"id": "au-bulk-upload", "property": "contents", "value": contents}],
+                         [{"id": "au-bulk-upload", "property": "filename", "value": "staff.csv"},
+                          {"id": "au-refresh", "property": "data", "value": 0}])
+
+
+def test_acc013_bulk_create_managers_and_leaders_from_csv(acct_app, acct_url):
+    admin = _admin(acct_app)
+    res = _upload(admin, "用户名,角色,单位代码\nbulk_mgr,manager,NJ\nbulk_ldr,领导,NJ\nbulk_bad,king,NJ\n"
+                         "bulk_nounit,leader,NOPE\nmanager,manager,NJ\n")
+    answer = res.get_json()["response"]
+    text = str(answer["au-bulk-result"]["children"])
+    assert "已创建 2 个账号" in text
+    assert "第 4 行" in text and "角色只能是" in text
+    assert "第 5 行" in text and "管辖单位" in text and "--unit" not in text
+    assert "第 6 行" in text and "已存在" in text
+    content = answer["au-bulk-download"]["data"]["content"]
+    codes = dict(line.split(",")[0::3] for line in content.strip().splitlines()[1:])
+    assert set(codes) == {"bulk_mgr", "bulk_ldr"}
+    with session_scope(acct_url) as s:
+        assert s.scalar(select(User).where(User.username == "bulk_ldr")).role == "leader"
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "bulk_create_users")).username == "admin"
+    assert activate_page(acct_app.server.test_client(), "bulk_mgr", codes["bulk_mgr"]).status_code == 302
+    assert "CSV" in str(_upload(admin, "a,b\n1,2\n").get_json()["response"]["au-bulk-result"]["children"])
+    manager = acct_app.server.test_client()
+    login(manager, "manager", PASSWORD)
+    assert _upload(manager, "用户名,角色,单位代码\nsneaky,leader,NJ\n").status_code == 403
