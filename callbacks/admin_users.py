@@ -17,7 +17,7 @@ from models.db import session_scope
 from models.users import UserError, create_user
 from models.vocab import ACCOUNT_ERRORS, ACCOUNT_STATUS
 from web import jobs
-from web.access import AccessDenied, audit, current_scope, db
+from web.access import audit, current_scope, db
 from web.grids import server_grid
 from web.i18n import label, role_name, tr
 
@@ -195,6 +195,8 @@ def register(app):
         colour = "danger" if errors and not created else "warning" if errors else "success"
         return dbc.Alert(body, color=colour), download or no_update, (refresh or 0) + (1 if created else 0)
 
+    jobs.require("au-roster-result", "admin")
+
     @app.callback(Output("au-roster-result", "children"), Output("au-roster-csv", "data"),
                   Output("au-roster-slips", "data"), Output("au-refresh", "data", allow_duplicate=True),
                   Input("au-roster-run", "n_clicks"), State("au-roster-unit", "value"), State("au-refresh", "data"),
@@ -204,13 +206,14 @@ def register(app):
                   prevent_initial_call=True)
     def au_roster(set_progress, _, unit, refresh):
         who = jobs.caller()  # from the request that started the job, on the server
-        if not who or who.get("role") != "admin":
+        if not who or who.get("role") != "admin":  # jobs.require refused the request already: defence in depth
             with session_scope(url) as s:  # the job has no request: the refusal is recorded here
                 audit_model.record(s, action="access_denied", target="au-roster-run",
                                    detail={"reason": "only admins create accounts from the roster"},
                                    user_id=(who or {}).get("id"), username=(who or {}).get("username"),
                                    ip=(who or {}).get("ip"))
-            raise AccessDenied("only admins create accounts from the roster")
+            return dbc.Alert(jobs.words(who, "无权执行此操作。", "You may not do this."), color="warning"), \
+                no_update, no_update, no_update
         unit = _clean(unit) or None
         try:
             with session_scope(url) as s:

@@ -15,7 +15,10 @@ from dash import DiskcacheManager, callback_context, hooks
 from flask import has_request_context, request
 from flask_login import current_user
 
+from web.access import AccessDenied
+
 _managers: dict[str, DiskcacheManager] = {}
+_roles: dict[str, tuple[str, ...]] = {}  # a background callback's first output id -> roles that may start it
 
 
 def manager(app) -> DiskcacheManager:
@@ -26,9 +29,24 @@ def manager(app) -> DiskcacheManager:
     return _managers[path]
 
 
+def require(output_id: str, *roles: str) -> None:
+    """Only these roles may start the background callback whose first output is ``output_id``: checked
+    in the request, before any job starts (a refusal is the app's uniform 403, audited)."""
+    _roles[output_id] = roles
+
+
 @hooks.custom_data("portal_caller")
 def _caller(_ctx) -> dict | None:
-    if not has_request_context() or not getattr(current_user, "is_authenticated", False):
+    if not has_request_context():
+        return None
+    body = request.get_json(silent=True) if request.is_json else None
+    output = str(body.get("output", "")) if isinstance(body, dict) else ""
+    for output_id, roles in _roles.items():
+        if output.startswith(f"..{output_id}.") or output.startswith(f"{output_id}."):
+            role = current_user.role if getattr(current_user, "is_authenticated", False) else None
+            if role not in roles:
+                raise AccessDenied(f"role {role} may not start {output_id}")
+    if not getattr(current_user, "is_authenticated", False):
         return None
     return {"id": current_user.id, "username": current_user.username, "role": current_user.role,
             "language": current_user.language, "ip": request.remote_addr}

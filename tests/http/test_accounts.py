@@ -323,3 +323,65 @@ def test_acc013_bulk_create_managers_and_leaders_from_csv(acct_app, acct_url):
     manager = acct_app.server.test_client()
     login(manager, "manager", PASSWORD)
     assert _upload(manager, "用户名,角色,单位代码\nsneaky,leader,NJ\n").status_code == 403
+
+
+def _roster_job(client, unit=None, timeout=60):
+    """Run the from-roster background callback the way the renderer does: start it, then poll."""
+    import json
+    import time
+
+    from tests.helpers import callback_key, csrf_cookie
+
+    key = callback_key(client, "au-roster-result")
+    body = {"output": key,
+            "outputs": [{"id": i, "property": p} for i, p in (("au-roster-result", "children"), ("au-roster-csv", "data"),
+                                                              ("au-roster-slips", "data"))]
+            + [{"id": "au-refresh", "property": "data"}],
+            "inputs": [{"id": "au-roster-run", "property": "n_clicks", "value": 1}],
+            "state": [{"id": "au-roster-unit", "property": "value", "value": unit},
+                      {"id": "au-refresh", "property": "data", "value": 0}],
+            "changedPropIds": ["au-roster-run.n_clicks"]}
+    headers = {"X-CSRFToken": csrf_cookie(client), "Content-Type": "application/json"}
+    started = client.post("/_dash-update-component", data=json.dumps(body), headers=headers)
+    if started.status_code != 200 or "cacheKey" not in (started.get_json() or {}):
+        return started
+    handles = started.get_json()
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        res = client.post("/_dash-update-component", data=json.dumps(body), headers=headers,
+                          query_string={"cacheKey": handles["cacheKey"], "job": handles["job"]})
+        if res.status_code != 204 and "response" in (res.get_json(silent=True) or {}):
+            return res
+        if res.status_code not in (200, 204):
+            return res
+        time.sleep(0.3)
+    raise AssertionError("the background job did not finish")
+
+
+def test_acc014_from_roster_in_admin_users_is_a_background_job(acct_app, acct_url, slips):
+    from models.schema import Unit
+
+    with session_scope(acct_url) as s:
+        officer = s.scalar(select(Officer).where(Officer.badge == slips[6]["badge"]))
+        # a new recruit joins after the first run
+        recruit = Officer(badge="NEW-0001", name="新警员", sex="male", birth_date=dt.date(2000, 1, 2),
+                          unit_id=officer.unit_id, post_type=officer.post_type, active=True)
+        s.add(recruit)
+        unit_code = s.get(Unit, officer.unit_id).code
+    res = _roster_job(_admin(acct_app), unit=unit_code)
+    answer = res.get_json()["response"]
+    assert "已创建 1 个民警账号" in str(answer["au-roster-result"]["children"])
+    assert "NEW-0001" in answer["au-roster-csv"]["data"]["content"]
+    assert "NEW-0001" in answer["au-roster-slips"]["data"]["content"]
+    with session_scope(acct_url) as s:
+        assert s.scalar(select(User).where(User.username == "NEW-0001")).activation_hash
+        row = s.scalar(select(AuditLog).where(AuditLog.action == "accounts_from_roster", AuditLog.username == "admin"))
+        assert row.target == unit_code and row.detail["created"] == 1
+    manager = acct_app.server.test_client()
+    login(manager, "manager", PASSWORD)
+    refused = _roster_job(manager)
+    assert refused.status_code == 403 and refused.get_json() == {"error": "forbidden"}  # before any job starts
+    with session_scope(acct_url) as s:
+        row = s.scalar(select(AuditLog).where(AuditLog.action == "access_denied", AuditLog.username == "manager")
+                       .order_by(AuditLog.id.desc()))
+        assert "au-roster-result" in row.target
