@@ -52,3 +52,49 @@ def test_br_acc001_activate_with_code_then_me_and_the_code_is_spent(app, dash_du
     assert "只能使用一次" in alert.text and "/login" in driver.current_url
     _sign_in(dash_duo, slip["badge"], "my-own-passphrase-1")
     dash_duo.wait_for_element("#me-title", timeout=30)
+
+
+def test_br_acc002_admin_users_pages_searches_and_creates_accounts_with_a_progress_bar(app, dash_duo, login_browser):
+    from selenium.webdriver.common.keys import Keys
+    from sqlalchemy import func, select
+
+    from models.schema import Officer, Unit, User
+
+    url = app.server.config["DATABASE_URL"]
+    with session_scope(url) as s:
+        unit = s.scalar(select(Unit).join(Officer, Officer.unit_id == Unit.id).outerjoin(User, User.officer_id == Officer.id)
+                        .where(User.id.is_(None), Officer.active.is_(True), Unit.level == "station")
+                        .group_by(Unit.id).order_by(func.count().desc()))
+        code, name = unit.code, unit.name
+        outside = select(func.count()).select_from(User).where(User.activation_hash.is_not(None),
+                                                                User.scope_unit_id != unit.id)
+        before = s.scalar(outside)
+    start(dash_duo, app)
+    login_browser("admin", path="/admin/users")
+    dash_duo.wait_for_element("#au-grid-wrap .ag-row", timeout=30)
+    search = dash_duo.wait_for_element("#au-search")
+    search.send_keys("leader_d", Keys.ENTER)
+    wait_until(lambda: {r.text.split("\n")[0] for r in dash_duo.find_elements("#au-grid-wrap .ag-row")}
+               == {"leader_d1", "leader_d2"}, 30, "the search did not narrow the grid")
+    click(dash_duo, "#au-roster-unit")
+    dash_duo.wait_for_element(".dash-dropdown-options", timeout=20)
+    dash_duo.driver.switch_to.active_element.send_keys(name)  # the menu's search box has the focus
+
+    def option():
+        return next(o for o in dash_duo.find_elements(".dash-dropdown-option") if o.text.strip("\u3000 ") == name)
+
+    click(dash_duo, option)
+    click(dash_duo, "#au-title")  # close the menu, as a person would
+    click(dash_duo, "#au-roster-run")
+    done = dash_duo.wait_for_element("#au-roster-done", timeout=60)
+    assert "已创建" in done.text
+    bar = dash_duo.find_element("#au-roster-progress .progress-bar")
+    assert bar.get_attribute("aria-valuenow") == bar.get_attribute("aria-valuemax")
+    with session_scope(url) as s:
+        waiting = s.scalar(select(func.count()).select_from(User).join(Officer, User.officer_id == Officer.id)
+                           .join(Unit, Unit.id == Officer.unit_id)
+                           .where(Unit.code == code, User.activation_hash.is_not(None)))
+        assert waiting >= 1
+        assert s.scalar(outside) == before  # only the chosen unit
+    wait_for_callbacks(dash_duo)
+    assert not [e for e in console_errors(dash_duo)], console_errors(dash_duo)
