@@ -15,7 +15,7 @@ from models.schema import utcnow
 from web.access import audit, current_scope, db
 from web.i18n import label, language, tr
 from web.shell import kpi_card
-from web.inputs import Clicks, Key, StoreRef, checked
+from web.inputs import Clicks, Key, StoreRef, checked, next_count
 
 STATE_COLOURS = {"ok": "#2ca02c", "amber": "#f0ad4e", "red": "#d62728"}
 DRIVERS = {"tanita": ("人体成分分析仪", "Body composition"), "nibp": ("血压计", "Blood pressure"),
@@ -190,10 +190,6 @@ def _options(queue: list[dict]):
             for q in queue]
 
 
-def _bump(counter) -> int:
-    """The next value of a refresh counter (a store the browser holds: anything not a count starts again)."""
-    return counter + 1 if isinstance(counter, int) and not isinstance(counter, bool) and 0 <= counter < 10**9 else 1
-
 
 def register(app):
     @app.callback(Output("dev-summary", "children"), Output("dev-cards", "children"), Output("dev-queue", "children"),
@@ -247,8 +243,8 @@ def register(app):
                         "badge required": tr("请填写警号。", "Enter a badge.")}
             text = messages.get(str(exc), tr("这条读数已不在待分配队列中（可能已被分配）。",
                                              "This reading is no longer waiting (it may have been assigned)."))
-            return dbc.Alert(text, color="danger"), _bump(refresh), no_update
+            return dbc.Alert(text, color="danger"), next_count(refresh), no_update
         msg = tr(f"已将读数分配给 {done['name']}（警号 {done['badge']}），写入 {done['observations']} 项数据，健康状态已重新评估。",
                  f"Reading assigned to {done['name']} (badge {done['badge']}): {done['observations']} values stored, "
                  "status recomputed.")
-        return dbc.Alert(msg, color="success", id="dev-assign-ok"), _bump(refresh), ""
+        return dbc.Alert(msg, color="success", id="dev-assign-ok"), next_count(refresh), ""

@@ -13,7 +13,7 @@ from models.vocab import IMPORT_KINDS, IMPORT_STATUSES, QUARANTINE_STATUSES
 from web.access import audit, current_scope, db
 from web.grids import quarantine_grid
 from web.i18n import label, tr
-from web.inputs import Clicks, Key, LongText, Rows, RowsRequest, StoreRef, checked, int_id
+from web.inputs import Clicks, Key, LongText, Rows, RowsRequest, StoreRef, checked, int_id, next_count
 
 PAGE_MAX = 500
 
@@ -47,10 +47,6 @@ def _columns():
 def _batch_id(value) -> int | None:
     return int_id(value)
 
-
-def _bump(counter) -> int:
-    """The next value of a refresh counter (a store the browser holds: anything not a count starts again)."""
-    return counter + 1 if isinstance(counter, int) and not isinstance(counter, bool) and 0 <= counter < 10**9 else 1
 
 
 def _detail(d: dict):
@@ -188,7 +184,7 @@ def register(app):
                             + (f"；{placed} 项原样保留的项目已按映射导入。" if placed else "。"),
                             f"Re-processed in new batch #{summary['batch_id']}: {resolved} row(s) loaded, {still} still open"
                             + (f"; {placed} item(s) kept raw now placed by the mapping." if placed else ".")),
-                         color="success" if still == 0 else "warning", id="ai-reprocess-alert"), _bump(refresh)
+                         color="success" if still == 0 else "warning", id="ai-reprocess-alert"), next_count(refresh)
 
     @app.callback(Output("ai-mapping-result", "children"), Input("ai-save-mapping", "n_clicks"),
                   State("ai-mapping", "value"), State("ai-batch", "data"), prevent_initial_call=True)

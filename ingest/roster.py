@@ -23,6 +23,7 @@ from ingest import idcard
 from ingest.batch import add_quarantine, base_summary, file_hash, finish_batch, new_batch, read_file, recording_failure
 from ingest.hospital import Unreadable, _jsonable, read_table
 from ingest.matching import check_id_key, id_hash_key, id_problem
+from models.accounts import sync_officer_accounts
 from models.db import session_scope
 from models.schema import ImportBatch, Officer, QuarantineRow, Unit, utcnow
 from models.vocab import POST_TYPES, UNIT_LEVELS
@@ -375,6 +376,8 @@ def _officers_body(s: Session, placed: dict, rows: list, summary: dict, progress
         if row.get("id_hash"):
             by_hash[row["id_hash"]] = badge
     s.flush()
+    synced = sync_officer_accounts(s, touched)  # who left loses their account, who moved keeps it
+    summary["accounts_deactivated"] = len(synced["deactivated"])
     summary["rows_rejected"] = len({e["row"] for e in entries})
     return entries, touched
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -55,6 +56,17 @@ def vacuum(url: str, tables: tuple[str, ...], full: bool = False) -> None:
         return
     with get_engine(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql(f"VACUUM ({'FULL, ' if full else ''}ANALYZE) {', '.join(tables)}")
+
+
+def _forget_pools_in_child() -> None:
+    """A forked process (a background job of a Dash callback, a preloaded gunicorn worker) must never
+    use the connections its parent opened: the two would talk over one socket. It drops the pools
+    without closing them (closing would end the parent's connections) and opens its own."""
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_pools_in_child)
 
 
 def dispose(url: str) -> None:

@@ -78,6 +78,7 @@ class Officer(Base):
 
 class User(Base):
     __tablename__ = "app_user"
+    __table_args__ = (Index("ux_app_user_officer_id", "officer_id", unique=True),)  # one account per officer
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     username: Mapped[str] = mapped_column(String(60), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
@@ -88,6 +89,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # a one-time activation code (keyed HMAC of it) while the account waits for its first password
+    activation_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    activation_expires_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
 
     officer: Mapped[Optional[Officer]] = relationship()
     scope_unit: Mapped[Optional[Unit]] = relationship()

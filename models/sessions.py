@@ -77,11 +77,14 @@ def end_session(session: Session, token: str, reason: str = "logout", now: dt.da
     return result.rowcount > 0
 
 
-def end_user_sessions(session: Session, user_id: int, reason: str, now: dt.datetime | None = None) -> int:
-    """End every live session of a user (password change or reset, deactivation); returns how many."""
-    result = session.execute(update(UserSession)
-                             .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-                             .values(ended_at=now or utcnow(), end_reason=reason))
+def end_user_sessions(session: Session, user_id: int, reason: str, now: dt.datetime | None = None,
+                      keep_token: str | None = None) -> int:
+    """End every live session of a user (password change or reset, deactivation), but the one of
+    ``keep_token`` (the browser that changed its own password); returns how many."""
+    q = update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+    if keep_token is not None:
+        q = q.where(UserSession.token_hash != digest(str(keep_token)))
+    result = session.execute(q.values(ended_at=now or utcnow(), end_reason=reason))
     return result.rowcount
 
 

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models import activation
 from models.schema import Officer, Unit, User, utcnow
 from models.sessions import clear_failures, end_user_sessions
 
@@ -19,7 +20,12 @@ ROLES = ("officer", "manager", "leader", "admin", "auditor")
 
 
 class UserError(ValueError):
-    pass
+    """A refused account change: ``code`` has its words in ``models.vocab.ACCOUNT_ERRORS`` (screens show
+    those, in the user's language); the message is the command line's English."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 def hash_password(password: str) -> str:
@@ -31,26 +37,38 @@ def create_user(session: Session, username: str, password: str, role: str, *,
                 language: str = "zh") -> User:
     """Create an account; officers are tied to their officer record, others to a unit subtree."""
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        raise UserError("unknown_role", f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if not username:
+        raise UserError("username_missing", "a user name is needed")
     if len(password) < 8:
-        raise UserError("password must have at least 8 characters")
+        raise UserError("password_short", "password must have at least 8 characters")
     if session.scalar(select(User.id).where(User.username == username)):
-        raise UserError(f"user {username!r} exists")
+        raise UserError("username_taken", f"user {username!r} exists")
     user = User(username=username, password_hash=hash_password(password), role=role, language=language)
     if role == "officer":
         officer = session.scalar(select(Officer).where(Officer.badge == str(officer_badge or "")))
         if officer is None:
-            raise UserError("an officer account needs --badge of an existing officer")
+            raise UserError("officer_needs_badge", "an officer account needs --badge of an existing officer")
+        if session.scalar(select(User.id).where(User.officer_id == officer.id)):
+            raise UserError("officer_has_account", f"the officer with badge {officer.badge} has an account already")
         user.officer_id = officer.id
         user.scope_unit_id = officer.unit_id
     elif role in ("manager", "leader"):
         unit = session.scalar(select(Unit).where(Unit.code == str(scope_unit_code or "")))
         if unit is None:
-            raise UserError(f"a {role} account needs --unit, the code of the unit subtree it covers")
+            raise UserError("scope_needs_unit", f"a {role} account needs --unit, the code of the unit subtree it covers")
         user.scope_unit_id = unit.id
     session.add(user)
     session.flush()
     return user
+
+
+def verify_password(user: User, password: str) -> bool:
+    """One argon2 verification of an account's password (False for an account waiting for activation)."""
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def burn_password_check(password: str) -> None:
@@ -62,16 +80,27 @@ def burn_password_check(password: str) -> None:
         pass
 
 
-def authenticate(session: Session, username: str, password: str, *,
+def authenticate(session: Session, username: str, password: str, *, secret: str | None = None,
                  now: dt.datetime | None = None) -> tuple[User | None, str]:
     """Check a password with exactly one argon2 verification whatever the outcome. Returns
-    (user, "ok") or (None, reason), reason one of "unknown", "bad_password", "inactive"; the
-    caller gives all three the same answer. Throttling is the caller's (models.sessions)."""
+    (user, "ok"), (user, "activate") when an account waiting for activation got its valid code
+    (``secret`` keys the codes; the caller then asks for the first password), or (None, reason),
+    reason one of "unknown", "bad_password", "inactive", "bad_code", "expired_code"; the caller
+    gives them all the same answer. Throttling is the caller's (models.sessions)."""
     now = now or utcnow()
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         burn_password_check(password)
         return None, "unknown"
+    if user.activation_hash is not None:
+        burn_password_check(password)  # the same time as a password check: the answer tells nothing
+        if secret is None or not activation.code_matches(user, password, secret):
+            return None, "bad_code"
+        if activation.is_expired(user, now):
+            return None, "expired_code"
+        if not user.active:
+            return None, "inactive"
+        return user, "activate"
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -87,11 +116,12 @@ def authenticate(session: Session, username: str, password: str, *,
 def set_password(session: Session, username: str, password: str) -> User:
     """Change or reset a password: every session of the account ends and its sign-in delays are cleared."""
     if len(password) < 8:
-        raise UserError("password must have at least 8 characters")
+        raise UserError("password_short", "password must have at least 8 characters")
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise UserError(f"no user {username!r}")
+        raise UserError("no_user", f"no user {username!r}")
     user.password_hash = hash_password(password)
+    user.activation_hash = user.activation_expires_at = None  # a set password spends any activation code
     end_user_sessions(session, user.id, "password")
     clear_failures(session, user.username)
     return user

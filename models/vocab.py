@@ -231,6 +231,44 @@ AUDIT_NAMED_ACTIONS: tuple[str, ...] = (
 AUDIT_FLAGGED_ACTIONS: tuple[str, ...] = ("break_glass",)
 
 
+# --- accounts ---------------------------------------------------------------------------------
+PASSWORD_PROBLEMS: dict[str, Words] = {
+    "too_short": ("新密码至少需要 10 个字符。", "The new password needs at least 10 characters."),
+    "too_long": ("新密码不能超过 200 个字符。", "The new password may have at most 200 characters."),
+    "common": ("这是常见密码，容易被猜中，请换一个。", "This is a common password that is easy to guess: choose another."),
+    "badge": ("新密码不能包含警号或用户名。", "The new password must not contain your badge or user name."),
+    "birth_date": ("新密码不能包含出生日期数字。", "The new password must not contain the digits of your birth date."),
+    "id_number": ("新密码不能包含身份证号码。", "The new password must not contain your ID number."),
+    "mismatch": ("两次输入的新密码不一致。", "The two new passwords differ."),
+    "wrong_current": ("当前密码不正确。", "The current password is wrong."),
+}
+
+ACCOUNT_ERRORS: dict[str, Words] = {
+    "unknown_role": ("未知角色。", "Unknown role."),
+    "username_missing": ("请填写用户名。", "Enter a user name."),
+    "username_taken": ("该用户名已存在。", "This user name exists already."),
+    "officer_needs_badge": ("民警账号需要填写已有民警的警号。", "An officer account needs the badge of an existing officer."),
+    "officer_has_account": ("该民警已有账号：每名民警只能有一个账号。",
+                            "This officer has an account already: one account per officer."),
+    "scope_needs_unit": ("健康管理师和领导账号需要选择管辖单位。", "A manager or leader account needs a scope unit."),
+    "unknown_unit": ("没有这个单位代码。", "No unit has this code."),
+    "password_short": ("密码至少需要 10 个字符。", "The password needs at least 10 characters."),
+    "no_user": ("没有这个账号。", "No such account."),
+    "own_account": ("不能对自己的账号执行此操作。", "You cannot do this to your own account."),
+    "bulk_header": ("CSV 第一行需要列名：用户名、角色、单位代码（或 username, role, unit）。",
+                    "The CSV's first row needs the columns username, role and unit (or 用户名, 角色, 单位代码)."),
+    "bulk_role": ("角色只能是健康管理师（manager）或领导（leader）。", "The role must be manager or leader."),
+    "bulk_unreadable": ("文件无法读取：请上传 UTF-8 编码的 CSV 文件。", "The file cannot be read: upload a UTF-8 CSV file."),
+}
+
+ACCOUNT_STATUS: dict[str, Words] = {
+    "active": ("正常", "active"),
+    "pending": ("待激活", "waiting for activation"),
+    "inactive": ("已停用", "inactive"),
+    "delayed": ("登录受限", "sign-in delayed"),
+}
+
+
 def words(table: dict[str, Words], code: str | None) -> Words:
     """The (中文, English) words of a code; an unknown code reads as itself rather than failing a page."""
     if code is None:

@@ -68,6 +68,9 @@ def create_app(config: Config | None = None) -> dash.Dash:
     from web.shell import shell_layout
 
     app.layout = shell_layout
+    from portal.slips import slips_csv, slips_html
+
+    server.extensions["portal_slips"] = {"csv": slips_csv, "html": slips_html}  # /admin/users hands out codes
     _register_callbacks(app)
     from web.inputs import guard_pages_router
 
@@ -81,6 +84,9 @@ def create_app(config: Config | None = None) -> dash.Dash:
     from portal.data_export import init_data_export
 
     init_data_export(server)
+    from portal.passwords import init_passwords
+
+    init_passwords(server)
     from portal.security import init_security
 
     init_security(server, app, cfg.trusted_proxies)  # after every callback: the CSP hashes clientside ones

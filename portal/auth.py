@@ -26,6 +26,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from limits import parse as parse_limit
+from sqlalchemy import select
 from werkzeug.exceptions import MethodNotAllowed
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -33,12 +34,12 @@ from wtforms.validators import DataRequired, Length
 from models import audit as audit_model
 from models import sessions as sessions_model
 from models.db import session_scope
-from models.schema import User
+from models.schema import User, utcnow
 from models.users import authenticate, burn_password_check
 from web.access import client_ip
 from web.i18n import tr
 
-PUBLIC_PREFIXES = ("/login", "/assets/", "/healthz", "/lang/")
+PUBLIC_PREFIXES = ("/login", "/activate", "/assets/", "/healthz", "/lang/")
 SESSION_TOKEN = "sid"  # key of the session token in the signed cookie
 
 login_manager = LoginManager()
@@ -55,6 +56,7 @@ class SessionUser:
     scope_path: str | None
     scope_code: str | None
     language: str
+    token: str | None = None  # set only while signing in
     is_authenticated: bool = True
     is_active: bool = True
     is_anonymous: bool = False
@@ -125,6 +127,8 @@ def _login_view():
             error = _try_login(form.username.data.strip(), form.password.data)
             if error is None:
                 return redirect(next_url)
+            if error is ACTIVATE:
+                return redirect("/activate")
     status = 401 if error else 200
     return render_template(
         "login.html", form=form, error=error, next=next_url if next_url != "/" else "",
@@ -132,7 +136,9 @@ def _login_view():
         lang=session.get("lang", "zh"),
         t_title=tr("登录 · 警康", "Sign in · Jingkang"), t_brand=tr("警康健康管理平台", "Jingkang Health Portal"),
         t_sub=tr("民警职业健康管理", "Police occupational health"), t_user=tr("用户名", "User name"),
-        t_pass=tr("密码", "Password"), t_login=tr("登录", "Sign in"),
+        t_pass=tr("密码或激活码", "Password or activation code"), t_login=tr("登录", "Sign in"),
+        t_first=tr("首次登录：用户名填警号，密码处填单位发放的激活码。",
+                   "First sign-in: your badge as user name and the activation code your unit gave you as password."),
     ), status
 
 
@@ -140,13 +146,20 @@ def _address_limit():
     return parse_limit(current_app.config["LOGIN_RATE_LIMIT"])
 
 
+ACTIVATE = "activate"  # _try_login's answer when a valid activation code was given: ask for a password
+ACTIVATION_KEY = "activation"  # the pending activation in the signed cookie: user id, code hash, deadline
+ACTIVATION_MINUTES = 15  # time to choose the first password after the code was accepted
+
+
 def _try_login(username: str, password: str) -> str | None:
-    """Sign in, or the one refusal text. Exactly one argon2 verification runs on every path."""
+    """Sign in, ACTIVATE (a valid activation code: the first password comes next), or the one refusal
+    text. Exactly one argon2 verification runs on every path."""
     cfg = current_app.config
     limiter: Limiter = current_app.extensions["portal_limiter"]
     ip = client_ip()
-    refusal = tr("用户名或密码不正确，或尝试过于频繁，请稍后再试。",
-                 "Wrong user name or password, or too many attempts: try again later.")
+    refusal = tr("用户名、密码或激活码不正确（激活码只能使用一次，过期需请单位管理员重新发放），或尝试过于频繁，请稍后再试。",
+                 "Wrong user name, password or activation code (a code works once; an expired one is reissued "
+                 "by your unit's administrator), or too many attempts: try again later.")
     with session_scope(cfg["DATABASE_URL"]) as s:
         address_open = limiter.limiter.test(_address_limit(), "login-address", ip or "")
         wait = sessions_model.throttle_wait(s, username, ip)
@@ -156,7 +169,7 @@ def _try_login(username: str, password: str) -> str | None:
             audit_model.record(s, action="login_failed", target=username[:200], detail={"outcome": outcome},
                                user_id=None, username=username[:60], ip=ip)
             return refusal
-        user, outcome = authenticate(s, username, password)
+        user, outcome = authenticate(s, username, password, secret=cfg["SECRET_KEY"])
         if user is None:
             limiter.limiter.hit(_address_limit(), "login-address", ip or "")
             sessions_model.record_failure(
@@ -165,18 +178,38 @@ def _try_login(username: str, password: str) -> str | None:
                                user_id=None, username=username[:60], ip=ip)
             return refusal
         sessions_model.clear_failures(s, username, ip)
-        token = sessions_model.start_session(s, user.id, ip=ip, user_agent=_user_agent())
-        audit_model.record(s, action="login", target=username, detail={"outcome": outcome},
-                           user_id=user.id, username=user.username, ip=ip)
-        signed_in = _session_user(user)
+        if outcome == ACTIVATE:
+            audit_model.record(s, action="activation_code_accepted", target=username, detail=None,
+                               user_id=user.id, username=user.username, ip=ip)
+            pending = {"uid": user.id, "code": user.activation_hash,
+                       "until": (utcnow() + dt.timedelta(minutes=ACTIVATION_MINUTES)).isoformat()}
+        else:
+            signed_in = open_session(s, user, outcome)
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
-    session[SESSION_TOKEN] = token
+    if outcome == ACTIVATE:
+        session[ACTIVATION_KEY] = pending
+        return ACTIVATE
+    sign_in_cookie(signed_in)
+    return None
+
+
+def open_session(s, user: User, outcome: str) -> SessionUser:
+    """A server-side session for a user who just proved who they are (password, first password, SSO)."""
+    ip = client_ip()
+    signed_in = _session_user(user)
+    signed_in.token = sessions_model.start_session(s, user.id, ip=ip, user_agent=_user_agent())
+    audit_model.record(s, action="login", target=user.username, detail={"outcome": outcome},
+                       user_id=user.id, username=user.username, ip=ip)
+    return signed_in
+
+
+def sign_in_cookie(signed_in: SessionUser) -> None:
+    session[SESSION_TOKEN] = signed_in.token
     session.permanent = False  # a browser-session cookie; the server ends it after the lifetime anyway
     login_user(signed_in)
-    return None
 
 
 def _logout_view():
@@ -213,11 +246,57 @@ def _lang_view(lang: str):
     return redirect(_safe_next(back))
 
 
+def sso_username() -> str | None:
+    """The user name a trusted identity gateway vouches for, or None. Believed only when
+    PORTAL_SSO_HEADER is set, PORTAL_TRUSTED_PROXIES > 0, the request's X-Forwarded-For holds the
+    entries of that many proxies (ProxyFix took the client's address from it) and the direct peer,
+    as ProxyFix recorded it before rewriting ``remote_addr``, is one of PORTAL_SSO_PROXY_ADDRESSES.
+    A header that arrives any other way is a forgery: it is audited and ignored."""
+    cfg = current_app.config["PORTAL_CONFIG"]
+    if not cfg.sso_header:
+        return None
+    name = (request.headers.get(cfg.sso_header) or "").strip()
+    if not name:
+        return None
+    orig = request.environ.get("werkzeug.proxy_fix.orig") or {}
+    hops = [h for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    peer = orig.get("REMOTE_ADDR")
+    if cfg.trusted_proxies <= 0 or not orig or len(hops) < cfg.trusted_proxies or peer not in cfg.sso_proxies:
+        with session_scope(cfg.database_url) as s:
+            audit_model.record(s, action="sso_refused", target=name[:200],
+                               detail={"peer": peer or request.remote_addr, "hops": len(hops)},
+                               user_id=None, username=None, ip=client_ip())
+        return None
+    return name[:60]
+
+
+def _sso_sign_in() -> None:
+    """Sign in the account the trusted gateway names (active, and not waiting for activation);
+    otherwise nothing happens and the login form stays the way in."""
+    name = sso_username()
+    if name is None:
+        return
+    with session_scope(current_app.config["DATABASE_URL"]) as s:
+        user = s.scalar(select(User).where(User.username == name))
+        if user is None or not user.active or user.activation_hash is not None:
+            audit_model.record(s, action="login_failed", target=name, detail={"outcome": "sso_no_account"},
+                               user_id=None, username=name, ip=client_ip())
+            return
+        signed_in = open_session(s, user, "sso")
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    sign_in_cookie(signed_in)
+
+
 def _guard():
     """Anonymous callers get a redirect (pages) or 401 (Dash endpoints), never data."""
     path = request.path
     if any(path == p or path.startswith(p) for p in PUBLIC_PREFIXES):
         return None
+    if not getattr(current_user, "is_authenticated", False):
+        _sso_sign_in()
     if getattr(current_user, "is_authenticated", False):
         if path == "/" and current_user.role == "officer":
             return redirect("/me")  # an officer's home is their own record

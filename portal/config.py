@@ -59,6 +59,14 @@ class Config:
     login_delay_max_minutes: float = 15  # ... up to this
     # one export per user per this many seconds (0: no limit)
     export_interval_seconds: int = field(default_factory=lambda: int(os.environ.get("PORTAL_EXPORT_INTERVAL", "10")))
+    # a one-time activation code (accounts from the roster, an admin's reset) works this many days
+    activation_days: float = field(default_factory=lambda: _number("PORTAL_ACTIVATION_DAYS", 14))
+    # single sign-on: the header a trusted identity gateway puts the user name in (believed only when
+    # PORTAL_TRUSTED_PROXIES > 0 and the request came through that proxy)
+    sso_header: str | None = field(default_factory=lambda: os.environ.get("PORTAL_SSO_HEADER") or None)
+    # ... and only when the direct peer (the gateway itself) has one of these addresses
+    sso_proxies: tuple[str, ...] = field(default_factory=lambda: tuple(
+        a.strip() for a in (os.environ.get("PORTAL_SSO_PROXY_ADDRESSES") or "127.0.0.1,::1").split(",") if a.strip()))
     testing: bool = False
     csrf_enabled: bool = True
     today: str | None = field(default_factory=lambda: os.environ.get("PORTAL_TODAY") or None)

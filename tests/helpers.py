@@ -86,3 +86,44 @@ def _outputs(output: str):
 def _one(spec: str):
     ident, prop = spec.rsplit(".", 1)
     return {"id": ident, "property": prop}
+
+
+def callback_key(client, *parts: str) -> str:
+    """The output spec of the one callback whose spec contains every part (pattern ids included)."""
+    specs = [d["output"] for d in client.get("/_dash-dependencies").get_json()]
+    found = [s for s in specs if all(p in s for p in parts)]
+    assert len(found) == 1, (parts, found)
+    return found[0]
+
+
+AU_GRID = {"type": "au-grid", "v": "v1"}
+
+
+def admin_users_rows(client, search=None, role=None, status=None, start=0, end=100):
+    """The /admin/users grid's page of rows (a forged getRowsRequest), as the JSON answer."""
+    key = callback_key(client, "getRowsResponse", "au-count")
+    inputs = [[{"id": AU_GRID, "property": "getRowsRequest", "value": {"startRow": start, "endRow": end}}]]
+    state = [{"id": i, "property": "value", "value": v}
+             for i, v in (("au-search", search), ("au-f-role", role), ("au-f-status", status))]
+    return dash_callback(client, key, inputs, state, changed=[json.dumps(AU_GRID) + ".getRowsRequest"],
+                         outputs_list=[[{"id": AU_GRID, "property": "getRowsResponse"}],
+                                       {"id": "au-count", "property": "children"}])
+
+
+def admin_users_action(client, trigger: str, username: str, edit_role=None, edit_unit=None):
+    """Press one of the action buttons of /admin/users with ``username`` selected in the grid."""
+    key = callback_key(client, "au-action-result.children")
+    inputs = [{"id": b, "property": "n_clicks", "value": 1 if b == trigger else None}
+              for b in ("au-unlock", "au-toggle", "au-reset", "au-edit-save")]
+    state = [[{"id": AU_GRID, "property": "selectedRows", "value": [{"username": username}]}],
+             {"id": "au-edit-role", "property": "value", "value": edit_role},
+             {"id": "au-edit-unit", "property": "value", "value": edit_unit},
+             {"id": "au-refresh", "property": "data", "value": 0}]
+    return dash_callback(client, key, inputs, state, changed=[f"{trigger}.n_clicks"])
+
+
+def rows_of(res) -> list[dict]:
+    """The rows of an admin_users_rows answer."""
+    response = res.get_json()["response"]
+    grid = next(v for k, v in response.items() if k.startswith("{"))
+    return grid["getRowsResponse"]["rowData"]

@@ -108,6 +108,13 @@ Rows = Annotated[list[dict[_text(64), Scalar | Annotated[list[Scalar], Field(max
                  Field(max_length=MAX_LIST)] | None  # selectedRows of a grid
 ClicksList = Annotated[list[Clicks], Field(max_length=MAX_LIST)] | None  # n_clicks of pattern-matched buttons
 StoreRef = Annotated[dict[_text(16), Scalar], Field(max_length=8)] | Scalar  # a small store: an id, a badge, {id, t}
+RowsList = Annotated[list[Rows], Field(max_length=10)] | None  # selectedRows of a pattern-matched grid
+Upload = _text(8_000_000) | None  # an uploaded file as dcc.Upload sends it (a base64 data URL)
+
+
+def next_count(counter) -> int:
+    """The next value of a refresh counter held in a browser store (anything not a count starts again)."""
+    return counter + 1 if isinstance(counter, int) and not isinstance(counter, bool) and 0 <= counter < 10**9 else 1
 
 
 _STRICT = ConfigDict(strict=True)

@@ -41,6 +41,8 @@ def _user_menu():
         id="user-menu",
         children=[
             dbc.DropdownMenuItem(role_name(current_user.role), header=True),
+            dbc.DropdownMenuItem(tr("修改密码", "Change password"), href="/password", external_link=True,
+                                 id="password-link"),
             dbc.DropdownMenuItem(divider=True),
             html.Form(
                 [

@@ -47,7 +47,30 @@ def run_demo(url: str, scale: str, seed: int, password: str, as_of: dt.date | No
 
         summary = build_demo(url, scale=scale, seed=seed, password=password, as_of=as_of, progress=progress)
     _print_demo(summary, password)
+    _demo_activation(url)
     return summary
+
+
+DEMO_ACTIVATIONS = 3  # officers of the demo who still have to activate their account
+
+
+def _demo_activation(url: str) -> None:
+    """A few demo officers get an account waiting for activation; print how to use one."""
+    from portal.commands.accounts import create_from_roster
+
+    cfg = Config()
+    created = create_from_roster(url, cfg.secret_key, cfg.activation_days, limit=DEMO_ACTIVATIONS, by="demo")["created"]
+    if not created:
+        return
+    table = Table(title="Officers to activate / 待激活民警账号", show_lines=False)
+    for col in ("badge / 警号 (user name)", "name", "unit", "activation code / 激活码"):
+        table.add_column(col)
+    for c in created:
+        table.add_row(c["badge"], c["name"], c["unit_code"], c["code"])
+    console.print(table)
+    console.print("To activate one: sign in with the badge as user name and the code in the password field, then "
+                  "choose a password (10+ characters). 首次登录：用户名填警号，密码处填激活码，然后设置新密码。\n"
+                  "Codes for every other officer: portal accounts from-roster")
 
 
 def _print_demo(summary: dict, password: str) -> None:

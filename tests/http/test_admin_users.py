@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from models.db import session_scope
 from models.schema import AuditLog, User
-from tests.helpers import dash_callback
+from tests.helpers import admin_users_action, admin_users_rows, dash_callback, rows_of
 
 CREATE = "..au-result.children...au-refresh.data.."
 
@@ -22,10 +22,11 @@ def _create(client, username, role="manager", unit=None, badge=None, password="l
 @pytest.mark.parametrize("username", ["manager", "leader", "officer"])
 def test_adm001_non_admins_cannot_list_or_create(as_user, username):
     c = as_user(username)
-    assert dash_callback(c, "..au-grid.rowData...au-grid.columnDefs..",
-                         [{"id": "au-refresh", "property": "data", "value": 0}]).status_code == 403
+    assert admin_users_rows(c).status_code == 403
+    assert admin_users_action(c, "au-reset", "manager").status_code == 403
     assert _create(c, f"sneaky_{username}").status_code == 403
-    assert dash_callback(c, "au-unit.options", [{"id": "au-refresh", "property": "data", "value": 0}]).status_code == 403
+    assert dash_callback(c, "..au-unit.options...au-edit-unit.options...au-roster-unit.options..",
+                         [{"id": "au-refresh", "property": "data", "value": 0}]).status_code == 403
 
 
 def test_adm002_admin_creates_manager_and_it_is_audited(app, as_user):
@@ -44,18 +45,17 @@ def test_adm002_admin_creates_manager_and_it_is_audited(app, as_user):
 def test_adm003_manager_without_scope_is_refused_with_reason(as_user):
     res = _create(as_user("admin"), "no_scope_manager", unit="NOT-A-UNIT")
     text = str(res.get_json()["response"]["au-result"]["children"])
-    assert "未能创建" in text and "--unit" in text
+    assert "未能创建" in text and "管辖单位" in text and "--unit" not in text  # the user's language, not the CLI's
 
 
 def test_adm004_admin_list_shows_demo_accounts(as_user):
-    res = dash_callback(as_user("admin"), "..au-grid.rowData...au-grid.columnDefs..",
-                        [{"id": "au-refresh", "property": "data", "value": 0}])
-    names = {r["username"] for r in res.get_json()["response"]["au-grid"]["rowData"]}
+    names = {r["username"] for r in rows_of(admin_users_rows(as_user("admin")))}
     assert {"admin", "leader", "leader_d1", "manager", "manager_d1", "officer"} <= names
 
 
 def test_adm005_admin_picks_scope_from_unit_tree(as_user):
-    res = dash_callback(as_user("admin"), "au-unit.options", [{"id": "au-refresh", "property": "data", "value": 0}])
+    res = dash_callback(as_user("admin"), "..au-unit.options...au-edit-unit.options...au-roster-unit.options..",
+                        [{"id": "au-refresh", "property": "data", "value": 0}])
     options = res.get_json()["response"]["au-unit"]["options"]
     assert options[0]["label"] == "南江市公安局" and options[0]["value"] == "NJ"
     assert any(o["value"].endswith("-D1") and o["label"].startswith("\u3000") for o in options)

@@ -56,11 +56,13 @@ def test_aud003_a_refused_forged_callback_is_a_security_event(app, as_user):
     c = as_user("officer")
     with session_scope(_db(app)) as s:
         before = s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "access_denied"))
-    res = dash_callback(c, "..au-grid.rowData...au-grid.columnDefs..", [{"id": "au-refresh", "property": "data", "value": 0}])
+    res = dash_callback(c, "au-grid-wrap.children", [{"id": i, "property": "value", "value": None}
+                                                      for i in ("au-search", "au-f-role", "au-f-status")]
+                        + [{"id": "au-refresh", "property": "data", "value": 0}], changed=["au-refresh.data"])
     assert res.status_code == 403 and res.get_json() == {"error": "forbidden"}  # uniform: no reason to the client
     row = _last(app, "access_denied")
     assert row["username"] == "officer" and row["ip"] == "127.0.0.1"
-    assert row["target"] == "..au-grid.rowData...au-grid.columnDefs.."
+    assert row["target"] == "au-grid-wrap.children"
     assert row["detail"]["callback"] == row["target"] and "officer" in row["detail"]["reason"]
     assert row["detail"]["changed"] == ["au-refresh.data"]
     with session_scope(_db(app)) as s:
@@ -71,7 +73,8 @@ def test_aud004_refusals_read_the_same_whatever_the_reason(app, as_user):
     """A forged unit, a forbidden role and a foreign badge: the same 403 body; the reasons only in the log."""
     leader = as_user("leader_d1")
     foreign = rows(app, leader, {"startRow": 0, "endRow": 10}, {"warn-f-unit": "NOT-A-UNIT"})
-    role = dash_callback(as_user("manager"), "au-unit.options", [{"id": "au-refresh", "property": "data", "value": 0}])
+    role = dash_callback(as_user("manager"), "..au-unit.options...au-edit-unit.options...au-roster-unit.options..",
+                         [{"id": "au-refresh", "property": "data", "value": 0}])
     assert foreign.status_code == role.status_code == 403
     assert foreign.get_data() == role.get_data()
     report = as_user("manager_d2").get("/officers/NO-SUCH-BADGE/report")
@@ -82,7 +85,7 @@ def test_aud004_refusals_read_the_same_whatever_the_reason(app, as_user):
 def test_aud005_forged_x_forwarded_for_never_reaches_the_audit_log(app, as_user):
     c = as_user("manager_d1")
     c.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.66"
-    dash_callback(c, "au-unit.options", [{"id": "au-refresh", "property": "data", "value": 0}])
+    dash_callback(c, "..au-unit.options...au-edit-unit.options...au-roster-unit.options..", [{"id": "au-refresh", "property": "data", "value": 0}])
     rows(app, c, {"startRow": 0, "endRow": 10})
     with session_scope(_db(app)) as s:
         assert not s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.ip.like("%203.0.113.66%")))

@@ -49,7 +49,7 @@ def test_auth004_login_and_logout(app, client):
 def test_auth005_wrong_password_is_refused_and_audited(app, client):
     res = login(client, "manager", "not-the-password")
     assert res.status_code == 401
-    assert "用户名或密码不正确" in res.get_data(as_text=True)
+    assert "用户名、密码或激活码不正确" in res.get_data(as_text=True)
     with session_scope(app.server.config["DATABASE_URL"]) as s:
         last = s.scalars(select(AuditLog).where(AuditLog.action == "login_failed").order_by(AuditLog.id.desc())).first()
         assert last.target == "manager"

@@ -13,7 +13,7 @@ from models.schema import AuditLog, LoginThrottle, User
 from models.users import create_user
 from portal.config import Config
 from tests.conftest import PASSWORD
-from tests.helpers import dash_callback, login
+from tests.helpers import admin_users_action, admin_users_rows, rows_of, dash_callback, login
 
 
 def _db(app):
@@ -134,15 +134,9 @@ def test_lgn004_admin_clears_a_delay_in_admin_users(app, as_user):
     for _ in range(6):
         login(_client(app, ip), "lgn_locked_out", "guess-guess")
     admin = as_user("admin")
-    listing = dash_callback(admin, "..au-grid.rowData...au-grid.columnDefs..",
-                            [{"id": "au-refresh", "property": "data", "value": 0}]).get_json()
-    row = next(r for r in listing["response"]["au-grid"]["rowData"] if r["username"] == "lgn_locked_out")
+    row = next(r for r in rows_of(admin_users_rows(admin, search="lgn_locked_out")) if r["username"] == "lgn_locked_out")
     assert row["state"] == "登录受限"
-    res = dash_callback(admin, "..au-action-result.children...au-refresh.data..",
-                        [{"id": "au-unlock", "property": "n_clicks", "value": 1},
-                         {"id": "au-toggle", "property": "n_clicks", "value": None}],
-                        [{"id": "au-grid", "property": "selectedRows", "value": [{"username": "lgn_locked_out"}]},
-                         {"id": "au-refresh", "property": "data", "value": 0}], changed=["au-unlock.n_clicks"])
+    res = admin_users_action(admin, "au-unlock", "lgn_locked_out")
     assert res.status_code == 200 and "已解除" in res.get_json()["response"]["au-action-result"]["children"]
     assert login(_client(app, ip), "lgn_locked_out", PASSWORD).status_code == 302
     with session_scope(_db(app)) as s:

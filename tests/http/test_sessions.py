@@ -10,7 +10,7 @@ from models.schema import AuditLog, User, UserSession
 from models.users import create_user, set_password
 from portal.config import Config
 from tests.conftest import PASSWORD
-from tests.helpers import csrf_cookie, dash_callback, login
+from tests.helpers import admin_users_action, csrf_cookie, dash_callback, login
 
 
 def _db(app):
@@ -125,11 +125,7 @@ def test_ses006_deactivation_in_admin_users_ends_every_session(app, as_user):
     login(second, "leaving_mgr", PASSWORD)
     copies = [_cookie(first), _cookie(second)]
     admin = as_user("admin")
-    toggle = dash_callback(admin, "..au-action-result.children...au-refresh.data..",
-                           [{"id": "au-unlock", "property": "n_clicks", "value": None},
-                            {"id": "au-toggle", "property": "n_clicks", "value": 1}],
-                           [{"id": "au-grid", "property": "selectedRows", "value": [{"username": "leaving_mgr"}]},
-                            {"id": "au-refresh", "property": "data", "value": 0}], changed=["au-toggle.n_clicks"])
+    toggle = admin_users_action(admin, "au-toggle", "leaving_mgr")
     assert toggle.status_code == 200
     for cookie in copies:
         assert _refused(_replay(app, cookie))
