@@ -220,6 +220,15 @@ AUDIT_ACTIONS: dict[str, Words] = {
     "view_warnings_list": ("查看预警名单", "Viewed the warnings list"),
     "view_followup": ("查看随访", "Viewed a follow-up"),
     "view_workbench": ("查看工作台名单", "Viewed the workbench lists"),
+    "accounts_from_roster": ("按名册批量开通账号", "Created accounts from the roster"),
+    "bulk_create_users": ("批量创建账号", "Created accounts from a file"),
+    "edit_user": ("修改账号角色或范围", "Changed an account's role or scope"),
+    "reset_account": ("重置账号（新激活码）", "Reset an account (new activation code)"),
+    "activation_code_accepted": ("激活码验证通过", "Activation code accepted"),
+    "activated": ("账号已激活", "Account activated"),
+    "password_changed": ("修改密码", "Changed the password"),
+    "password_change_refused": ("修改密码被拒绝", "Password change refused"),
+    "sso_refused": ("单点登录请求被拒绝", "Single sign-on header refused"),
     "view_followup_context": ("准备发起随访", "Prepared a follow-up"),
 }
 # actions about one named officer (target "officer:<badge>"), as opposed to lists that contain them
