@@ -26,7 +26,7 @@ from web.exports import capped_note, too_soon
 from web.grids import warnings_grid
 from web.i18n import LEVEL_COLOURS, label, level_name, tr
 from web.plot_text import plot_text
-from web.inputs import Cells, ClickData, Clicks, Code, Codes, RowsRequests, StoreRef, checked
+from web.inputs import Cells, ClickData, Clicks, Code, Codes, Date, RowsRequests, StoreRef, checked
 
 CLASS_COLOURS = {**{lvl: LEVEL_COLOURS[lvl] for lvl in LEVELS}, "none": "#c8c8c8"}
 FILTER_IDS = ("warn-f-levels", "warn-f-confirmed", "warn-f-rule", "warn-f-unit", "warn-f-age", "warn-f-sex",
@@ -34,7 +34,6 @@ FILTER_IDS = ("warn-f-levels", "warn-f-confirmed", "warn-f-rule", "warn-f-unit",
 FILTER_KEYS = ("levels", "confirmed", "rule", "unit", "age_band", "sex", "post_type", "exam", "followup")
 KEY_NAMES = {"sbp": ("收缩压", "SBP"), "dbp": ("舒张压", "DBP"), "fpg": ("空腹血糖", "FPG"), "hba1c": ("糖化血红蛋白", "HbA1c"),
              "ldl": ("LDL-C", "LDL-C"), "bmi": ("BMI", "BMI"), "ua": ("尿酸", "Uric acid"), "phq9": ("PHQ-9", "PHQ-9")}
-QUARTER = dt.timedelta(days=91)
 LABEL_MIN_AREA = 0.045  # share of the map's area a unit needs for a printed label
 # the filters as the controls send them: levels a multi-select, the others one choice each (or nothing)
 Filter = Code | Codes
@@ -248,13 +247,39 @@ def label_rows(scope, rows: list[dict]) -> list[dict]:
     return rows
 
 
-def movement_table(scope, data) -> html.Div:
-    cell = {(b, a): n for b, a, n in data["matrix"]}
-    before_rows = [lvl for lvl in LEVELS] + ["new"]
-    head = html.Tr([html.Th(tr("上季度 ↓ / 现在 →", "Then ↓ / now →"))] +
+PERIOD_NAMES = {"quarter": ("本季度", "This quarter"), "year": ("今年以来", "This year"),
+                "12m": ("近12个月", "Last 12 months"), "custom": ("自定义时段", "Custom period")}
+# writes the chosen period into the address bar (replaceState: no navigation, the other parameters kept)
+PERIOD_URL_JS = """function (q) {
+    if (typeof q !== 'string') { return window.dash_clientside.no_update; }
+    var params = new URLSearchParams(window.location.search);
+    ['period', 'from', 'to'].forEach(function (k) { params.delete(k); });
+    new URLSearchParams(q).forEach(function (v, k) { params.set(k, v); });
+    var s = params.toString();
+    window.history.replaceState(window.history.state, '', window.location.pathname + (s ? '?' + s : ''));
+    return window.dash_clientside.no_update;
+}"""
+
+
+def period_query(period: str, start: dt.date, end: dt.date) -> str:
+    """The address-bar parameters that reproduce a period ("" for the default, this quarter)."""
+    if period == "custom":
+        return f"from={start.isoformat()}&to={end.isoformat()}"
+    return "" if period == "quarter" else f"period={period}"
+
+
+def movement_title(period: str, start: dt.date, end: dt.date) -> str:
+    zh, en = PERIOD_NAMES[period]
+    return tr(f"颜色变化 · {zh}（{start.isoformat()} → {end.isoformat()}）",
+              f"Colour movement · {en} ({start.isoformat()} → {end.isoformat()})")
+
+
+def _matrix(scope, rows: list, with_new: bool, id: str) -> dbc.Table:
+    cell = {(b, a): n for b, a, n in rows}
+    head = html.Tr([html.Th(tr("期初 ↓ / 期末 →", "From ↓ / to →"))] +
                    [html.Th(level_name(lvl), style={"color": LEVEL_COLOURS[lvl]}) for lvl in LEVELS])
     body = []
-    for b in before_rows:
+    for b in list(LEVELS) + (["new"] if with_new else []):
         tds = [html.Th(level_name(b) if b != "new" else tr("新纳入", "New"),
                        style={"color": LEVEL_COLOURS.get(b, "#555")})]
         for a in LEVELS:
@@ -265,21 +290,39 @@ def movement_table(scope, data) -> html.Div:
                                                      else "text-danger fw-semibold")
             tds.append(html.Td(fmt_count(scope, n) if n else "–", className=cls))
         body.append(html.Tr(tds))
-    summary = tr(f"自 {data['since']} 以来：好转 {fmt_count(scope, data['improved'])} 人，"
-                 f"加重 {fmt_count(scope, data['worsened'])} 人，不变 {fmt_count(scope, data['unchanged'])} 人，"
-                 f"新纳入 {fmt_count(scope, data['new'])} 人",
-                 f"Since {data['since']}: {fmt_count(scope, data['improved'])} improved, "
-                 f"{fmt_count(scope, data['worsened'])} worsened, {fmt_count(scope, data['unchanged'])} unchanged, "
-                 f"{fmt_count(scope, data['new'])} new")
-    if not any(b != "new" for b, _a, _n in data["matrix"]):
+    return dbc.Table([html.Thead(head), html.Tbody(body)], bordered=True, size="sm", id=id,
+                     className="warn-movement text-center", responsive=True)
+
+
+def movement_table(scope, data) -> html.Div:
+    """The transition matrix of a period: health changes, and apart from them the moves that came
+    with a new rules version. Leaders see counts of 1–4 as "<5"."""
+    start, end = data["from"], data["to"]
+    if not any(b != "new" for b, _a, _n in data["matrix"] + data["rule_matrix"]):
         first = data.get("first_recorded") or "–"
-        return html.Div(tr(f"预警记录始于 {first}，{data['since']}（上季度）时尚无记录，暂无法比较；"
-                           "下季度起可在此看到各颜色之间的流动。",
-                           f"Warnings were first recorded on {first}; there was no record on {data['since']} "
-                           "(last quarter) to compare with yet."), className="text-muted", id="warn-movement-summary")
-    return html.Div([html.Div(summary, className="mb-2", id="warn-movement-summary"),
-                     dbc.Table([html.Thead(head), html.Tbody(body)], bordered=True, size="sm",
-                               className="warn-movement text-center", responsive=True)])
+        return html.Div(tr(f"预警记录始于 {first}，{start} 时尚无记录，暂无法比较；请选择更晚的起始日期。",
+                           f"Warnings were first recorded on {first}; there was no record on {start} to compare "
+                           "with: choose a later start."), className="text-muted", id="warn-movement-summary")
+    c = functools.partial(fmt_count, scope)
+    summary = tr(f"{start} 至 {end}：好转 {c(data['improved'])} 人，加重 {c(data['worsened'])} 人，"
+                 f"不变 {c(data['unchanged'])} 人，新纳入 {c(data['new'])} 人，"
+                 f"因规则版本更新而变 {c(data['rule_change'])} 人",
+                 f"{start} to {end}: {c(data['improved'])} improved, {c(data['worsened'])} worsened, "
+                 f"{c(data['unchanged'])} unchanged, {c(data['new'])} new, "
+                 f"{c(data['rule_change'])} changed with a new rules version")
+    parts = [html.Div(summary, className="mb-2", id="warn-movement-summary"),
+             _matrix(scope, data["matrix"], True, "warn-movement-matrix")]
+    if data["rule_matrix"]:
+        parts += [html.Div(tr("因预警规则版本更新而改变颜色（不计入好转或加重）",
+                              "Colour changed with a new version of the warning rules (not counted as better or worse)"),
+                           className="small text-muted mt-2 mb-1"),
+                  _matrix(scope, data["rule_matrix"], False, "warn-movement-rules")]
+    parts.append(html.Div(tr("期初、期末颜色取当日生效的预警记录；按单位、性别、年龄段、岗位、体检时间筛选，"
+                             "颜色筛选按期末颜色。",
+                             "The colour at each end is the one in force that day; the unit, sex, age, post and "
+                             "exam filters apply, the colour filter to the colour at the end."),
+                          className="small text-muted"))
+    return html.Div(parts)
 
 
 def export_file(scope, rows: list[dict], fmt: str):
@@ -453,13 +496,28 @@ def register(app):
                   session=s, badges=[r["badge"] for r in rows])
         return export_file(scope, label_rows(scope, rows), fmt), capped_note(len(rows), wq.MAX_EXPORT)
 
-    @app.callback(Output("warn-movement", "children"), Input("warn-f-unit", "value"))
+    @app.callback(Output("warn-movement", "children"), Output("warn-movement-title", "children"),
+                  Output("warn-move-custom", "style"), Output("warn-move-query", "data"),
+                  Input("warn-move-period", "value"), Input("warn-move-from", "value"),
+                  Input("warn-move-to", "value"), *filters_in)
     @checked
-    def warn_movement(unit: Code):
+    def warn_movement(period: Code, start: Date, end: Date, *values: Filter):
         scope = current_scope("leader", "manager", "admin")
-        since = dt.datetime.combine(today() - QUARTER, dt.time.max)
+        custom = {} if period == "custom" else {"display": "none"}
         with db() as s:
-            root = unit_in_scope(s, scope, unit)
-            data = cached("warn_movement", scope, {"root": root.code, "since": since.isoformat()},
-                          lambda: wq.movement(s, root.path, since))
-        return movement_table(scope, data)
+            f = resolve(s, scope, values)
+            try:
+                period, first, last = wq.period_bounds(period, start, end, today())
+            except wq.PeriodError:
+                return (html.Div(tr("请选择有效的起止日期：起始日期早于结束日期，不早于2000年，结束日期不晚于今天。",
+                                    "Choose valid dates: from before to, not before 2000, to no later than today."),
+                                 className="text-danger", id="warn-movement-summary"),
+                        tr("颜色变化 · 自定义时段", "Colour movement · custom period"), custom, no_update)
+            params = {**f.as_dict(), "from": first.isoformat(), "to": last.isoformat()}
+            data = cached("warn_movement:2", scope, params,
+                          lambda: wq.movement(s, scope.unit_path, first, last, f, today()))
+        return movement_table(scope, data), movement_title(period, first, last), custom, \
+            period_query(period, first, last)
+
+    app.clientside_callback(PERIOD_URL_JS, Output("warn-move-url", "data"), Input("warn-move-query", "data"),
+                            prevent_initial_call=True)

@@ -395,33 +395,121 @@ def export_rows(session: Session, scope_path: str | None, f: Filters, as_of: dt.
 
 
 # --- movement between colours -------------------------------------------------------------------
-def movement(session: Session, scope_path: str | None, since: dt.datetime) -> dict:
-    """How officers moved between colours since ``since``: {(before, now): n} with
-    before = the level in force at ``since`` (from warning_history) or "new"."""
-    last = (select(WarningHistory.officer_id, func.max(WarningHistory.changed_at).label("at"))
-            .where(WarningHistory.changed_at <= since)
-            .group_by(WarningHistory.officer_id).subquery("last"))
-    before = (select(WarningHistory.officer_id, func.max(WarningHistory.level).label("level"))
-              .join(last, and_(last.c.officer_id == WarningHistory.officer_id, last.c.at == WarningHistory.changed_at))
-              .group_by(WarningHistory.officer_id).subquery("before"))
-    q = (select(func.coalesce(before.c.level, literal("new")), OfficerStatus.level, func.count())
-         .select_from(OfficerStatus).join(Officer, Officer.id == OfficerStatus.officer_id)
-         .outerjoin(before, before.c.officer_id == OfficerStatus.officer_id)
-         .where(Officer.active))
-    if scope_path:
-        q = q.where(OfficerStatus.unit_path.like(f"{scope_path}%"))
-    matrix = {(b, a): n for b, a, n in session.execute(q.group_by(before.c.level, OfficerStatus.level))}
-    better = sum(n for (b, a), n in matrix.items() if b in LEVEL_RANK and LEVEL_RANK[a] > LEVEL_RANK[b])
-    worse = sum(n for (b, a), n in matrix.items() if b in LEVEL_RANK and LEVEL_RANK[a] < LEVEL_RANK[b])
-    same = sum(n for (b, a), n in matrix.items() if b == a)
-    new = sum(n for (b, a), n in matrix.items() if b == "new")
+PERIODS = ("quarter", "year", "12m")  # the presets; "custom" is a from/to pair
+EARLIEST = dt.date(2000, 1, 1)        # no custom period starts before this
+
+
+class PeriodError(ValueError):
+    """A custom period that cannot be measured (from not before to, not a date)."""
+
+
+def quarter_start(day: dt.date) -> dt.date:
+    """The first day of the calendar quarter holding ``day`` (1 Jan, 1 Apr, 1 Jul, 1 Oct)."""
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def year_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 1, 1)
+
+
+def period_bounds(period: Any, start: Any, end: Any, today: dt.date) -> tuple[str, dt.date, dt.date]:
+    """(period, from, to) of a movement view. A preset ("quarter", "year", "12m") runs from its start
+    to today; "custom" needs ISO dates with from < to: a ``to`` after today is clamped to today and a
+    ``from`` before 2000 to 1 January 2000. Any other period name is the quarter (a forged value).
+    Raises :class:`PeriodError` for a custom pair that cannot be measured."""
+    if period == "custom":
+        try:
+            first = dt.date.fromisoformat(start) if isinstance(start, str) else None
+            last = dt.date.fromisoformat(end) if isinstance(end, str) else None
+        except ValueError:
+            raise PeriodError("not a date") from None
+        if first is None or last is None:
+            raise PeriodError("both dates are needed")
+        first, last = max(first, EARLIEST), min(last, today)
+        if first >= last:
+            raise PeriodError("from must be before to")
+        return "custom", first, last
+    if period == "year":
+        return "year", year_start(today), today
+    if period == "12m":
+        return "12m", _months_before(today, 12), today
+    return "quarter", quarter_start(today), today
+
+
+def _rule_changed(rows: list[tuple], first: int, introduced: dict[str, dt.date]) -> bool:
+    """Whether a history row (at, level, rules version) from index ``first`` on came with a new rules
+    version: written under another version than the row before it, on the day that version was first
+    applied (the recompute after a rules update). A level change is written only when the level
+    changes, so an officer whose colour the update left alone keeps a row of the old version: a
+    later change of health under the new version is not a rule change."""
+    return any(rows[i][2] != rows[i - 1][2] and _day(rows[i][0]) == introduced.get(rows[i][2])
+               for i in range(max(first, 1), len(rows)))
+
+
+def _day(at) -> dt.date:
+    return (at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at))).date()
+
+
+def movement(session: Session, scope_path: str | None, start: dt.date, end: dt.date,
+             f: Filters | None = None, as_of: dt.date | None = None) -> dict:
+    """How officers moved between colours from the start of ``start`` to the end of ``end``.
+
+    The level at a date is the one in force then (the newest warning_history row before it);
+    officers without one at ``start`` are "new", officers without one at ``end`` are not counted.
+    The population is the page's filters that describe officers (unit, sex, age band, post type,
+    exam band, taken as of ``as_of``) and the colour filter applied to the level at ``end``; the
+    confirmed, reason and follow-up filters describe today's snapshot and do not apply.
+
+    A move whose history carries a change of rules version (a row written under another rules
+    version than the row before it, on the day that version was first applied: see
+    :func:`_rule_changed`) is counted under "rule change", apart from the officers who improved or
+    worsened. Returns {"matrix": [[before, after, n]] (all officers but rule changes),
+    "rule_matrix": [[before, after, n]], "improved", "worsened", "unchanged", "new", "rule_change"}."""
+    f = f or Filters()
+    as_of = as_of or end
+    since = dt.datetime.combine(start, dt.time.min)
+    until = dt.datetime.combine(end, dt.time.max)
+    who = (_from(select(OfficerStatus.officer_id), f)
+           .where(*_conditions(f.population(), scope_path, as_of)).subquery("who"))
+    rows = session.execute(
+        select(WarningHistory.officer_id, WarningHistory.changed_at, WarningHistory.level,
+               WarningHistory.rules_version)
+        .join(who, who.c.officer_id == WarningHistory.officer_id)
+        .where(WarningHistory.changed_at <= until)
+        .order_by(WarningHistory.officer_id, WarningHistory.changed_at, WarningHistory.id)).all()
+    by_officer: dict[int, list[tuple]] = defaultdict(list)
+    for row in rows:
+        by_officer[row[0]].append((row[1], row[2], row[3]))
+    introduced = {version: _day(at) for version, at in session.execute(
+        select(WarningHistory.rules_version, func.min(WarningHistory.changed_at))
+        .group_by(WarningHistory.rules_version)) if at is not None}
+    health: dict[tuple[str, str], int] = defaultdict(int)
+    rule: dict[tuple[str, str], int] = defaultdict(int)
+    for history in by_officer.values():
+        before_rows = [i for i, (at, _lvl, _v) in enumerate(history) if at < since]
+        before = history[before_rows[-1]][1] if before_rows else "new"
+        after = history[-1][1]
+        if f.levels and after not in f.levels:
+            continue
+        first_in_period = before_rows[-1] + 1 if before_rows else 0
+        if before != "new" and before != after and _rule_changed(history, first_in_period, introduced):
+            rule[(before, after)] += 1
+        else:
+            health[(before, after)] += 1
+    better = sum(n for (b, a), n in health.items() if b in LEVEL_RANK and LEVEL_RANK[a] > LEVEL_RANK[b])
+    worse = sum(n for (b, a), n in health.items() if b in LEVEL_RANK and LEVEL_RANK[a] < LEVEL_RANK[b])
     hq = select(func.min(WarningHistory.changed_at))
-    if scope_path:
-        hq = hq.where(WarningHistory.unit_path.like(f"{scope_path}%"))
+    if f.unit_path or scope_path:
+        hq = hq.where(WarningHistory.unit_path.like(f"{f.unit_path or scope_path}%"))
     first = session.scalar(hq)
-    return {"since": since.date().isoformat(), "first_recorded": first.date().isoformat() if first else None,
-            "matrix": [[b, a, n] for (b, a), n in sorted(matrix.items())],
-            "improved": better, "worsened": worse, "unchanged": same, "new": new}
+    return {"from": start.isoformat(), "to": end.isoformat(),
+            "first_recorded": first.date().isoformat() if first else None,
+            "matrix": [[b, a, n] for (b, a), n in sorted(health.items())],
+            "rule_matrix": [[b, a, n] for (b, a), n in sorted(rule.items())],
+            "improved": better, "worsened": worse,
+            "unchanged": sum(n for (b, a), n in health.items() if b == a),
+            "new": sum(n for (b, a), n in health.items() if b == "new"),
+            "rule_change": sum(rule.values())}
 
 
 # --- filter options ---------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """/warnings: the four-colour map, counts per colour, the at-risk list and the movement
-since last quarter. ``?level=red`` preselects the colour; ``?badge=X&new_followup=1``
+between colours over a period (``?period=quarter|year|12m`` or ``?from=&to=``). ``?level=red`` preselects the colour; ``?badge=X&new_followup=1``
 opens the new-follow-up form for that officer (checked against the scope by its callback)."""
+import re
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -13,6 +15,10 @@ from web.shell import graph, no_access
 
 AGE_OPTIONS = [("lt30", "30岁以下", "under 30"), ("30_39", "30–39岁", "30–39"), ("40_49", "40–49岁", "40–49"),
                ("50p", "50岁及以上", "50 and over")]
+PERIOD_OPTIONS = {"quarter": ("本季度（自季度首日）", "This quarter (from its first day)"),
+                  "year": ("今年以来（自1月1日）", "This year (from 1 January)"),
+                  "12m": ("近12个月", "Last 12 months"), "custom": ("自定义起止日期", "Custom dates")}
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 EXAM_OPTIONS = [("within12", "12个月内体检过", "examined in the last 12 months"),
                 ("12to18", "12–18个月前", "12–18 months ago"), ("over18", "超过18个月或从未", "over 18 months or never"),
                 ("over24", "超过24个月或从未", "over 24 months or never"), ("never", "从未体检", "never examined")]
@@ -67,7 +73,35 @@ def _legend_swatches():
     return html.Div(id="warn-legend", className="warn-legend small")
 
 
-def layout(level=None, badge=None, new_followup=None, unit=None, rule=None, **_):
+def _movement_card(query: dict):
+    """Colour movement over a period: the presets or a from/to pair, read from ``?period=`` or
+    ``?from=&to=`` (checked by the callback like any input) and written back there when chosen."""
+    start, end = (query.get(k) if isinstance(query.get(k), str) and ISO_DATE.fullmatch(query.get(k)) else None
+                  for k in ("from", "to"))
+    period = query.get("period")
+    period = period if period in PERIOD_OPTIONS else ("custom" if start or end else "quarter")
+    return dbc.Card(dbc.CardBody([
+        html.Div(tr("颜色变化", "Colour movement"), className="card-title-sm", id="warn-movement-title"),
+        dbc.Row([
+            dbc.Col([dbc.Label(tr("时段", "Period"), html_for="warn-move-period", className="small mb-0"),
+                     dbc.Select(id="warn-move-period", value=period, size="sm",
+                                options=[{"label": tr(zh, en), "value": v} for v, (zh, en) in PERIOD_OPTIONS.items()])],
+                    xs=12, md=4, xl=3),
+            dbc.Col(dbc.Row([
+                dbc.Col([dbc.Label(tr("起始日期", "From"), html_for="warn-move-from", className="small mb-0"),
+                         dbc.Input(id="warn-move-from", type="date", min="2000-01-01", value=start, size="sm")], xs=6),
+                dbc.Col([dbc.Label(tr("结束日期", "To"), html_for="warn-move-to", className="small mb-0"),
+                         dbc.Input(id="warn-move-to", type="date", min="2000-01-01", value=end, size="sm")], xs=6),
+            ], className="g-2"), id="warn-move-custom", xs=12, md=6, xl=4,
+                style={} if period == "custom" else {"display": "none"}),
+        ], className="g-2 mb-2"),
+        dcc.Store(id="warn-move-query"),
+        dcc.Store(id="warn-move-url"),
+        dcc.Loading(html.Div(id="warn-movement"), delay_show=300),
+    ]), className="mb-3")
+
+
+def layout(level=None, badge=None, new_followup=None, unit=None, rule=None, **query):
     if current_user.role not in ("leader", "manager", "admin"):
         return no_access()
     manager = current_user.role in ("manager", "admin")
@@ -113,10 +147,7 @@ def layout(level=None, badge=None, new_followup=None, unit=None, rule=None, **_)
                      className="small text-muted mb-2"),
             html.Div(id="warn-list-wrap"),
         ]), className="mb-3"),
-        dbc.Card(dbc.CardBody([
-            html.Div(tr("较上季度的颜色变化", "Movement since last quarter"), className="card-title-sm"),
-            dcc.Loading(html.Div(id="warn-movement"), delay_show=300),
-        ]), className="mb-3"),
+        _movement_card(query),
         followup_modals(badge if manager and new_followup == "1" and badge else None),
     ])
 

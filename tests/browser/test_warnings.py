@@ -96,3 +96,17 @@ def test_brw003_district_manager_cannot_touch_another_district(app, dash_duo, lo
     with session_scope(_db(app)) as s:
         assert s.scalar(select(func.count()).select_from(FollowUp)) == before
     assert_no_console_errors(dash_duo, refused=True)  # the forged new_followup for another district gets 403
+
+
+def test_brw004_choosing_this_year_updates_the_movement_heading(app, dash_duo, login_browser):
+    start(dash_duo, app)
+    login_browser("manager_d1", path="/warnings")
+    dash_duo.wait_for_contains_text("#warn-movement-title", "本季度", timeout=30)
+    assert "2026-10-01 → 2026-11-18" in dash_duo.find_element("#warn-movement-title").text
+    dash_duo.wait_for_element("#warn-movement-matrix", timeout=30)
+    Select(dash_duo.find_element("#warn-move-period")).select_by_value("year")
+    dash_duo.wait_for_contains_text("#warn-movement-title", "今年以来（2026-01-01 → 2026-11-18）", timeout=30)
+    wait_until(lambda: "period=year" in dash_duo.driver.current_url, 10, message="the period is not in the URL")
+    dash_duo.driver.get(dash_duo.server_url + "/warnings?period=year")  # the link reproduces the view
+    dash_duo.wait_for_contains_text("#warn-movement-title", "今年以来", timeout=30)
+    assert_no_console_errors(dash_duo)

@@ -270,3 +270,69 @@ def test_wh011_workbench_and_followup_detail_refuse_others(app, as_user, usernam
         assert wb.status_code == 403
     else:
         assert badge not in wb.get_data(as_text=True)
+
+
+# --- movement by period (issue 20, item 6) -------------------------------------------------------------------
+def movement(app, client, period=None, start=None, end=None, values=None):
+    inputs = [{"id": "warn-move-period", "property": "value", "value": period},
+              {"id": "warn-move-from", "property": "value", "value": start},
+              {"id": "warn-move-to", "property": "value", "value": end}] + _filters(values)
+    return call(app, client, "warn-move-period", inputs)
+
+
+def _cells(tree) -> list:
+    """The texts of every table cell (Td) in a rendered component tree."""
+    out = []
+    if isinstance(tree, list):
+        for item in tree:
+            out += _cells(item)
+    elif isinstance(tree, dict):
+        if tree.get("type") == "Td":
+            out.append(tree["props"]["children"])
+        for value in (tree.get("props") or {}).values():
+            out += _cells(value)
+    return out
+
+
+def test_wh012_movement_period_is_clamped_and_forged_values_refused(app, as_user):
+    c = as_user("manager_d1")
+    res = _response(movement(app, c, "decade'; DROP TABLE officer; --"))  # a forged preset: this quarter
+    assert res["warn-movement-title"]["children"].endswith("（2026-10-01 → 2026-11-18）")
+    assert "warn-movement-matrix" in json.dumps(res) and res["warn-move-query"]["data"] == ""
+    res = _response(movement(app, c, "year"))
+    assert "2026-01-01 → 2026-11-18" in res["warn-movement-title"]["children"]
+    assert res["warn-move-query"]["data"] == "period=year"
+    res = _response(movement(app, c, "custom", "1900-01-01", "2999-12-31"))  # clamped to [2000, today]
+    assert "2000-01-01 → 2026-11-18" in res["warn-movement-title"]["children"]
+    assert res["warn-move-query"]["data"] == "from=2000-01-01&to=2026-11-18"
+    for start, end in (("2026-05-01", "2026-04-01"), ("2026-02-30", "2026-04-01"), (None, "2026-04-01")):
+        res = _response(movement(app, c, "custom", start, end))
+        assert "请选择有效的起止日期" in json.dumps(res, ensure_ascii=False)
+        assert "warn-movement-matrix" not in json.dumps(res)
+    for start in ("2026-1-1", "x" * 5000, 20260101, ["2026-01-01"]):  # not what a date field sends
+        assert movement(app, c, "custom", start, "2026-04-01").status_code == 403
+    other = _district(app, "manager_d2")
+    assert movement(app, c, "year", values={"warn-f-unit": other.code}).status_code == 403
+    res = _response(movement(app, c, "year", values={"warn-f-sex": "alien", "warn-f-age": "' OR 1=1"}))
+    plain = _response(movement(app, c, "year"))
+    assert res["warn-movement"] == plain["warn-movement"]  # values off the whitelists are ignored
+
+
+def test_wh013_leader_gets_suppressed_movement_counts(app, as_user):
+    c = as_user("leader_d1")
+    d1 = _district(app, "leader_d1")
+    with session_scope(_db(app)) as s:
+        small = s.execute(select(Unit.code, OfficerStatus.level, func.count())
+                          .join(Officer, Officer.unit_id == Unit.id)
+                          .join(OfficerStatus, OfficerStatus.officer_id == Officer.id)
+                          .where(Unit.path.like(f"{d1.path}%")).group_by(Unit.code, OfficerStatus.level)).all()
+    unit = next(u for u, _lvl, n in small if 0 < n < 5)
+    res = _response(movement(app, c, "custom", "2026-09-01", "2026-11-18", {"warn-f-unit": unit}))
+    cells = _cells(res["warn-movement"]["children"])
+    assert "<5" in cells
+    assert all(x in ("–", "<5") or int(x.replace(",", "")) >= 5 for x in cells), cells
+    summary = json.dumps(res["warn-movement"], ensure_ascii=False)
+    assert not any(f" {n} 人" in summary for n in range(1, 5))
+    manager = _response(movement(app, as_user("manager_d1"), "custom", "2026-09-01", "2026-11-18",
+                                 {"warn-f-unit": unit}))
+    assert any(x in ("1", "2", "3", "4") for x in _cells(manager["warn-movement"]["children"]))

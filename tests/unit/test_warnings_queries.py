@@ -152,19 +152,130 @@ def test_wq010_exam_bands(demo_url):
 
 
 def test_wq011_movement_matches_history(demo_url):
-    since = dt.datetime.combine(AS_OF - dt.timedelta(days=91), dt.time.max)
+    start = AS_OF - dt.timedelta(days=91)
+    since = dt.datetime.combine(start, dt.time.min)
     with session_scope(demo_url) as s:
-        data = wq.movement(s, None, since)
+        data = wq.movement(s, None, start, AS_OF)
         history = s.execute(select(WarningHistory.officer_id, WarningHistory.level, WarningHistory.changed_at)
                             .order_by(WarningHistory.changed_at, WarningHistory.id)).all()
-        now = dict(s.execute(select(OfficerStatus.officer_id, OfficerStatus.level)).all())
-    before = {}
+        now = dict(s.execute(select(OfficerStatus.officer_id, OfficerStatus.level)
+                             .join(Officer, Officer.id == OfficerStatus.officer_id).where(Officer.active)).all())
+    before, after = {}, {}
     for oid, level, at in history:
-        if at <= since:
+        if at < since:
             before[oid] = level
+        after[oid] = level
+    assert after == {oid: after[oid] for oid in after if oid in now} and all(after[o] == now[o] for o in now)
     expected = Counter((before.get(oid, "new"), lvl) for oid, lvl in now.items())
-    assert {(b, a): n for b, a, n in data["matrix"]} == dict(expected)
-    assert data["improved"] + data["worsened"] + data["unchanged"] + data["new"] == len(now)
+    got = Counter({(b, a): n for b, a, n in data["matrix"]}) + Counter({(b, a): n for b, a, n in data["rule_matrix"]})
+    assert got == expected
+    assert (data["improved"] + data["worsened"] + data["unchanged"] + data["new"] + data["rule_change"]
+            == len(now))
+
+
+def test_wq013_period_boundaries():
+    assert wq.quarter_start(dt.date(2026, 11, 18)) == dt.date(2026, 10, 1)
+    assert wq.quarter_start(dt.date(2026, 1, 1)) == dt.date(2026, 1, 1)
+    assert wq.quarter_start(dt.date(2026, 3, 31)) == dt.date(2026, 1, 1)
+    assert wq.quarter_start(dt.date(2026, 4, 1)) == dt.date(2026, 4, 1)
+    assert wq.quarter_start(dt.date(2026, 6, 30)) == dt.date(2026, 4, 1)
+    assert wq.quarter_start(dt.date(2026, 9, 30)) == dt.date(2026, 7, 1)
+    assert wq.quarter_start(dt.date(2026, 12, 31)) == dt.date(2026, 10, 1)
+    assert wq.year_start(dt.date(2026, 11, 18)) == dt.date(2026, 1, 1)
+    today = dt.date(2026, 11, 18)
+    assert wq.period_bounds("quarter", None, None, today) == ("quarter", dt.date(2026, 10, 1), today)
+    assert wq.period_bounds("year", None, None, today) == ("year", dt.date(2026, 1, 1), today)
+    assert wq.period_bounds("12m", None, None, today) == ("12m", dt.date(2025, 11, 18), today)
+    assert wq.period_bounds("12m", None, None, dt.date(2024, 2, 29))[1] == dt.date(2023, 2, 28)
+    # a forged preset is the quarter; a custom pair is clamped to [2000-01-01, today]
+    assert wq.period_bounds("decade'; --", "1900-01-01", "2999-01-01", today)[0] == "quarter"
+    assert wq.period_bounds("custom", "1900-01-01", "2999-01-01", today) == ("custom", wq.EARLIEST, today)
+    assert wq.period_bounds("custom", "2026-02-01", "2026-03-01", today) == \
+        ("custom", dt.date(2026, 2, 1), dt.date(2026, 3, 1))
+    for start, end in (("2026-03-01", "2026-03-01"), ("2026-03-02", "2026-03-01"), ("2026-02-30", "2026-03-01"),
+                       (None, "2026-03-01"), ("2026-03-01", None), ("2030-01-01", "2031-01-01"),
+                       ("1990-01-01", "1999-06-01")):
+        with pytest.raises(wq.PeriodError):
+            wq.period_bounds("custom", start, end, today)
+
+
+@pytest.fixture()
+def hand_history(new_db_url):
+    """Six officers in two stations with a hand-written history around a rules update on 1 July."""
+    from models.db import init_db
+
+    url = new_db_url("movement")
+    init_db(url)
+    with session_scope(url) as s:
+        city = Unit(code="M", name="测试市局", level="city", path="/M/", depth=0)
+        s.add(city)
+        s.flush()
+        a = Unit(code="M-A", name="甲所", level="station", path="/M/M-A/", depth=1, parent_id=city.id)
+        b = Unit(code="M-B", name="乙所", level="station", path="/M/M-B/", depth=1, parent_id=city.id)
+        s.add_all([a, b])
+        s.flush()
+        # badge: unit, sex, [(date, level, rules version)]
+        people = {
+            "a1": (a, "male", [("2026-02-01", "green", "v1"), ("2026-08-10", "red", "v2")]),      # worse
+            "a2": (a, "male", [("2026-02-01", "yellow", "v1"), ("2026-07-01", "orange", "v2")]),  # rule change
+            "a3": (a, "female", [("2026-02-01", "orange", "v1"), ("2026-05-01", "green", "v1")]),  # better (h1)
+            "a4": (a, "male", [("2026-02-01", "green", "v1"), ("2026-07-01", "yellow", "v2"),
+                               ("2026-09-01", "green", "v2")]),                                    # back: unchanged
+            "a5": (a, "male", [("2026-08-01", "red", "v2")]),                                      # new
+            "b1": (b, "male", [("2026-02-01", "green", "v1"), ("2026-07-01", "red", "v2")]),      # other unit
+        }
+        for badge, (unit, sex, rows) in people.items():
+            officer = Officer(badge=badge, name=badge, sex=sex, birth_date=dt.date(1980, 5, 5), unit_id=unit.id,
+                              post_type="patrol")
+            s.add(officer)
+            s.flush()
+            previous = None
+            for day, level, version in rows:
+                s.add(WarningHistory(officer_id=officer.id, unit_path=unit.path, level=level, previous_level=previous,
+                                     confirmed=True, reasons=[], rules_version=version,
+                                     changed_at=dt.datetime.combine(dt.date.fromisoformat(day), dt.time(23, 59))))
+                previous = level
+            s.add(OfficerStatus(officer_id=officer.id, unit_path=unit.path, level=previous, rules_version=rows[-1][2],
+                                rule_ids=",", latest={}, classes={}, reasons=[]))
+    return url
+
+
+def _cells(rows):
+    return {(b, a): n for b, a, n in rows}
+
+
+def test_wq014_movement_on_a_hand_built_history(hand_history):
+    with session_scope(hand_history) as s:
+        year = wq.movement(s, None, dt.date(2026, 1, 1), dt.date(2026, 11, 18))
+        h2 = wq.movement(s, "/M/M-A/", dt.date(2026, 6, 1), dt.date(2026, 11, 18))
+        men = wq.movement(s, None, dt.date(2026, 6, 1), dt.date(2026, 11, 18), wq.Filters(sex="male"))
+        reds = wq.movement(s, None, dt.date(2026, 6, 1), dt.date(2026, 11, 18), wq.Filters(levels=("red",)))
+        march = wq.movement(s, "/M/", dt.date(2026, 2, 1), dt.date(2026, 3, 1))
+        edge = wq.movement(s, "/M/", dt.date(2026, 2, 2), dt.date(2026, 7, 1))
+    # from 1 January nobody had a record: all new
+    assert _cells(year["matrix"]) == {("new", "red"): 3, ("new", "orange"): 1, ("new", "green"): 2}
+    assert year["rule_change"] == 0 and year["new"] == 6
+    # station A from 1 June: the rules update of 1 July (a2) apart from health changes; a1's worsening in
+    # August is written under the new version too, but after the update's own recompute: a health change
+    assert _cells(h2["matrix"]) == {("green", "red"): 1, ("green", "green"): 2, ("new", "red"): 1}
+    assert _cells(h2["rule_matrix"]) == {("yellow", "orange"): 1}
+    assert (h2["worsened"], h2["improved"], h2["unchanged"], h2["new"], h2["rule_change"]) == (1, 0, 2, 1, 1)
+    # the filters narrow the population: men only (a3 is a woman), red at the end only
+    assert _cells(men["matrix"]) == {("green", "red"): 1, ("green", "green"): 1, ("new", "red"): 1}
+    assert _cells(men["rule_matrix"]) == {("yellow", "orange"): 1, ("green", "red"): 1}
+    assert _cells(reds["matrix"]) == {("green", "red"): 1, ("new", "red"): 1}
+    assert _cells(reds["rule_matrix"]) == {("green", "red"): 1}
+    # a row on the first day is not yet in force at its start; a row on the last day is at its end
+    assert _cells(march["matrix"]) == {("new", "green"): 3, ("new", "yellow"): 1, ("new", "orange"): 1}
+    assert _cells(edge["matrix"]) == {("orange", "green"): 1, ("green", "green"): 1}
+    assert _cells(edge["rule_matrix"]) == {("yellow", "orange"): 1, ("green", "yellow"): 1, ("green", "red"): 1}
+    assert edge["improved"] == 1 and edge["rule_change"] == 3
+
+
+def test_wq015_movement_refuses_a_unit_outside_the_scope(hand_history):
+    with session_scope(hand_history) as s:
+        with pytest.raises(PermissionError):
+            wq.movement(s, "/M/M-A/", dt.date(2026, 6, 1), dt.date(2026, 11, 18), wq.Filters(unit_path="/M/M-B/"))
 
 
 def test_wq012_rule_filter_and_unconfirmed(demo_url):
