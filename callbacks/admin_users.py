@@ -2,8 +2,9 @@
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, no_update
 
+from models.accounts import account_id as _id_of
 from models.accounts import list_accounts, toggle_active, unit_choices, unlock
-from models.users import UserError, create_user
+from models.users import UserError, create_user, has_psych_access, set_psych_access
 from web.access import audit, current_scope, db
 from web.i18n import role_name, tr
 
@@ -14,6 +15,7 @@ def _columns():
         {"field": "role_name", "headerName": tr("角色", "Role")},
         {"field": "scope", "headerName": tr("管辖范围", "Scope")},
         {"field": "officer", "headerName": tr("警号", "Badge")},
+        {"field": "psych_label", "headerName": tr("心理权限", "Psychological access")},
         {"field": "state", "headerName": tr("状态", "State")},
         {"field": "last_login", "headerName": tr("最近登录", "Last sign-in")},
     ]
@@ -23,6 +25,8 @@ def _rows(accounts):
     for a in accounts:
         a["role_name"] = role_name(a["role"])
         a["scope"] = a["scope"] or tr("全局", "whole force")
+        a["psych_label"] = (tr("有", "yes") if a["psych"] else tr("无", "no")) if a["role"] == "manager" else \
+            (tr("有（角色）", "yes (role)") if a["role"] in ("counsellor", "admin") else "—")
         a["state"] = (tr("已锁定", "locked") if a["locked"] else tr("正常", "active")) if a["active"] else tr("已停用", "inactive")
     return accounts
 
@@ -61,9 +65,9 @@ def register(app):
         return dbc.Alert(tr(f"已创建账号 {username}。", f"Account {username} created."), color="success"), (refresh or 0) + 1
 
     @app.callback(Output("au-action-result", "children"), Output("au-refresh", "data", allow_duplicate=True),
-                  Input("au-unlock", "n_clicks"), Input("au-toggle", "n_clicks"),
+                  Input("au-unlock", "n_clicks"), Input("au-toggle", "n_clicks"), Input("au-psych", "n_clicks"),
                   State("au-grid", "selectedRows"), State("au-refresh", "data"), prevent_initial_call=True)
-    def au_action(_u, _t, selected, refresh):
+    def au_action(_u, _t, _p, selected, refresh):
         scope = current_scope("admin")
         if not selected:
             return tr("请先在表格中选择一个账号。", "Select an account in the table first."), no_update
@@ -74,6 +78,16 @@ def register(app):
                     unlock(s, username)
                     audit("unlock_user", username, None, session=s)
                     msg = tr(f"已解锁 {username}。", f"{username} unlocked.")
+                elif ctx.triggered_id == "au-psych":
+                    try:
+                        user = set_psych_access(s, username, not has_psych_access(s, _id_of(s, username)))
+                    except UserError:
+                        return tr("只有健康管理师可以授予心理权限（心理咨询师因角色已有）。",
+                                  "Only health managers are granted psychological access (counsellors have it by role)."), \
+                            no_update
+                    audit("grant_psych" if user.psych_access else "revoke_psych", username, None, session=s)
+                    msg = tr(f"{username} 的心理权限已{'授予' if user.psych_access else '收回'}。",
+                             f"Psychological access {'granted to' if user.psych_access else 'revoked from'} {username}.")
                 else:
                     active = toggle_active(s, username, scope.username)
                     audit("activate_user" if active else "deactivate_user", username, None, session=s)

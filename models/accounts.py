@@ -15,7 +15,7 @@ def list_accounts(session: Session) -> list[dict]:
             "username": u.username, "role": u.role,
             "scope": u.scope_unit.name if u.scope_unit and u.role != "officer" else ("—" if u.role != "admin" else None),
             "officer": u.officer.badge if u.officer else "",
-            "active": u.active,
+            "active": u.active, "psych": bool(u.psych_access),
             "locked": bool(u.locked_until and u.locked_until > now),
             "last_login": u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "",
         })
@@ -27,6 +27,10 @@ def _user(session: Session, username: str) -> User:
     if user is None:
         raise LookupError(username)
     return user
+
+
+def account_id(session: Session, username: str) -> int:
+    return _user(session, username).id
 
 
 def unlock(session: Session, username: str) -> None:

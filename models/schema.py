@@ -23,8 +23,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from models.psych import open_level_default, open_reasons_default
 from models.status_bits import measured_default
 
 
@@ -81,11 +83,13 @@ class User(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     username: Mapped[str] = mapped_column(String(60), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(12))  # officer/manager/leader/admin
+    role: Mapped[str] = mapped_column(String(12))  # officer/manager/counsellor/leader/admin
     officer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("officer.id"))
     scope_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
     language: Mapped[str] = mapped_column(String(5), default="zh")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # a health manager an admin granted psychological detail (models.psych; issue 16)
+    psych_access: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
@@ -231,6 +235,10 @@ class OfficerStatus(Base):
     confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
     reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     rule_ids: Mapped[str] = mapped_column(String(400), default="")  # ",sbp_red,fpg_orange," for LIKE filters
+    # the level and reasons without psychological readings, for viewers without psychological
+    # access (models.psych); open_reasons is NULL when they equal ``reasons``
+    open_level: Mapped[Optional[str]] = mapped_column(String(8), default=open_level_default)
+    open_reasons: Mapped[Optional[list[Any]]] = mapped_column(JSON, default=open_reasons_default)
     rules_version: Mapped[str] = mapped_column(String(20))
     last_exam_date: Mapped[Optional[dt.date]] = mapped_column(Date)
     hypertension: Mapped[bool] = mapped_column(Boolean, default=False)

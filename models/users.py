@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from models.schema import Officer, Unit, User, utcnow
 
 _hasher = PasswordHasher()
-ROLES = ("officer", "manager", "leader", "admin")
+ROLES = ("officer", "manager", "counsellor", "leader", "admin")
 
 
 class UserError(ValueError):
@@ -39,7 +39,7 @@ def create_user(session: Session, username: str, password: str, role: str, *,
             raise UserError("an officer account needs --badge of an existing officer")
         user.officer_id = officer.id
         user.scope_unit_id = officer.unit_id
-    elif role in ("manager", "leader"):
+    elif role in ("manager", "counsellor", "leader"):
         unit = session.scalar(select(Unit).where(Unit.code == str(scope_unit_code or "")))
         if unit is None:
             raise UserError(f"a {role} account needs --unit, the code of the unit subtree it covers")
@@ -77,3 +77,21 @@ def authenticate(session: Session, username: str, password: str, *, max_failed: 
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user, "ok"
+
+
+def has_psych_access(session: Session, user_id: int) -> bool:
+    """Whether an admin granted this (active manager) account psychological detail."""
+    return bool(session.scalar(select(User.psych_access).where(User.id == user_id, User.role == "manager",
+                                                               User.active)))
+
+
+def set_psych_access(session: Session, username: str, granted: bool) -> User:
+    """Grant or revoke a health manager's ``psych`` access (counsellors have it by role)."""
+    user = session.scalar(select(User).where(User.username == str(username)))
+    if user is None:
+        raise UserError(f"no user {username!r}")
+    if user.role != "manager":
+        raise UserError(f"{username!r} is a {user.role}: only health managers are granted psychological access")
+    user.psych_access = bool(granted)
+    session.flush()
+    return user

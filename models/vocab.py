@@ -25,6 +25,7 @@ LEVEL_WORDS: dict[str, Words] = {
 ROLE_WORDS: dict[str, Words] = {
     "officer": ("民警", "Officer"),
     "manager": ("健康管理师", "Health manager"),
+    "counsellor": ("心理咨询师", "Counsellor"),
     "leader": ("领导", "Leader"),
     "admin": ("系统管理员", "Administrator"),
 }

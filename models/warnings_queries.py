@@ -17,6 +17,7 @@ from typing import Any, Iterable
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from models import psych as psych_rules
 from models.schema import FollowUp, Officer, OfficerStatus, Unit, WarningHistory
 from models.vocab import LEVELS, SMALL_GROUP
 
@@ -131,15 +132,23 @@ def _followup_state(fu, today: dt.date):
     )
 
 
-def _conditions(f: Filters, scope_path: str | None, as_of: dt.date, fu=None) -> list:
+def refuse_psych_rule(f: Filters, psych_ids, sees_psych: bool) -> None:
+    """A filter by a psychological rule from a viewer without psychological access is refused
+    (the option is not offered, so such a filter is forged)."""
+    if not psych_rules.rule_filter_allowed(f.rule, psych_ids, sees_psych):
+        raise PermissionError("psychological rules are not for this viewer")
+
+
+def _conditions(f: Filters, scope_path: str | None, as_of: dt.date, fu=None, level_col=None) -> list:
     if f.unit_path and scope_path and not f.unit_path.startswith(scope_path):
         raise PermissionError("unit outside the caller's scope")
+    level_col = OfficerStatus.level if level_col is None else level_col
     path = f.unit_path or scope_path
     conds: list = [Officer.active]
     if path:
         conds.append(OfficerStatus.unit_path.like(f"{path}%"))
     if f.levels:
-        conds.append(OfficerStatus.level.in_(f.levels))
+        conds.append(level_col.in_(f.levels))
     if f.confirmed == "confirmed":
         conds.append(OfficerStatus.confirmed.is_(True))
     elif f.confirmed == "unconfirmed":
@@ -214,7 +223,7 @@ def legend_class(counts: dict[str, int], rules) -> tuple[str, float | None]:
     """The map class of a group: ('none', None) for no data or fewer than 5 officers,
     else the legend level of its red+orange share (percent)."""
     total = sum(counts.values())
-    if total < SMALL_GROUP:
+    if total < SMALL_GROUP:  # from models.suppression
         return "none", None
     share = 100.0 * (counts.get("red", 0) + counts.get("orange", 0)) / total
     return rules.legend_level(share), share
@@ -292,32 +301,46 @@ def _label_point(geometry: dict) -> list[float]:
 
 
 # --- the officer list ------------------------------------------------------------------------
-SORTABLE = {  # grid column id -> SQL expression builder (whitelist)
-    "name": lambda fu, t: Officer.name,
-    "badge": lambda fu, t: Officer.badge,
-    "unit": lambda fu, t: Unit.name,
-    "level": lambda fu, t: case({lvl: i for i, lvl in enumerate(LEVELS)}, value=OfficerStatus.level),
-    "confirmed": lambda fu, t: OfficerStatus.confirmed,
-    "last_exam": lambda fu, t: OfficerStatus.last_exam_date,
-    "followup": lambda fu, t: _followup_state(fu, t),
-    "age": lambda fu, t: Officer.birth_date,
+SORTABLE = {  # grid column id -> SQL expression builder (whitelist); ``lv`` the viewer's level column
+    "name": lambda fu, t, lv: Officer.name,
+    "badge": lambda fu, t, lv: Officer.badge,
+    "unit": lambda fu, t, lv: Unit.name,
+    "level": lambda fu, t, lv: case({lvl: i for i, lvl in enumerate(LEVELS)}, value=lv),
+    "confirmed": lambda fu, t, lv: OfficerStatus.confirmed,
+    "last_exam": lambda fu, t, lv: OfficerStatus.last_exam_date,
+    "followup": lambda fu, t, lv: _followup_state(fu, t),
+    "age": lambda fu, t, lv: Officer.birth_date,
 }
-LAB_SORTABLE = {code: (lambda c: lambda fu, t: OfficerStatus.latest[c]["value"].as_float())(code) for code in KEY_CODES}
+LAB_SORTABLE = {code: (lambda c: lambda fu, t, lv: OfficerStatus.latest[c]["value"].as_float())(code) for code in KEY_CODES}
 MANAGER_COLUMNS = ("name", "badge", "unit", "level", "confirmed", "reasons", *KEY_CODES, "last_exam", "followup")
 LEADER_COLUMNS = ("name", "unit", "level", "confirmed")
 
 
-def _list_query(scope_path: str | None, f: Filters, as_of: dt.date, leader: bool):
+def caseload_condition(psych_ids):
+    """Officers with a psychological reason (a counsellor's list)."""
+    return or_(*[OfficerStatus.rule_ids.like(f"%,{rule},%") for rule in sorted(psych_ids)]) if psych_ids else literal(False)
+
+
+def _list_query(scope_path: str | None, f: Filters, as_of: dt.date, leader: bool, psych: bool = False,
+                caseload=None):
+    """The named list. ``psych``: the viewer sees psychological detail, else the officers'
+    open level and reasons (``models.psych``); ``caseload``: an extra condition (a counsellor's)."""
+    level_col = psych_rules.named_level(OfficerStatus, psych)
     if leader:  # leaders only ever get the names of red and orange officers
         f = replace(f, levels=tuple(lvl for lvl in (f.levels or LEADER_LEVELS) if lvl in LEADER_LEVELS) or ("-",))
     fu = followup_summary(as_of)
     cols = [Officer.badge, Officer.name, Unit.name.label("unit"), Unit.name_en.label("unit_en"), Unit.code.label("unit_code"),
-            OfficerStatus.level, OfficerStatus.confirmed]
+            level_col.label("level"), OfficerStatus.confirmed, OfficerStatus.level.label("true_level")]
     if not leader:
-        cols += [Officer.birth_date, OfficerStatus.reasons, OfficerStatus.latest, OfficerStatus.last_exam_date,
-                 _followup_state(fu, as_of).label("followup"), fu.c.due.label("followup_due")]
+        cols += [Officer.birth_date, OfficerStatus.reasons, OfficerStatus.open_reasons, OfficerStatus.latest,
+                 OfficerStatus.last_exam_date, _followup_state(fu, as_of).label("followup"), fu.c.due.label("followup_due")]
     q = _from(select(*cols), f, fu).join(Unit, Unit.id == Officer.unit_id)
-    return q.where(*_conditions(f, scope_path, as_of, fu)), fu
+    conds = _conditions(f, scope_path, as_of, fu, level_col=level_col)
+    if not psych:  # nobody in a named list for a colour that rests only on a psychological reason
+        conds.append(level_col.is_not(None))
+    if caseload is not None:
+        conds.append(caseload)
+    return q.where(*conds), fu, level_col
 
 
 def clamp_range(start: Any, end: Any, limit: int = MAX_PAGE) -> tuple[int, int]:
@@ -333,9 +356,9 @@ def clamp_range(start: Any, end: Any, limit: int = MAX_PAGE) -> tuple[int, int]:
     return start, max(start, min(end, start + limit))
 
 
-def clean_sort(sort_model: Any, leader: bool) -> list[tuple[str, bool]]:
+def clean_sort(sort_model: Any, leader: bool, psych: bool = False) -> list[tuple[str, bool]]:
     """[(column, descending)] from an AG Grid sortModel, keeping whitelisted columns only."""
-    allowed = set(SORTABLE) | (set() if leader else set(LAB_SORTABLE))
+    allowed = set(SORTABLE) | (set() if leader else set(psych_rules.visible_codes(LAB_SORTABLE, psych)))
     if leader:
         allowed &= set(LEADER_COLUMNS) | {"level"}
     out = []
@@ -346,18 +369,24 @@ def clean_sort(sort_model: Any, leader: bool) -> list[tuple[str, bool]]:
     return out[:3]
 
 
-def _row(r, leader: bool, as_of: dt.date) -> dict:
+def _row(r, leader: bool, as_of: dt.date, psych: bool, psych_ids) -> dict:
+    # the true level's "unconfirmed" is the open level's only when they agree (models.psych)
     row = {"badge": r.badge, "name": r.name, "unit": r.unit, "unit_en": r.unit_en or r.unit, "level": r.level,
-           "confirmed": bool(r.confirmed)}
+           "confirmed": bool(r.confirmed) if psych or r.level == r.true_level else True}
     if leader:
         return row
     latest = r.latest or {}
-    for code in KEY_CODES:
+    for code in psych_rules.visible_codes(KEY_CODES, psych):
         row[code] = (latest.get(code) or {}).get("value")
+    reasons = psych_rules.visible_reasons(r.reasons, r.open_reasons, psych_ids, psych)
+    shown = [x for x in reasons if x.get("level") in ("red", "orange", "yellow")]
+    if not psych and r.level != "green" and psych_rules.needs_psych_followup(r.reasons, psych_ids):
+        # a manager without ``psych`` learns only that a psychological follow-up is under way
+        shown.append({"text": psych_rules.PSYCH_FOLLOWUP[0], "text_en": psych_rules.PSYCH_FOLLOWUP[1]})
     row.update(
         age=as_of.year - r.birth_date.year - ((as_of.month, as_of.day) < (r.birth_date.month, r.birth_date.day)),
-        reasons="；".join(x.get("text", "") for x in (r.reasons or []) if x.get("level") in ("red", "orange", "yellow")),
-        reasons_en="; ".join(x.get("text_en", "") for x in (r.reasons or []) if x.get("level") in ("red", "orange", "yellow")),
+        reasons="；".join(x.get("text", "") for x in shown),
+        reasons_en="; ".join(x.get("text_en", "") for x in shown),
         last_exam=r.last_exam_date.isoformat() if r.last_exam_date else None,
         followup=r.followup,
         followup_due=r.followup_due.isoformat() if r.followup_due else None,
@@ -367,31 +396,42 @@ def _row(r, leader: bool, as_of: dt.date) -> dict:
 
 def officer_rows(session: Session, scope_path: str | None, f: Filters, as_of: dt.date, *, leader: bool,
                  sort: list[tuple[str, bool]] | None = None, start: int = 0, end: int = 100,
-                 with_total: bool = True, max_rows: int = MAX_PAGE) -> dict:
+                 with_total: bool = True, max_rows: int = MAX_PAGE, psych: bool = False,
+                 psych_ids=frozenset(), caseload: bool = False) -> dict:
     """One page of the filtered list: {"rows": [...], "total": n}. Leaders get red and orange
-    officers only, and no lab values, reasons or exam dates."""
+    officers only, and no lab values, reasons or exam dates. Without ``psych`` (the viewer's
+    ``Scope.sees_psych``) a filter by a psychological rule is refused and the officers' open
+    level and reasons are used (``models.psych``); ``caseload``: only officers with a
+    psychological reason (counsellors)."""
+    refuse_psych_rule(f, psych_ids, psych)
     start, end = clamp_range(start, end, max_rows)
-    q, fu = _list_query(scope_path, f, as_of, leader)
+    q, fu, level_col = _list_query(scope_path, f, as_of, leader, psych,
+                                   caseload_condition(psych_ids) if caseload else None)
     order = []
     for col, desc in sort or [("level", False), ("name", False)]:
-        builder = SORTABLE.get(col) or (None if leader else LAB_SORTABLE.get(col))
+        builder = SORTABLE.get(col)
+        if builder is None and not leader and col in psych_rules.visible_codes(LAB_SORTABLE, psych):
+            builder = LAB_SORTABLE[col]
         if builder is None:
             continue
-        expr = builder(fu, as_of)
+        expr = builder(fu, as_of, level_col)
         if col == "age":
             desc = not desc  # older = earlier birth date
         order.append(expr.desc().nulls_last() if desc else expr.asc().nulls_last())
     order.append(Officer.badge.asc())
-    rows = [_row(r, leader, as_of) for r in session.execute(q.order_by(*order).offset(start).limit(end - start))]
+    rows = [_row(r, leader, as_of, psych, psych_ids)
+            for r in session.execute(q.order_by(*order).offset(start).limit(end - start))]
     total = session.scalar(select(func.count()).select_from(q.subquery())) if with_total else None
     return {"rows": rows, "total": total}
 
 
 def export_rows(session: Session, scope_path: str | None, f: Filters, as_of: dt.date, *, leader: bool,
-                sort: list[tuple[str, bool]] | None = None) -> list[dict]:
+                sort: list[tuple[str, bool]] | None = None, psych: bool = False, psych_ids=frozenset(),
+                caseload: bool = False) -> list[dict]:
     """Every matching row (up to MAX_EXPORT) for a CSV/Excel export."""
     return officer_rows(session, scope_path, f, as_of, leader=leader, sort=sort, start=0, end=MAX_EXPORT,
-                        with_total=False, max_rows=MAX_EXPORT)["rows"]
+                        with_total=False, max_rows=MAX_EXPORT, psych=psych, psych_ids=psych_ids,
+                        caseload=caseload)["rows"]
 
 
 # --- movement between colours -------------------------------------------------------------------
@@ -425,8 +465,9 @@ def movement(session: Session, scope_path: str | None, since: dt.datetime) -> di
 
 
 # --- filter options ---------------------------------------------------------------------------
-def filter_options(session: Session, scope_path: str | None, rules) -> dict:
-    """Values the filter controls offer (and the only values Filters.parse accepts)."""
+def filter_options(session: Session, scope_path: str | None, rules, psych: bool = False) -> dict:
+    """Values the filter controls offer (and the only values Filters.parse accepts); the
+    psychological rules only for a viewer with psychological access."""
     q = select(Officer.post_type).distinct().join(Unit, Unit.id == Officer.unit_id).where(Officer.active)
     if scope_path:
         q = q.where(Unit.path.like(f"{scope_path}%"))
@@ -436,5 +477,6 @@ def filter_options(session: Session, scope_path: str | None, rules) -> dict:
         uq = uq.where(Unit.path.like(f"{scope_path}%"))
     units = [{"code": c, "name": n, "name_en": e or n, "depth": d} for c, n, e, d, _p in session.execute(uq)]
     rule_list = [{"id": r["id"], "level": r["level"], "name": r.get("name_zh", r["id"]),
-                  "name_en": r.get("name_en", r["id"])} for r in rules.rules]
+                  "name_en": r.get("name_en", r["id"])} for r in rules.rules
+                 if psych_rules.rule_filter_allowed(r["id"], psych_rules.psych_rule_ids(rules), psych)]
     return {"post_types": posts, "units": units, "rules": rule_list}
