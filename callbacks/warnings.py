@@ -15,10 +15,11 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
+from models import psych
+from models import suppression as sup
 from models import warnings_queries as wq
-from models.overview import suppress_small
 from models.warning import load_rules
-from models.vocab import FOLLOWUP_STATUSES, LEVELS, POST_TYPES
+from models.vocab import FOLLOWUP_STATUSES, LEVELS, POST_TYPES, SMALL_GROUP
 from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db, unit_in_scope
 from web.cache import cached
@@ -32,6 +33,7 @@ FILTER_KEYS = ("levels", "confirmed", "rule", "unit", "age_band", "sex", "post_t
 KEY_NAMES = {"sbp": ("收缩压", "SBP"), "dbp": ("舒张压", "DBP"), "fpg": ("空腹血糖", "FPG"), "hba1c": ("糖化血红蛋白", "HbA1c"),
              "ldl": ("LDL-C", "LDL-C"), "bmi": ("BMI", "BMI"), "ua": ("尿酸", "Uric acid"), "phq9": ("PHQ-9", "PHQ-9")}
 QUARTER = dt.timedelta(days=91)
+HIDDEN_TILE = 2.5  # the area of every hidden treemap tile, whatever its count
 LABEL_MIN_AREA = 0.045  # share of the map's area a unit needs for a printed label
 GRID = {"type": "warn-grid", "v": ALL}  # one grid at a time; its id changes with the filters
 
@@ -41,34 +43,86 @@ def rules():
     return load_rules()
 
 
+@functools.lru_cache(maxsize=1)
+def psych_ids() -> frozenset:
+    return psych.psych_rule_ids(rules())
+
+
+VIEWERS = ("leader", "manager", "counsellor", "admin")
+
 
 def resolve(s, scope, values) -> wq.Filters:
     """Filters from the (untrusted) control values; a unit outside the scope raises AccessDenied."""
     raw = dict(zip(FILTER_KEYS, values))
     unit = unit_in_scope(s, scope, raw.get("unit")) if raw.get("unit") else None
-    return wq.Filters.parse(raw, rule_ids=[r["id"] for r in rules().rules], post_types=None,
-                            unit_path=unit.path if unit else None)
+    f = wq.Filters.parse(raw, rule_ids=[r["id"] for r in rules().rules], post_types=None,
+                         unit_path=unit.path if unit else None)
+    if not psych.rule_filter_allowed(f.rule, psych_ids(), scope.sees_psych):
+        raise AccessDenied("psychological rules are not for this viewer")  # not offered: forged
+    return f
 
 
 def fmt_count(scope, n) -> str:
-    return suppress_small(n) if scope.role == "leader" else f"{n:,}"
+    """Exact counts for managers; a leader's single count goes through the suppression rule."""
+    if scope.role != "leader" or n is None:
+        return "–" if n is None else f"{n:,}"
+    return sup.HIDDEN if sup.is_small(n) else f"{n:,}"
 
 
-def _share_text(scope, node) -> str:
-    red_orange = node["counts"]["red"] + node["counts"]["orange"]
-    if node["share"] is None:
-        return tr("不足5人" if 0 < node["total"] < 5 else "无数据", "under 5" if 0 < node["total"] < 5 else "no data")
-    if scope.role == "leader" and 0 < red_orange < 5:
-        return tr("红橙 <5 人", "red+orange <5")
-    return f"{node['share']:.1f}%"
+def suppressed_tree(scope, data) -> sup.Table | None:
+    """The leader's view of the map and treemap: one table over the root, its sub-units and its own
+    officers (see ``models.suppression.unit_tree_table``); None for managers (exact counts)."""
+    if scope.role != "leader":
+        return None
+    root = next(n for n in data["tree"] if n["depth"] == 0)
+    children = [n for n in data["tree"] if n["depth"] == 1]
+    counts = {n["path"]: n["counts"] for n in [root, *children]}
+    return sup.unit_tree_table(root["path"], counts, [n["path"] for n in children], LEVELS,
+                               {"red_orange": ("red", "orange")})
 
 
-def _hover(scope, node) -> str:
+def _node_count(scope, table, node, col) -> str:
+    if table is None:
+        return f"{(node['total'] if col == sup.TOTAL else node['counts'][col]):,}"
+    return table.text((node["path"], col))
+
+
+def _share(table, node) -> float | None:
+    """The red+orange share in percent, only where both counts are shown."""
+    if table is None:
+        return node["share"]
+    if node["total"] < SMALL_GROUP:
+        return None
+    r = table.rate((node["path"], "red_orange"), (node["path"], sup.TOTAL))
+    return None if r is None else 100.0 * r
+
+
+def _share_text(scope, node, table=None) -> str:
+    share = _share(table, node)
+    if share is None:
+        if node["total"] == 0:
+            return tr("无数据", "no data")
+        if node["total"] < SMALL_GROUP:
+            return tr("不足5人", "under 5")
+        return tr("不公开", "not shown")
+    return f"{share:.1f}%"
+
+
+def _hover(scope, node, table=None) -> str:
     name = tr(node["name"], node["name_en"])
-    lines = [f"<b>{name}</b>", tr(f"人数 {fmt_count(scope, node['total'])}", f"Officers {fmt_count(scope, node['total'])}")]
-    lines += [f"{level_name(lvl)} {fmt_count(scope, node['counts'][lvl])}" for lvl in LEVELS]
-    lines.append(tr(f"红+橙占比 {_share_text(scope, node)}", f"Red+orange {_share_text(scope, node)}"))
+    total = _node_count(scope, table, node, sup.TOTAL)
+    lines = [f"<b>{name}</b>", tr(f"人数 {total}", f"Officers {total}")]
+    lines += [f"{level_name(lvl)} {_node_count(scope, table, node, lvl)}" for lvl in LEVELS]
+    lines.append(tr(f"红+橙占比 {_share_text(scope, node, table)}", f"Red+orange {_share_text(scope, node, table)}"))
     return "<br>".join(lines)
+
+
+def map_class(node, table, rules_) -> str:
+    """A leader's map colour tells the share band only where the share is shown."""
+    if table is None:
+        return node["class"]
+    share = _share(table, node)
+    return "none" if share is None else rules_.legend_level(share)
 
 
 def _rings(geometry: dict) -> tuple[list, list]:
@@ -84,21 +138,23 @@ def _rings(geometry: dict) -> tuple[list, list]:
 def map_figure(scope, data) -> tuple[go.Figure, list]:
     """Polygons drawn as filled scatter traces (no geo subplot, so nothing is fetched from a tile or topojson server)."""
     fig, codes = go.Figure(), []
+    table = suppressed_tree(scope, data)
     children = data["children"]
     total_area = sum(n["area"] for n in children)  # small areas: hover only, so labels never overlap
     for n in children:
         xs, ys = _rings(n["geometry"])
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=CLASS_COLOURS[n["class"]],
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself",
+                                 fillcolor=CLASS_COLOURS[map_class(n, table, rules())],
                                  line={"color": "#ffffff", "width": 1.5}, hoveron="fills", hoverinfo="text",
-                                 text=_hover(scope, n), showlegend=False, opacity=0.9))
+                                 text=_hover(scope, n, table), showlegend=False, opacity=0.9))
         codes.append(n["code"])
     if children:
         fig.add_trace(go.Scatter(
             x=[n["label"][0] for n in children], y=[n["label"][1] for n in children], mode="text",
-            text=[f"<b>{tr(n['name'], n['name_en'])}</b><br>{_share_text(scope, n)}"
+            text=[f"<b>{tr(n['name'], n['name_en'])}</b><br>{_share_text(scope, n, table)}"
                   if n["area"] >= LABEL_MIN_AREA * total_area else "" for n in children],
             textfont={"size": 12, "color": "#1b1b1b"}, customdata=[n["code"] for n in children],
-            hovertext=[_hover(scope, n) for n in children], hovertemplate="%{hovertext}<extra></extra>",
+            hovertext=[_hover(scope, n, table) for n in children], hovertemplate="%{hovertext}<extra></extra>",
             showlegend=False))
         codes.append(None)
         lat0 = sum(n["label"][1] for n in children) / len(children)
@@ -114,7 +170,7 @@ def map_figure(scope, data) -> tuple[go.Figure, list]:
 
 
 def tree_figure(scope, data) -> go.Figure:
-    leader = scope.role == "leader"
+    table = suppressed_tree(scope, data)
     ids, labels, parents, values, colours, texts, custom = [], [], [], [], [], [], []
     children_of: dict[str, list] = {}
     for n in data["tree"]:
@@ -125,23 +181,26 @@ def tree_figure(scope, data) -> go.Figure:
         labels.append(tr(n["name"], n["name_en"]))
         parents.append(n["parent_path"] or "")
         values.append(0)
-        colours.append(CLASS_COLOURS[n["class"]])
-        texts.append(tr(f"{fmt_count(scope, n['total'])} 人 · 红橙 {_share_text(scope, n)}",
-                        f"{fmt_count(scope, n['total'])} · red+orange {_share_text(scope, n)}"))
+        colours.append(CLASS_COLOURS[map_class(n, table, rules())])
+        total = _node_count(scope, table, n, sup.TOTAL)
+        texts.append(tr(f"{total} 人 · 红橙 {_share_text(scope, n, table)}",
+                        f"{total} · red+orange {_share_text(scope, n, table)}"))
         custom.append(n["code"])
         own = dict(n["counts"])  # officers directly in this unit, not in a shown sub-unit
         for child in children_of.get(n["path"], []):
             for lvl in LEVELS:
                 own[lvl] -= child["counts"][lvl]
+        own_key = "own" if n["depth"] == 0 else n["path"]  # the table's row of these tiles
         for lvl in LEVELS:
             if own[lvl] <= 0:
                 continue
+            hidden = table is not None and not table.shown((own_key, lvl))
             ids.append(f"{n['path']}|{lvl}")
             labels.append(level_name(lvl))
             parents.append(n["path"])
-            values.append(2.5 if leader and own[lvl] < 5 else own[lvl])  # a leader's tile never tells 1 from 4
+            values.append(HIDDEN_TILE if hidden else own[lvl])  # a hidden tile's area tells nothing
             colours.append(LEVEL_COLOURS[lvl])
-            texts.append(fmt_count(scope, own[lvl]) + tr(" 人", ""))
+            texts.append((sup.HIDDEN if hidden else f"{own[lvl]:,}") + tr(" 人", ""))
             custom.append(n["code"])
     fig = go.Figure(go.Treemap(ids=ids, labels=labels, parents=parents, values=values, branchvalues="remainder",
                                marker={"colors": colours, "line": {"color": "#ffffff", "width": 1}},
@@ -180,16 +239,24 @@ def breadcrumb(scope, data) -> list:
 
 
 def count_cards(scope, counts) -> list:
+    """The count per colour; a leader's row goes through the suppression rule as one table
+    (total = the four colours), so a hidden colour cannot be worked out from the others."""
     total = sum(counts.values())
+    table = sup.counts_table({lvl: counts[lvl] for lvl in LEVELS}) if scope.role == "leader" else None
+
+    def text(key):
+        return table.text(key) if table is not None else f"{(total if key == sup.TOTAL else counts[key]):,}"
+
     cards = [dbc.Col(html.Div([html.Div(tr("符合条件", "Matching"), className="kpi-title"),
-                               html.Div(fmt_count(scope, total), className="kpi-value", id="warn-count-total")],
+                               html.Div(text(sup.TOTAL), className="kpi-value", id="warn-count-total")],
                               className="warn-count"), xs=4, md=2)]
     for lvl in LEVELS:
         n = counts[lvl]
-        share = f"{n / total:.1%}" if total and (n >= 5 or scope.role != "leader") else ""
+        r = table.rate(lvl, sup.TOTAL) if table is not None else sup.rate(n, total)
+        share = f"{r:.1%}" if r is not None else ""
         cards.append(dbc.Col(html.Div([
             html.Div(level_name(lvl), className="kpi-title"),
-            html.Div(fmt_count(scope, n), className="kpi-value", id=f"warn-count-{lvl}"),
+            html.Div(text(lvl), className="kpi-value", id=f"warn-count-{lvl}"),
             html.Div(share, className="kpi-sub")],
             className="warn-count", style={"borderLeft": f"5px solid {LEVEL_COLOURS[lvl]}"}), xs=4, md=2))
     return cards
@@ -207,6 +274,8 @@ def columns(scope) -> list[dict]:
              "width": 132, "cellStyle": level_style}
     if scope.role == "leader":
         return [dict(name, flex=1, pinned=None), dict(unit, flex=2), dict(level, flex=1)]
+    action = [{"headerName": tr("操作", "Action"), "field": "action", "colId": "action", "width": 104, "pinned": "right",
+               "cellStyle": {"color": "#0d6efd", "cursor": "pointer"}}] if scope.role in ("manager", "admin") else []
     cols = [name, {"headerName": tr("警号", "Badge"), "field": "badge", "colId": "badge", "sortable": True, "width": 100},
             unit, level,
             {"headerName": tr("预警原因", "Reasons"), "field": "reasons_label", "colId": "reasons", "width": 320,
@@ -221,8 +290,7 @@ def columns(scope) -> list[dict]:
          "width": 120, "cellStyle": {"styleConditions": [
              {"condition": "params.data && params.data.followup == 'overdue'",
               "style": {"color": "#b02a37", "fontWeight": "600"}}]}},
-        {"headerName": tr("操作", "Action"), "field": "action", "colId": "action", "width": 104, "pinned": "right",
-         "cellStyle": {"color": "#0d6efd", "cursor": "pointer"}},
+        *action,
     ]
     return cols
 
@@ -236,16 +304,45 @@ def label_rows(scope, rows: list[dict]) -> list[dict]:
             r["followup_label"] = label(FOLLOWUP_STATUSES, r["followup"])
             if r["followup"] in ("open", "in_progress", "overdue") and r.get("followup_due"):
                 r["followup_label"] += tr(f"（{r['followup_due'][5:]}到期）", f" (due {r['followup_due'][5:]})")
-            r["action"] = tr("新建跟进", "Follow up")
+            r["action"] = tr("新建跟进", "Follow up") if scope.role in ("manager", "admin") else ""
             for code in wq.KEY_CODES:
                 if r.get(code) is not None:
                     r[code] = round(r[code], 1)
     return rows
 
 
+def movement_suppressed(data) -> sup.Table:
+    """A leader's movement table: the then × now cells, their row and column sums and the four
+    summary sums (improved, worsened, unchanged, new) as one table."""
+    cell = {(b, a): n for b, a, n in data["matrix"]}
+    before_rows = [*LEVELS, "new"]
+    t = sup.Table()
+    for b in before_rows:
+        for a in LEVELS:
+            t.add((b, a), cell.get((b, a), 0))
+    for b in before_rows:
+        t.add((b, sup.TOTAL), sum(cell.get((b, a), 0) for a in LEVELS))
+        t.sum_of((b, sup.TOTAL), [(b, a) for a in LEVELS])
+    for a in LEVELS:
+        t.add((sup.TOTAL, a), sum(cell.get((b, a), 0) for b in before_rows))
+        t.sum_of((sup.TOTAL, a), [(b, a) for b in before_rows])
+    rank = wq.LEVEL_RANK
+    groups = {"improved": [(b, a) for b in LEVELS for a in LEVELS if rank[a] > rank[b]],
+              "worsened": [(b, a) for b in LEVELS for a in LEVELS if rank[a] < rank[b]],
+              "unchanged": [(b, b) for b in LEVELS], "new": [("new", a) for a in LEVELS]}
+    for name, keys in groups.items():
+        t.add(name, data[name])
+        t.sum_of(name, keys)
+    return t.suppress()
+
+
 def movement_table(scope, data) -> html.Div:
     cell = {(b, a): n for b, a, n in data["matrix"]}
     before_rows = [lvl for lvl in LEVELS] + ["new"]
+    table = movement_suppressed(data) if scope.role == "leader" else None
+
+    def fmt(key, n):
+        return table.text(key) if table is not None else f"{n:,}"
     head = html.Tr([html.Th(tr("上季度 ↓ / 现在 →", "Then ↓ / now →"))] +
                    [html.Th(level_name(lvl), style={"color": LEVEL_COLOURS[lvl]}) for lvl in LEVELS])
     body = []
@@ -258,14 +355,11 @@ def movement_table(scope, data) -> html.Div:
             if b in wq.LEVEL_RANK and n:
                 cls = "table-active" if a == b else ("text-success" if wq.LEVEL_RANK[a] > wq.LEVEL_RANK[b]
                                                      else "text-danger fw-semibold")
-            tds.append(html.Td(fmt_count(scope, n) if n else "–", className=cls))
+            tds.append(html.Td(fmt((b, a), n) if n else "–", className=cls))
         body.append(html.Tr(tds))
-    summary = tr(f"自 {data['since']} 以来：好转 {fmt_count(scope, data['improved'])} 人，"
-                 f"加重 {fmt_count(scope, data['worsened'])} 人，不变 {fmt_count(scope, data['unchanged'])} 人，"
-                 f"新纳入 {fmt_count(scope, data['new'])} 人",
-                 f"Since {data['since']}: {fmt_count(scope, data['improved'])} improved, "
-                 f"{fmt_count(scope, data['worsened'])} worsened, {fmt_count(scope, data['unchanged'])} unchanged, "
-                 f"{fmt_count(scope, data['new'])} new")
+    improved, worsened, unchanged, new = (fmt(k, data[k]) for k in ("improved", "worsened", "unchanged", "new"))
+    summary = tr(f"自 {data['since']} 以来：好转 {improved} 人，加重 {worsened} 人，不变 {unchanged} 人，新纳入 {new} 人",
+                 f"Since {data['since']}: {improved} improved, {worsened} worsened, {unchanged} unchanged, {new} new")
     if not any(b != "new" for b, _a, _n in data["matrix"]):
         first = data.get("first_recorded") or "–"
         return html.Div(tr(f"预警记录始于 {first}，{data['since']}（上季度）时尚无记录，暂无法比较；"
@@ -279,7 +373,7 @@ def movement_table(scope, data) -> html.Div:
 
 def export_file(scope, rows: list[dict], fmt: str):
     cols = [("name", "姓名"), ("badge", "警号"), ("unit_label", "单位"), ("level_label", "预警"),
-            ("reasons_label", "预警原因")] + [(c, tr(*KEY_NAMES[c])) for c in wq.KEY_CODES] + \
+            ("reasons_label", "预警原因")] + [(c, tr(*KEY_NAMES[c])) for c in psych.visible_codes(wq.KEY_CODES, scope.sees_psych)] + \
            [("last_exam", "最近体检"), ("followup_label", "跟进状态")]
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
     if fmt == "csv":
@@ -309,9 +403,10 @@ def register(app):
     @app.callback(Output("warn-f-unit", "options"), Output("warn-f-rule", "options"), Output("warn-f-post", "options"),
                   Input("warn-title", "id"))
     def warn_options(_):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         with db() as s:
-            opts = cached("warn_options", scope, {}, lambda: wq.filter_options(s, scope.unit_path, rules()))
+            opts = cached("warn_options", scope, {},
+                          lambda: wq.filter_options(s, scope.unit_path, rules(), psych=scope.sees_psych))
         d0 = min((u["depth"] for u in opts["units"]), default=0)
         units = [{"label": "\u3000" * (u["depth"] - d0) + tr(u["name"], u["name_en"]), "value": u["code"]}
                  for u in opts["units"]]
@@ -322,7 +417,7 @@ def register(app):
 
     @app.callback(Output("warn-counts", "children"), *filters_in)
     def warn_counts(*values):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         with db() as s:
             f = resolve(s, scope, values)
             counts = cached("warn_counts", scope, f.as_dict(),
@@ -334,7 +429,7 @@ def register(app):
                   Input("warn-f-unit", "value"), Input("warn-f-age", "value"), Input("warn-f-sex", "value"),
                   Input("warn-f-post", "value"), Input("warn-f-exam", "value"))
     def warn_map(unit, age, sex, post, exam):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         with db() as s:
             root = unit_in_scope(s, scope, unit)
             f = resolve(s, scope, [None, None, None, unit, age, sex, post, exam, None]).population()
@@ -348,7 +443,7 @@ def register(app):
                   Input("warn-reset", "n_clicks"), State("warn-map-codes", "data"), State("warn-parent", "data"),
                   prevent_initial_call=True)
     def warn_drill(map_click, tree_click, _up, _reset, codes, parent):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         keep = [no_update] * len(FILTER_IDS)
         trigger = ctx.triggered_id
         if trigger == "warn-reset":
@@ -379,7 +474,7 @@ def register(app):
 
     @app.callback(Output("warn-list-wrap", "children"), *filters_in, Input("fu-changed", "data"))
     def warn_list(*values):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         with db() as s:
             resolve(s, scope, values[:-1])  # refuse a forged unit before building anything
         version = hashlib.sha1(json.dumps([values, scope.role], sort_keys=True, default=str).encode()).hexdigest()[:12]
@@ -388,26 +483,31 @@ def register(app):
     @app.callback(Output(GRID, "getRowsResponse"), Output("warn-list-count", "children"),
                   Input(GRID, "getRowsRequest"), *filters_state)
     def warn_rows(requests, *values):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         requests = requests if isinstance(requests, list) else []
         request = next((r for r in requests if isinstance(r, dict)), None)
         if request is None:
             return [no_update] * len(requests), no_update
         leader = scope.role == "leader"
-        sort = wq.clean_sort(request.get("sortModel"), leader)
+        sort = wq.clean_sort(request.get("sortModel"), leader, scope.sees_psych)
         start, end = wq.clamp_range(request.get("startRow"), request.get("endRow"))
         with db() as s:
             f = resolve(s, scope, values)
-            page = wq.officer_rows(s, scope.unit_path, f, today(), leader=leader, sort=sort, start=start, end=end)
+            page = wq.officer_rows(s, scope.unit_path, f, today(), leader=leader, sort=sort, start=start, end=end,
+                                   psych=scope.sees_psych, psych_ids=psych_ids(), caseload=scope.role == "counsellor")
+        if leader and sup.is_small(page["total"]):  # a list of fewer than 5 names is not shown to leaders
+            count = tr("符合条件的不足5人，名单不向领导显示", "Fewer than 5 officers match: the list is not shown to leaders")
+            response = {"rowData": [], "rowCount": 0}
+            return [response if r is request else no_update for r in requests], count
         rows = label_rows(scope, page["rows"])
-        count = tr(f"共 {fmt_count(scope, page['total'])} 人", f"{fmt_count(scope, page['total'])} officers")
+        count = tr(f"共 {page['total']:,} 人", f"{page['total']:,} officers")
         response = {"rowData": rows, "rowCount": page["total"]}
         return [response if r is request else no_update for r in requests], count
 
     @app.callback(Output("warn-nav", "href"), Output("fu-new-badge", "data", allow_duplicate=True),
                   Input(GRID, "cellClicked"), prevent_initial_call=True)
     def warn_cell(cells):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         cell = next((c for c in (cells if isinstance(cells, list) else []) if isinstance(c, dict)), None)
         if cell is None or not isinstance(cell.get("rowId"), str):
             return no_update, no_update
@@ -427,14 +527,15 @@ def register(app):
         fmt = "csv" if ctx.triggered_id == "warn-export-csv" else "xlsx"
         with db() as s:
             f = resolve(s, scope, values)
-            rows = wq.export_rows(s, scope.unit_path, f, today(), leader=False)
+            rows = wq.export_rows(s, scope.unit_path, f, today(), leader=False, psych=scope.sees_psych,
+                                  psych_ids=psych_ids())
             audit("export", target="warnings", detail={"format": fmt, "rows": len(rows), "filters": f.as_dict()},
                   session=s)
         return export_file(scope, label_rows(scope, rows), fmt)
 
     @app.callback(Output("warn-movement", "children"), Input("warn-f-unit", "value"))
     def warn_movement(unit):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         since = dt.datetime.combine(today() - QUARTER, dt.time.max)
         with db() as s:
             root = unit_in_scope(s, scope, unit)

@@ -149,7 +149,7 @@ def _detail(r) -> list:
         (tr("负责人", "Assignee"), r["assignee"] or "–"),
         (tr("期限", "Due"), html.Span(r["due"] or "–", className="text-danger fw-semibold" if r["overdue"] else "")),
         (tr("开立", "Opened"), f"{r['opened_at']} · {r['opened_by']}"),
-        (tr("原因", "Reason"), r["reason"] or "–"),
+        (tr("原因", "Reason"), tr(r["reason"], r.get("reason_en") or r["reason"]) if r["reason"] else "–"),
     ]
     if r["status"] == "closed":
         facts += [(tr("结果", "Outcome"), label(FOLLOWUP_OUTCOMES, r["outcome"]) + f" · {r['closed_at']}"),

@@ -175,3 +175,48 @@ def _determined(hidden: set, relations: Sequence[Relation]) -> list[Key]:
     # e_i lies in the row space exactly when its projection onto it has length 1
     reach = (basis ** 2).sum(axis=0)
     return [k for k, i in index.items() if reach[i] > 1 - 1e-9]
+
+
+# --- the tables the screens show -------------------------------------------------------------
+def counts_table(counts: Mapping[Key, int], extra: Mapping[Key, tuple[int, Sequence[Key]]] | None = None) -> Table:
+    """One row of counts and its total (``TOTAL``): the per-colour counts of /warnings and the
+    overview. ``extra``: further shown sums {key: (value, parts)} (e.g. red+orange)."""
+    t = Table()
+    for k, v in counts.items():
+        t.add(k, v)
+    t.add(TOTAL, sum(counts.values()))
+    t.sum_of(TOTAL, list(counts))
+    for k, (v, parts) in (extra or {}).items():
+        t.add(k, v)
+        t.sum_of(k, parts)
+    return t.suppress()
+
+
+def unit_tree_table(root: Key, counts: Mapping[Key, Mapping[Key, int]], children: Sequence[Key],
+                    columns: Sequence[Key], combined: Mapping[Key, Sequence[Key]] | None = None) -> Table:
+    """A unit and its shown sub-units, per column (e.g. colour): cells ``(unit, col)``, each unit's
+    ``(unit, TOTAL)``, the unit's own officers outside the sub-units as ``("own", col)`` (drawn as
+    the treemap's own tiles, and in any case the difference of what is shown), and combined
+    columns such as red+orange ``{"red_orange": ("red", "orange")}``."""
+    combined = dict(combined or {})
+    t = Table()
+    own = {c: counts[root].get(c, 0) - sum(counts[u].get(c, 0) for u in children) for c in columns}
+    rows = {**{u: counts[u] for u in [root, *children]}, "own": own}
+    for u, values in rows.items():
+        for c in columns:
+            t.add((u, c), values.get(c, 0))
+        t.add((u, TOTAL), sum(values.get(c, 0) for c in columns))
+        t.sum_of((u, TOTAL), [(u, c) for c in columns])
+        for name, parts in combined.items():
+            t.add((u, name), sum(values.get(c, 0) for c in parts))
+            t.sum_of((u, name), [(u, c) for c in parts])
+    for c in [*columns, TOTAL, *combined]:
+        t.sum_of((root, c), [(u, c) for u in [*children, "own"]])
+    return t.suppress()
+
+
+def single(n: int | None) -> str:
+    """A count shown alone (no sum beside it): hidden when 1–4."""
+    if n is None:
+        return HIDDEN
+    return HIDDEN if is_small(n) else f"{n:,}"

@@ -27,10 +27,10 @@ def init_reports(server: Flask) -> None:
 
 def _report_view(key: str):
     try:
-        scope = current_scope("officer", "manager", "admin")
+        scope = current_scope("officer", "manager", "counsellor", "admin")
         with db() as s:
             officer = resolve_officer(s, scope, key)
-            data = portrait.report(s, officer.id, as_of=today())
+            data = portrait.report(s, officer.id, as_of=today(), psych=scope.sees_psych)
             audit("print_report", f"officer:{officer.badge}", {"own": scope.officer_id == officer.id}, session=s)
     except AccessDenied:
         abort(403)

@@ -52,10 +52,11 @@ def run_demo(url: str, scale: str, seed: int, password: str, as_of: dt.date | No
 
 def _print_demo(summary: dict, password: str) -> None:
     table = Table(title="Demo accounts / 演示账号", show_lines=False)
-    for col in ("username", "role", "scope", "password"):
+    for col in ("username", "role", "scope", "psych", "password"):
         table.add_column(col)
     for acc in summary.get("accounts", []):
-        table.add_row(acc["username"], acc["role"], str(acc.get("scope") or acc.get("badge") or "all"), password)
+        psych = "yes" if acc.get("psych") or acc["role"] in ("officer", "admin") else "no"
+        table.add_row(acc["username"], acc["role"], str(acc.get("scope") or acc.get("badge") or "all"), psych, password)
     console.print(table)
     counts = {k: v for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     console.print(" · ".join(f"{k} {v:,}" for k, v in counts.items()))
