@@ -421,7 +421,7 @@ def register(app):
         with db() as s:
             f = resolve(s, scope, values)
             counts = cached("warn_counts", scope, f.as_dict(),
-                            lambda: wq.level_counts(s, scope.unit_path, f, today()))
+                            lambda: wq.level_counts(s, scope.unit_path, f, today(), psych=scope.sees_psych))
         return count_cards(scope, counts)
 
     @app.callback(Output("warn-map", "figure"), Output("warn-tree", "figure"), Output("warn-legend", "children"),
@@ -434,7 +434,8 @@ def register(app):
             root = unit_in_scope(s, scope, unit)
             f = resolve(s, scope, [None, None, None, unit, age, sex, post, exam, None]).population()
             data = cached("warn_map:2", scope, {"root": root.code, **f.as_dict()},
-                          lambda: wq.map_data(s, scope.unit_path, root, f, rules(), today(), tree_depth=1))
+                          lambda: wq.map_data(s, scope.unit_path, root, f, rules(), today(), tree_depth=1,
+                                              psych=scope.sees_psych))
         fig, codes = map_figure(scope, data)
         return fig, tree_figure(scope, data), legend(data), breadcrumb(scope, data), codes, data["parent_code"]
 
@@ -540,5 +541,5 @@ def register(app):
         with db() as s:
             root = unit_in_scope(s, scope, unit)
             data = cached("warn_movement", scope, {"root": root.code, "since": since.isoformat()},
-                          lambda: wq.movement(s, root.path, since))
+                          lambda: wq.movement(s, root.path, since, psych=scope.sees_psych))
         return movement_table(scope, data)

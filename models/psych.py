@@ -21,12 +21,12 @@ under the suppression rule (``models.suppression``).
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterable, Mapping
 
 from models.vocab import LEVELS
 
 PSYCH_CODES = frozenset({"phq9", "phq9_item9", "gad7"})
-COUNT_RULE_TYPES = ("yellow_count",)
 # the one line a manager without ``psych`` reads where a psychological reason stands
 PSYCH_FOLLOWUP = ("需要心理随访——已交由心理咨询师处理", "Needs a psychological follow-up — assigned to the counsellor")
 PSYCH_FOLLOWUP_KINDS = ("counselling",)
@@ -61,22 +61,26 @@ def open_view(level: str, reasons: list[dict] | None, psych_ids: Iterable[str]) 
 
 
 def _counts_psych(reason: Mapping[str, Any]) -> bool:
+    """A count rule ("several yellow factors") may have counted a psychological reason."""
     return reason.get("rule") == "multiple_yellow"
+
+
+@functools.lru_cache(maxsize=1)
+def _default_ids() -> frozenset[str]:
+    from models.warning import load_rules
+
+    return psych_rule_ids(load_rules())
 
 
 def open_level_default(context) -> str | None:
     """Column default of ``officer_status.open_level`` (see ``open_view``)."""
-    from models.warning import load_rules
-
     params = context.get_current_parameters()
-    return open_view(params.get("level"), params.get("reasons"), psych_rule_ids(load_rules()))[0]
+    return open_view(params.get("level"), params.get("reasons"), _default_ids())[0]
 
 
 def open_reasons_default(context) -> list[dict] | None:
-    from models.warning import load_rules
-
     params = context.get_current_parameters()
-    return open_view(params.get("level"), params.get("reasons"), psych_rule_ids(load_rules()))[1]
+    return open_view(params.get("level"), params.get("reasons"), _default_ids())[1]
 
 
 # --- what a viewer gets -----------------------------------------------------------------------
@@ -111,9 +115,19 @@ def visible_codes(codes: Iterable[str], sees_psych: bool) -> list[str]:
     return [c for c in codes if sees_psych or c not in PSYCH_CODES]
 
 
-def is_psych_followup(kind: str | None, reason: str | None, psych_texts: Iterable[str] = ()) -> bool:
-    """A follow-up about mental health: counselling, or opened for a psychological reason."""
+def is_psych_followup(kind: str | None, reason: str | None) -> bool:
+    """A follow-up about mental health: counselling, or opened for a psychological reason (whose
+    text, written by the rules file, names PHQ-9 or GAD-7, or a psychological rule by name, as
+    "several yellow factors (…)" does)."""
     if kind in PSYCH_FOLLOWUP_KINDS:
         return True
     text = reason or ""
-    return any(t and t in text for t in psych_texts) or "PHQ-9" in text or "GAD-7" in text
+    return "PHQ-9" in text or "GAD-7" in text or any(name in text for name in _psych_names())
+
+
+@functools.lru_cache(maxsize=1)
+def _psych_names() -> tuple[str, ...]:
+    from models.warning import load_rules
+
+    ids = _default_ids()
+    return tuple(n for r in load_rules().rules if r["id"] in ids for n in (r.get("name_zh"), r.get("name_en")) if n)

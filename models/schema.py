@@ -253,6 +253,8 @@ class OfficerStatus(Base):
     __table_args__ = (
         # the map and the per-colour counts GROUP BY unit path and level: answered from the index alone
         Index("ix_officer_status_path_level", "unit_path", "level"),
+        # the same for viewers without psychological access, who count the open level (models.psych)
+        Index("ix_officer_status_path_open_level", "unit_path", "open_level"),
         # the unit comparison and the leaders' overview aggregate these narrow columns for every
         # officer; this index holds them so that no scan reads the wide rows (``latest`` is ~3 KB)
         Index("ix_officer_status_cover", "level", "officer_id", "measured", "hypertension", "diabetes",

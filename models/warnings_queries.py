@@ -198,24 +198,33 @@ def _from(q: Select, f: Filters, fu=None) -> Select:
 
 
 # --- counts per colour ------------------------------------------------------------------------
-def level_counts(session: Session, scope_path: str | None, f: Filters, as_of: dt.date) -> dict[str, int]:
-    """Officers per colour under every filter except the colour filter itself."""
+def level_counts(session: Session, scope_path: str | None, f: Filters, as_of: dt.date,
+                 psych: bool = True) -> dict[str, int]:
+    """Officers per colour under every filter except the colour filter itself. Without ``psych``
+    the colours the viewer's named list shows (the open level, ``models.psych``), so that the
+    counts above a list and the list itself never differ by the officers coloured by a
+    psychological reason only."""
     f = replace(f, levels=())
+    level_col = psych_rules.named_level(OfficerStatus, psych)
     fu = followup_summary(as_of) if f.followup else None
-    q = _from(select(OfficerStatus.level, func.count()), f, fu).where(*_conditions(f, scope_path, as_of, fu))
+    q = _from(select(level_col, func.count()), f, fu).where(*_conditions(f, scope_path, as_of, fu))
     counts = {lvl: 0 for lvl in LEVELS}
-    for level, n in session.execute(q.group_by(OfficerStatus.level)):
-        counts[level] = n
+    for level, n in session.execute(q.group_by(level_col)):
+        if level in counts:
+            counts[level] = n
     return counts
 
 
 # --- map and treemap ------------------------------------------------------------------------
-def _counts_by_unit_path(session: Session, root_path: str, f: Filters, as_of: dt.date) -> dict[str, dict[str, int]]:
-    q = _from(select(OfficerStatus.unit_path, OfficerStatus.level, func.count()), f)
+def _counts_by_unit_path(session: Session, root_path: str, f: Filters, as_of: dt.date,
+                         psych: bool = True) -> dict[str, dict[str, int]]:
+    level_col = psych_rules.named_level(OfficerStatus, psych)
+    q = _from(select(OfficerStatus.unit_path, level_col, func.count()), f)
     q = q.where(*_conditions(replace(f, unit_path=root_path), None, as_of))
     out: dict[str, dict[str, int]] = defaultdict(lambda: {lvl: 0 for lvl in LEVELS})
-    for path, level, n in session.execute(q.group_by(OfficerStatus.unit_path, OfficerStatus.level)):
-        out[path][level] += n
+    for path, level, n in session.execute(q.group_by(OfficerStatus.unit_path, level_col)):
+        if level in LEVELS:
+            out[path][level] += n
     return out
 
 
@@ -230,14 +239,14 @@ def legend_class(counts: dict[str, int], rules) -> tuple[str, float | None]:
 
 
 def map_data(session: Session, scope_path: str | None, root: Unit, f: Filters, rules, as_of: dt.date,
-             tree_depth: int = 2) -> dict:
+             tree_depth: int = 2, psych: bool = True) -> dict:
     """Aggregates for the map (the root's direct sub-units) and the treemap (``tree_depth``
     levels below the root), over the population filters only: the map colours the share of
     red+orange officers among the officers selected by age, sex, post and exam date."""
     if scope_path and not root.path.startswith(scope_path):
         raise PermissionError("unit outside the caller's scope")
     f = f.population()
-    by_path = _counts_by_unit_path(session, root.path, f, as_of)
+    by_path = _counts_by_unit_path(session, root.path, f, as_of, psych)
     units = session.execute(
         select(Unit.code, Unit.name, Unit.name_en, Unit.path, Unit.depth, Unit.level)
         .where(Unit.path.like(f"{root.path}%"), Unit.depth <= root.depth + tree_depth)
@@ -435,22 +444,24 @@ def export_rows(session: Session, scope_path: str | None, f: Filters, as_of: dt.
 
 
 # --- movement between colours -------------------------------------------------------------------
-def movement(session: Session, scope_path: str | None, since: dt.datetime) -> dict:
+def movement(session: Session, scope_path: str | None, since: dt.datetime, psych: bool = True) -> dict:
     """How officers moved between colours since ``since``: {(before, now): n} with
-    before = the level in force at ``since`` (from warning_history) or "new"."""
+    before = the level in force at ``since`` (from warning_history) or "new"; without
+    ``psych`` "now" is the open level (``models.psych``; the history keeps only the real one)."""
+    now = psych_rules.named_level(OfficerStatus, psych)
     last = (select(WarningHistory.officer_id, func.max(WarningHistory.changed_at).label("at"))
             .where(WarningHistory.changed_at <= since)
             .group_by(WarningHistory.officer_id).subquery("last"))
     before = (select(WarningHistory.officer_id, func.max(WarningHistory.level).label("level"))
               .join(last, and_(last.c.officer_id == WarningHistory.officer_id, last.c.at == WarningHistory.changed_at))
               .group_by(WarningHistory.officer_id).subquery("before"))
-    q = (select(func.coalesce(before.c.level, literal("new")), OfficerStatus.level, func.count())
+    q = (select(func.coalesce(before.c.level, literal("new")), now, func.count())
          .select_from(OfficerStatus).join(Officer, Officer.id == OfficerStatus.officer_id)
          .outerjoin(before, before.c.officer_id == OfficerStatus.officer_id)
          .where(Officer.active))
     if scope_path:
         q = q.where(OfficerStatus.unit_path.like(f"{scope_path}%"))
-    matrix = {(b, a): n for b, a, n in session.execute(q.group_by(before.c.level, OfficerStatus.level))}
+    matrix = {(b, a): n for b, a, n in session.execute(q.group_by(before.c.level, now)) if a in LEVEL_RANK}
     better = sum(n for (b, a), n in matrix.items() if b in LEVEL_RANK and LEVEL_RANK[a] > LEVEL_RANK[b])
     worse = sum(n for (b, a), n in matrix.items() if b in LEVEL_RANK and LEVEL_RANK[a] < LEVEL_RANK[b])
     same = sum(n for (b, a), n in matrix.items() if b == a)

@@ -225,3 +225,20 @@ def test_psy009_admin_grants_and_revokes_psych_and_it_is_audited(app, as_user):
     with session_scope(_db(app)) as s:
         actions = list(s.scalars(select(AuditLog.action).where(AuditLog.target == "manager_d2").order_by(AuditLog.id)))
     assert actions[-2:] == ["grant_psych", "revoke_psych"]
+
+
+@pytest.mark.parametrize("username", NO_PSYCH)
+def test_psy010_counts_above_the_list_agree_with_the_list(app, as_user, username):
+    """The per-colour counts and the named list of a colour count the same officers, so their
+    difference never tells how many are coloured by a psychological reason only."""
+    c = as_user(username)
+    res = counts(app, c, {})
+    assert res.status_code == 200
+    cards = res.get_json()["response"]["warn-counts"]["children"]
+    shown = {card["props"]["children"]["props"]["children"][1]["props"]["id"]:
+             card["props"]["children"]["props"]["children"][1]["props"]["children"] for card in cards}
+    for level in ("red", "orange"):
+        listed = _grid(rows(app, c, {"warn-f-levels": [level]}))["rowCount"]
+        text = shown[f"warn-count-{level}"]
+        if text != "<5*":
+            assert int(text.replace(",", "")) == listed, (username, level)

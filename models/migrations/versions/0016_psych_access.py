@@ -40,6 +40,7 @@ def upgrade() -> None:
     with op.batch_alter_table("officer_status") as batch:
         batch.add_column(sa.Column("open_level", sa.String(8), nullable=True))
         batch.add_column(sa.Column("open_reasons", sa.JSON(), nullable=True))
+    op.create_index("ix_officer_status_path_open_level", "officer_status", ["unit_path", "open_level"])
     bind = op.get_bind()
     status = sa.table("officer_status", sa.column("officer_id", sa.Integer), sa.column("level", sa.String),
                       sa.column("reasons", sa.JSON), sa.column("open_level", sa.String),
@@ -55,6 +56,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_officer_status_path_open_level", table_name="officer_status")
     with op.batch_alter_table("officer_status") as batch:
         batch.drop_column("open_reasons")
         batch.drop_column("open_level")
