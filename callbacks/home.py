@@ -119,7 +119,7 @@ def register(app):
             unit = unit_in_scope(s, scope, code)  # a forged ?unit= outside the scope is refused here
             path = unit.path
             o = cached("overview", scope, {"unit": path, "today": day.isoformat()},
-                       lambda: leader_overview(s, path, day))
+                       lambda: leader_overview(s, path, day, psych=scope.sees_psych))
             unit_name = tr(unit.name, unit.name_en or unit.name)
             unit_code = None if unit.path == scope.unit_path else unit.code
         view = View(o, scope.role == "leader")

@@ -167,7 +167,7 @@ def path_participants(session: Session, unit_path: str | None, year: int) -> lis
         .where(Officer.active, _in_scope(unit_path)).group_by(Unit.path))]
 
 
-def path_levels(session: Session, unit_path: str | None, year: int) -> list[tuple]:
+def path_levels(session: Session, unit_path: str | None, year: int, psych: bool = True) -> list[tuple]:
     """(unit path, warning level, officers, examined in ``year``) for the subtree, driven from
     a covering index of the snapshot (``status_scan``) instead of the wide snapshot rows.
 
@@ -177,12 +177,13 @@ def path_levels(session: Session, unit_path: str | None, year: int) -> list[tupl
     only for the current one (``/units`` reads the exams themselves)."""
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     examined = func.sum(case((OfficerStatus.last_exam_date.between(start, end), 1), else_=0))
+    level = OfficerStatus.level if psych else OfficerStatus.open_level  # the colours /warnings shows this viewer
     return [tuple(r) for r in session.execute(
-        select(Unit.path, OfficerStatus.level, func.count(), examined)
+        select(Unit.path, level, func.count(), examined)
         .select_from(OfficerStatus).join(Officer, Officer.id == OfficerStatus.officer_id)
         .join(Unit, Officer.unit_id == Unit.id)
         .where(status_scan(), Officer.active, _in_scope(unit_path))
-        .group_by(Unit.path, OfficerStatus.level))]
+        .group_by(Unit.path, level))]
 
 
 def merge_unit_rows(counts: list[tuple], participants: list[tuple], levels: list[tuple]) -> list[tuple]:
@@ -262,10 +263,12 @@ def sub_units(session: Session, unit_path: str | None, rows=None) -> list[dict]:
     return out
 
 
-def leader_overview(session: Session, unit_path: str | None, today: dt.date, rules=None) -> dict:
+def leader_overview(session: Session, unit_path: str | None, today: dt.date, rules=None, psych: bool = True) -> dict:
     """Everything on the leaders' home page for one scope: KPIs, level changes since the
     start of the quarter, top risk factors, follow-ups, campaign participation, the
-    red+orange count by month and the sub-units."""
+    red+orange count by month and the sub-units. Without ``psych`` the colours are the open
+    levels (``models.psych``), as /warnings shows them to the same viewer, and this month's
+    red+orange is theirs too."""
     from models.warning import load_rules
 
     rules = rules or load_rules()
@@ -276,7 +279,7 @@ def leader_overview(session: Session, unit_path: str | None, today: dt.date, rul
     before, levels, risk_factors, monthly, participants, counts, follow_ups = side_by_side(
         session,
         lambda s: levels_at(s, unit_path, q_start) if known_before else None,
-        lambda s: path_levels(s, unit_path, today.year),
+        lambda s: path_levels(s, unit_path, today.year, psych),
         lambda s: top_risk_factors(s, unit_path, rules),
         lambda s: red_orange_by_month(s, unit_path, today),
         lambda s: path_participants(s, unit_path, today.year),
@@ -286,6 +289,8 @@ def leader_overview(session: Session, unit_path: str | None, today: dt.date, rul
     officers = sum(r[2] for r in rows if r[1] is None)
     examined = sum(r[3] for r in rows)
     levels = {lvl: sum(r[2] for r in rows if r[1] == lvl) for lvl in LEVELS}
+    if not psych and monthly and monthly[-1]["count"] is not None:
+        monthly[-1] = {**monthly[-1], "count": levels["red"] + levels["orange"]}
     return {
         "officers": officers, "examined": examined, "year": today.year,
         "coverage": examined / officers if officers else None, "levels": levels,

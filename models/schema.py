@@ -259,7 +259,7 @@ class OfficerStatus(Base):
         # officer; this index holds them so that no scan reads the wide rows (``latest`` is ~3 KB)
         Index("ix_officer_status_cover", "level", "officer_id", "measured", "hypertension", "diabetes",
               "dyslipidemia", "obesity", "central_obesity", "hyperuricemia", "china_par", "rule_ids",
-              "last_exam_date"),
+              "last_exam_date", "open_level"),
     )
 
 

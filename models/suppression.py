@@ -12,8 +12,10 @@ arithmetic over what is drawn reveals them.
 
 1. every count of 1–4 (``SMALL_GROUP``; a count of 0 says nothing about a person), and
 2. enough other cells (complementary suppression) that no hidden cell is determined by the
-   shown cells and the relations: no relation keeps a single hidden cell, and no linear
-   combination of relations isolates one (checked by rank, exactly, on the hidden cells).
+   shown cells and the relations: no relation keeps a single hidden cell, no linear
+   combination of relations isolates one (checked by rank on the hidden cells), and, where a
+   hidden cell is 0, "counts are never negative" does not pin one either (linear programming).
+   A 0 summed into a shown 0 is known anyway and is never used as a complement.
 
 Screens write a hidden cell as :data:`HIDDEN` whatever its value, so "<5" and "hidden to
 protect another cell" read alike (a different mark would tell an attacker a complement is
@@ -105,45 +107,88 @@ def suppress(cells: Mapping[Key, int], relations: Sequence[Relation], *, small: 
     if not hidden:
         return frozenset()
     members = [[total, *parts] for total, parts in relations]
+    # a 0 summed into a shown 0 is known whatever is shown: no use as a complement, never "hidden"
+    pinned = {k for total, parts in relations if cells[total] == 0 for k in [total, *parts] if cells[k] == 0}
     while True:
         grew = False
         for group in members:  # 1. no sum with a single hidden cell
-            if sum(k in hidden for k in group) == 1:
-                hidden.add(_complement(group, hidden, cells))
-                grew = True
+            if sum(k in hidden and k not in pinned for k in group) == 1:
+                pick = _complement(group, hidden | pinned, cells)
+                if pick not in hidden:
+                    hidden.add(pick)
+                    grew = True
         if grew:
             continue
-        exposed = _determined(hidden, relations)  # 2. nor a combination of sums
+        exposed = _determined(hidden - pinned, relations)  # 2. nor a combination of sums
+        if not exposed and any(cells[k] == 0 for k in hidden - pinned):
+            exposed = _bounded(hidden - pinned, relations, cells)  # 3. nor sums and "never negative"
         if not exposed:
             return frozenset(hidden)
         key = exposed[0]
-        group = min((g for g in members if key in g and any(k not in hidden for k in g)),
+        group = min((g for g in members if key in g and any(k not in hidden and k not in pinned for k in g)),
                     key=lambda g: sum(k in hidden for k in g), default=None)
         if group is not None:
-            hidden.add(_complement(group, hidden, cells))
+            hidden.add(_complement(group, hidden | pinned, cells))
             continue
         # every sum through ``key`` is hidden already: hide the first cell next to the hidden
         # ones that leaves ``key`` undetermined (smallest counts first)
-        near = sorted({k for g in members if any(m in hidden for m in g) for k in g if k not in hidden},
+        near = sorted({k for g in members if any(m in hidden for m in g) for k in g if k not in hidden and k not in pinned},
                       key=lambda k: (cells[k] == 0, cells[k], repr(k)))
-        pick = next((k for k in near if key not in _determined(hidden | {k}, relations)), None)
+        if not near:  # nothing left to hide but the sums themselves
+            hidden.update(k for g in members if key in g for k in g)
+            return frozenset(hidden)
+        pick = next((k for k in near if key not in _determined((hidden - pinned) | {k}, relations)), None)
         hidden.update([pick] if pick is not None else near)
 
 
-def _complement(group: list[Key], hidden: set, cells: Mapping[Key, int]) -> Key:
+def _complement(group: list[Key], unavailable: set, cells: Mapping[Key, int]) -> Key:
     """The cell to hide with the lone hidden one of ``group``: the smallest non-zero part, else
     the total when it is not zero, else a zero part. A hidden 0 is a poor complement: counts
     are never negative, so a 0 pins what it is summed with."""
     total, parts = group[0], group[1:]
-    candidates = [k for k in parts if k not in hidden]
+    candidates = [k for k in parts if k not in unavailable]
     nonzero = [k for k in candidates if cells[k] > 0]
     if nonzero:
         return min(nonzero, key=lambda k: cells[k])
-    if total not in hidden and cells[total] > 0:
+    if total not in unavailable and cells[total] > 0:
         return total
     if candidates:
         return candidates[0]
     return total
+
+
+def _bounded(hidden: set, relations: Sequence[Relation], cells: Mapping[Key, int]) -> list[Key]:
+    """Hidden non-zero cells that the sums pin down once counts are known to be non-negative
+    (the narrowest range linear programming gives is one value). Only asked when a hidden cell
+    is 0: a cell the sums leave open can otherwise move both ways."""
+    from scipy.optimize import linprog
+
+    order = sorted(hidden, key=repr)
+    index = {k: i for i, k in enumerate(order)}
+    a_eq, b_eq = [], []
+    for total, parts in relations:
+        row, rhs = np.zeros(len(order)), 0.0
+        for k, sign in [(total, -1.0)] + [(p, 1.0) for p in parts]:
+            if k in index:
+                row[index[k]] += sign
+            else:
+                rhs -= sign * cells[k]
+        if row.any():
+            a_eq.append(row)
+            b_eq.append(rhs)
+    if not a_eq:
+        return []
+    out = []
+    for k, i in index.items():
+        if cells[k] == 0:
+            continue
+        c = np.zeros(len(order))
+        c[i] = 1.0
+        lo = linprog(c, A_eq=np.array(a_eq), b_eq=b_eq, bounds=(0, None), method="highs")
+        hi = linprog(-c, A_eq=np.array(a_eq), b_eq=b_eq, bounds=(0, None), method="highs")
+        if lo.status == 0 and hi.status == 0 and -hi.fun - lo.fun < 0.5:
+            out.append(k)
+    return out
 
 
 def _determined(hidden: set, relations: Sequence[Relation]) -> list[Key]:

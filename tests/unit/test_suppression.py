@@ -118,3 +118,24 @@ def test_sup005_nothing_small_nothing_hidden():
     assert t.hidden == frozenset()
     assert rate(3, None) is None and rate(None, 10) is None and rate(5, 10) == 0.5
     assert suppress({"a": 0, "b": 12}, [("b", ["a"])]) == frozenset()
+
+
+def test_sup006_a_zero_complement_does_not_pin_a_total():
+    """Found by hypothesis: a sub-unit [1, 4, 0, 0] beside own officers [0, 0, 0, 1]. Hiding a 0
+    yellow whose column sums to a shown 0 hid nothing, and the sub-unit's 5 came out exact."""
+    levels = ("red", "orange", "yellow", "green")
+    t = Table()
+    nodes = {"u0": dict(zip(levels, (1, 4, 0, 0))), "own": dict(zip(levels, (0, 0, 0, 1)))}
+    for name, counts in nodes.items():
+        for lvl in levels:
+            t.add((name, lvl), counts[lvl])
+        t.add((name, TOTAL), sum(counts.values()))
+        t.sum_of((name, TOTAL), [(name, lvl) for lvl in levels])
+        t.add((name, "ro"), counts["red"] + counts["orange"])
+        t.sum_of((name, "ro"), [(name, "red"), (name, "orange")])
+    for col in [*levels, TOTAL, "ro"]:
+        t.add(("root", col), sum(t.cells[(n, col)] for n in nodes))
+        t.sum_of(("root", col), [(n, col) for n in nodes])
+    t.sum_of(("root", TOTAL), [("root", lvl) for lvl in levels])
+    t.sum_of(("root", "ro"), [("root", "red"), ("root", "orange")])
+    assert_safe(t.suppress())
