@@ -68,8 +68,9 @@ def test_brw002_leader_sees_map_and_counts_but_no_lab_values(app, dash_duo, logi
     dash_duo.wait_for_element("#warn-tree .js-plotly-plot", timeout=30)
     dash_duo.wait_for_element(".ag-row[row-index='0']", timeout=30)
     with session_scope(_db(app)) as s:
-        counts = dict(s.execute(select(OfficerStatus.level, func.count()).join(Officer, Officer.id == OfficerStatus.officer_id)
-                                .where(Officer.active).group_by(OfficerStatus.level)).all())
+        # a leader's colours are the open levels (without psychological readings, models.psych)
+        counts = dict(s.execute(select(OfficerStatus.open_level, func.count()).join(Officer, Officer.id == OfficerStatus.officer_id)
+                                .where(Officer.active).group_by(OfficerStatus.open_level)).all())
     table = counts_table({lvl: counts.get(lvl, 0) for lvl in LEVELS})
     dash_duo.wait_for_text_to_equal("#warn-count-orange", table.text("orange"), timeout=20)
     wait_until(lambda: "姓名" in dash_duo.find_element(".ag-header").get_attribute("textContent"), 20,
@@ -108,10 +109,10 @@ def _longjiang_like(app):
     with session_scope(_db(app)) as s:
         units = s.execute(select(Unit.code, Unit.path).order_by(Unit.depth.desc(), Unit.path)).all()
         for code, path in units:
-            counts = dict(s.execute(select(OfficerStatus.level, func.count())
+            counts = dict(s.execute(select(OfficerStatus.open_level, func.count())  # the colours a leader sees
                                     .join(Officer, Officer.id == OfficerStatus.officer_id)
                                     .where(Officer.active, OfficerStatus.unit_path.like(f"{path}%"))
-                                    .group_by(OfficerStatus.level)).all())
+                                    .group_by(OfficerStatus.open_level)).all())
             small = [lvl for lvl in LEVELS if 0 < counts.get(lvl, 0) < 5]
             big = [lvl for lvl in LEVELS if counts.get(lvl, 0) >= 5]
             if len(small) == 1 and len(big) >= 2:
