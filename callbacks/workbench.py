@@ -213,11 +213,11 @@ def register(app):
                   Input("fu-new-badge", "data"))
     @denied_as_403
     def fu_new_open(data):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope("leader", "manager", "counsellor", "admin")
         badge = _badge_of(data)
         if badge is None:
             return False, no_update, no_update, no_update, no_update, no_update, no_update, no_update
-        if scope.role == "leader":
+        if scope.role in ("leader", "counsellor"):
             raise AccessDenied("only health managers open follow-ups")
         with db() as s:
             info = fu.new_followup_context(s, scope, badge)
@@ -266,11 +266,11 @@ def register(app):
                   Input("fu-detail-id", "data"), Input("fu-changed", "data"))
     @denied_as_403
     def fu_detail(data, _changed):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope("leader", "manager", "counsellor", "admin")
         fid = _id_of(data)
         if fid is None:
             return no_update, no_update, no_update, no_update, no_update
-        if scope.role == "leader":
+        if scope.role in ("leader", "counsellor"):
             raise AccessDenied("only health managers see follow-ups")
         with db() as s:
             r = fu.get_followup(s, scope, fid, today())
