@@ -11,11 +11,12 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
 from models import audit as audit_model
+from models.accounts import account_id as _id_of
 from models.accounts import (account_page, bulk_create, clear_throttle, reset_with_code, set_role_and_scope,
                              toggle_active, unit_choices)
 from models.activation import accounts_from_roster
 from models.db import session_scope
-from models.users import UserError, create_user
+from models.users import UserError, create_user, has_psych_access, set_psych_access
 from models.vocab import ACCOUNT_ERRORS, ACCOUNT_STATUS
 from web import jobs
 from web.access import audit, current_scope, db
@@ -34,6 +35,7 @@ def _columns():
         {"field": "name", "headerName": tr("姓名", "Name"), "maxWidth": 120},
         {"field": "badge", "headerName": tr("警号", "Badge"), "maxWidth": 120},
         {"field": "unit", "headerName": tr("单位 / 管辖范围", "Unit / scope")},
+        {"field": "psych_label", "headerName": tr("心理权限", "Psychological access"), "maxWidth": 150},
         {"field": "state", "headerName": tr("状态", "Status"), "maxWidth": 150},
         {"field": "last_login", "headerName": tr("最近登录", "Last sign-in"), "maxWidth": 160},
     ]
@@ -43,6 +45,8 @@ def _rows(rows):
     for a in rows:
         a["role_name"] = role_name(a["role"])
         a["unit"] = tr(a["unit_name"], a["unit_name_en"]) if a["unit_code"] else tr("全局", "whole force")
+        a["psych_label"] = (tr("有", "yes") if a["psych"] else tr("无", "no")) if a["role"] == "manager" else \
+            (tr("有（角色）", "yes (role)") if a["role"] in ("counsellor", "admin") else "—")
         a["state"] = label(ACCOUNT_STATUS, "delayed" if a["throttled"] and a["status"] != "inactive" else a["status"])
     return rows
 
@@ -125,12 +129,12 @@ def register(app):
 
     @app.callback(Output("au-action-result", "children"), Output("au-refresh", "data", allow_duplicate=True),
                   Input("au-unlock", "n_clicks"), Input("au-toggle", "n_clicks"), Input("au-reset", "n_clicks"),
-                  Input("au-edit-save", "n_clicks"),
+                  Input("au-edit-save", "n_clicks"), Input("au-psych", "n_clicks"),
                   State(GRID, "selectedRows"), State("au-edit-role", "value"), State("au-edit-unit", "value"),
                   State("au-refresh", "data"), prevent_initial_call=True)
     @checked
-    def au_action(_u: Clicks, _t: Clicks, _r: Clicks, _e: Clicks, selected: RowsList, edit_role: Code, edit_unit: Code,
-                  refresh: StoreRef):
+    def au_action(_u: Clicks, _t: Clicks, _r: Clicks, _e: Clicks, _p: Clicks, selected: RowsList, edit_role: Code,
+                  edit_unit: Code, refresh: StoreRef):
         scope = current_scope("admin")
         chosen = next((rows for rows in (selected or []) if isinstance(rows, list) and rows), None)
         if not chosen or not isinstance(chosen[0], dict):
@@ -161,6 +165,11 @@ def register(app):
                     audit("edit_user", username, {"role": role, "unit": user.scope_unit.code if user.scope_unit else None},
                           session=s)
                     msg = tr(f"{username} 现在是{role_name(role)}。", f"{username} is now {role_name(role)}.")
+                elif trigger == "au-psych":
+                    user = set_psych_access(s, username, not has_psych_access(s, _id_of(s, username)))
+                    audit("grant_psych" if user.psych_access else "revoke_psych", username, None, session=s)
+                    msg = tr(f"{username} 的心理权限已{'授予' if user.psych_access else '收回'}。",
+                             f"Psychological access {'granted to' if user.psych_access else 'revoked from'} {username}.")
                 else:
                     active = toggle_active(s, username, scope.username)
                     audit("activate_user" if active else "deactivate_user", username, None, session=s)

@@ -20,7 +20,7 @@ from models.campaigns.reads import (
 )
 from models.campaigns.stats import did_it_work
 from models.campaigns.writes import set_hide_preference
-from models.overview import suppress_small
+from models import suppression as sup
 from models.vocab import POINT_REASON_WORDS, TEAM_SCORING, UNIT_LEVEL_GROUPS, UNIT_LEVELS, words
 from web.access import AccessDenied, current_scope, db
 from web.cache import cached
@@ -84,7 +84,7 @@ def _header(d: dict):
 
 
 def _kpis(d: dict, leader: bool):
-    members = suppress_small(d["members"]) if leader else f"{d['members']:,}"
+    members = sup.single(d["members"]) if leader else f"{d['members']:,}"
     share = d["total"] / d["target"] if d["target"] else None
     cards = [
         kpi_card(tr("累计完成", "Achieved"), amount(d["total"], d["kind"]),
@@ -421,13 +421,15 @@ def _did(d: dict):
         headline, colour = tr("数据不足，无法判断", "Not enough data to tell"), "secondary"
     else:
         headline, colour = tr("没有发现可信的差异", "No credible difference found"), "light"
+    groups = sup.counts_table({"participants": d["participants"] or 0, "others": d["others"] or 0})
+    participants, others = groups.text("participants"), groups.text("others")
     method = tr(f"参与者：活动期间至少 {d['participant_min_days']} 天有记录（全程 {d['days_total']} 天的四分之一），"
-                f"共 {suppress_small(d['participants'])} 人；其他成员：其余 {suppress_small(d['others'])} 人。"
+                f"共 {participants} 人；其他成员：其余 {others} 人。"
                 f"“前”为活动开始前一年内最近一次测量，“后”为 {d['windows']['after'][0]} 至 {d['windows']['after'][1]} "
                 f"的第一次测量。差异 = 参与者的变化 − 其他成员的变化（OLS，按人聚类的标准误）。",
                 f"Participants: recorded on at least {d['participant_min_days']} of {d['days_total']} days "
-                f"({suppress_small(d['participants'])}); others: the remaining "
-                f"{suppress_small(d['others'])} members. Before: the latest value in the year up to the start; "
+                f"({participants}); others: the remaining "
+                f"{others} members. Before: the latest value in the year up to the start; "
                 f"after: the first value from {d['windows']['after'][0]} to {d['windows']['after'][1]}. "
                 f"Difference = participants' change − others' change (OLS, standard errors clustered by officer).")
     return html.Div([

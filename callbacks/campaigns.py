@@ -14,7 +14,7 @@ from dash.exceptions import PreventUpdate
 from models.campaigns.access import CampaignError, NotAllowed, NotVisible
 from models.campaigns.reads import list_campaigns, officer_campaigns
 from models.campaigns.writes import campaign_form, save_campaign, unit_choices
-from models.overview import suppress_small
+from models import suppression as sup
 from models.vocab import CAMPAIGN_KIND_UNITS
 from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db
@@ -55,7 +55,7 @@ def _campaign_card(c: dict, runs: bool, leader: bool):
         html.Div(tr(f"时间已过 {c['time_elapsed']:.0%}", f"{c['time_elapsed']:.0%} of the time gone"),
                  className="text-muted small"),
     ])
-    members = suppress_small(c["members"]) if leader else f"{c['members']:,}"
+    members = sup.single(c["members"]) if leader else f"{c['members']:,}"
     footer = [dbc.Button(tr("查看详情", "Open"), href=f"/campaigns/{c['id']}", color="primary", size="sm",
                          className="me-2", id={"type": "campaign-open", "index": c["id"]})]
     if runs and c["editable"]:

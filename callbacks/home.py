@@ -1,7 +1,9 @@
 """Home page: the leaders' overview from models.overview, cut to the caller's scope.
 
-Every card links to the page that explains it, for the same unit. Leaders get "<5"
-for any count under 5 officers, and such counts are left out of the chart."""
+Every card links to the page that explains it, for the same unit. What a leader sees of the
+numbers is decided once, by ``models.overview.overview_table`` (``models.suppression``): a
+count of 1–4 and any number it could be worked out from read "<5*", a share appears only
+where its numerator and denominator do, and hidden months are left out of the chart."""
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlencode
@@ -10,7 +12,10 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, html
 
-from models.overview import LEVELS, SMALL_GROUP, leader_overview, suppress_small
+from models import psych
+from models.overview import LEVELS, leader_overview, overview_table
+from models.suppression import rate
+from models.warning import load_rules
 from web.clock import today
 from web.access import current_scope, db, unit_in_scope
 from web.cache import cached
@@ -19,18 +24,29 @@ from web.inputs import Search, checked
 from web.shell import graph, kpi_card
 
 
+class View:
+    """The overview's numbers as the caller may see them: exact for managers, through the
+    suppression table for leaders (``value`` None when hidden)."""
 
-def _share(n: int | None, total: int | None, leader: bool) -> str:
-    if not total or n is None or (leader and (total < SMALL_GROUP or 0 < n < SMALL_GROUP)):
-        return ""
-    return f"{n / total:.1%}"
+    def __init__(self, o: dict, leader: bool):
+        self.o, self.table = o, overview_table(o) if leader else None
+
+    def value(self, key, exact):
+        return exact if self.table is None else self.table.value(key)
+
+    def text(self, key, exact) -> str:
+        return f"{exact:,}" if self.table is None else self.table.text(key)
+
+    def share(self, num_key, num, den_key, den) -> str:
+        r = rate(self.value(num_key, num), self.value(den_key, den))
+        return "" if r is None else f"{r:.1%}"
 
 
-def _change(now: int, before: int, leader: bool) -> str:
-    if leader and any(0 < x < SMALL_GROUP for x in (now, before)):
-        return tr("较季度初：<5 人变化不显示", "vs quarter start: not shown (<5)")
-    diff = now - before
-    return tr(f"较季度初 {diff:+,}", f"{diff:+,} since quarter start")
+def _change(view: View, level: str, now: int, change: int) -> str:
+    before = view.value(("before", level), now - change)
+    if view.value(level, now) is None or before is None:
+        return tr("较季度初：变化不公开", "vs quarter start: not shown")
+    return tr(f"较季度初 {change:+,}", f"{change:+,} since quarter start")
 
 
 def _link(path: str, **params) -> str:
@@ -38,10 +54,9 @@ def _link(path: str, **params) -> str:
     return path + ("?" + urlencode(params) if params else "")
 
 
-def _monthly_figure(monthly: list[dict], history_start: str | None, leader: bool) -> go.Figure:
+def _monthly_figure(monthly: list[dict], history_start: str | None, view: View) -> go.Figure:
     months = [m["month"] for m in monthly]
-    counts = [None if m["count"] is None or (leader and 0 < m["count"] < SMALL_GROUP) else m["count"]
-              for m in monthly]
+    counts = [None if m["count"] is None else view.value(("month", i), m["count"]) for i, m in enumerate(monthly)]
     fig = go.Figure(go.Bar(x=months, y=counts, marker_color=LEVEL_COLOURS["orange"],
                            hovertemplate="%{x}: %{y:,}<extra></extra>", name=tr("红+橙", "red + orange")))
     if history_start and any(m["count"] is None for m in monthly):
@@ -55,17 +70,23 @@ def _monthly_figure(monthly: list[dict], history_start: str | None, leader: bool
     return fig
 
 
-def _factors(o: dict, fmt, leader: bool, unit_code: str):
+def _factors(o: dict, view: View, unit_code: str, sees_psych: bool):
     items = []
     total = o["officers"]
+    psych_ids = psych.psych_rule_ids(load_rules())
     for f in o["risk_factors"]:
-        share = _share(f["count"], total, leader)
-        items.append(html.A(dbc.ListGroupItem([
+        share = view.share(("factor", f["rule"]), f["count"], "officers", total)
+        item = dbc.ListGroupItem([
             html.Span(tr(f["name_zh"], f["name_en"])),
-            html.Span([html.Span(fmt(f["count"]), className="fw-semibold"),
+            html.Span([html.Span(view.text(("factor", f["rule"]), f["count"]), className="fw-semibold"),
                        html.Span(f" · {share}" if share else "", className="text-muted small")],
                       className="float-end"),
-        ]), href=_link("/warnings", rule=f["rule"], unit=unit_code), className="text-decoration-none"))
+        ])
+        if psych.rule_filter_allowed(f["rule"], psych_ids, sees_psych):
+            items.append(html.A(item, href=_link("/warnings", rule=f["rule"], unit=unit_code),
+                                className="text-decoration-none"))
+        else:  # a count only: the list of names behind a psychological rule is not for this viewer
+            items.append(item)
     body = dbc.ListGroup(items, flush=True) if items else html.Div(tr("暂无风险因素", "No risk factors"),
                                                                     className="text-muted")
     return dbc.Card(dbc.CardBody([html.Div(tr("最常见的五项风险因素", "Five most common risk factors"),
@@ -73,12 +94,13 @@ def _factors(o: dict, fmt, leader: bool, unit_code: str):
                     id="home-factors")
 
 
-def _sub_units(o: dict, fmt, leader: bool):
+def _sub_units(o: dict, view: View):
     cards = []
     for u in o["sub_units"]:
-        share = _share(u["red_orange"], u["officers"], leader)
+        key = ("sub", u["code"])
+        share = view.share((*key, "red_orange"), u["red_orange"], (*key, "officers"), u["officers"])
         href = _link("/units", unit=u["code"]) if u["has_children"] else _link("/", unit=u["code"])
-        cards.append(dbc.Col(kpi_card(tr(u["name"], u["name_en"]), fmt(u["officers"]),
+        cards.append(dbc.Col(kpi_card(tr(u["name"], u["name_en"]), view.text((*key, "officers"), u["officers"]),
                                       tr(f"红橙占比 {share}", f"red+orange {share}") if share else None,
                                       href=href), xs=6, md=4, xl=2))
     if not cards:
@@ -99,38 +121,41 @@ def register(app):
             unit = unit_in_scope(s, scope, code)  # a forged ?unit= outside the scope is refused here
             path = unit.path
             o = cached("overview", scope, {"unit": path, "today": day.isoformat()},
-                       lambda: leader_overview(s, path, day))
+                       lambda: leader_overview(s, path, day, psych=scope.sees_psych))
             unit_name = tr(unit.name, unit.name_en or unit.name)
             unit_code = None if unit.path == scope.unit_path else unit.code
-        leader = scope.role == "leader"
-        fmt = suppress_small if leader else (lambda n: f"{n:,}")
+        view = View(o, scope.role == "leader")
+        coverage = rate(view.value("examined", o["examined"]), view.value("officers", o["officers"]))
+        examined = view.text("examined", o["examined"])
         cards = [
-            kpi_card(tr("民警人数", "Officers"), fmt(o["officers"]), unit_name, href=_link("/units", unit=unit_code),
-                     id="home-card-officers"),
+            kpi_card(tr("民警人数", "Officers"), view.text("officers", o["officers"]), unit_name,
+                     href=_link("/units", unit=unit_code), id="home-card-officers"),
             kpi_card(tr(f"{o['year']}年体检覆盖率", f"Exam coverage {o['year']}"),
-                     f"{o['coverage']:.0%}" if o["coverage"] is not None else "–",
-                     tr(f"已体检 {fmt(o['examined'])} 人", f"{fmt(o['examined'])} examined"),
+                     f"{coverage:.0%}" if coverage is not None else "–",
+                     tr(f"已体检 {examined} 人", f"{examined} examined"),
                      href=_link("/units", unit=unit_code, ind="exam_coverage"), id="home-card-coverage"),
         ]
-        total = sum(o["levels"].values())
         for level in LEVELS:
             n = o["levels"][level]
-            sub = [_share(n, total, leader)]
+            sub = [view.share(level, n, "officers", o["officers"])]
             if o["level_change"] is not None:
-                sub.append(_change(n, n - o["level_change"][level], leader))
-            cards.append(kpi_card(level_name(level) + tr("预警", " warning"), fmt(n), " · ".join(x for x in sub if x),
+                sub.append(_change(view, level, n, o["level_change"][level]))
+            cards.append(kpi_card(level_name(level) + tr("预警", " warning"), view.text(level, n), " · ".join(x for x in sub if x),
                                   href=_link("/warnings", level=level, unit=unit_code), colour=LEVEL_COLOURS[level],
                                   id=f"home-card-{level}"))
         fu = o["follow_ups"]
-        cards.append(kpi_card(tr("未结随访", "Open follow-ups"), fmt(fu["open"]),
-                              tr(f"其中超期 {fmt(fu['overdue'])}", f"{fmt(fu['overdue'])} overdue"),
+        overdue = view.text("overdue", fu["overdue"])
+        cards.append(kpi_card(tr("未结随访", "Open follow-ups"), view.text("open", fu["open"]),
+                              tr(f"其中超期 {overdue}", f"{overdue} overdue"),
                               href="/workbench" if scope.role == "manager" else _link("/warnings", unit=unit_code),
                               id="home-card-followups",
                               colour="#c62828" if fu["overdue"] else None))
         camp = o["campaign"]
+        took = view.text("participants", camp["participants"])
+        share = rate(view.value("participants", camp["participants"]), view.value("officers", camp["officers"]))
         cards.append(kpi_card(tr(f"{o['year']}年健康活动参与率", f"Campaign participation {o['year']}"),
-                              f"{camp['share']:.0%}" if camp["share"] is not None else "–",
-                              tr(f"参与 {fmt(camp['participants'])} 人", f"{fmt(camp['participants'])} took part"),
+                              f"{share:.0%}" if share is not None else "–",
+                              tr(f"参与 {took} 人", f"{took} took part"),
                               href="/campaigns", id="home-card-campaign"))
         cols = [dbc.Col(c, xs=6, md=4, xl=3) for c in cards]
         if o["level_change"] is None and o["history_start"]:
@@ -138,13 +163,13 @@ def register(app):
                                             f"Warning history begins {o['history_start']}: no change since the quarter "
                                             f"start ({o['quarter_start']}) can be shown yet."),
                                          className="small text-muted"), xs=12))
-        cols.append(dbc.Col(_factors(o, fmt, leader, unit_code), lg=5))
+        cols.append(dbc.Col(_factors(o, view, unit_code, scope.sees_psych), lg=5))
         cols.append(dbc.Col(dbc.Card(dbc.CardBody([
             html.Div(tr("红橙预警人数（按月）", "Red + orange officers by month"), className="section-title mt-0"),
-            graph("home-monthly", figure=_monthly_figure(o["monthly"], o["history_start"], leader),
+            graph("home-monthly", figure=_monthly_figure(o["monthly"], o["history_start"], view),
                   style={"height": "280px"}),
         ]), className="h-100"), lg=7))
-        sub = _sub_units(o, fmt, leader)
+        sub = _sub_units(o, view)
         if sub is not None:
             cols.append(sub)
         return cols, tr(f"范围：{unit_name}", f"Scope: {unit_name}")

@@ -433,7 +433,7 @@ def _care(care: dict):
             items.append(html.Li([
                 html.Div([html.Span(status, className=f"badge pt-fu-{f['status']} me-2"),
                           html.Span(label(FOLLOWUP_KINDS, f["kind"]), className="fw-semibold"),
-                          html.Span(f" · {f['reason']}" if f.get("reason") else "")]),
+                          html.Span(f" · {tr(f['reason'], f.get('reason_en') or f['reason'])}" if f.get("reason") else "")]),
                 html.Div(" · ".join(x for x in (
                     tr(f"{f['opened_at']} 由 {f['opened_by']} 发起", f"opened {f['opened_at']} by {f['opened_by']}"),
                     tr(f"负责人 {f['assignee']}", f"assignee {f['assignee']}") if f.get("assignee") else "",
@@ -479,7 +479,7 @@ def register(app):
     @app.callback(Output("portrait-body", "children"), Input("portrait-badge", "data"))
     @checked
     def portrait_frame(key: StoreRef):
-        scope = current_scope("officer", "manager", "leader", "admin")
+        scope = current_scope("officer", "manager", "counsellor", "leader", "admin")
         try:
             with db() as s:
                 officer = resolve_officer(s, scope, key)
@@ -515,10 +515,10 @@ def register(app):
     @app.callback(Output("pt-header", "children"), Input("pt-key", "data"))
     @checked
     def portrait_header(key: StoreRef):
-        scope = current_scope("officer", "manager", "leader", "admin")
+        scope = current_scope("officer", "manager", "counsellor", "leader", "admin")
         with db() as s:
             officer = resolve_officer(s, scope, key)
-            data = portrait.header(s, officer.id, lab_values=scope.sees_lab_values, as_of=today())
+            data = portrait.header(s, officer.id, lab_values=scope.sees_lab_values, as_of=today(), psych=scope.sees_psych)
             _audit_view(scope, officer, "header", s)
         return _header(data)
 
@@ -526,17 +526,18 @@ def register(app):
                   Output("pt-care", "children"), Input("pt-key", "data"))
     @checked
     def portrait_record(key: StoreRef):
-        scope = current_scope("officer", "manager", "admin")  # leaders never get measured values
+        scope = current_scope("officer", "manager", "counsellor", "admin")  # leaders never get measured values
         with db() as s:
             officer = resolve_officer(s, scope, key)
-            data = portrait.details(s, officer.id, as_of=today(), follow_ups=scope.role in ("manager", "admin"))
+            data = portrait.details(s, officer.id, as_of=today(), follow_ups=scope.role in ("manager", "counsellor", "admin"),
+                                    psych=scope.sees_psych)
             _audit_view(scope, officer, "record", s)
         return _indicator_cards(data["indicators"]), _history_table(data["history"]), _care(data["care"])
 
     @app.callback(Output("pt-trends", "children"), Input("pt-key", "data"))
     @checked
     def portrait_trends(key: StoreRef):
-        scope = current_scope("officer", "manager", "admin")
+        scope = current_scope("officer", "manager", "counsellor", "admin")
         day = today()
         with db() as s:
             officer = resolve_officer(s, scope, key)
@@ -545,10 +546,11 @@ def register(app):
 
         def compute():
             with db() as s:
-                return portrait.indicator_series(s, officer_id, as_of=day)
+                return portrait.indicator_series(s, officer_id, as_of=day, psych=scope.sees_psych)
 
         # Statistics change only when data does: cached under the data version every ingest bumps.
-        return _trend_grid(cached("portrait_series", scope, {"officer": officer_id, "as_of": day.isoformat()}, compute))
+        return _trend_grid(cached("portrait_series", scope, {"officer": officer_id, "as_of": day.isoformat(),
+                                                            "psych": scope.sees_psych}, compute))
 
     app.clientside_callback("function (n) { return n % 2 ? 'pt-fold open' : 'pt-fold'; }",
                             Output("pt-fold", "className"), Input("pt-more-trends", "n_clicks"))

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from models import prevalence
+from models import suppression as sup
 from models import unit_queries as uq
 from models.vocab import UNIT_LEVEL_GROUPS
 from web.clock import today
@@ -112,7 +113,7 @@ def _shown(res: dict, row: dict, which: str) -> tuple:
 def _ci(res: dict, row: dict, which: str) -> str:
     _v, lo, hi = _shown(res, row, which)
     if row["suppressed"]:
-        return "<5"
+        return sup.HIDDEN
     if lo is None or hi is None:
         return "–"
     return f"{_fmt(res, lo)} – {_fmt(res, hi)}"
@@ -194,13 +195,13 @@ def trend_figure(trend: dict, res_kind: str, indicator: str) -> go.Figure:
 
 # --- table and text ---------------------------------------------------------------------------------
 def grid_columns(res: dict, show_events: bool) -> list[dict]:
-    fmt = ("params.data.suppressed ? '<5' : (params.value == null ? '–' : "
+    fmt = (f"params.data.suppressed ? '{sup.HIDDEN}' : (params.value == null ? '–' : "
            + ("d3.format('.2f')(params.value) + '%')" if res["kind"] == "mean" else "d3.format('.1%')(params.value))"))
     cols = [
         {"field": "label", "headerName": tr("单位", "Unit"), "minWidth": 150, "pinned": "left",
          "cellClass": "units-name"},
         {"field": "n", "headerName": tr("人数", "n"), "type": "numericColumn", "maxWidth": 110,
-         "valueFormatter": {"function": "params.data.suppressed ? '<5' : d3.format(',')(params.value)"}},
+         "valueFormatter": {"function": f"params.data.suppressed ? '{sup.HIDDEN}' : d3.format(',')(params.value)"}},
     ]
     if show_events:
         cols.append({"field": "events", "headerName": tr("分子（人）", "Events"), "type": "numericColumn",
@@ -232,7 +233,7 @@ def grid_rows(res: dict) -> list[dict]:
             "code": r["code"], "label": _name(r) + (" ›" if r["has_children"] else ""), "n": r["n"],
             "events": r["events"], "suppressed": r["suppressed"], "crude": r["crude"], "std": r["std"],
             "crude_ci": _ci(res, r, "crude"), "std_ci": _ci(res, r, "std"),
-            "position_label": "<5" if r["suppressed"] else (tr(*POSITION_NAMES[r["position"]]) if r["position"]
+            "position_label": sup.HIDDEN if r["suppressed"] else (tr(*POSITION_NAMES[r["position"]]) if r["position"]
                                                              else "–"),
             "colour": _colour(res, r["position"]) if outside else None,
         })
@@ -268,8 +269,9 @@ def method_note(res: dict, leader: bool) -> list:
     if res["indicator"] in prevalence.DEFINITIONS:
         parts.append(tr(*prevalence.COUNTING_NOTE))
     if leader:
-        parts.append(tr("不足5人的单位显示为“<5”，不在图中显示。",
-                        "Units under 5 officers show as “<5” and are left out of charts."))
+        parts.append(tr(f"“{sup.HIDDEN}”：不公开——少于5人，或可据此推算出少于5人的数；这些单位不在图中显示。",
+                        f"“{sup.HIDDEN}”: not shown — under 5, or a number from which a count under 5 could be worked "
+                        "out; such units are left out of charts."))
     return parts
 
 
@@ -319,7 +321,7 @@ def workbook_bytes(res: dict, unit_name: str, show_events: bool) -> bytes:
         cell.font = Font(bold=True)
     for r in res["rows"]:
         if r["suppressed"]:
-            line = [r["code"], _name(r), "<5"] + (["<5"] if show_events else []) + ["<5"] * 7
+            line = [r["code"], _name(r), sup.HIDDEN] + ([sup.HIDDEN] if show_events else []) + [sup.HIDDEN] * 7
         else:
             line = [r["code"], _name(r), r["n"]] + ([r["events"]] if show_events else []) + [
                 r["crude"], r["crude_lo"], r["crude_hi"], r["std"], r["std_lo"], r["std_hi"],

@@ -15,10 +15,11 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
+from models import psych
+from models import suppression as sup
 from models import warnings_queries as wq
-from models.overview import suppress_small
 from models.warning import load_rules
-from models.vocab import FOLLOWUP_STATUSES, LEVELS, POST_TYPES
+from models.vocab import FOLLOWUP_STATUSES, LEVELS, POST_TYPES, SMALL_GROUP
 from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db, unit_in_scope
 from web.cache import cached
@@ -34,6 +35,7 @@ FILTER_IDS = ("warn-f-levels", "warn-f-confirmed", "warn-f-rule", "warn-f-unit",
 FILTER_KEYS = ("levels", "confirmed", "rule", "unit", "age_band", "sex", "post_type", "exam", "followup")
 KEY_NAMES = {"sbp": ("收缩压", "SBP"), "dbp": ("舒张压", "DBP"), "fpg": ("空腹血糖", "FPG"), "hba1c": ("糖化血红蛋白", "HbA1c"),
              "ldl": ("LDL-C", "LDL-C"), "bmi": ("BMI", "BMI"), "ua": ("尿酸", "Uric acid"), "phq9": ("PHQ-9", "PHQ-9")}
+HIDDEN_TILE = 2.5  # the area of every hidden treemap tile, whatever its count
 LABEL_MIN_AREA = 0.045  # share of the map's area a unit needs for a printed label
 # the filters as the controls send them: levels a multi-select, the others one choice each (or nothing)
 Filter = Code | Codes
@@ -45,34 +47,79 @@ def rules():
     return load_rules()
 
 
+@functools.lru_cache(maxsize=1)
+def psych_ids() -> frozenset:
+    return psych.psych_rule_ids(rules())
+
+
+VIEWERS = ("leader", "manager", "counsellor", "admin")
+
 
 def resolve(s, scope, values) -> wq.Filters:
     """Filters from the (untrusted) control values; a unit outside the scope raises AccessDenied."""
     raw = dict(zip(FILTER_KEYS, values))
     unit = unit_in_scope(s, scope, raw.get("unit")) if raw.get("unit") else None
-    return wq.Filters.parse(raw, rule_ids=[r["id"] for r in rules().rules], post_types=None,
-                            unit_path=unit.path if unit else None)
+    f = wq.Filters.parse(raw, rule_ids=[r["id"] for r in rules().rules], post_types=None,
+                         unit_path=unit.path if unit else None)
+    if not psych.rule_filter_allowed(f.rule, psych_ids(), scope.sees_psych):
+        raise AccessDenied("psychological rules are not for this viewer")  # not offered: forged
+    return f
 
 
-def fmt_count(scope, n) -> str:
-    return suppress_small(n) if scope.role == "leader" else f"{n:,}"
+def suppressed_tree(scope, data) -> sup.Table | None:
+    """The leader's view of the map and treemap: one table over the root, its sub-units and its own
+    officers (see ``models.suppression.unit_tree_table``); None for managers (exact counts)."""
+    if scope.role != "leader":
+        return None
+    root = next(n for n in data["tree"] if n["depth"] == 0)
+    children = [n for n in data["tree"] if n["depth"] == 1]
+    counts = {n["path"]: n["counts"] for n in [root, *children]}
+    return sup.unit_tree_table(root["path"], counts, [n["path"] for n in children], LEVELS,
+                               {"red_orange": ("red", "orange")})
 
 
-def _share_text(scope, node) -> str:
-    red_orange = node["counts"]["red"] + node["counts"]["orange"]
-    if node["share"] is None:
-        return tr("不足5人" if 0 < node["total"] < 5 else "无数据", "under 5" if 0 < node["total"] < 5 else "no data")
-    if scope.role == "leader" and 0 < red_orange < 5:
-        return tr("红橙 <5 人", "red+orange <5")
-    return f"{node['share']:.1f}%"
+def _node_count(scope, table, node, col) -> str:
+    if table is None:
+        return f"{(node['total'] if col == sup.TOTAL else node['counts'][col]):,}"
+    return table.text((node["path"], col))
 
 
-def _hover(scope, node) -> str:
+def _share(table, node) -> float | None:
+    """The red+orange share in percent, only where both counts are shown."""
+    if table is None:
+        return node["share"]
+    if node["total"] < SMALL_GROUP:
+        return None
+    r = table.rate((node["path"], "red_orange"), (node["path"], sup.TOTAL))
+    return None if r is None else 100.0 * r
+
+
+def _share_text(scope, node, table=None) -> str:
+    share = _share(table, node)
+    if share is None:
+        if node["total"] == 0:
+            return tr("无数据", "no data")
+        if node["total"] < SMALL_GROUP:
+            return tr("不足5人", "under 5")
+        return tr("不公开", "not shown")
+    return f"{share:.1f}%"
+
+
+def _hover(scope, node, table=None) -> str:
     name = plot_text(tr(node["name"], node["name_en"]))
-    lines = [f"<b>{name}</b>", tr(f"人数 {fmt_count(scope, node['total'])}", f"Officers {fmt_count(scope, node['total'])}")]
-    lines += [f"{level_name(lvl)} {fmt_count(scope, node['counts'][lvl])}" for lvl in LEVELS]
-    lines.append(tr(f"红+橙占比 {_share_text(scope, node)}", f"Red+orange {_share_text(scope, node)}"))
+    total = _node_count(scope, table, node, sup.TOTAL)
+    lines = [f"<b>{name}</b>", tr(f"人数 {total}", f"Officers {total}")]
+    lines += [f"{level_name(lvl)} {_node_count(scope, table, node, lvl)}" for lvl in LEVELS]
+    lines.append(tr(f"红+橙占比 {_share_text(scope, node, table)}", f"Red+orange {_share_text(scope, node, table)}"))
     return "<br>".join(lines)
+
+
+def map_class(node, table, rules_) -> str:
+    """A leader's map colour tells the share band only where the share is shown."""
+    if table is None:
+        return node["class"]
+    share = _share(table, node)
+    return "none" if share is None else rules_.legend_level(share)
 
 
 def _rings(geometry: dict) -> tuple[list, list]:
@@ -88,21 +135,23 @@ def _rings(geometry: dict) -> tuple[list, list]:
 def map_figure(scope, data) -> tuple[go.Figure, list]:
     """Polygons drawn as filled scatter traces (no geo subplot, so nothing is fetched from a tile or topojson server)."""
     fig, codes = go.Figure(), []
+    table = suppressed_tree(scope, data)
     children = data["children"]
     total_area = sum(n["area"] for n in children)  # small areas: hover only, so labels never overlap
     for n in children:
         xs, ys = _rings(n["geometry"])
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=CLASS_COLOURS[n["class"]],
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself",
+                                 fillcolor=CLASS_COLOURS[map_class(n, table, rules())],
                                  line={"color": "#ffffff", "width": 1.5}, hoveron="fills", hoverinfo="text",
-                                 text=_hover(scope, n), showlegend=False, opacity=0.9))
+                                 text=_hover(scope, n, table), showlegend=False, opacity=0.9))
         codes.append(n["code"])
     if children:
         fig.add_trace(go.Scatter(
             x=[n["label"][0] for n in children], y=[n["label"][1] for n in children], mode="text",
-            text=[f"<b>{plot_text(tr(n['name'], n['name_en']))}</b><br>{_share_text(scope, n)}"
+            text=[f"<b>{plot_text(tr(n['name'], n['name_en']))}</b><br>{_share_text(scope, n, table)}"
                   if n["area"] >= LABEL_MIN_AREA * total_area else "" for n in children],
             textfont={"size": 12, "color": "#1b1b1b"}, customdata=[n["code"] for n in children],
-            hovertext=[_hover(scope, n) for n in children], hovertemplate="%{hovertext}<extra></extra>",
+            hovertext=[_hover(scope, n, table) for n in children], hovertemplate="%{hovertext}<extra></extra>",
             showlegend=False))
         codes.append(None)
         lat0 = sum(n["label"][1] for n in children) / len(children)
@@ -118,7 +167,7 @@ def map_figure(scope, data) -> tuple[go.Figure, list]:
 
 
 def tree_figure(scope, data) -> go.Figure:
-    leader = scope.role == "leader"
+    table = suppressed_tree(scope, data)
     ids, labels, parents, values, colours, texts, custom = [], [], [], [], [], [], []
     children_of: dict[str, list] = {}
     for n in data["tree"]:
@@ -129,23 +178,26 @@ def tree_figure(scope, data) -> go.Figure:
         labels.append(plot_text(tr(n["name"], n["name_en"])))
         parents.append(n["parent_path"] or "")
         values.append(0)
-        colours.append(CLASS_COLOURS[n["class"]])
-        texts.append(tr(f"{fmt_count(scope, n['total'])} 人 · 红橙 {_share_text(scope, n)}",
-                        f"{fmt_count(scope, n['total'])} · red+orange {_share_text(scope, n)}"))
+        colours.append(CLASS_COLOURS[map_class(n, table, rules())])
+        total = _node_count(scope, table, n, sup.TOTAL)
+        texts.append(tr(f"{total} 人 · 红橙 {_share_text(scope, n, table)}",
+                        f"{total} · red+orange {_share_text(scope, n, table)}"))
         custom.append(n["code"])
         own = dict(n["counts"])  # officers directly in this unit, not in a shown sub-unit
         for child in children_of.get(n["path"], []):
             for lvl in LEVELS:
                 own[lvl] -= child["counts"][lvl]
+        own_key = "own" if n["depth"] == 0 else n["path"]  # the table's row of these tiles
         for lvl in LEVELS:
             if own[lvl] <= 0:
                 continue
+            hidden = table is not None and not table.shown((own_key, lvl))
             ids.append(f"{n['path']}|{lvl}")
             labels.append(level_name(lvl))
             parents.append(n["path"])
-            values.append(2.5 if leader and own[lvl] < 5 else own[lvl])  # a leader's tile never tells 1 from 4
+            values.append(HIDDEN_TILE if hidden else own[lvl])  # a hidden tile's area tells nothing
             colours.append(LEVEL_COLOURS[lvl])
-            texts.append(fmt_count(scope, own[lvl]) + tr(" 人", ""))
+            texts.append((sup.HIDDEN if hidden else f"{own[lvl]:,}") + tr(" 人", ""))
             custom.append(n["code"])
     fig = go.Figure(go.Treemap(ids=ids, labels=labels, parents=parents, values=values, branchvalues="remainder",
                                marker={"colors": colours, "line": {"color": "#ffffff", "width": 1}},
@@ -184,16 +236,24 @@ def breadcrumb(scope, data) -> list:
 
 
 def count_cards(scope, counts) -> list:
+    """The count per colour; a leader's row goes through the suppression rule as one table
+    (total = the four colours), so a hidden colour cannot be worked out from the others."""
     total = sum(counts.values())
+    table = sup.counts_table({lvl: counts[lvl] for lvl in LEVELS}) if scope.role == "leader" else None
+
+    def text(key):
+        return table.text(key) if table is not None else f"{(total if key == sup.TOTAL else counts[key]):,}"
+
     cards = [dbc.Col(html.Div([html.Div(tr("符合条件", "Matching"), className="kpi-title"),
-                               html.Div(fmt_count(scope, total), className="kpi-value", id="warn-count-total")],
+                               html.Div(text(sup.TOTAL), className="kpi-value", id="warn-count-total")],
                               className="warn-count"), xs=4, md=2)]
     for lvl in LEVELS:
         n = counts[lvl]
-        share = f"{n / total:.1%}" if total and (n >= 5 or scope.role != "leader") else ""
+        r = table.rate(lvl, sup.TOTAL) if table is not None else sup.rate(n, total)
+        share = f"{r:.1%}" if r is not None else ""
         cards.append(dbc.Col(html.Div([
             html.Div(level_name(lvl), className="kpi-title"),
-            html.Div(fmt_count(scope, n), className="kpi-value", id=f"warn-count-{lvl}"),
+            html.Div(text(lvl), className="kpi-value", id=f"warn-count-{lvl}"),
             html.Div(share, className="kpi-sub")],
             className="warn-count", style={"borderLeft": f"5px solid {LEVEL_COLOURS[lvl]}"}), xs=4, md=2))
     return cards
@@ -211,6 +271,8 @@ def columns(scope) -> list[dict]:
              "width": 132, "cellStyle": level_style}
     if scope.role == "leader":
         return [dict(name, flex=1, pinned=None), dict(unit, flex=2), dict(level, flex=1)]
+    action = [{"headerName": tr("操作", "Action"), "field": "action", "colId": "action", "width": 104, "pinned": "right",
+               "cellStyle": {"color": "#0d6efd", "cursor": "pointer"}}] if scope.role in ("manager", "admin") else []
     cols = [name, {"headerName": tr("警号", "Badge"), "field": "badge", "colId": "badge", "sortable": True, "width": 100},
             unit, level,
             {"headerName": tr("预警原因", "Reasons"), "field": "reasons_label", "colId": "reasons", "width": 320,
@@ -225,8 +287,7 @@ def columns(scope) -> list[dict]:
          "width": 120, "cellStyle": {"styleConditions": [
              {"condition": "params.data && params.data.followup == 'overdue'",
               "style": {"color": "#b02a37", "fontWeight": "600"}}]}},
-        {"headerName": tr("操作", "Action"), "field": "action", "colId": "action", "width": 104, "pinned": "right",
-         "cellStyle": {"color": "#0d6efd", "cursor": "pointer"}},
+        *action,
     ]
     return cols
 
@@ -240,7 +301,7 @@ def label_rows(scope, rows: list[dict]) -> list[dict]:
             r["followup_label"] = label(FOLLOWUP_STATUSES, r["followup"])
             if r["followup"] in ("open", "in_progress", "overdue") and r.get("followup_due"):
                 r["followup_label"] += tr(f"（{r['followup_due'][5:]}到期）", f" (due {r['followup_due'][5:]})")
-            r["action"] = tr("新建跟进", "Follow up")
+            r["action"] = tr("新建跟进", "Follow up") if scope.role in ("manager", "admin") else ""
             for code in wq.KEY_CODES:
                 if r.get(code) is not None:
                     r[code] = round(r[code], 1)
@@ -259,6 +320,7 @@ PERIOD_URL_JS = """function (q) {
     window.history.replaceState(window.history.state, '', window.location.pathname + (s ? '?' + s : ''));
     return window.dash_clientside.no_update;
 }"""
+SUMMARY_KEYS = ("improved", "worsened", "unchanged", "new", "rule_change")
 
 
 def period_query(period: str, start: dt.date, end: dt.date) -> str:
@@ -274,7 +336,38 @@ def movement_title(period: str, start: dt.date, end: dt.date) -> str:
               f"Colour movement · {en} ({start.isoformat()} → {end.isoformat()})")
 
 
-def _matrix(scope, rows: list, with_new: bool, id: str) -> dbc.Table:
+def movement_suppressed(data) -> sup.Table:
+    """A leader's movement table: the from × to cells of health changes, their row and column sums,
+    the cells of the rule-version changes (keys ``("rule", from, to)``) and the five summary sums
+    (improved, worsened, unchanged, new, rule change) as one table."""
+    cell = {(b, a): n for b, a, n in data["matrix"]}
+    rule = {(b, a): n for b, a, n in data["rule_matrix"]}
+    before_rows = [*LEVELS, "new"]
+    t = sup.Table()
+    for b in before_rows:
+        for a in LEVELS:
+            t.add((b, a), cell.get((b, a), 0))
+    for b in before_rows:
+        t.add((b, sup.TOTAL), sum(cell.get((b, a), 0) for a in LEVELS))
+        t.sum_of((b, sup.TOTAL), [(b, a) for a in LEVELS])
+    for a in LEVELS:
+        t.add((sup.TOTAL, a), sum(cell.get((b, a), 0) for b in before_rows))
+        t.sum_of((sup.TOTAL, a), [(b, a) for b in before_rows])
+    for b in LEVELS:
+        for a in LEVELS:
+            t.add(("rule", b, a), rule.get((b, a), 0))
+    rank = wq.LEVEL_RANK
+    groups = {"improved": [(b, a) for b in LEVELS for a in LEVELS if rank[a] > rank[b]],
+              "worsened": [(b, a) for b in LEVELS for a in LEVELS if rank[a] < rank[b]],
+              "unchanged": [(b, b) for b in LEVELS], "new": [("new", a) for a in LEVELS],
+              "rule_change": [("rule", b, a) for b in LEVELS for a in LEVELS]}
+    for name, keys in groups.items():
+        t.add(name, data[name])
+        t.sum_of(name, keys)
+    return t.suppress()
+
+
+def _matrix(rows: list, with_new: bool, id: str, fmt, prefix: tuple = ()) -> dbc.Table:
     cell = {(b, a): n for b, a, n in rows}
     head = html.Tr([html.Th(tr("期初 ↓ / 期末 →", "From ↓ / to →"))] +
                    [html.Th(level_name(lvl), style={"color": LEVEL_COLOURS[lvl]}) for lvl in LEVELS])
@@ -288,7 +381,7 @@ def _matrix(scope, rows: list, with_new: bool, id: str) -> dbc.Table:
             if b in wq.LEVEL_RANK and n:
                 cls = "table-active" if a == b else ("text-success" if wq.LEVEL_RANK[a] > wq.LEVEL_RANK[b]
                                                      else "text-danger fw-semibold")
-            tds.append(html.Td(fmt_count(scope, n) if n else "–", className=cls))
+            tds.append(html.Td(fmt((*prefix, b, a), n) if n else "–", className=cls))
         body.append(html.Tr(tds))
     return dbc.Table([html.Thead(head), html.Tbody(body)], bordered=True, size="sm", id=id,
                      className="warn-movement text-center", responsive=True)
@@ -296,27 +389,32 @@ def _matrix(scope, rows: list, with_new: bool, id: str) -> dbc.Table:
 
 def movement_table(scope, data) -> html.Div:
     """The transition matrix of a period: health changes, and apart from them the moves that came
-    with a new rules version. Leaders see counts of 1–4 as "<5"."""
+    with a new rules version. A leader's counts go through the suppression rule as one table
+    (``movement_suppressed``)."""
     start, end = data["from"], data["to"]
     if not any(b != "new" for b, _a, _n in data["matrix"] + data["rule_matrix"]):
         first = data.get("first_recorded") or "–"
         return html.Div(tr(f"预警记录始于 {first}，{start} 时尚无记录，暂无法比较；请选择更晚的起始日期。",
                            f"Warnings were first recorded on {first}; there was no record on {start} to compare "
                            "with: choose a later start."), className="text-muted", id="warn-movement-summary")
-    c = functools.partial(fmt_count, scope)
-    summary = tr(f"{start} 至 {end}：好转 {c(data['improved'])} 人，加重 {c(data['worsened'])} 人，"
-                 f"不变 {c(data['unchanged'])} 人，新纳入 {c(data['new'])} 人，"
-                 f"因规则版本更新而变 {c(data['rule_change'])} 人",
-                 f"{start} to {end}: {c(data['improved'])} improved, {c(data['worsened'])} worsened, "
-                 f"{c(data['unchanged'])} unchanged, {c(data['new'])} new, "
-                 f"{c(data['rule_change'])} changed with a new rules version")
+    table = movement_suppressed(data) if scope.role == "leader" else None
+
+    def fmt(key, n):
+        return table.text(key) if table is not None else f"{n:,}"
+    c = {k: fmt(k, data[k]) for k in SUMMARY_KEYS}
+    summary = tr(f"{start} 至 {end}：好转 {c['improved']} 人，加重 {c['worsened']} 人，"
+                 f"不变 {c['unchanged']} 人，新纳入 {c['new']} 人，"
+                 f"因规则版本更新而变 {c['rule_change']} 人",
+                 f"{start} to {end}: {c['improved']} improved, {c['worsened']} worsened, "
+                 f"{c['unchanged']} unchanged, {c['new']} new, "
+                 f"{c['rule_change']} changed with a new rules version")
     parts = [html.Div(summary, className="mb-2", id="warn-movement-summary"),
-             _matrix(scope, data["matrix"], True, "warn-movement-matrix")]
+             _matrix(data["matrix"], True, "warn-movement-matrix", fmt)]
     if data["rule_matrix"]:
         parts += [html.Div(tr("因预警规则版本更新而改变颜色（不计入好转或加重）",
                               "Colour changed with a new version of the warning rules (not counted as better or worse)"),
                            className="small text-muted mt-2 mb-1"),
-                  _matrix(scope, data["rule_matrix"], False, "warn-movement-rules")]
+                  _matrix(data["rule_matrix"], False, "warn-movement-rules", fmt, ("rule",))]
     parts.append(html.Div(tr("期初、期末颜色取当日生效的预警记录；按单位、性别、年龄段、岗位、体检时间筛选，"
                              "颜色筛选按期末颜色。",
                              "The colour at each end is the one in force that day; the unit, sex, age, post and "
@@ -327,7 +425,7 @@ def movement_table(scope, data) -> html.Div:
 
 def export_file(scope, rows: list[dict], fmt: str):
     cols = [("name", "姓名"), ("badge", "警号"), ("unit_label", "单位"), ("level_label", "预警"),
-            ("reasons_label", "预警原因")] + [(c, tr(*KEY_NAMES[c])) for c in wq.KEY_CODES] + \
+            ("reasons_label", "预警原因")] + [(c, tr(*KEY_NAMES[c])) for c in psych.visible_codes(wq.KEY_CODES, scope.sees_psych)] + \
            [("last_exam", "最近体检"), ("followup_label", "跟进状态")]
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
     if fmt == "csv":
@@ -358,9 +456,10 @@ def register(app):
                   Input("warn-title", "id"))
     @checked
     def warn_options(_: Code):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         with db() as s:
-            opts = cached("warn_options", scope, {}, lambda: wq.filter_options(s, scope.unit_path, rules()))
+            opts = cached("warn_options", scope, {},
+                          lambda: wq.filter_options(s, scope.unit_path, rules(), psych=scope.sees_psych))
         d0 = min((u["depth"] for u in opts["units"]), default=0)
         units = [{"label": "\u3000" * (u["depth"] - d0) + tr(u["name"], u["name_en"]), "value": u["code"]}
                  for u in opts["units"]]
@@ -372,11 +471,11 @@ def register(app):
     @app.callback(Output("warn-counts", "children"), *filters_in)
     @checked
     def warn_counts(*values: Filter):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         with db() as s:
             f = resolve(s, scope, values)
             counts = cached("warn_counts", scope, f.as_dict(),
-                            lambda: wq.level_counts(s, scope.unit_path, f, today()))
+                            lambda: wq.level_counts(s, scope.unit_path, f, today(), psych=scope.sees_psych))
         return count_cards(scope, counts)
 
     @app.callback(Output("warn-map", "figure"), Output("warn-tree", "figure"), Output("warn-legend", "children"),
@@ -385,12 +484,13 @@ def register(app):
                   Input("warn-f-post", "value"), Input("warn-f-exam", "value"))
     @checked
     def warn_map(unit: Code, age: Filter, sex: Filter, post: Filter, exam: Filter):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         with db() as s:
             root = unit_in_scope(s, scope, unit)
             f = resolve(s, scope, [None, None, None, unit, age, sex, post, exam, None]).population()
             data = cached("warn_map:2", scope, {"root": root.code, **f.as_dict()},
-                          lambda: wq.map_data(s, scope.unit_path, root, f, rules(), today(), tree_depth=1))
+                          lambda: wq.map_data(s, scope.unit_path, root, f, rules(), today(), tree_depth=1,
+                                              psych=scope.sees_psych))
         fig, codes = map_figure(scope, data)
         return fig, tree_figure(scope, data), legend(data), breadcrumb(scope, data), codes, data["parent_code"]
 
@@ -401,7 +501,7 @@ def register(app):
     @checked
     def warn_drill(map_click: ClickData, tree_click: ClickData, _up: Clicks, _reset: Clicks,
                    codes: Codes, parent: Code):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         keep = [no_update] * len(FILTER_IDS)
         trigger = ctx.triggered_id
         if trigger == "warn-reset":
@@ -433,7 +533,7 @@ def register(app):
     @app.callback(Output("warn-list-wrap", "children"), *filters_in, Input("fu-changed", "data"))
     @checked
     def warn_list(*values: Filter | StoreRef):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         with db() as s:
             resolve(s, scope, values[:-1])  # refuse a forged unit before building anything
         version = hashlib.sha1(json.dumps([values, scope.role], sort_keys=True, default=str).encode()).hexdigest()[:12]
@@ -443,22 +543,27 @@ def register(app):
                   Input(GRID, "getRowsRequest"), *filters_state)
     @checked
     def warn_rows(requests: RowsRequests, *values: Filter):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         requests = requests if isinstance(requests, list) else []
         request = next((r for r in requests if isinstance(r, dict)), None)
         if request is None:
             return [no_update] * len(requests), no_update
         leader = scope.role == "leader"
-        sort = wq.clean_sort(request.get("sortModel"), leader)
+        sort = wq.clean_sort(request.get("sortModel"), leader, scope.sees_psych)
         start, end = wq.clamp_range(request.get("startRow"), request.get("endRow"))
         with db() as s:
             f = resolve(s, scope, values)
-            page = wq.officer_rows(s, scope.unit_path, f, today(), leader=leader, sort=sort, start=start, end=end)
+            page = wq.officer_rows(s, scope.unit_path, f, today(), leader=leader, sort=sort, start=start, end=end,
+                                   psych=scope.sees_psych, psych_ids=psych_ids(), caseload=scope.role == "counsellor")
+            if leader and sup.is_small(page["total"]):  # a list of fewer than 5 names is not shown to leaders
+                count = tr("符合条件的不足5人，名单不向领导显示", "Fewer than 5 officers match: the list is not shown to leaders")
+                response = {"rowData": [], "rowCount": 0}
+                return [response if r is request else no_update for r in requests], count
             audit("view_warnings_list", target="warnings", detail={
                 "filters": f.as_dict(), "rows": len(page["rows"]), "start": start, "total": page["total"]}, session=s,
                 badges=[r["badge"] for r in page["rows"]])
         rows = label_rows(scope, page["rows"])
-        count = tr(f"共 {fmt_count(scope, page['total'])} 人", f"{fmt_count(scope, page['total'])} officers")
+        count = tr(f"共 {page['total']:,} 人", f"{page['total']:,} officers")
         response = {"rowData": rows, "rowCount": page["total"]}
         return [response if r is request else no_update for r in requests], count
 
@@ -466,7 +571,7 @@ def register(app):
                   Input(GRID, "cellClicked"), prevent_initial_call=True)
     @checked
     def warn_cell(cells: Cells):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         cell = next((c for c in (cells if isinstance(cells, list) else []) if isinstance(c, dict)), None)
         if cell is None or not isinstance(cell.get("rowId"), str):
             return no_update, no_update
@@ -491,7 +596,8 @@ def register(app):
             wait = too_soon(s, scope)
             if wait:
                 return no_update, wait
-            rows = wq.export_rows(s, scope.unit_path, f, today(), leader=False)
+            rows = wq.export_rows(s, scope.unit_path, f, today(), leader=False, psych=scope.sees_psych,
+                                  psych_ids=psych_ids())
             audit("export", target="warnings", detail={"format": fmt, "rows": len(rows), "filters": f.as_dict()},
                   session=s, badges=[r["badge"] for r in rows])
         return export_file(scope, label_rows(scope, rows), fmt), capped_note(len(rows), wq.MAX_EXPORT)
@@ -502,7 +608,7 @@ def register(app):
                   Input("warn-move-to", "value"), *filters_in)
     @checked
     def warn_movement(period: Code, start: Date, end: Date, *values: Filter):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope(*VIEWERS)
         custom = {} if period == "custom" else {"display": "none"}
         with db() as s:
             f = resolve(s, scope, values)
@@ -513,9 +619,10 @@ def register(app):
                                     "Choose valid dates: from before to, not before 2000, to no later than today."),
                                  className="text-danger", id="warn-movement-summary"),
                         tr("颜色变化 · 自定义时段", "Colour movement · custom period"), custom, no_update)
-            params = {**f.as_dict(), "from": first.isoformat(), "to": last.isoformat()}
-            data = cached("warn_movement:2", scope, params,
-                          lambda: wq.movement(s, scope.unit_path, first, last, f, today()))
+            params = {**f.as_dict(), "from": first.isoformat(), "to": last.isoformat(), "psych": scope.sees_psych}
+            data = cached("warn_movement:3", scope, params,
+                          lambda: wq.movement(s, scope.unit_path, first, last, f, today(),
+                                              psych=scope.sees_psych))
         return movement_table(scope, data), movement_title(period, first, last), custom, \
             period_query(period, first, last)
 

@@ -150,7 +150,7 @@ def _detail(r) -> list:
         (tr("负责人", "Assignee"), r["assignee"] or "–"),
         (tr("期限", "Due"), html.Span(r["due"] or "–", className="text-danger fw-semibold" if r["overdue"] else "")),
         (tr("开立", "Opened"), f"{r['opened_at']} · {r['opened_by']}"),
-        (tr("原因", "Reason"), r["reason"] or "–"),
+        (tr("原因", "Reason"), tr(r["reason"], r.get("reason_en") or r["reason"]) if r["reason"] else "–"),
     ]
     if r["status"] == "closed":
         facts += [(tr("结果", "Outcome"), label(FOLLOWUP_OUTCOMES, r["outcome"]) + f" · {r['closed_at']}"),
@@ -224,11 +224,11 @@ def register(app):
     @checked
     @denied_as_403
     def fu_new_open(data: StoreRef):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope("leader", "manager", "counsellor", "admin")
         badge = _badge_of(data)
         if badge is None:
             return False, no_update, no_update, no_update, no_update, no_update, no_update, no_update, no_update
-        if scope.role == "leader":
+        if scope.role in ("leader", "counsellor"):
             raise AccessDenied("only health managers open follow-ups")
         with db() as s:
             info = fu.new_followup_context(s, scope, badge)
@@ -285,11 +285,11 @@ def register(app):
     @checked
     @denied_as_403
     def fu_detail(data: StoreRef, _changed: StoreRef):
-        scope = current_scope("leader", "manager", "admin")
+        scope = current_scope("leader", "manager", "counsellor", "admin")
         fid = _id_of(data)
         if fid is None:
             return no_update, no_update, no_update, no_update, no_update, no_update
-        if scope.role == "leader":
+        if scope.role in ("leader", "counsellor"):
             raise AccessDenied("only health managers see follow-ups")
         with db() as s:
             r = fu.get_followup(s, scope, fid, today())

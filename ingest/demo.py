@@ -97,9 +97,12 @@ ACCOUNTS = (  # username, role, scope: "city" / district index / None
     ("manager", "manager", "city"),
     ("manager_d1", "manager", 0),
     ("manager_d2", "manager", 1),
+    ("counsellor", "counsellor", "city"),
+    ("counsellor_d1", "counsellor", 0),
     ("officer", "officer", None),
     ("auditor", "auditor", None),
 )
+PSYCH_GRANTED = ("manager",)  # managers an admin granted psychological access (models.psych)
 
 
 def _sig(x):
@@ -1348,6 +1351,8 @@ def _write_users(w: _Writer, ctx: _Ctx, units: list[dict], off: dict, officer_id
             scope_unit = districts[min(scope, len(districts) - 1)]
         if scope_unit is not None and role != "officer":
             acc.update(scope=scope_unit["code"], scope_name=scope_unit["name"])
+        if role in ("manager", "counsellor"):
+            acc["psych"] = role == "counsellor" or username in PSYCH_GRANTED
         if username in existing:
             acc["existed"] = True
             accounts.append(acc)
@@ -1356,10 +1361,10 @@ def _write_users(w: _Writer, ctx: _Ctx, units: list[dict], off: dict, officer_id
         if username == "manager":
             creator = uid
         rows.append((uid, username, pw_hash, role, officer_id, scope_unit["id"] if scope_unit else None, "zh", 1,
-                     created))
+                     created, username in PSYCH_GRANTED))
         accounts.append(acc)
     w.rows("app_user", ("id", "username", "password_hash", "role", "officer_id", "scope_unit_id", "language", "active",
-                        "created_at"), rows)
+                        "created_at", "psych_access"), rows)
     return creator, accounts
 
 

@@ -25,7 +25,7 @@ def list_accounts(session: Session) -> list[dict]:
             "username": u.username, "role": u.role,
             "scope": u.scope_unit.name if u.scope_unit and u.role != "officer" else ("—" if u.role != "admin" else None),
             "officer": u.officer.badge if u.officer else "",
-            "active": u.active,
+            "active": u.active, "psych": bool(u.psych_access),
             "throttled": u.username in throttled,
             "last_login": u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "",
         })
@@ -37,6 +37,10 @@ def _user(session: Session, username: str) -> User:
     if user is None:
         raise LookupError(username)
     return user
+
+
+def account_id(session: Session, username: str) -> int:
+    return _user(session, username).id
 
 
 def clear_throttle(session: Session, username: str) -> int:
@@ -115,7 +119,7 @@ def account_page(session: Session, *, search: str | None = None, role: str | Non
             "username": user.username, "role": user.role, "badge": badge or "", "name": name or "",
             "unit_code": unit_code or "", "unit_name": unit_name or "", "unit_name_en": unit_name_en or unit_name or "",
             "status": ("inactive" if not user.active else "pending" if user.activation_hash else "active"),
-            "throttled": user.username in delayed,
+            "throttled": user.username in delayed, "psych": bool(user.psych_access) and user.role == "manager",
             "last_login": user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "",
         })
     return {"rows": rows, "total": total}
@@ -139,6 +143,8 @@ def set_role_and_scope(session: Session, username: str, role: str, unit_code: st
         user.scope_unit_id = unit.id
     if user.role != role:
         end_user_sessions(session, user.id, "role")  # the next request loads the new role
+    if role != "manager":
+        user.psych_access = False  # the psych grant is a manager's; another role does not carry it
     user.role = role
     session.flush()
     return user

@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models import audit as audit_model
+from models import psych as psych_model
 from models.schema import FollowUp, Officer, OfficerStatus, Unit, User, WarningHistory, utcnow
 from models.vocab import FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES
 
@@ -31,6 +32,25 @@ class Actor(Protocol):
     username: str
     role: str
     unit_path: str | None
+
+
+def _sees_psych(actor: Actor) -> bool:
+    """``Scope.sees_psych`` of the actor (an actor without the attribute sees no psychological detail)."""
+    return bool(getattr(actor, "sees_psych", False))
+
+
+def _psych_ids() -> frozenset[str]:
+    from models.warning import load_rules
+
+    return psych_model.psych_rule_ids(load_rules())
+
+
+def _hide_psych(row: dict) -> dict:
+    """A psychological follow-up as a manager without ``psych`` reads it: the neutral line, no notes."""
+    if psych_model.is_psych_followup(row["kind"], row.get("reason")):
+        row.update(reason=psych_model.PSYCH_FOLLOWUP[0], reason_en=psych_model.PSYCH_FOLLOWUP[1], notes=[],
+                   outcome=None, psych=True)
+    return row
 
 
 class FollowUpDenied(PermissionError):
@@ -96,12 +116,17 @@ def new_followup_context(session: Session, actor: Actor, badge: str) -> dict:
     _may_act(actor)
     officer = _officer(session, actor, badge)
     status = session.get(OfficerStatus, officer.id)
+    psych, ids = _sees_psych(actor), _psych_ids()
+    reasons = [r for r in psych_model.visible_reasons(status.reasons if status else [], status.open_reasons if status else None,
+                                                      ids, psych) if r.get("level") in ("red", "orange")]
+    if status is not None and not psych and psych_model.needs_psych_followup(status.reasons, ids):
+        reasons.append({"text": psych_model.PSYCH_FOLLOWUP[0], "text_en": psych_model.PSYCH_FOLLOWUP[1]})
+    level = (status.level if psych else status.open_level) if status else None
     return {"badge": officer.badge, "name": officer.name, "unit": officer.unit.name,
             "unit_en": officer.unit.name_en or officer.unit.name,
-            "level": status.level if status else None, "confirmed": status.confirmed if status else True,
-            "reasons": [r.get("text", "") for r in (status.reasons if status else []) if r.get("level") in ("red", "orange")],
-            "reasons_en": [r.get("text_en", "") for r in (status.reasons if status else [])
-                           if r.get("level") in ("red", "orange")],
+            "level": level, "confirmed": (status.confirmed if level == status.level else True) if status else True,
+            "reasons": [r.get("text", "") for r in reasons],
+            "reasons_en": [r.get("text_en", "") for r in reasons],
             "assignees": eligible_assignees(session, actor, badge)}
 
 
@@ -232,30 +257,36 @@ def is_overdue(row: FollowUp | dict, today: dt.date) -> bool:
     return status != "closed" and due is not None and due < today
 
 
-def next_assessment(session: Session, officer_id: int, after: dt.datetime) -> dict | None:
+def next_assessment(session: Session, officer_id: int, after: dt.datetime, psych: bool = True) -> dict | None:
     """The officer's first assessment after ``after`` (a closed follow-up): the first level
-    change recorded after it, else the current snapshot if computed after it, else None."""
+    change recorded after it, else the current snapshot if computed after it, else None
+    (without ``psych``: no change that rested on a psychological reason, and the open level)."""
     change = session.execute(
-        select(WarningHistory.level, WarningHistory.previous_level, WarningHistory.confirmed, WarningHistory.changed_at)
+        select(WarningHistory.level, WarningHistory.previous_level, WarningHistory.confirmed, WarningHistory.changed_at,
+               WarningHistory.reasons)
         .where(WarningHistory.officer_id == officer_id, WarningHistory.changed_at > after)
         .order_by(WarningHistory.changed_at).limit(1)).first()
+    if change and not psych and psych_model.has_psych(change.reasons, _psych_ids()):
+        return None
     if change:
         return {"level": change.level, "confirmed": change.confirmed, "at": change.changed_at.date().isoformat(),
                 "changed": change.previous_level is not None and change.previous_level != change.level}
     status = session.get(OfficerStatus, officer_id)
     if status is not None and status.computed_at > after:
-        return {"level": status.level, "confirmed": status.confirmed, "at": status.computed_at.date().isoformat(),
-                "changed": False}
+        level = status.level if psych else status.open_level
+        return {"level": level, "confirmed": status.confirmed if level == status.level else True,
+                "at": status.computed_at.date().isoformat(), "changed": False}
     return None
 
 
-def _describe(session: Session, rows: list[FollowUp], today: dt.date) -> list[dict]:
+def _describe(session: Session, rows: list[FollowUp], today: dt.date, actor: Actor | None = None) -> list[dict]:
     if not rows:
         return []
+    psych = actor is not None and _sees_psych(actor)
     officers = {o.id: o for o in session.scalars(select(Officer).where(Officer.id.in_({r.officer_id for r in rows})))}
     user_ids = {r.assignee_id for r in rows} | {r.opened_by_id for r in rows}
     users = dict(session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all())
-    levels = dict(session.execute(select(OfficerStatus.officer_id, OfficerStatus.level)
+    levels = dict(session.execute(select(OfficerStatus.officer_id, OfficerStatus.level if psych else OfficerStatus.open_level)
                                   .where(OfficerStatus.officer_id.in_(officers))).all())
     out = []
     for r in rows:
@@ -267,14 +298,14 @@ def _describe(session: Session, rows: list[FollowUp], today: dt.date) -> list[di
             "assignee": users.get(r.assignee_id), "assignee_id": r.assignee_id, "opened_by": users.get(r.opened_by_id),
             "opened_at": r.opened_at.date().isoformat(), "closed_at": r.closed_at.date().isoformat() if r.closed_at else None,
             "notes": list(r.notes or []),
-            "next": next_assessment(session, o.id, r.closed_at) if r.closed_at else None,
+            "next": next_assessment(session, o.id, r.closed_at, psych=psych) if r.closed_at else None,
         })
-    return out
+    return out if psych else [_hide_psych(row) for row in out]
 
 
 def get_followup(session: Session, actor: Actor, followup_id: Any, today: dt.date) -> dict:
     _may_act(actor)
-    return _describe(session, [_followup(session, actor, followup_id)], today)[0]
+    return _describe(session, [_followup(session, actor, followup_id)], today, actor)[0]
 
 
 def _scoped(actor: Actor):
@@ -287,7 +318,7 @@ def my_followups(session: Session, actor: Actor, today: dt.date, limit: int = 10
     _may_act(actor)
     q = (_scoped(actor).where(FollowUp.assignee_id == actor.user_id, FollowUp.status.in_(ACTIVE))
          .order_by(FollowUp.due.is_(None), FollowUp.due, FollowUp.id).limit(limit))
-    rows = _describe(session, list(session.scalars(q)), today)
+    rows = _describe(session, list(session.scalars(q)), today, actor)
     return sorted(rows, key=lambda r: not r["overdue"])
 
 
@@ -295,14 +326,14 @@ def recently_closed(session: Session, actor: Actor, today: dt.date, limit: int =
     """Follow-ups closed in the actor's scope, newest first, each with the next assessment."""
     _may_act(actor)
     q = _scoped(actor).where(FollowUp.status == "closed").order_by(FollowUp.closed_at.desc()).limit(limit)
-    return _describe(session, list(session.scalars(q)), today)
+    return _describe(session, list(session.scalars(q)), today, actor)
 
 
 def officer_followups(session: Session, actor: Actor, badge: str, today: dt.date) -> list[dict]:
     _may_act(actor)
     officer = _officer(session, actor, badge)
     q = select(FollowUp).where(FollowUp.officer_id == officer.id).order_by(FollowUp.opened_at.desc())
-    return _describe(session, list(session.scalars(q)), today)
+    return _describe(session, list(session.scalars(q)), today, actor)
 
 
 def needs_action(session: Session, actor: Actor, today: dt.date, limit: int = 50) -> dict:
@@ -315,27 +346,32 @@ def needs_action(session: Session, actor: Actor, today: dt.date, limit: int = 50
     followed = (select(FollowUp.id).where(FollowUp.officer_id == OfficerStatus.officer_id,
                                           or_(FollowUp.opened_at >= became.c.red_at, FollowUp.status.in_(ACTIVE))))
     turned = aliased(WarningHistory)  # the change into red: its reasons name the readings that did it
+    psych, ids = _sees_psych(actor), _psych_ids()
+    level = psych_model.named_level(OfficerStatus, psych)  # red for a psychological reason: not in another's queue
     q = (select(Officer.badge, Officer.name, Unit.name, Unit.name_en, OfficerStatus.confirmed, OfficerStatus.reasons,
-                became.c.red_at, turned.reasons)
+                became.c.red_at, turned.reasons, OfficerStatus.open_reasons)
          .select_from(OfficerStatus).join(Officer, Officer.id == OfficerStatus.officer_id)
          .join(Unit, Unit.id == Officer.unit_id).join(became, became.c.officer_id == OfficerStatus.officer_id)
          .join(turned, and_(turned.officer_id == became.c.officer_id, turned.changed_at == became.c.red_at,
                             turned.level == "red"))
-         .where(Officer.active, OfficerStatus.level == "red", became.c.red_at >= since, ~followed.exists()))
+         .where(Officer.active, level == "red", became.c.red_at >= since, ~followed.exists()))
     if actor.unit_path:
         q = q.where(OfficerStatus.unit_path.like(f"{actor.unit_path}%"))
     sub = q.subquery()
     total = session.scalar(select(func.count(func.distinct(sub.c.badge))))
     rows, seen = [], set()
-    for b, n, u, ue, c, reasons, at, turned_reasons in session.execute(
+    for b, n, u, ue, c, reasons, at, turned_reasons, open_reasons in session.execute(
             q.order_by(became.c.red_at.desc(), Officer.badge).limit(limit + 1)):
         if b in seen:  # two history rows at the same instant: one line
             continue
         seen.add(b)
-        since = red_since(turned_reasons, at)
+        shown = [r for r in psych_model.visible_reasons(reasons, open_reasons, ids, psych) if r.get("level") == "red"]
+        if not psych and psych_model.needs_psych_followup(reasons, ids):
+            shown.append({"text": psych_model.PSYCH_FOLLOWUP[0], "text_en": psych_model.PSYCH_FOLLOWUP[1]})
+        # the red date: for a viewer without psych, only from the open (non-psychological) red reasons
+        since = red_since(psych_model.visible_reasons(turned_reasons, None, ids, psych), at)
         rows.append({"badge": b, "name": n, "unit": u, "unit_en": ue or u, "confirmed": bool(c),
-                     "reasons": [r.get("text", "") for r in (reasons or []) if r.get("level") == "red"],
-                     "reasons_en": [r.get("text_en", "") for r in (reasons or []) if r.get("level") == "red"],
+                     "reasons": [r.get("text", "") for r in shown], "reasons_en": [r.get("text_en", "") for r in shown],
                      "red_since": since.isoformat(), "days": (today - since).days,
                      "recorded": at.date().isoformat()})
     return {"rows": rows[:limit], "total": total or 0}
@@ -354,15 +390,18 @@ def recent_changes(session: Session, actor: Actor, today: dt.date, days: int = 3
     _may_act(actor)
     since = dt.datetime.combine(today - dt.timedelta(days=days), dt.time.min)
     q = (select(Officer.badge, Officer.name, Unit.name, WarningHistory.previous_level, WarningHistory.level,
-                WarningHistory.confirmed, WarningHistory.changed_at)
+                WarningHistory.confirmed, WarningHistory.changed_at, WarningHistory.reasons)
          .select_from(WarningHistory).join(Officer, Officer.id == WarningHistory.officer_id)
          .join(Unit, Unit.id == Officer.unit_id)
          .where(WarningHistory.changed_at >= since, WarningHistory.previous_level.is_not(None),
                 WarningHistory.previous_level != WarningHistory.level))
     if actor.unit_path:
         q = q.where(WarningHistory.unit_path.like(f"{actor.unit_path}%"))
+    psych, ids = _sees_psych(actor), _psych_ids()
+    rows = session.execute(q.order_by(WarningHistory.changed_at.desc()).limit(limit))
+    # a change that rested on a psychological reason is not in another's list
     return [{"badge": b, "name": n, "unit": u, "from": p, "to": lvl, "confirmed": bool(c), "at": at.date().isoformat()}
-            for b, n, u, p, lvl, c, at in session.execute(q.order_by(WarningHistory.changed_at.desc()).limit(limit))]
+            for b, n, u, p, lvl, c, at, why in rows if psych or not psych_model.has_psych(why, ids)]
 
 
 def workbench(session: Session, actor: Actor, today: dt.date, queue_rows: int = 15) -> dict:

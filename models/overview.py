@@ -12,20 +12,67 @@ from sqlalchemy.orm import Session, aliased
 
 from models.participation import took_part
 from models.schema import CampaignParticipant, FollowUp, Officer, OfficerStatus, Unit, WarningHistory
+from models.suppression import Table
 from models.unit_queries import status_scan
-from models.vocab import LEVELS, SMALL_GROUP
-
+from models.vocab import LEVELS
 
 
 def _in_scope(unit_path: str | None):
     return Unit.path.like(f"{unit_path}%") if unit_path else True
 
 
-def suppress_small(n: int | None) -> str:
-    """Counts under 5 are shown as "<5" to leaders (re-identification risk)."""
-    if n is None:
-        return "–"
-    return "<5" if 0 < n < SMALL_GROUP else f"{n:,}"
+def overview_table(o: dict) -> Table:
+    """What a leader may see of the overview, decided by ``models.suppression`` over one table:
+    the officers by colour (and those without a status), examined or not, in a campaign or not,
+    red+orange, the sub-units' officers and red+orange with the scope's own officers outside
+    them, the colours at the quarter start, follow-ups (overdue or not), the monthly red+orange
+    and the risk-factor counts. Keys: "officers", a level, "examined", "participants",
+    ("before", level), ("sub", code, "officers" | "red_orange"), ("month", i), ("factor", rule),
+    "open", "overdue"."""
+    t = Table()
+    officers = t.add("officers", o["officers"])
+    levels = [t.add(lvl, o["levels"][lvl]) for lvl in LEVELS]
+    t.add("no_status", max(0, o["officers"] - sum(o["levels"].values())))
+    t.sum_of(officers, [*levels, "no_status"])
+    t.add("red_orange", o["levels"]["red"] + o["levels"]["orange"])
+    t.sum_of("red_orange", ["red", "orange"])
+    t.add("examined", o["examined"])
+    t.add("not_examined", max(0, o["officers"] - o["examined"]))
+    t.sum_of(officers, ["examined", "not_examined"])
+    camp = o["campaign"]
+    t.add("participants", camp["participants"])
+    t.add("not_participants", max(0, camp["officers"] - camp["participants"]))
+    t.sum_of(officers, ["participants", "not_participants"])
+    if o.get("level_change"):
+        for lvl in LEVELS:
+            t.add(("before", lvl), o["levels"][lvl] - o["level_change"][lvl])
+    subs = o.get("sub_units") or []
+    if subs:
+        for u in subs:
+            t.add(("sub", u["code"], "officers"), u["officers"])
+            t.add(("sub", u["code"], "red_orange"), u["red_orange"])
+            t.add(("sub", u["code"], "others"), u["officers"] - u["red_orange"])
+            t.sum_of(("sub", u["code"], "officers"), [("sub", u["code"], "red_orange"), ("sub", u["code"], "others")])
+        own_n = o["officers"] - sum(u["officers"] for u in subs)
+        own_ro = o["levels"]["red"] + o["levels"]["orange"] - sum(u["red_orange"] for u in subs)
+        t.add(("own", "officers"), max(0, own_n))
+        t.add(("own", "red_orange"), max(0, own_ro))
+        t.add(("own", "others"), max(0, own_n - own_ro))
+        t.sum_of(("own", "officers"), [("own", "red_orange"), ("own", "others")])
+        if own_n >= 0 and own_ro >= 0 and own_n >= own_ro:
+            t.sum_of("officers", [*(("sub", u["code"], "officers") for u in subs), ("own", "officers")])
+            t.sum_of("red_orange", [*(("sub", u["code"], "red_orange") for u in subs), ("own", "red_orange")])
+    for i, m in enumerate(o.get("monthly") or []):
+        if m["count"] is not None:
+            t.add(("month", i), m["count"])
+    fu = o["follow_ups"]
+    t.add("open", fu["open"])
+    t.add("overdue", fu["overdue"])
+    t.add("open_on_time", max(0, fu["open"] - fu["overdue"]))
+    t.sum_of("open", ["overdue", "open_on_time"])
+    for f in o.get("risk_factors") or []:
+        t.add(("factor", f["rule"]), f["count"])
+    return t.suppress()
 
 
 # --- the leaders' overview (issue 7) ---------------------------------------------------------
@@ -120,7 +167,7 @@ def path_participants(session: Session, unit_path: str | None, year: int) -> lis
         .where(Officer.active, _in_scope(unit_path)).group_by(Unit.path))]
 
 
-def path_levels(session: Session, unit_path: str | None, year: int) -> list[tuple]:
+def path_levels(session: Session, unit_path: str | None, year: int, psych: bool = True) -> list[tuple]:
     """(unit path, warning level, officers, examined in ``year``) for the subtree, driven from
     a covering index of the snapshot (``status_scan``) instead of the wide snapshot rows.
 
@@ -130,12 +177,13 @@ def path_levels(session: Session, unit_path: str | None, year: int) -> list[tupl
     only for the current one (``/units`` reads the exams themselves)."""
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     examined = func.sum(case((OfficerStatus.last_exam_date.between(start, end), 1), else_=0))
+    level = OfficerStatus.level if psych else OfficerStatus.open_level  # the colours /warnings shows this viewer
     return [tuple(r) for r in session.execute(
-        select(Unit.path, OfficerStatus.level, func.count(), examined)
+        select(Unit.path, level, func.count(), examined)
         .select_from(OfficerStatus).join(Officer, Officer.id == OfficerStatus.officer_id)
         .join(Unit, Officer.unit_id == Unit.id)
         .where(status_scan(), Officer.active, _in_scope(unit_path))
-        .group_by(Unit.path, OfficerStatus.level))]
+        .group_by(Unit.path, level))]
 
 
 def merge_unit_rows(counts: list[tuple], participants: list[tuple], levels: list[tuple]) -> list[tuple]:
@@ -215,10 +263,12 @@ def sub_units(session: Session, unit_path: str | None, rows=None) -> list[dict]:
     return out
 
 
-def leader_overview(session: Session, unit_path: str | None, today: dt.date, rules=None) -> dict:
+def leader_overview(session: Session, unit_path: str | None, today: dt.date, rules=None, psych: bool = True) -> dict:
     """Everything on the leaders' home page for one scope: KPIs, level changes since the
     start of the quarter, top risk factors, follow-ups, campaign participation, the
-    red+orange count by month and the sub-units."""
+    red+orange count by month and the sub-units. Without ``psych`` the colours are the open
+    levels (``models.psych``), as /warnings shows them to the same viewer, and this month's
+    red+orange is theirs too."""
     from models.warning import load_rules
 
     rules = rules or load_rules()
@@ -229,7 +279,7 @@ def leader_overview(session: Session, unit_path: str | None, today: dt.date, rul
     before, levels, risk_factors, monthly, participants, counts, follow_ups = side_by_side(
         session,
         lambda s: levels_at(s, unit_path, q_start) if known_before else None,
-        lambda s: path_levels(s, unit_path, today.year),
+        lambda s: path_levels(s, unit_path, today.year, psych),
         lambda s: top_risk_factors(s, unit_path, rules),
         lambda s: red_orange_by_month(s, unit_path, today),
         lambda s: path_participants(s, unit_path, today.year),
@@ -239,6 +289,8 @@ def leader_overview(session: Session, unit_path: str | None, today: dt.date, rul
     officers = sum(r[2] for r in rows if r[1] is None)
     examined = sum(r[3] for r in rows)
     levels = {lvl: sum(r[2] for r in rows if r[1] == lvl) for lvl in LEVELS}
+    if not psych and monthly and monthly[-1]["count"] is not None:
+        monthly[-1] = {**monthly[-1], "count": levels["red"] + levels["orange"]}
     return {
         "officers": officers, "examined": examined, "year": today.year,
         "coverage": examined / officers if officers else None, "levels": levels,

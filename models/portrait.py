@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import clinical, vocab
+from models import psych as psych_model
 from models.campaigns.reads import officer_campaigns
 from models import trends as trend_stats
 from models.officers import age_on
@@ -28,7 +29,7 @@ from models.snapshot import source_label
 from models.warning import HBA1C_DIABETES, load_rules
 
 TONES = ("normal", "borderline", "abnormal", "severe")
-PSYCH_CODES = frozenset({"phq9", "phq9_item9", "gad7"})
+PSYCH_CODES = psych_model.PSYCH_CODES
 EXAM_LIKE = ("exam", "screening")      # sources an OLS trend and "change since" are taken over
 DENSE_KINDS = ("kiosk", "self")        # sources a LOWESS curve is drawn through
 
@@ -217,9 +218,7 @@ GENERIC_ADVICE = ("请与健康管理师联系，制定随访计划。", "Contac
 
 # --- helpers ------------------------------------------------------------------------------
 def _psych_rules() -> frozenset[str]:
-    rules = load_rules()
-    return frozenset(r["id"] for r in rules.rules
-                     if any(c.get("code") in PSYCH_CODES for c in r.get("checks", [])))
+    return psych_model.psych_rule_ids(load_rules())
 
 
 def _rule_names() -> dict[str, tuple[str, str]]:
@@ -241,9 +240,15 @@ def level_of(session: Session, officer_id: int) -> str | None:
     return session.scalar(select(OfficerStatus.level).where(OfficerStatus.officer_id == officer_id))
 
 
+def open_level_of(session: Session, officer_id: int) -> str | None:
+    """The level viewers without psychological access see (``models.psych``)."""
+    return session.scalar(select(OfficerStatus.open_level).where(OfficerStatus.officer_id == officer_id))
+
+
 def leader_may_view(session: Session, officer_id: int) -> bool:
-    """Leaders see names only of red and orange officers (DESIGN.md, roles)."""
-    return level_of(session, officer_id) in ("red", "orange")
+    """Leaders see names only of red and orange officers (DESIGN.md, roles), for reasons that are
+    not psychological: the open level decides."""
+    return open_level_of(session, officer_id) in ("red", "orange")
 
 
 def _unit_chain(session: Session, path: str) -> list[dict]:
@@ -260,12 +265,14 @@ def _fmt(value: float | None, decimals: int) -> str | None:
 
 
 # --- header ----------------------------------------------------------------------------------
-def header(session: Session, officer_id: int, *, lab_values: bool, as_of: dt.date) -> dict:
+def header(session: Session, officer_id: int, *, lab_values: bool, as_of: dt.date, psych: bool = True) -> dict:
     """Who the officer is, the four-colour level with its reasons, China-PAR.
 
     ``lab_values=False`` (leaders): reasons are rule names with date and
-    source only, questionnaire rules become one neutral line, and there is no
-    China-PAR block and no level history values."""
+    source only, and there is no China-PAR block and no level history values.
+    ``psych=False`` (leaders, managers without the ``psych`` grant): the open level and
+    reasons (``models.psych``), no level change that rested on a psychological reason;
+    a manager reads one neutral line where a psychological reason stands, a leader nothing."""
     officer, path, status = _officer_row(session, officer_id)
     chain = _unit_chain(session, path)
     out = {
@@ -280,14 +287,22 @@ def header(session: Session, officer_id: int, *, lab_values: bool, as_of: dt.dat
     }
     if status is None:
         return out
-    out["warning"] = {"level": status.level, "confirmed": status.confirmed, "rules_version": status.rules_version,
-                      "computed_at": status.computed_at.date().isoformat(),
-                      "reasons": _reasons(status.reasons or [], lab_values)}
+    ids = _psych_rules()
+    reasons = psych_model.visible_reasons(status.reasons, status.open_reasons, ids, psych)
+    level = status.level if psych else (status.open_level or "green")
+    confirmed = status.confirmed if psych or level == status.level else True
+    shown = _reasons(reasons, lab_values)
+    if not psych and lab_values and psych_model.needs_psych_followup(status.reasons, ids):
+        zh, en = psych_model.PSYCH_FOLLOWUP
+        shown.append({"rule": "psych", "level": None, "zh": zh, "en": en, "date": None, "source": "", "advice": None})
+    out["warning"] = {"level": level, "confirmed": confirmed, "rules_version": status.rules_version,
+                      "computed_at": status.computed_at.date().isoformat(), "reasons": shown}
     history = session.execute(
-        select(WarningHistory.level, WarningHistory.previous_level, WarningHistory.confirmed, WarningHistory.changed_at)
+        select(WarningHistory.level, WarningHistory.previous_level, WarningHistory.confirmed, WarningHistory.changed_at,
+               WarningHistory.reasons)
         .where(WarningHistory.officer_id == officer_id).order_by(WarningHistory.changed_at.desc()).limit(6)).all()
     out["history"] = [{"level": lvl, "previous": prev, "confirmed": conf, "date": at.date().isoformat()}
-                      for lvl, prev, conf, at in history]
+                      for lvl, prev, conf, at, why in history if psych or not psych_model.has_psych(why, ids)]
     if lab_values:
         out["risk"] = _risk_block(officer, status, as_of)
     return out
@@ -307,10 +322,8 @@ def _reasons(raw: list[dict], lab_values: bool) -> list[dict]:
     names, psych, out, seen = _rule_names(), _psych_rules(), [], set()
     for r in raw:
         rule = r.get("rule")
-        if rule in psych:
-            key, zh, en = "psych", "心理测评结果需关注（详情仅本人和健康管理师可见）", \
-                "Psychological screening needs attention (details for the officer and health manager only)"
-            source = "心理筛查"
+        if rule in psych:  # a psychological reason never reaches a leader (models.psych)
+            continue
         else:
             key = rule
             zh, en = names.get(rule, (rule, rule))
@@ -544,9 +557,10 @@ def _extra_text(extra: dict | None) -> str | None:
 
 
 # --- follow-ups and campaigns ---------------------------------------------------------------
-def care(session: Session, officer_id: int, *, follow_ups: bool, as_of: dt.date) -> dict:
+def care(session: Session, officer_id: int, *, follow_ups: bool, as_of: dt.date, psych: bool = True) -> dict:
     """Follow-ups of the officer (only when ``follow_ups``: managers and admins) and the
-    campaigns the officer belongs to, with their progress, rank and points."""
+    campaigns the officer belongs to, with their progress, rank and points. Without ``psych``
+    a psychological follow-up reads as the neutral line, with no reason and no note."""
     out: dict = {"follow_ups": None, "campaigns": [], "points_total": 0}
     if follow_ups:
         opener, assignee = User.__table__.alias("opener"), User.__table__.alias("assignee")
@@ -563,20 +577,25 @@ def care(session: Session, officer_id: int, *, follow_ups: bool, as_of: dt.date)
             "closed_at": f.closed_at.date().isoformat() if f.closed_at else None,
             "last_note": (f.notes or [{}])[-1].get("text") if f.notes else None,
         } for f, opened_by, assigned in rows]
+        if not psych:
+            for f in out["follow_ups"]:
+                if psych_model.is_psych_followup(f["kind"], f["reason"]):
+                    f.update(reason=psych_model.PSYCH_FOLLOWUP[0], reason_en=psych_model.PSYCH_FOLLOWUP[1],
+                             last_note=None, outcome=None)
     out["campaigns"] = officer_campaigns(session, officer_id, as_of)  # progress, rank and points
     out["points_total"] = sum(c["points"] for c in out["campaigns"])
     return out
 
 
 # --- the full record below the header -------------------------------------------------------
-def details(session: Session, officer_id: int, *, as_of: dt.date, follow_ups: bool) -> dict:
+def details(session: Session, officer_id: int, *, as_of: dt.date, follow_ups: bool, psych: bool = True) -> dict:
     """Key indicators, exam history and care in one answer (one callback, one call); the
     trend series come separately from ``indicator_series`` (heavier, and cached).
     Never for leaders: every part carries measured values."""
     return {
-        "indicators": key_indicators(session, officer_id),
-        "history": exam_history(session, officer_id),
-        "care": care(session, officer_id, follow_ups=follow_ups, as_of=as_of),
+        "indicators": key_indicators(session, officer_id, psych=psych),
+        "history": exam_history(session, officer_id, psych=psych),
+        "care": care(session, officer_id, follow_ups=follow_ups, as_of=as_of, psych=psych),
     }
 
 
@@ -584,11 +603,12 @@ def details(session: Session, officer_id: int, *, as_of: dt.date, follow_ups: bo
 REPORT_CODES = ("sbp", "dbp", "bmi", "waist_cm", "fpg", "tc", "ldl", "ua")
 
 
-def report(session: Session, officer_id: int, *, as_of: dt.date) -> dict:
-    """Everything the one-page A4 report prints (the officer's own full view)."""
+def report(session: Session, officer_id: int, *, as_of: dt.date, psych: bool = True) -> dict:
+    """Everything the one-page A4 report prints (the officer's own full view; ``psych=False`` for
+    a manager without psychological access)."""
     return {
-        "header": header(session, officer_id, lab_values=True, as_of=as_of),
-        "indicators": key_indicators(session, officer_id, psych=True),
+        "header": header(session, officer_id, lab_values=True, as_of=as_of, psych=psych),
+        "indicators": key_indicators(session, officer_id, psych=psych),
         "series": indicator_series(session, officer_id, as_of=as_of, codes=REPORT_CODES),
         "as_of": as_of.isoformat(),
     }

@@ -23,8 +23,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from models.psych import open_level_default, open_reasons_default
 from models.status_bits import measured_default
 
 
@@ -82,11 +84,13 @@ class User(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     username: Mapped[str] = mapped_column(String(60), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(12))  # officer/manager/leader/admin
+    role: Mapped[str] = mapped_column(String(12))  # officer/manager/counsellor/leader/admin
     officer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("officer.id"))
     scope_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
     language: Mapped[str] = mapped_column(String(5), default="zh")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # a health manager an admin granted psychological detail (models.psych; issue 16)
+    psych_access: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     # a one-time activation code (keyed HMAC of it) while the account waits for its first password
@@ -268,6 +272,10 @@ class OfficerStatus(Base):
     confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
     reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     rule_ids: Mapped[str] = mapped_column(String(400), default="")  # ",sbp_red,fpg_orange," for LIKE filters
+    # the level and reasons without psychological readings, for viewers without psychological
+    # access (models.psych); open_reasons is NULL when they equal ``reasons``
+    open_level: Mapped[Optional[str]] = mapped_column(String(8), default=open_level_default)
+    open_reasons: Mapped[Optional[list[Any]]] = mapped_column(JSON, default=open_reasons_default)
     rules_version: Mapped[str] = mapped_column(String(20))
     last_exam_date: Mapped[Optional[dt.date]] = mapped_column(Date)
     hypertension: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -282,11 +290,13 @@ class OfficerStatus(Base):
     __table_args__ = (
         # the map and the per-colour counts GROUP BY unit path and level: answered from the index alone
         Index("ix_officer_status_path_level", "unit_path", "level"),
+        # the same for viewers without psychological access, who count the open level (models.psych)
+        Index("ix_officer_status_path_open_level", "unit_path", "open_level"),
         # the unit comparison and the leaders' overview aggregate these narrow columns for every
         # officer; this index holds them so that no scan reads the wide rows (``latest`` is ~3 KB)
         Index("ix_officer_status_cover", "level", "officer_id", "measured", "hypertension", "diabetes",
               "dyslipidemia", "obesity", "central_obesity", "hyperuricemia", "china_par", "rule_ids",
-              "last_exam_date"),
+              "last_exam_date", "open_level"),
     )
 
 

@@ -14,7 +14,7 @@ from typing import Iterable
 from sqlalchemy import DateTime, bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from models import items, prevalence, vocab
+from models import items, prevalence, psych, vocab
 from models import warning as warning_model
 from models.bulk import insert_rows, is_postgresql
 from models.clinical import CANONICAL_UNITS, classes_for
@@ -80,7 +80,7 @@ def _recompute_chunk(session: Session, ids: list[int], as_of: dt.date, rules, ho
                             "previous_level": previous.get(officer_id), "confirmed": row["confirmed"],
                             "reasons": row["reasons"], "rules_version": row["rules_version"], "changed_at": stamp})
     session.execute(delete(OfficerStatus).where(OfficerStatus.officer_id.in_(ids)))
-    _insert(session, OfficerStatus, statuses, ("latest", "classes", "reasons"))
+    _insert(session, OfficerStatus, statuses, ("latest", "classes", "reasons", "open_reasons"))
     _insert(session, WarningHistory, history, ("reasons",))
     session.flush()
     return counts
@@ -242,6 +242,15 @@ def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exams: "Exam
         result = _confirm_by_repeat(latest, _previous_readings(readings, hospitals), result, kwargs)
     classes = classes_for(values, sex, age)
     out = result.to_json()
+    open_level, open_reasons = result.level, None
+    if any(r.rule in psych.psych_rule_ids(rules) for r in result.reasons):
+        # what viewers without psychological access see: the evaluation without those readings
+        plain = {code: r for code, r in latest.items() if code not in psych.PSYCH_CODES}
+        opened = warning_model.evaluate(plain, **kwargs)
+        if opened.level == "red" and not opened.confirmed:
+            opened = _confirm_by_repeat(plain, _previous_readings(
+                {c: r for c, r in readings.items() if c not in psych.PSYCH_CODES}, hospitals), opened, kwargs)
+        open_level, open_reasons = opened.level, opened.to_json()["reasons"]
     return {
         "latest": latest_json,
         "classes": classes,
@@ -251,6 +260,8 @@ def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exams: "Exam
         "confirmed": result.confirmed,
         "reasons": out["reasons"],
         "rule_ids": "," + ",".join(sorted({r["rule"] for r in out["reasons"]})) + ",",
+        "open_level": open_level,
+        "open_reasons": open_reasons,
         "rules_version": result.rules_version,
         "last_exam_date": exams.last_date,
         **prevalence_flags(values, sex, prevalence.Evidence({c: r.kind for c, r in latest.items()}, high_days or {})),

@@ -43,6 +43,7 @@ from models.officers import age_on
 from models.risk import china_par_10y
 from models.schema import CampaignParticipant, Exam, Observation, Officer, OfficerStatus, Unit, WarningHistory
 from models.status_bits import MEASURED_BITS, PHQ9_TEN_BIT
+from models.suppression import Table
 from models.vocab import SMALL_GROUP
 
 AGE_BANDS = ("<30", "30–39", "40–49", "50+")
@@ -350,8 +351,10 @@ def unit_comparison(session: Session, root_path: str, level: str, indicator: str
     standardised rates with 95% CIs, position against funnel limits around the force rate,
     the funnel's limit lines and a chi-square test of heterogeneity.
 
-    ``suppress`` (leaders): units with fewer than 5 officers in the denominator get no
-    numbers at all, and event counts are left out of every row."""
+    ``suppress`` (leaders): what a row shows is decided by ``models.suppression`` over one table
+    (each unit's officers = cases + the rest, and the units' sums when they make up the force):
+    a row whose officers or cases are hidden gets no numbers at all (a rate times the officers
+    would give the cases back), and event counts are left out of every row."""
     ind = INDICATORS[indicator]
     ref = reference_date(year, as_of)
     rows = strata_rows(session, indicator, year, as_of)
@@ -379,7 +382,7 @@ def unit_comparison(session: Session, root_path: str, level: str, indicator: str
         summ = _summarise(ind, per_unit[u["path"]], standard, pooled_var)
         n = summ["n"]
         value = summ[shown].value
-        row = {**u, "n": n, "suppressed": suppress and n < SMALL_GROUP,
+        row = {**u, "n": n, "suppressed": False, "_events": summ["events"],
                "crude": summ["crude"].value, "crude_lo": summ["crude"].lo, "crude_hi": summ["crude"].hi,
                "std": summ["std"].value, "std_lo": summ["std"].lo, "std_hi": summ["std"].hi,
                "coverage": summ["std"].coverage, "value": value, "position": None,
@@ -391,7 +394,10 @@ def unit_comparison(session: Session, root_path: str, level: str, indicator: str
         for row, pos in zip(out_rows, stats.positions([r["value"] for r in out_rows], [r["n"] for r in out_rows],
                                                       ind.kind, centre, spread)):
             row["position"] = pos
+    if suppress:
+        _suppress_rows(out_rows, force["n"], ind.kind)
     for row in out_rows:
+        row.pop("_events", None)
         if row["suppressed"]:
             row.update({k: None for k in ("n", "crude", "crude_lo", "crude_hi", "std", "std_lo", "std_hi",
                                           "coverage", "value", "position")})
@@ -419,6 +425,25 @@ def unit_comparison(session: Session, root_path: str, level: str, indicator: str
                                                    "method": het.method},
         "suppressed": sum(1 for r in out_rows if r["suppressed"]),
     }
+
+
+def _suppress_rows(rows: list[dict], force_n: int, kind: str) -> None:
+    """Mark the rows a leader may not read (``suppressed``): one suppression table over the units'
+    officers, cases and non-cases (a mean indicator: officers only)."""
+    t = Table()
+    for i, r in enumerate(rows):
+        t.add((i, "n"), r["n"])
+        if kind != "mean":
+            cases = int(round(r["_events"] or 0))
+            t.add((i, "cases"), cases)
+            t.add((i, "rest"), max(0, r["n"] - cases))
+            t.sum_of((i, "n"), [(i, "cases"), (i, "rest")])
+    if sum(r["n"] for r in rows) == force_n:  # the units make up the force, whose count is shown
+        t.add(("force", "n"), force_n)
+        t.sum_of(("force", "n"), [(i, "n") for i in range(len(rows))])
+    t.suppress()
+    for i, r in enumerate(rows):
+        r["suppressed"] = bool(r["n"]) and not (t.shown((i, "n")) and (kind == "mean" or t.shown((i, "cases"))))
 
 
 def unit_trend(session: Session, root_path: str, level: str, indicator: str, codes: list[str],

@@ -16,7 +16,7 @@ from models.sessions import clear_failures, end_user_sessions
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(24))  # checked for names that do not exist
-ROLES = ("officer", "manager", "leader", "admin", "auditor")
+ROLES = ("officer", "manager", "counsellor", "leader", "admin", "auditor")
 
 
 class UserError(ValueError):
@@ -53,7 +53,7 @@ def create_user(session: Session, username: str, password: str, role: str, *,
             raise UserError("officer_has_account", f"the officer with badge {officer.badge} has an account already")
         user.officer_id = officer.id
         user.scope_unit_id = officer.unit_id
-    elif role in ("manager", "leader"):
+    elif role in ("manager", "counsellor", "leader"):
         unit = session.scalar(select(Unit).where(Unit.code == str(scope_unit_code or "")))
         if unit is None:
             raise UserError("scope_needs_unit", f"a {role} account needs --unit, the code of the unit subtree it covers")
@@ -124,4 +124,23 @@ def set_password(session: Session, username: str, password: str) -> User:
     user.activation_hash = user.activation_expires_at = None  # a set password spends any activation code
     end_user_sessions(session, user.id, "password")
     clear_failures(session, user.username)
+    return user
+
+
+def has_psych_access(session: Session, user_id: int) -> bool:
+    """Whether an admin granted this (active manager) account psychological detail."""
+    return bool(session.scalar(select(User.psych_access).where(User.id == user_id, User.role == "manager",
+                                                               User.active)))
+
+
+def set_psych_access(session: Session, username: str, granted: bool) -> User:
+    """Grant or revoke a health manager's ``psych`` access (counsellors have it by role)."""
+    user = session.scalar(select(User).where(User.username == str(username)))
+    if user is None:
+        raise UserError("no_user", f"no user {username!r}")
+    if user.role != "manager":
+        raise UserError("psych_manager_only",
+                        f"{username!r} is a {user.role}: only health managers are granted psychological access")
+    user.psych_access = bool(granted)
+    session.flush()
     return user

@@ -25,6 +25,7 @@ LEVEL_WORDS: dict[str, Words] = {
 ROLE_WORDS: dict[str, Words] = {
     "officer": ("民警", "Officer"),
     "manager": ("健康管理师", "Health manager"),
+    "counsellor": ("心理咨询师", "Counsellor"),
     "leader": ("领导", "Leader"),
     "admin": ("系统管理员", "Administrator"),
     "auditor": ("审计员", "Auditor"),
@@ -230,6 +231,9 @@ AUDIT_ACTIONS: dict[str, Words] = {
     "password_change_refused": ("修改密码被拒绝", "Password change refused"),
     "sso_refused": ("单点登录请求被拒绝", "Single sign-on header refused"),
     "view_followup_context": ("准备发起随访", "Prepared a follow-up"),
+    # the psychological access of issue 16
+    "grant_psych": ("授予心理健康权限", "Granted psychological access"),
+    "revoke_psych": ("撤销心理健康权限", "Revoked psychological access"),
 }
 # actions about one named officer (target "officer:<badge>"), as opposed to lists that contain them
 AUDIT_NAMED_ACTIONS: tuple[str, ...] = (
@@ -264,6 +268,7 @@ ACCOUNT_ERRORS: dict[str, Words] = {
     "password_short": ("密码至少需要 10 个字符。", "The password needs at least 10 characters."),
     "no_user": ("没有这个账号。", "No such account."),
     "own_account": ("不能对自己的账号执行此操作。", "You cannot do this to your own account."),
+    "psych_manager_only": ("只有健康管理师可被授予心理健康权限。", "Only health managers are granted psychological access."),
     "bulk_header": ("CSV 第一行需要列名：用户名、角色、单位代码（或 username, role, unit）。",
                     "The CSV's first row needs the columns username, role and unit (or 用户名, 角色, 单位代码)."),
     "bulk_role": ("角色只能是健康管理师（manager）或领导（leader）。", "The role must be manager or leader."),

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from models import psych as psych_rules
 from models.schema import FollowUp, Officer, OfficerStatus, Unit, WarningHistory
 from models.vocab import LEVELS, SMALL_GROUP
 
@@ -131,15 +132,23 @@ def _followup_state(fu, today: dt.date):
     )
 
 
-def _conditions(f: Filters, scope_path: str | None, as_of: dt.date, fu=None) -> list:
+def refuse_psych_rule(f: Filters, psych_ids, sees_psych: bool) -> None:
+    """A filter by a psychological rule from a viewer without psychological access is refused
+    (the option is not offered, so such a filter is forged)."""
+    if not psych_rules.rule_filter_allowed(f.rule, psych_ids, sees_psych):
+        raise PermissionError("psychological rules are not for this viewer")
+
+
+def _conditions(f: Filters, scope_path: str | None, as_of: dt.date, fu=None, level_col=None) -> list:
     if f.unit_path and scope_path and not f.unit_path.startswith(scope_path):
         raise PermissionError("unit outside the caller's scope")
+    level_col = OfficerStatus.level if level_col is None else level_col
     path = f.unit_path or scope_path
     conds: list = [Officer.active]
     if path:
         conds.append(OfficerStatus.unit_path.like(f"{path}%"))
     if f.levels:
-        conds.append(OfficerStatus.level.in_(f.levels))
+        conds.append(level_col.in_(f.levels))
     if f.confirmed == "confirmed":
         conds.append(OfficerStatus.confirmed.is_(True))
     elif f.confirmed == "unconfirmed":
@@ -189,24 +198,33 @@ def _from(q: Select, f: Filters, fu=None) -> Select:
 
 
 # --- counts per colour ------------------------------------------------------------------------
-def level_counts(session: Session, scope_path: str | None, f: Filters, as_of: dt.date) -> dict[str, int]:
-    """Officers per colour under every filter except the colour filter itself."""
+def level_counts(session: Session, scope_path: str | None, f: Filters, as_of: dt.date,
+                 psych: bool = True) -> dict[str, int]:
+    """Officers per colour under every filter except the colour filter itself. Without ``psych``
+    the colours the viewer's named list shows (the open level, ``models.psych``), so that the
+    counts above a list and the list itself never differ by the officers coloured by a
+    psychological reason only."""
     f = replace(f, levels=())
+    level_col = psych_rules.named_level(OfficerStatus, psych)
     fu = followup_summary(as_of) if f.followup else None
-    q = _from(select(OfficerStatus.level, func.count()), f, fu).where(*_conditions(f, scope_path, as_of, fu))
+    q = _from(select(level_col, func.count()), f, fu).where(*_conditions(f, scope_path, as_of, fu))
     counts = {lvl: 0 for lvl in LEVELS}
-    for level, n in session.execute(q.group_by(OfficerStatus.level)):
-        counts[level] = n
+    for level, n in session.execute(q.group_by(level_col)):
+        if level in counts:
+            counts[level] = n
     return counts
 
 
 # --- map and treemap ------------------------------------------------------------------------
-def _counts_by_unit_path(session: Session, root_path: str, f: Filters, as_of: dt.date) -> dict[str, dict[str, int]]:
-    q = _from(select(OfficerStatus.unit_path, OfficerStatus.level, func.count()), f)
+def _counts_by_unit_path(session: Session, root_path: str, f: Filters, as_of: dt.date,
+                         psych: bool = True) -> dict[str, dict[str, int]]:
+    level_col = psych_rules.named_level(OfficerStatus, psych)
+    q = _from(select(OfficerStatus.unit_path, level_col, func.count()), f)
     q = q.where(*_conditions(replace(f, unit_path=root_path), None, as_of))
     out: dict[str, dict[str, int]] = defaultdict(lambda: {lvl: 0 for lvl in LEVELS})
-    for path, level, n in session.execute(q.group_by(OfficerStatus.unit_path, OfficerStatus.level)):
-        out[path][level] += n
+    for path, level, n in session.execute(q.group_by(OfficerStatus.unit_path, level_col)):
+        if level in LEVELS:
+            out[path][level] += n
     return out
 
 
@@ -214,21 +232,21 @@ def legend_class(counts: dict[str, int], rules) -> tuple[str, float | None]:
     """The map class of a group: ('none', None) for no data or fewer than 5 officers,
     else the legend level of its red+orange share (percent)."""
     total = sum(counts.values())
-    if total < SMALL_GROUP:
+    if total < SMALL_GROUP:  # from models.suppression
         return "none", None
     share = 100.0 * (counts.get("red", 0) + counts.get("orange", 0)) / total
     return rules.legend_level(share), share
 
 
 def map_data(session: Session, scope_path: str | None, root: Unit, f: Filters, rules, as_of: dt.date,
-             tree_depth: int = 2) -> dict:
+             tree_depth: int = 2, psych: bool = True) -> dict:
     """Aggregates for the map (the root's direct sub-units) and the treemap (``tree_depth``
     levels below the root), over the population filters only: the map colours the share of
     red+orange officers among the officers selected by age, sex, post and exam date."""
     if scope_path and not root.path.startswith(scope_path):
         raise PermissionError("unit outside the caller's scope")
     f = f.population()
-    by_path = _counts_by_unit_path(session, root.path, f, as_of)
+    by_path = _counts_by_unit_path(session, root.path, f, as_of, psych)
     units = session.execute(
         select(Unit.code, Unit.name, Unit.name_en, Unit.path, Unit.depth, Unit.level)
         .where(Unit.path.like(f"{root.path}%"), Unit.depth <= root.depth + tree_depth)
@@ -292,32 +310,46 @@ def _label_point(geometry: dict) -> list[float]:
 
 
 # --- the officer list ------------------------------------------------------------------------
-SORTABLE = {  # grid column id -> SQL expression builder (whitelist)
-    "name": lambda fu, t: Officer.name,
-    "badge": lambda fu, t: Officer.badge,
-    "unit": lambda fu, t: Unit.name,
-    "level": lambda fu, t: case({lvl: i for i, lvl in enumerate(LEVELS)}, value=OfficerStatus.level),
-    "confirmed": lambda fu, t: OfficerStatus.confirmed,
-    "last_exam": lambda fu, t: OfficerStatus.last_exam_date,
-    "followup": lambda fu, t: _followup_state(fu, t),
-    "age": lambda fu, t: Officer.birth_date,
+SORTABLE = {  # grid column id -> SQL expression builder (whitelist); ``lv`` the viewer's level column
+    "name": lambda fu, t, lv: Officer.name,
+    "badge": lambda fu, t, lv: Officer.badge,
+    "unit": lambda fu, t, lv: Unit.name,
+    "level": lambda fu, t, lv: case({lvl: i for i, lvl in enumerate(LEVELS)}, value=lv),
+    "confirmed": lambda fu, t, lv: OfficerStatus.confirmed,
+    "last_exam": lambda fu, t, lv: OfficerStatus.last_exam_date,
+    "followup": lambda fu, t, lv: _followup_state(fu, t),
+    "age": lambda fu, t, lv: Officer.birth_date,
 }
-LAB_SORTABLE = {code: (lambda c: lambda fu, t: OfficerStatus.latest[c]["value"].as_float())(code) for code in KEY_CODES}
+LAB_SORTABLE = {code: (lambda c: lambda fu, t, lv: OfficerStatus.latest[c]["value"].as_float())(code) for code in KEY_CODES}
 MANAGER_COLUMNS = ("name", "badge", "unit", "level", "confirmed", "reasons", *KEY_CODES, "last_exam", "followup")
 LEADER_COLUMNS = ("name", "unit", "level", "confirmed")
 
 
-def _list_query(scope_path: str | None, f: Filters, as_of: dt.date, leader: bool):
+def caseload_condition(psych_ids):
+    """Officers with a psychological reason (a counsellor's list)."""
+    return or_(*[OfficerStatus.rule_ids.like(f"%,{rule},%") for rule in sorted(psych_ids)]) if psych_ids else literal(False)
+
+
+def _list_query(scope_path: str | None, f: Filters, as_of: dt.date, leader: bool, psych: bool = False,
+                caseload=None):
+    """The named list. ``psych``: the viewer sees psychological detail, else the officers'
+    open level and reasons (``models.psych``); ``caseload``: an extra condition (a counsellor's)."""
+    level_col = psych_rules.named_level(OfficerStatus, psych)
     if leader:  # leaders only ever get the names of red and orange officers
         f = replace(f, levels=tuple(lvl for lvl in (f.levels or LEADER_LEVELS) if lvl in LEADER_LEVELS) or ("-",))
     fu = followup_summary(as_of)
     cols = [Officer.badge, Officer.name, Unit.name.label("unit"), Unit.name_en.label("unit_en"), Unit.code.label("unit_code"),
-            OfficerStatus.level, OfficerStatus.confirmed]
+            level_col.label("level"), OfficerStatus.confirmed, OfficerStatus.level.label("true_level")]
     if not leader:
-        cols += [Officer.birth_date, OfficerStatus.reasons, OfficerStatus.latest, OfficerStatus.last_exam_date,
-                 _followup_state(fu, as_of).label("followup"), fu.c.due.label("followup_due")]
+        cols += [Officer.birth_date, OfficerStatus.reasons, OfficerStatus.open_reasons, OfficerStatus.latest,
+                 OfficerStatus.last_exam_date, _followup_state(fu, as_of).label("followup"), fu.c.due.label("followup_due")]
     q = _from(select(*cols), f, fu).join(Unit, Unit.id == Officer.unit_id)
-    return q.where(*_conditions(f, scope_path, as_of, fu)), fu
+    conds = _conditions(f, scope_path, as_of, fu, level_col=level_col)
+    if not psych:  # nobody in a named list for a colour that rests only on a psychological reason
+        conds.append(level_col.is_not(None))
+    if caseload is not None:
+        conds.append(caseload)
+    return q.where(*conds), fu, level_col
 
 
 def clamp_range(start: Any, end: Any, limit: int = MAX_PAGE) -> tuple[int, int]:
@@ -333,9 +365,9 @@ def clamp_range(start: Any, end: Any, limit: int = MAX_PAGE) -> tuple[int, int]:
     return start, max(start, min(end, start + limit))
 
 
-def clean_sort(sort_model: Any, leader: bool) -> list[tuple[str, bool]]:
+def clean_sort(sort_model: Any, leader: bool, psych: bool = False) -> list[tuple[str, bool]]:
     """[(column, descending)] from an AG Grid sortModel, keeping whitelisted columns only."""
-    allowed = set(SORTABLE) | (set() if leader else set(LAB_SORTABLE))
+    allowed = set(SORTABLE) | (set() if leader else set(psych_rules.visible_codes(LAB_SORTABLE, psych)))
     if leader:
         allowed &= set(LEADER_COLUMNS) | {"level"}
     out = []
@@ -346,18 +378,24 @@ def clean_sort(sort_model: Any, leader: bool) -> list[tuple[str, bool]]:
     return out[:3]
 
 
-def _row(r, leader: bool, as_of: dt.date) -> dict:
+def _row(r, leader: bool, as_of: dt.date, psych: bool, psych_ids) -> dict:
+    # the true level's "unconfirmed" is the open level's only when they agree (models.psych)
     row = {"badge": r.badge, "name": r.name, "unit": r.unit, "unit_en": r.unit_en or r.unit, "level": r.level,
-           "confirmed": bool(r.confirmed)}
+           "confirmed": bool(r.confirmed) if psych or r.level == r.true_level else True}
     if leader:
         return row
     latest = r.latest or {}
-    for code in KEY_CODES:
+    for code in psych_rules.visible_codes(KEY_CODES, psych):
         row[code] = (latest.get(code) or {}).get("value")
+    reasons = psych_rules.visible_reasons(r.reasons, r.open_reasons, psych_ids, psych)
+    shown = [x for x in reasons if x.get("level") in ("red", "orange", "yellow")]
+    if not psych and r.level != "green" and psych_rules.needs_psych_followup(r.reasons, psych_ids):
+        # a manager without ``psych`` learns only that a psychological follow-up is under way
+        shown.append({"text": psych_rules.PSYCH_FOLLOWUP[0], "text_en": psych_rules.PSYCH_FOLLOWUP[1]})
     row.update(
         age=as_of.year - r.birth_date.year - ((as_of.month, as_of.day) < (r.birth_date.month, r.birth_date.day)),
-        reasons="；".join(x.get("text", "") for x in (r.reasons or []) if x.get("level") in ("red", "orange", "yellow")),
-        reasons_en="; ".join(x.get("text_en", "") for x in (r.reasons or []) if x.get("level") in ("red", "orange", "yellow")),
+        reasons="；".join(x.get("text", "") for x in shown),
+        reasons_en="; ".join(x.get("text_en", "") for x in shown),
         last_exam=r.last_exam_date.isoformat() if r.last_exam_date else None,
         followup=r.followup,
         followup_due=r.followup_due.isoformat() if r.followup_due else None,
@@ -367,31 +405,42 @@ def _row(r, leader: bool, as_of: dt.date) -> dict:
 
 def officer_rows(session: Session, scope_path: str | None, f: Filters, as_of: dt.date, *, leader: bool,
                  sort: list[tuple[str, bool]] | None = None, start: int = 0, end: int = 100,
-                 with_total: bool = True, max_rows: int = MAX_PAGE) -> dict:
+                 with_total: bool = True, max_rows: int = MAX_PAGE, psych: bool = False,
+                 psych_ids=frozenset(), caseload: bool = False) -> dict:
     """One page of the filtered list: {"rows": [...], "total": n}. Leaders get red and orange
-    officers only, and no lab values, reasons or exam dates."""
+    officers only, and no lab values, reasons or exam dates. Without ``psych`` (the viewer's
+    ``Scope.sees_psych``) a filter by a psychological rule is refused and the officers' open
+    level and reasons are used (``models.psych``); ``caseload``: only officers with a
+    psychological reason (counsellors)."""
+    refuse_psych_rule(f, psych_ids, psych)
     start, end = clamp_range(start, end, max_rows)
-    q, fu = _list_query(scope_path, f, as_of, leader)
+    q, fu, level_col = _list_query(scope_path, f, as_of, leader, psych,
+                                   caseload_condition(psych_ids) if caseload else None)
     order = []
     for col, desc in sort or [("level", False), ("name", False)]:
-        builder = SORTABLE.get(col) or (None if leader else LAB_SORTABLE.get(col))
+        builder = SORTABLE.get(col)
+        if builder is None and not leader and col in psych_rules.visible_codes(LAB_SORTABLE, psych):
+            builder = LAB_SORTABLE[col]
         if builder is None:
             continue
-        expr = builder(fu, as_of)
+        expr = builder(fu, as_of, level_col)
         if col == "age":
             desc = not desc  # older = earlier birth date
         order.append(expr.desc().nulls_last() if desc else expr.asc().nulls_last())
     order.append(Officer.badge.asc())
-    rows = [_row(r, leader, as_of) for r in session.execute(q.order_by(*order).offset(start).limit(end - start))]
+    rows = [_row(r, leader, as_of, psych, psych_ids)
+            for r in session.execute(q.order_by(*order).offset(start).limit(end - start))]
     total = session.scalar(select(func.count()).select_from(q.subquery())) if with_total else None
     return {"rows": rows, "total": total}
 
 
 def export_rows(session: Session, scope_path: str | None, f: Filters, as_of: dt.date, *, leader: bool,
-                sort: list[tuple[str, bool]] | None = None) -> list[dict]:
+                sort: list[tuple[str, bool]] | None = None, psych: bool = False, psych_ids=frozenset(),
+                caseload: bool = False) -> list[dict]:
     """Every matching row (up to MAX_EXPORT) for a CSV/Excel export."""
     return officer_rows(session, scope_path, f, as_of, leader=leader, sort=sort, start=0, end=MAX_EXPORT,
-                        with_total=False, max_rows=MAX_EXPORT)["rows"]
+                        with_total=False, max_rows=MAX_EXPORT, psych=psych, psych_ids=psych_ids,
+                        caseload=caseload)["rows"]
 
 
 # --- movement between colours -------------------------------------------------------------------
@@ -451,7 +500,7 @@ def _day(at) -> dt.date:
 
 
 def movement(session: Session, scope_path: str | None, start: dt.date, end: dt.date,
-             f: Filters | None = None, as_of: dt.date | None = None) -> dict:
+             f: Filters | None = None, as_of: dt.date | None = None, psych: bool = True) -> dict:
     """How officers moved between colours from the start of ``start`` to the end of ``end``.
 
     The level at a date is the one in force then (the newest warning_history row before it);
@@ -463,7 +512,9 @@ def movement(session: Session, scope_path: str | None, start: dt.date, end: dt.d
     A move whose history carries a change of rules version (a row written under another rules
     version than the row before it, on the day that version was first applied: see
     :func:`_rule_changed`) is counted under "rule change", apart from the officers who improved or
-    worsened. Returns {"matrix": [[before, after, n]] (all officers but rule changes),
+    worsened. Without ``psych`` the level at ``end`` of an officer whose level then is still in force
+    today is the open level (``models.psych``), as the named lists show it; the history keeps only
+    the real level, so "before" and a level that has changed since are real levels. Returns {"matrix": [[before, after, n]] (all officers but rule changes),
     "rule_matrix": [[before, after, n]], "improved", "worsened", "unchanged", "new", "rule_change"}."""
     f = f or Filters()
     as_of = as_of or end
@@ -480,15 +531,26 @@ def movement(session: Session, scope_path: str | None, start: dt.date, end: dt.d
     by_officer: dict[int, list[tuple]] = defaultdict(list)
     for row in rows:
         by_officer[row[0]].append((row[1], row[2], row[3]))
+    opened: dict[int, tuple[str, object]] = {}  # officer -> (open level, newest history row)
+    if not psych:
+        newest = (select(WarningHistory.officer_id, func.max(WarningHistory.changed_at).label("at"))
+                  .join(who, who.c.officer_id == WarningHistory.officer_id)
+                  .group_by(WarningHistory.officer_id).subquery("newest"))
+        opened = {oid: (lvl, at) for oid, lvl, at in session.execute(
+            select(OfficerStatus.officer_id, OfficerStatus.open_level, newest.c.at)
+            .join(newest, newest.c.officer_id == OfficerStatus.officer_id)
+            .where(OfficerStatus.open_level != OfficerStatus.level))}
     introduced = {version: _day(at) for version, at in session.execute(
         select(WarningHistory.rules_version, func.min(WarningHistory.changed_at))
         .group_by(WarningHistory.rules_version)) if at is not None}
     health: dict[tuple[str, str], int] = defaultdict(int)
     rule: dict[tuple[str, str], int] = defaultdict(int)
-    for history in by_officer.values():
+    for oid, history in by_officer.items():
         before_rows = [i for i, (at, _lvl, _v) in enumerate(history) if at < since]
         before = history[before_rows[-1]][1] if before_rows else "new"
         after = history[-1][1]
+        if oid in opened and history[-1][0] == opened[oid][1]:  # the level in force today: its open level
+            after = opened[oid][0]
         if f.levels and after not in f.levels:
             continue
         first_in_period = before_rows[-1] + 1 if before_rows else 0
@@ -513,8 +575,9 @@ def movement(session: Session, scope_path: str | None, start: dt.date, end: dt.d
 
 
 # --- filter options ---------------------------------------------------------------------------
-def filter_options(session: Session, scope_path: str | None, rules) -> dict:
-    """Values the filter controls offer (and the only values Filters.parse accepts)."""
+def filter_options(session: Session, scope_path: str | None, rules, psych: bool = False) -> dict:
+    """Values the filter controls offer (and the only values Filters.parse accepts); the
+    psychological rules only for a viewer with psychological access."""
     q = select(Officer.post_type).distinct().join(Unit, Unit.id == Officer.unit_id).where(Officer.active)
     if scope_path:
         q = q.where(Unit.path.like(f"{scope_path}%"))
@@ -524,5 +587,6 @@ def filter_options(session: Session, scope_path: str | None, rules) -> dict:
         uq = uq.where(Unit.path.like(f"{scope_path}%"))
     units = [{"code": c, "name": n, "name_en": e or n, "depth": d} for c, n, e, d, _p in session.execute(uq)]
     rule_list = [{"id": r["id"], "level": r["level"], "name": r.get("name_zh", r["id"]),
-                  "name_en": r.get("name_en", r["id"])} for r in rules.rules]
+                  "name_en": r.get("name_en", r["id"])} for r in rules.rules
+                 if psych_rules.rule_filter_allowed(r["id"], psych_rules.psych_rule_ids(rules), psych)]
     return {"post_types": posts, "units": units, "rules": rule_list}

@@ -22,7 +22,8 @@ def _form():
             dbc.Col([dbc.Label(tr("用户名", "User name"), html_for="au-username"), dbc.Input(id="au-username", maxLength=60)], md=3),
             dbc.Col([dbc.Label(tr("角色", "Role"), html_for="au-role"),
                      dbc.Select(id="au-role", value="manager", options=_role_options())], md=2),
-            dbc.Col([dbc.Label(tr("管辖单位（管理师、领导）", "Scope unit (manager, leader)"), html_for="au-unit"),
+            dbc.Col([dbc.Label(tr("管辖单位（管理师、咨询师、领导）", "Scope unit (manager, counsellor, leader)"),
+                               html_for="au-unit"),
                      dcc.Dropdown(id="au-unit", placeholder=tr("选择单位", "Choose a unit"), clearable=True)], md=3),
             dbc.Col([dbc.Label(tr("警号（民警账号）", "Badge (officer account)"), html_for="au-badge"),
                      dbc.Input(id="au-badge", maxLength=20)], md=2),
@@ -87,6 +88,8 @@ def _actions():
                                outline=True), width="auto"),
             dbc.Col(dbc.Button(tr("重置（发放新激活码）", "Reset (new activation code)"), id="au-reset", color="warning",
                                outline=True), width="auto"),
+            dbc.Col(dbc.Button(tr("授予 / 收回心理权限（管理师）", "Grant / revoke psychological access (manager)"),
+                               id="au-psych", color="secondary", outline=True), width="auto"),
         ], className="g-2 mb-2"),
         dbc.Row([
             dbc.Col(dbc.Select(id="au-edit-role", value="manager", options=_role_options(with_officer=False)), md=2),

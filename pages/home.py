@@ -31,6 +31,8 @@ def manager_layout():
 def layout(**_):
     if current_user.role == "officer":
         return dcc.Location(id="home-redirect", href="/me", refresh=True)
+    if current_user.role == "counsellor":  # their caseload: the psychological warnings of their scope
+        return dcc.Location(id="home-redirect", href="/warnings", refresh=True)
     if current_user.role == "manager":
         return manager_layout()
     if current_user.role == "auditor":

@@ -8,7 +8,7 @@ from web.frames import portrait_frame
 from web.i18n import tr
 from web.shell import no_access
 
-PORTRAIT_ROLES = ("officer", "manager", "leader", "admin")
+PORTRAIT_ROLES = ("officer", "manager", "counsellor", "leader", "admin")
 
 
 def layout(badge=None, **_):

@@ -102,9 +102,10 @@ def _movement_card(query: dict):
 
 
 def layout(level=None, badge=None, new_followup=None, unit=None, rule=None, **query):
-    if current_user.role not in ("leader", "manager", "admin"):
+    if current_user.role not in ("leader", "manager", "counsellor", "admin"):
         return no_access()
     manager = current_user.role in ("manager", "admin")
+    counsellor = current_user.role == "counsellor"
     list_tools = [
         dbc.Button(tr("导出 Excel", "Export Excel"), id="warn-export-xlsx", color="secondary", outline=True, size="sm",
                    className="me-2"),
@@ -143,8 +144,14 @@ def layout(level=None, badge=None, new_followup=None, unit=None, rule=None, **qu
                      className="d-flex align-items-center flex-wrap mb-2"),
             html.Div(tr("点击姓名查看个人健康画像", "Click a name to open the portrait") +
                      (tr("；点击“新建跟进”安排随访", "; click “New follow-up” to plan one") if manager else
+                      tr("（仅显示有心理测评预警原因的人员）", " (officers with a psychological warning reason only)")
+                      if counsellor else
                       tr("（仅显示红色、橙色人员，不含检验数值）", " (red and orange officers only, no lab values)")),
                      className="small text-muted mb-2"),
+            html.Div(tr("“<5*”：不公开——少于5人，或可据其余数字推算出少于5人的数。",
+                        "“<5*”: not shown — under 5, or a number from which a count under 5 could be worked out."),
+                     className="small text-muted mb-2", id="warn-suppression-note")
+            if current_user.role == "leader" else None,
             html.Div(id="warn-list-wrap"),
         ]), className="mb-3"),
         _movement_card(query),

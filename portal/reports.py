@@ -26,10 +26,10 @@ def init_reports(server: Flask) -> None:
 
 
 def _report_view(key: str):
-    scope = current_scope("officer", "manager", "admin")  # refusals: AccessDenied, answered (403) and
-    with db() as s:                                        # recorded by the app's one handler
+    scope = current_scope("officer", "manager", "counsellor", "admin")  # refusals: AccessDenied, answered (403)
+    with db() as s:                                                      # and recorded by the app's one handler
         officer = resolve_officer(s, scope, key)
-        data = portrait.report(s, officer.id, as_of=today())
+        data = portrait.report(s, officer.id, as_of=today(), psych=scope.sees_psych)
         audit("print_report", f"officer:{officer.badge}", {"own": scope.officer_id == officer.id}, session=s)
     return render_template("report.html", r=report_view(data), lang=language(), tr=tr)
 

@@ -114,7 +114,7 @@ def admin_users_action(client, trigger: str, username: str, edit_role=None, edit
     """Press one of the action buttons of /admin/users with ``username`` selected in the grid."""
     key = callback_key(client, "au-action-result.children")
     inputs = [{"id": b, "property": "n_clicks", "value": 1 if b == trigger else None}
-              for b in ("au-unlock", "au-toggle", "au-reset", "au-edit-save")]
+              for b in ("au-unlock", "au-toggle", "au-reset", "au-edit-save", "au-psych")]
     state = [[{"id": AU_GRID, "property": "selectedRows", "value": [{"username": username}]}],
              {"id": "au-edit-role", "property": "value", "value": edit_role},
              {"id": "au-edit-unit", "property": "value", "value": edit_unit},

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from models import audit as audit_model
 from models import break_glass
+from models import users as users_model
 from models.db import session_scope
 from models.schema import Officer, Unit
 
-ROLES = ("officer", "manager", "leader", "admin", "auditor")
+ROLES = ("officer", "manager", "counsellor", "leader", "admin", "auditor")
 AUDIT_ROLES = ("admin", "auditor")  # who reads the audit log
 
 
@@ -35,6 +36,7 @@ class Scope:
     role: str
     officer_id: int | None
     unit_path: str | None  # None: the whole force (admin)
+    psych_access: bool = False  # a manager's ``psych`` grant (issue 16)
 
     def covers(self, path: str | None) -> bool:
         """True when a unit path lies inside this scope."""
@@ -44,7 +46,19 @@ class Scope:
 
     @property
     def sees_lab_values(self) -> bool:
-        return self.role in ("officer", "manager", "admin")
+        return self.role in ("officer", "manager", "counsellor", "admin")
+
+    @property
+    def sees_psych(self) -> bool:
+        """The one decision on psychological detail (PHQ-9, GAD-7, the self-harm item, their warning
+        reasons, counselling notes, filters by those rules): the officer about themself,
+        counsellors and admins, managers with the ``psych`` grant; never leaders (``models.psych``)."""
+        return self.role in ("officer", "counsellor", "admin") or (self.role == "manager" and self.psych_access)
+
+    @property
+    def names_all_levels(self) -> bool:
+        """Named lists of every colour (leaders get red and orange only)."""
+        return self.role in ("manager", "counsellor", "admin")
 
 
 def current_scope(*roles: str) -> Scope:
@@ -55,12 +69,17 @@ def current_scope(*roles: str) -> Scope:
         raise AccessDenied(f"role {current_user.role} may not do this")
     if not roles and current_user.role == "auditor":  # auditors read the audit log and nothing else
         raise AccessDenied("auditors may only read the audit log")
+    grant = False
+    if current_user.role == "manager":  # read on every request: a revoked grant ends at once
+        with db() as s:
+            grant = users_model.has_psych_access(s, current_user.id)
     return Scope(
         user_id=current_user.id,
         username=current_user.username,
         role=current_user.role,
         officer_id=current_user.officer_id,
         unit_path=None if current_user.role == "admin" else current_user.scope_path,
+        psych_access=grant,
     )
 
 

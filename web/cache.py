@@ -47,7 +47,7 @@ def cached(name: str, scope: Scope, params: dict[str, Any], compute: Callable[[]
     """Return ``compute()``, cached under (name, scope, params, data version)."""
     with db() as s:
         version = get_meta(s, "data_version", "0")
-    raw = json.dumps([CODE_VERSION, name, scope.role, scope.unit_path, scope.officer_id, params, version,
+    raw = json.dumps([CODE_VERSION, name, scope.role, scope.unit_path, scope.officer_id, scope.sees_psych, params, version,
                       current_app.config["DATABASE_URL"]], sort_keys=True, default=str)
     key = "q:" + hashlib.sha256(raw.encode()).hexdigest()
     hit = cache.get(key)

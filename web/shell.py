@@ -13,9 +13,9 @@ from web.i18n import LEVEL_COLOURS, language, level_name, role_name, tr
 MENU = [
     ("/", "首页", "Home", ("leader", "manager", "admin")),
     ("/me", "我的健康", "My health", ("officer",)),
-    ("/warnings", "四色预警", "Warnings", ("leader", "manager", "admin")),
+    ("/warnings", "四色预警", "Warnings", ("leader", "manager", "counsellor", "admin")),
     ("/units", "单位对比", "Units", ("leader", "manager", "admin")),
-    ("/campaigns", "健康活动", "Campaigns", ("officer", "leader", "manager", "admin")),
+    ("/campaigns", "健康活动", "Campaigns", ("officer", "leader", "manager", "counsellor", "admin")),
     ("/admin/imports", "数据导入", "Imports", ("admin",)),
     ("/admin/devices", "设备", "Devices", ("admin",)),
     ("/admin/users", "用户", "Users", ("admin",)),

@@ -20,6 +20,7 @@ from models.campaigns.members import (
 from models.campaigns.rules import DEFAULT_POINTS, overall_target, status_of
 from models.campaigns.stats import project_total
 from models.schema import Campaign, CampaignEntry, Officer, OfficerPreference, Points
+from models.suppression import Table
 from models.vocab import SMALL_GROUP
 
 TOP_N = 20
@@ -131,12 +132,24 @@ def campaign_participation(session: Session, viewer: Viewer, campaign_id: Any, t
                       "active": n, "rate": n / members if members else None})
     out = {"members": members, "participants": participants, "weeks": weeks, "kind": c.kind,
            "participation": participants / members if members else None}
-    if viewer.role == "leader":
+    if viewer.role == "leader":  # one table: members = participants + the rest, and so for each week
+        t = Table()
+        t.add("members", members)
+        t.add("participants", participants)
+        t.add("others", max(0, members - participants))
+        t.sum_of("members", ["participants", "others"])
         for w in weeks:
-            if w["active"] < SMALL_GROUP or members < SMALL_GROUP:
+            t.add(("active", w["week"]), w["active"])
+            t.add(("inactive", w["week"]), max(0, members - w["active"]))
+            t.sum_of("members", [("active", w["week"]), ("inactive", w["week"])])
+        t.suppress()
+        for w in weeks:
+            if not (t.shown(("active", w["week"])) and t.shown("members")):
                 w.update(active=None, rate=None, suppressed=True)
-        if members < SMALL_GROUP or participants < SMALL_GROUP:
+        if not (t.shown("participants") and t.shown("members")):
             out.update(participants=None, participation=None, suppressed=True)
+        if not t.shown("members"):
+            out.update(members=None, suppressed=True)
     return out
 
 

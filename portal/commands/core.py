@@ -75,10 +75,11 @@ def _demo_activation(url: str) -> None:
 
 def _print_demo(summary: dict, password: str) -> None:
     table = Table(title="Demo accounts / 演示账号", show_lines=False)
-    for col in ("username", "role", "scope", "password"):
+    for col in ("username", "role", "scope", "psych", "password"):
         table.add_column(col)
     for acc in summary.get("accounts", []):
-        table.add_row(acc["username"], acc["role"], str(acc.get("scope") or acc.get("badge") or "all"), password)
+        psych = "yes" if acc.get("psych") or acc["role"] in ("officer", "admin") else "no"
+        table.add_row(acc["username"], acc["role"], str(acc.get("scope") or acc.get("badge") or "all"), psych, password)
     console.print(table)
     counts = {k: v for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     console.print(" · ".join(f"{k} {v:,}" for k, v in counts.items()))
@@ -122,8 +123,9 @@ def serve(demo: bool = typer.Option(False, "--demo", help="build the demo force 
 
 
 @users_app.command("create")
-def users_create(username: str, role: str = typer.Option(..., help="officer | manager | leader | admin | auditor"),
-                 unit: str = typer.Option(None, help="unit code of the scope (manager, leader)"),
+def users_create(username: str,
+                 role: str = typer.Option(..., help="officer | manager | counsellor | leader | admin | auditor"),
+                 unit: str = typer.Option(None, help="unit code of the scope (manager, counsellor, leader)"),
                  badge: str = typer.Option(None, help="badge of the officer (officer accounts)"),
                  password: str = typer.Option(None, help="omit to be asked")) -> None:
     """Create an account."""
@@ -138,6 +140,34 @@ def users_create(username: str, role: str = typer.Option(..., help="officer | ma
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     console.print(f"created {role} {username}")
+
+
+def _set_psych(username: str, granted: bool) -> None:
+    from models.audit import record
+    from models.db import session_scope
+    from models.users import UserError, set_psych_access
+
+    try:
+        with session_scope(_url()) as s:
+            set_psych_access(s, username, granted)
+            record(s, action="grant_psych" if granted else "revoke_psych", target=username, detail={"via": "cli"},
+                   user_id=None, username=None, ip=None)
+    except UserError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"psychological access {'granted to' if granted else 'revoked from'} {username}")
+
+
+@users_app.command("grant-psych")
+def users_grant_psych(username: str) -> None:
+    """Grant a health manager psychological detail (PHQ-9, GAD-7, their reasons, counselling notes)."""
+    _set_psych(username, True)
+
+
+@users_app.command("revoke-psych")
+def users_revoke_psych(username: str) -> None:
+    """Revoke a health manager's psychological access."""
+    _set_psych(username, False)
 
 
 @users_app.command("list")

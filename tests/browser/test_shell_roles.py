@@ -38,3 +38,17 @@ def test_br003_language_toggle_switches_to_english(app, dash_duo, login_browser)
     click(dash_duo, "#lang-zh")
     dash_duo.wait_for_text_to_equal("#home-title", "健康总览", timeout=20)
     assert_no_console_errors(dash_duo)
+
+
+def test_br004_counsellor_lands_on_psychological_cases_in_scope(app, dash_duo, login_browser):
+    """psy030: a counsellor's home is /warnings, listing officers with a psychological reason."""
+    start(dash_duo, app)
+    login_browser("counsellor_d1")
+    dash_duo.wait_for_text_to_equal("#warn-title", "四色预警", timeout=30)
+    dash_duo.wait_for_element(".ag-row[row-index='0']", timeout=30)
+    menu = dash_duo.find_element(".portal-navbar").text
+    assert "四色预警" in menu and "首页" not in menu and "单位对比" not in menu
+    reasons = " ".join(e.get_attribute("textContent") for e in dash_duo.find_elements(".ag-row [col-id='reasons']"))
+    assert "PHQ-9" in reasons or "GAD-7" in reasons
+    assert not dash_duo.find_elements("#warn-export-csv")  # exports are for health managers
+    assert_no_console_errors(dash_duo)

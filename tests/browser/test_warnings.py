@@ -4,7 +4,9 @@ from selenium.webdriver.support.ui import Select
 from sqlalchemy import func, select
 
 from models.db import session_scope
-from models.schema import FollowUp, Officer, OfficerStatus, User
+from models.schema import FollowUp, Officer, OfficerStatus, Unit, User
+from models.suppression import HIDDEN, counts_table
+from models.vocab import LEVELS
 from tests.browser import assert_no_console_errors, click, wait_until
 from tests.helpers import start
 
@@ -66,8 +68,11 @@ def test_brw002_leader_sees_map_and_counts_but_no_lab_values(app, dash_duo, logi
     dash_duo.wait_for_element("#warn-tree .js-plotly-plot", timeout=30)
     dash_duo.wait_for_element(".ag-row[row-index='0']", timeout=30)
     with session_scope(_db(app)) as s:
-        n = s.scalar(select(func.count()).select_from(OfficerStatus).where(OfficerStatus.level == "orange"))
-    dash_duo.wait_for_text_to_equal("#warn-count-orange", f"{n:,}" if n >= 5 else "<5", timeout=20)
+        # a leader's colours are the open levels (without psychological readings, models.psych)
+        counts = dict(s.execute(select(OfficerStatus.open_level, func.count()).join(Officer, Officer.id == OfficerStatus.officer_id)
+                                .where(Officer.active).group_by(OfficerStatus.open_level)).all())
+    table = counts_table({lvl: counts.get(lvl, 0) for lvl in LEVELS})
+    dash_duo.wait_for_text_to_equal("#warn-count-orange", table.text("orange"), timeout=20)
     wait_until(lambda: "姓名" in dash_duo.find_element(".ag-header").get_attribute("textContent"), 20,
                message="the grid has no name column")
     headers = dash_duo.find_element(".ag-header").get_attribute("textContent")
@@ -109,4 +114,56 @@ def test_brw004_choosing_this_year_updates_the_movement_heading(app, dash_duo, l
     wait_until(lambda: "period=year" in dash_duo.driver.current_url, 10, message="the period is not in the URL")
     dash_duo.driver.get(dash_duo.server_url + "/warnings?period=year")  # the link reproduces the view
     dash_duo.wait_for_contains_text("#warn-movement-title", "今年以来", timeout=30)
+
+
+def _longjiang_like(app):
+    """A unit like 龙江派出所 (139 officers: orange 37, yellow 62, green 37, so red = 3): several
+    colours of 5 or more and one of 1–4, as its subtree counts them."""
+    with session_scope(_db(app)) as s:
+        units = s.execute(select(Unit.code, Unit.path).order_by(Unit.depth.desc(), Unit.path)).all()
+        for code, path in units:
+            counts = dict(s.execute(select(OfficerStatus.open_level, func.count())  # the colours a leader sees
+                                    .join(Officer, Officer.id == OfficerStatus.officer_id)
+                                    .where(Officer.active, OfficerStatus.unit_path.like(f"{path}%"))
+                                    .group_by(OfficerStatus.open_level)).all())
+            small = [lvl for lvl in LEVELS if 0 < counts.get(lvl, 0) < 5]
+            big = [lvl for lvl in LEVELS if counts.get(lvl, 0) >= 5]
+            if len(small) == 1 and len(big) >= 2:
+                return code, {lvl: counts.get(lvl, 0) for lvl in LEVELS}, small[0]
+    raise AssertionError("the tiny demo has a unit with one colour under 5")
+
+
+def test_brw005_leader_cannot_work_out_a_small_colour_from_the_others(app, dash_duo, login_browser):
+    """psy020: the 龙江派出所 row. The leader sees the total and the colours that may be shown; the
+    small colour reads "<5*", and so does at least one other, so "total minus the rest" has two
+    unknowns; the list of fewer than 5 names is not shown either."""
+    code, counts, small = _longjiang_like(app)
+    start(dash_duo, app)
+    login_browser("leader", path=f"/warnings?unit={code}")
+    total = sum(counts.values())
+    dash_duo.wait_for_text_to_equal("#warn-count-total", f"{total:,}", timeout=30)
+    dash_duo.wait_for_text_to_equal(f"#warn-count-{small}", HIDDEN, timeout=20)
+    shown = {lvl: dash_duo.find_element(f"#warn-count-{lvl}").text for lvl in LEVELS}
+    hidden = [lvl for lvl, text in shown.items() if text == HIDDEN]
+    assert small in hidden and len(hidden) >= 2, shown
+    visible = sum(int(t.replace(",", "")) for t in shown.values() if t != HIDDEN)
+    for lvl in LEVELS:  # what is shown matches the data, and leaves every hidden colour two-way open
+        if shown[lvl] != HIDDEN:
+            assert int(shown[lvl].replace(",", "")) == counts[lvl]
+    assert total - visible == sum(counts[lvl] for lvl in hidden)
+    assert all(counts[lvl] < total - visible for lvl in hidden if counts[lvl])  # no hidden colour is the whole rest
+    # a share only where its count is shown
+    cards = dash_duo.find_elements(".warn-count")
+    for card in cards:
+        if HIDDEN in card.text:
+            assert "%" not in card.text
+    # the list filtered to the small colour has fewer than 5 names: not shown to a leader
+    with session_scope(_db(app)) as s:
+        path = s.scalar(select(Unit.path).where(Unit.code == code))
+        named = s.scalar(select(func.count()).select_from(OfficerStatus).join(Officer, Officer.id == OfficerStatus.officer_id)
+                         .where(Officer.active, OfficerStatus.unit_path.like(f"{path}%"), OfficerStatus.open_level == small))
+    if small in ("red", "orange") and 0 < named < 5:
+        dash_duo.driver.get(dash_duo.server_url + f"/warnings?unit={code}&level={small}")
+        dash_duo.wait_for_contains_text("#warn-list-count", "不足5人", timeout=30)
+        assert not dash_duo.find_elements(".ag-center-cols-container .ag-row")
     assert_no_console_errors(dash_duo)

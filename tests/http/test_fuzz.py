@@ -16,7 +16,7 @@ import pytest
 
 from tests.helpers import csrf_cookie
 
-ROLES = ("officer", "leader_d1", "manager_d1", "admin")
+ROLES = ("officer", "leader_d1", "manager_d1", "counsellor_d1", "admin")
 HOSTILE = [None, [], {}, "x" * 100_000, -1, 1e30, True, math.inf, math.nan,
            {"points": {"a": [{"b": {"c": [None, "d"]}}]}, "startRow": {"x": 1}}]
 TRACEBACK_MARKS = ("Traceback (most recent call last)", 'File "/', "Internal Server Error")

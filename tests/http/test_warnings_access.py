@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models.db import session_scope
+from models.suppression import HIDDEN
 from models.schema import AuditLog, FollowUp, Officer, OfficerStatus, Unit, User
 from tests.helpers import dash_callback
 
@@ -154,7 +155,7 @@ def test_wh006_leader_sees_small_counts_as_under_5(app, as_user):
     cards = res["warn-counts"]["children"]
     shown = {card["props"]["children"]["props"]["children"][1]["props"]["id"]:
              card["props"]["children"]["props"]["children"][1]["props"]["children"] for card in cards}
-    assert shown[f"warn-count-{level}"] == "<5"
+    assert shown[f"warn-count-{level}"] == HIDDEN
     # the map hover never carries the exact small count either
     fig = _response(map_(app, c, unit))
     assert f"{level_name_zh(level)} {n}<" not in json.dumps(fig, ensure_ascii=False)
@@ -329,8 +330,8 @@ def test_wh013_leader_gets_suppressed_movement_counts(app, as_user):
     unit = next(u for u, _lvl, n in small if 0 < n < 5)
     res = _response(movement(app, c, "custom", "2026-09-01", "2026-11-18", {"warn-f-unit": unit}))
     cells = _cells(res["warn-movement"]["children"])
-    assert "<5" in cells
-    assert all(x in ("–", "<5") or int(x.replace(",", "")) >= 5 for x in cells), cells
+    assert HIDDEN in cells
+    assert all(x in ("–", HIDDEN) or int(x.replace(",", "")) >= 5 for x in cells), cells
     summary = json.dumps(res["warn-movement"], ensure_ascii=False)
     assert not any(f" {n} 人" in summary for n in range(1, 5))
     manager = _response(movement(app, as_user("manager_d1"), "custom", "2026-09-01", "2026-11-18",

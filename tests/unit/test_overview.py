@@ -92,9 +92,11 @@ def test_ov005_sub_units_for_drill_down(force):
 
 
 def test_ov006_small_counts_are_hidden_from_leaders():
-    assert ov.suppress_small(3) == "<5"
-    assert ov.suppress_small(0) == "0" and ov.suppress_small(5) == "5" and ov.suppress_small(1234) == "1,234"
-    assert ov.suppress_small(None) == "–"
+    from models.suppression import HIDDEN, single
+
+    assert single(3) == HIDDEN
+    assert single(0) == "0" and single(5) == "5" and single(1234) == "1,234"
+    assert single(None) == HIDDEN
 
 
 def test_ov007_side_by_side_gives_each_result_in_order_on_either_kind_of_session(force):

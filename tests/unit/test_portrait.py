@@ -127,14 +127,20 @@ def test_por202_china_par_now_and_at_ideal_match_the_model(force):
 def test_por203_leader_header_has_no_values_and_no_questionnaires(force):
     url, ids = force
     with session_scope(url) as s:
-        h = portrait.header(s, ids["me"], lab_values=False, as_of=TODAY)
+        h = portrait.header(s, ids["me"], lab_values=False, as_of=TODAY, psych=False)
+        manager = portrait.header(s, ids["me"], lab_values=True, as_of=TODAY, psych=False)
+        granted = portrait.header(s, ids["me"], lab_values=True, as_of=TODAY, psych=True)
     dump = json.dumps(h, ensure_ascii=False)
     assert h["risk"] is None
-    assert "162" not in dump and "PHQ" not in dump and "抑郁" not in dump
+    assert "162" not in dump and "PHQ" not in dump and "抑郁" not in dump and "心理" not in dump
     assert "advice" not in dump
     rules = [r["rule"] for r in h["warning"]["reasons"]]
-    assert "psych" in rules and "bp_grade2" in rules
+    assert "psych" not in rules and "bp_grade2" in rules  # a leader never reads of a psychological reason
     assert h["warning"]["level"] == "orange"
+    # psy010: a manager without the grant reads the neutral line, never a score or a rule name
+    dump = json.dumps(manager, ensure_ascii=False)
+    assert "PHQ" not in dump and "抑郁" not in dump and "需要心理随访" in dump
+    assert any(r["rule"].startswith("phq9") for r in granted["warning"]["reasons"])
 
 
 def test_por204_leader_may_open_only_red_or_orange(force):
