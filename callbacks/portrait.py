@@ -94,10 +94,7 @@ def _frame(scope, officer: Officer, key: str):
         html.Div(tr("关键指标", "Key indicators"), className="section-title"),
         _loading("pt-indicators"),
         html.Div(tr("变化趋势", "Trends"), className="section-title"),
-        html.Div(tr("● 体检　○ 健康小屋读数　— 平滑曲线　┄ 未来12个月预测（阴影为95%预测区间）；底色为指南分级区间。",
-                    "● exam  ○ kiosk reading  — smoothed curve  ┄ 12-month forecast (shade: 95% prediction "
-                    "interval); background bands are guideline classes."), className="pt-legend-note"),
-        _loading("pt-trends"),
+        _loading("pt-trends"),  # its legend comes with the charts: it names only what they draw
         html.Div(tr("历年体检", "Exam history"), className="section-title"),
         _loading("pt-history"),
         _loading("pt-care"),
@@ -323,6 +320,12 @@ def trend_figure(s: dict) -> dict:
                      "line": {"color": "rgba(29,63,143,0.45)", "width": 1.5},
                      "customdata": [src for _, _, src in exam], "hovertemplate": hover})
     t = s.get("trend")
+    if t and t.get("band"):
+        band = t["band"]
+        data.append({"type": "scatter", "x": [d for d, _, _ in band] + [d for d, _, _ in band][::-1],
+                     "y": [hi for _, _, hi in band] + [lo for _, lo, _ in band][::-1], "fill": "toself",
+                     "fillcolor": "rgba(192,57,43,0.10)" if t["worsening"] else "rgba(108,117,125,0.12)",
+                     "line": {"width": 0}, "hoverinfo": "skip", "name": tr("趋势95%置信带", "Trend 95% confidence band")})
     if t:
         data.append({"type": "scatter", "x": [t["start"][0], t["end"][0]], "y": [t["start"][1], t["end"][1]],
                      "mode": "lines", "name": tr("趋势线", "Trend"), "hoverinfo": "skip",
@@ -339,8 +342,9 @@ def trend_figure(s: dict) -> dict:
                                          f"%{{customdata[1]:{fmt}}}）<extra></extra>",
                                          f"forecast %{{x|%Y-%m}}<br>%{{y:{fmt}}} {unit} (95% interval "
                                          f"%{{customdata[0]:{fmt}}}–%{{customdata[1]:{fmt}}})<extra></extra>")})
-        annotations.append({"x": f["dates"][len(f["dates"]) // 2], "y": max(f["upper"]), "yshift": 8,
-                            "text": tr("预测", "forecast"), "showarrow": False,
+        yearly = f.get("kind") == "yearly"
+        annotations.append({"x": f["dates"][-1 if yearly else len(f["dates"]) // 2], "y": max(f["upper"]), "yshift": 8,
+                            "text": tr("下次体检预测", "next exam") if yearly else tr("预测", "forecast"), "showarrow": False,
                             "font": {"size": 11, "color": "#7b4fa8"}})
     layout = {
         "height": 250, "margin": {"l": 44, "r": 8, "t": 8, "b": 28}, "showlegend": False,
@@ -355,12 +359,33 @@ def trend_figure(s: dict) -> dict:
 PRIMARY_CHARTS = ("sbp", "dbp", "bmi", "waist_cm", "body_fat_pct", "fpg")
 
 
+def trend_legend(series: list[dict]) -> html.Div:
+    """The key to the charts, naming only what at least one of them draws."""
+    def drawn(test):
+        return any(test(s) for s in series)
+
+    forecasts = {(s.get("forecast") or {}).get("kind", "monthly") for s in series if s.get("forecast")}
+    parts = [
+        (drawn(lambda s: s.get("exam")), ("● 体检", "● exam")),
+        (drawn(lambda s: s.get("screening")), ("● 筛查", "● screening")),
+        (drawn(lambda s: s.get("kiosk") or s.get("self")), ("○ 健康小屋读数", "○ kiosk reading")),
+        (drawn(lambda s: s.get("lowess")), ("— 平滑曲线", "— smoothed curve")),
+        (drawn(lambda s: s.get("trend")), ("┈ 体检趋势线（浅色带为95%置信区间）", "┈ exam trend line (light band: 95% confidence)")),
+        ("monthly" in forecasts, ("┄ 未来12个月预测（阴影为95%预测区间）", "┄ 12-month forecast (shade: 95% prediction interval)")),
+        ("yearly" in forecasts, ("┄ 下次体检预测（按体检趋势，阴影为95%预测区间）",
+                                 "┄ next exam, from the exam trend (shade: 95% prediction interval)")),
+    ]
+    words = [tr(*w) for shown, w in parts if shown]
+    return html.Div(tr("　".join(words) + "；底色为指南分级区间。", "  ".join(words) + "; background bands are guideline classes."),
+                    className="pt-legend-note", id="pt-legend")
+
+
 def _trend_grid(data: dict):
     """Blood pressure, weight and glucose first; the rest folded away unless its trend is worsening
     (a phone should not have to scroll past fifteen charts to reach the exam table)."""
     if not data["series"]:
         return html.Div(tr("暂无可画趋势的数据。", "Nothing to chart yet."), className="pt-muted")
-    front, folded = [], []
+    front, folded = [trend_legend(data["series"])], []
     for s in data["series"]:
         title = html.Div([html.Span(tr(s["zh"], s["en"]), className="fw-semibold"),
                           html.Span(f" {unit_word(s['unit'])}", className="pt-muted small")], className="pt-chart-title")
@@ -370,7 +395,8 @@ def _trend_grid(data: dict):
                       xs=12, md=6, xl=4)
         worsening = bool(s.get("trend") and s["trend"]["worsening"])
         (front if s["code"] in PRIMARY_CHARTS or worsening else folded).append((col, s))
-    out = [dbc.Row([c for c, _ in front], className="g-2")]
+    legend, front = front[0], front[1:]
+    out = [legend, dbc.Row([c for c, _ in front], className="g-2")]
     if folded:
         names = "、".join(s["zh"] for _, s in folded) if tr("zh", "en") == "zh" else ", ".join(s["en"] for _, s in folded)
         # Folded by clipping, not display:none, so plotly lays the charts out at their real width.

@@ -497,6 +497,8 @@ def _series_entry(ind: Indicator, parts: dict[str, list], sex: str, as_of: dt.da
     trend = trend_stats.ols_trend([(at, v) for at, v, _ in exam_like], ind.harmful)
     forecast = trend_stats.holt_forecast([(at, v) for at, v, _ in everything], as_of=as_of,
                                          floor=0.0) if len(dense) >= trend_stats.MIN_FORECAST_MONTHS else None
+    if forecast is None and trend is not None:  # seen only at yearly exams: the next exam's value from the trend
+        forecast = trend_stats.yearly_forecast([(at, v) for at, v, _ in exam_like], as_of=as_of, floor=0.0)
     return {
         "code": code, "zh": ind.zh, "en": ind.en, "unit": ind.unit, "decimals": ind.decimals,
         "harmful": ind.harmful,

@@ -9,6 +9,10 @@
 * ``holt_forecast``: damped-trend Holt (ETS A,Ad,N) over monthly medians with
   a prediction interval, only where there is a year or more of recent,
   mostly gap-free history.
+* ``yearly_forecast``: for an officer seen only at yearly exams, the value at
+  the next yearly exam from the exam trend line, with its OLS prediction interval.
+  The trend itself carries the 95% confidence band of the fitted line, so a chart
+  can draw how sure the line is, not only say it.
 
 Every function takes ``[(date or datetime, value), ...]`` in any order and
 returns None (or an empty list) rather than a number it cannot stand behind.
@@ -29,8 +33,8 @@ from statsmodels.nonparametric.smoothers_lowess import lowess
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["Trend", "Forecast", "ols_trend", "lowess_curve", "holt_forecast", "clean_points", "single_threaded_blas",
-           "MIN_TREND_POINTS", "MIN_LOWESS_POINTS", "MIN_FORECAST_MONTHS"]
+__all__ = ["Trend", "Forecast", "ols_trend", "lowess_curve", "holt_forecast", "yearly_forecast", "clean_points",
+           "single_threaded_blas", "MIN_TREND_POINTS", "MIN_LOWESS_POINTS", "MIN_FORECAST_MONTHS"]
 
 DAYS_PER_YEAR = 365.25
 MIN_TREND_POINTS = 3          # distinct exam dates for an OLS trend
@@ -41,6 +45,8 @@ MIN_FORECAST_MONTHS = 12      # months with readings in the stretch a forecast s
 FORECAST_MAX_GAP_MONTHS = 3   # longer runs of empty months cut the history
 FORECAST_MIN_COVERAGE = 0.6   # share of months in the stretch that have readings
 FORECAST_MAX_STALENESS_MONTHS = 6  # no forecast from a series that stopped long ago
+YEARLY_FORECAST_MAX_STALENESS_DAYS = 550  # a yearly forecast needs an exam in the last ~18 months
+BAND_POINTS = 12              # points along the trend line at which its confidence band is drawn
 
 Point = tuple[dt.date | dt.datetime, float]
 
@@ -70,6 +76,7 @@ class Trend:
     start: tuple[str, float]    # fitted line at the first and last date (ISO date, value)
     end: tuple[str, float]
     excluded: list[str] = field(default_factory=list)  # ISO dates left out as outliers
+    band: list[tuple[str, float, float]] = field(default_factory=list)  # (ISO date, low, high): 95% CI of the line
 
     def to_json(self) -> dict:
         return dict(vars(self))
@@ -83,6 +90,7 @@ class Forecast:
     upper: list[float]
     months_used: int
     level: float                # 1 - alpha of the prediction interval
+    kind: str = "monthly"       # "monthly" (Holt over monthly medians) or "yearly" (the exam trend, next exam)
 
     def to_json(self) -> dict:
         return dict(vars(self))
@@ -127,19 +135,13 @@ def ols_trend(points: Iterable[Point], harmful: str | None, *, min_points: int =
 
     None when there are fewer than ``min_points`` distinct dates or they span
     less than half a year."""
-    days, y = _daily_means(clean_points(points))
-    if len(days) < min_points or (days[-1] - days[0]).days / DAYS_PER_YEAR < MIN_TREND_SPAN_YEARS:
+    fitted = _trend_fit(points, min_points, alpha)
+    if fitted is None:
         return None
-    x = _years(days, days[0])
-    keep = np.ones(len(days), dtype=bool)
-    fit = _ols(x, y)
-    if len(days) >= 5 and fit.ssr > 1e-12:
-        outliers = _bonferroni_outliers(x, y, fit.resid, fit.ssr) < alpha
-        if outliers.any() and (~outliers).sum() >= min_points:
-            keep = ~outliers
-            fit = _ols(x[keep], y[keep])
+    days, y, keep, fit = fitted
     slope = float(fit.params[1])
-    if fit.ssr <= 1e-12 * max(1.0, float(np.sum(y[keep] ** 2))):
+    exact = fit.ssr <= 1e-12 * max(1.0, float(np.sum(y[keep] ** 2)))
+    if exact:
         # An exact line: no residual error, the slope is known exactly.
         if abs(slope) <= 1e-9 * max(1.0, float(np.abs(y[keep]).max())):
             slope = 0.0
@@ -157,7 +159,73 @@ def ols_trend(points: Iterable[Point], harmful: str | None, *, min_points: int =
     return Trend(n=int(keep.sum()), slope_per_year=slope, ci_low=lo, ci_high=hi, p_value=p,
                  significant=significant, worsening=worsening, improving=improving,
                  start=(used[0].isoformat(), float(b0 + slope * x0)), end=(used[-1].isoformat(), float(b0 + slope * x1)),
-                 excluded=[d.isoformat() for d, k in zip(days, keep) if not k])
+                 excluded=[d.isoformat() for d, k in zip(days, keep) if not k],
+                 band=_line_band(fit, days[0], used[0], used[-1], alpha, exact))
+
+
+def _trend_fit(points: Iterable[Point], min_points: int, alpha: float):
+    """(days, daily means, kept mask, OLS fit) of value on years since the first day, a lone wild
+    value left out (Bonferroni outlier test, from 5 points on); None when the points cannot carry a trend."""
+    days, y = _daily_means(clean_points(points))
+    if len(days) < min_points or (days[-1] - days[0]).days / DAYS_PER_YEAR < MIN_TREND_SPAN_YEARS:
+        return None
+    x = _years(days, days[0])
+    keep = np.ones(len(days), dtype=bool)
+    fit = _ols(x, y)
+    if len(days) >= 5 and fit.ssr > 1e-12:
+        outliers = _bonferroni_outliers(x, y, fit.resid, fit.ssr) < alpha
+        if outliers.any() and (~outliers).sum() >= min_points:
+            keep = ~outliers
+            fit = _ols(x[keep], y[keep])
+    return days, y, keep, fit
+
+
+def _predict(fit, x: np.ndarray, alpha: float, obs: bool, exact: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and (1 - alpha) interval of the fitted line at ``x`` (years): of the line itself, or with
+    ``obs`` of a new reading there (prediction interval). An exact line has no spread."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        frame = fit.get_prediction(sm.add_constant(np.asarray(x, dtype=float), has_constant="add")).summary_frame(alpha)
+    mean = frame["mean"].to_numpy()
+    if exact:
+        return mean, mean, mean
+    lo, hi = ("obs_ci_lower", "obs_ci_upper") if obs else ("mean_ci_lower", "mean_ci_upper")
+    return mean, frame[lo].to_numpy(), frame[hi].to_numpy()
+
+
+def _line_band(fit, origin: dt.date, first: dt.date, last: dt.date, alpha: float, exact: bool) -> list:
+    span = (last - first).days
+    grid = [first + dt.timedelta(days=round(span * i / (BAND_POINTS - 1))) for i in range(BAND_POINTS)]
+    _, lo, hi = _predict(fit, _years(grid, origin), alpha, obs=False, exact=exact)
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        return []
+    return [(d.isoformat(), float(a), float(b)) for d, a, b in zip(grid, lo, hi)]
+
+
+def yearly_forecast(points: Iterable[Point], *, as_of: dt.date | None = None, alpha: float = 0.05,
+                    min_points: int = MIN_TREND_POINTS, floor: float | None = 0.0) -> Forecast | None:
+    """The value at the next yearly exam (a year after the last one) from the exam trend line, with
+    the (1 - alpha) prediction interval of a new reading, drawn from the last exam to the next.
+
+    For officers seen only at yearly exams, who never have the monthly history a Holt forecast needs.
+    None where the exams cannot carry a trend (``ols_trend``'s rules) or the last one is more than
+    YEARLY_FORECAST_MAX_STALENESS_DAYS before ``as_of``."""
+    fitted = _trend_fit(points, min_points, alpha)
+    if fitted is None:
+        return None
+    days, y, keep, fit = fitted
+    last = [d for d, k in zip(days, keep) if k][-1]
+    if as_of is not None and (as_of - last).days > YEARLY_FORECAST_MAX_STALENESS_DAYS:
+        return None
+    nxt = last + dt.timedelta(days=round(DAYS_PER_YEAR))
+    exact = fit.ssr <= 1e-12 * max(1.0, float(np.sum(y[keep] ** 2)))
+    mean, lo, hi = _predict(fit, _years([last, nxt], days[0]), alpha, obs=True, exact=exact)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        return None
+    if floor is not None:
+        mean, lo, hi = (np.maximum(a, floor) for a in (mean, lo, hi))
+    return Forecast([last.isoformat(), nxt.isoformat()], [float(v) for v in mean], [float(v) for v in lo],
+                    [float(v) for v in hi], int(keep.sum()), 1 - alpha, kind="yearly")
 
 
 def _bonferroni_outliers(x: np.ndarray, y: np.ndarray, resid: np.ndarray, ssr: float) -> np.ndarray:

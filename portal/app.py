@@ -6,12 +6,11 @@ import pkgutil
 from pathlib import Path
 
 import dash
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from werkzeug.exceptions import Forbidden
-
 from web.access import AccessDenied, security_event
+from web.i18n import language, tr
 from portal.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,7 +117,7 @@ def _error_handlers(server: Flask) -> None:
         security_event(exc)
         if request.path.startswith("/_dash"):
             return jsonify(error="forbidden"), 403
-        return Forbidden().get_response()
+        return render_template("forbidden.html", lang=language(), tr=tr), 403
 
     @server.errorhandler(CSRFError)
     def _csrf(exc):

@@ -36,10 +36,12 @@ def unit_word(unit: str) -> str:
 
 
 def y_range(s: dict) -> tuple[float, float]:
-    """The value axis of one indicator's series: every reading and the forecast band, padded."""
+    """The value axis of one indicator's series: every reading, the trend's band and the forecast band, padded."""
     values = [v for k in ("exam", "kiosk", "screening", "self") for _, v, _ in s.get(k, [])]
     if s.get("forecast"):
         values += s["forecast"]["lower"] + s["forecast"]["upper"]
+    if s.get("trend") and s["trend"].get("band"):
+        values += [lo for _, lo, _ in s["trend"]["band"]] + [hi for _, _, hi in s["trend"]["band"]]
     lo, hi = min(values), max(values)
     pad = max((hi - lo) * 0.12, abs(hi) * 0.04, 0.5 if s["decimals"] else 2)
     return max(0.0, lo - pad), hi + pad

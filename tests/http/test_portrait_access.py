@@ -107,7 +107,9 @@ def test_por304_officer_forging_another_badge_gets_nothing(as_user, people):
         res = call(c, output, people["colleague"])
         assert res.status_code == 403
         assert people["colleague_name"] not in res.get_data(as_text=True)
-    assert c.get(f"/officers/{people['colleague']}/report").status_code == 403
+    refused = c.get(f"/officers/{people['colleague']}/report")
+    assert refused.status_code == 403 and 'id="forbidden-title"' in refused.get_data(as_text=True)
+    assert "无权访问" in refused.get_data(as_text=True)  # a page in the user's language, not a server's plain text
     denied = audit_rows(people["url"], "view_officer_denied", f"officer:{people['colleague']}")
     assert ("officer", {"role": "officer"}) in denied
 

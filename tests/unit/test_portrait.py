@@ -191,7 +191,11 @@ def test_por207_series_split_by_source_with_trend_lowess_and_forecast(force):
     assert sbp["exam"][0][2] == "第一人民医院 体检"
     assert series["phq9"]["trend"] is None            # two screenings only
     assert series["tc"]["trend"]["significant"] is False and not series["tc"]["trend"]["worsening"]
-    assert series["fpg"]["forecast"] is None          # annual exams: no forecast
+    # annual exams only: no monthly forecast, but the next exam's value from the exam trend (issue 20, item 4)
+    fpg = series["fpg"]["forecast"]
+    assert fpg["kind"] == "yearly" and fpg["dates"] == ["2026-05-10", "2027-05-10"]
+    assert fpg["mean"][1] == pytest.approx(5.6 + 0.1 * 4, abs=0.01) and fpg["lower"][1] < fpg["mean"][1] < fpg["upper"][1]
+    assert sbp["forecast"].get("kind", "monthly") == "monthly" and sbp["trend"]["band"]
     assert "body_fat_pct" not in series
 
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from models.trends import holt_forecast, lowess_curve, ols_trend
+from models.trends import holt_forecast, lowess_curve, ols_trend, yearly_forecast
 
 D0 = dt.date(2021, 3, 1)
 
@@ -248,3 +248,36 @@ def test_por139_closed_form_forecast_matches_statsmodels_prediction():
     half = 1.959963984540054 * np.sqrt(var)
     assert np.allclose(mean - half, frame["pi_lower"].to_numpy())
     assert np.allclose(mean + half, frame["pi_upper"].to_numpy())
+
+
+# --- honest trends (issue 20, item 4) -----------------------------------------------------------
+YEARLY = [(dt.date(2021, 5, 10), 128.0), (dt.date(2022, 5, 3), 133.0), (dt.date(2023, 5, 15), 131.0),
+          (dt.date(2024, 5, 6), 138.0), (dt.date(2025, 5, 12), 141.0)]
+
+
+def test_trn001_trend_carries_its_confidence_band_around_the_line():
+    t = ols_trend(YEARLY, "up")
+    band = t.band
+    assert len(band) >= 2 and band[0][0] == t.start[0] and band[-1][0] == t.end[0]
+    # the band holds the fitted line and is widest at the ends, narrowest near the middle of the data
+    assert band[0][1] < t.start[1] < band[0][2] and band[-1][1] < t.end[1] < band[-1][2]
+    widths = [hi - lo for _, lo, hi in band]
+    assert min(widths) < widths[0] and min(widths) < widths[-1]
+    exact = ols_trend([(dt.date(2021, 1, 1), 100.0), (dt.date(2022, 1, 1), 102.0), (dt.date(2023, 1, 1), 104.0)], "up")
+    assert all(lo == hi for _, lo, hi in exact.band)  # an exact line has no spread to draw
+
+
+def test_trn002_yearly_exams_get_a_next_exam_forecast_with_its_interval():
+    f = yearly_forecast(YEARLY, as_of=dt.date(2025, 11, 18))
+    assert f is not None and f.kind == "yearly" and f.months_used == 5
+    assert f.dates[0] == "2025-05-12" and dt.date.fromisoformat(f.dates[1]) - dt.date(2025, 5, 12) == dt.timedelta(days=365)
+    t = ols_trend(YEARLY, "up")
+    assert f.mean[1] == pytest.approx(t.end[1] + t.slope_per_year * 365 / 365.25, rel=1e-6)
+    # a new reading's interval: wider than the line's own band, and wider a year out than at the last exam
+    assert f.lower[1] < f.mean[1] < f.upper[1]
+    assert f.upper[1] - f.lower[1] > f.upper[0] - f.lower[0] > t.band[-1][2] - t.band[-1][1]
+
+
+def test_trn003_no_yearly_forecast_from_too_few_or_stale_exams():
+    assert yearly_forecast(YEARLY[:2], as_of=dt.date(2025, 11, 18)) is None
+    assert yearly_forecast(YEARLY, as_of=dt.date(2027, 3, 1)) is None  # nearly two years since the last exam
