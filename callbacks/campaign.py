@@ -205,9 +205,9 @@ def weekly_figure(d: dict) -> go.Figure:
     weeks = d["weeks"]
     x = [tr(f"第{w['week']}周", f"W{w['week']}") for w in weeks]
     y = [None if w["rate"] is None else w["rate"] * 100 for w in weeks]
-    text = ["<5" if w.get("suppressed") else f"{w['rate']:.0%}" for w in weeks]
+    text = [sup.HIDDEN if w.get("suppressed") else f"{w['rate']:.0%}" for w in weeks]
     colours = [LIGHT if w["days"] < 7 else BLUE for w in weeks]
-    custom = [[w["start"], w["end"], "<5" if w["active"] is None else f"{w['active']:,}"] for w in weeks]
+    custom = [[w["start"], w["end"], sup.HIDDEN if w["active"] is None else f"{w['active']:,}"] for w in weeks]
     fig = go.Figure(go.Bar(x=x, y=y, text=text, textposition="outside", marker={"color": colours}, customdata=custom,
                            hovertemplate=tr("%{customdata[0]} – %{customdata[1]}<br>%{customdata[2]} 人<extra></extra>",
                                             "%{customdata[0]} – %{customdata[1]}<br>%{customdata[2]} officers"
@@ -255,11 +255,12 @@ def _teams_table(d: dict):
     for r in rows:
         name = tr(r["team"]["name"], r["team"]["name_en"])
         if r.get("suppressed"):
-            body.append(html.Tr([html.Td("–"), html.Td(name), html.Td("<5"), html.Td("–"), html.Td("–"),
+            body.append(html.Tr([html.Td("–"), html.Td(name), html.Td(sup.HIDDEN), html.Td("–"), html.Td("–"),
                                  html.Td("–"), html.Td("–")], className="text-muted"))
             continue
         body.append(html.Tr([
-            html.Td(r["rank"], className="fw-bold" if r["rank"] <= 3 else None), html.Td(name),
+            html.Td(r["rank"] if r["rank"] is not None else "–",
+                    className="fw-bold" if r["rank"] is not None and r["rank"] <= 3 else None), html.Td(name),
             html.Td(f"{r['members']:,}"), html.Td(_pct(r["participation"])),
             html.Td(f"{r['mean_per_day']:,.0f}", className="fw-semibold" if scoring == "mean" else None),
             html.Td(amount(r["total"], d["kind"]), className="fw-semibold" if scoring == "total" else None),
@@ -283,7 +284,8 @@ def _teams_table(d: dict):
                             f"By mean, {m} ({by_mean['members']} members) leads; by total, {t} "
                             f"({by_total['members']} members) does — bigger teams pile up bigger totals."))
     if any(r.get("suppressed") for r in rows):
-        notes.append(tr("少于 5 人的队伍不显示数据。", "Teams under five members are not shown."))
+        notes.append(tr(f"{sup.HIDDEN}：少于 5 人、或可由其他数字推算出的人数不显示。",
+                        f"{sup.HIDDEN}: counts under five, or ones the other numbers would give away, are not shown."))
     return html.Div([table] + [html.Div(n, className="small text-muted") for n in notes], id="campaign-teams-body")
 
 
@@ -337,7 +339,7 @@ def _points(d: dict):
         rule_parts.append(tr(f"一周 7 天全部达标奖励 {rule['full_week_bonus']} 分",
                              f"{rule['full_week_bonus']} bonus for a full week on target"))
     rows = [html.Tr([html.Td(label(POINT_REASON_WORDS, k)), html.Td(f"{v['points']:,}"),
-                     html.Td("<5" if v["officers"] is None else f"{v['officers']:,}")])
+                     html.Td(sup.HIDDEN if v["officers"] is None else f"{v['officers']:,}")])
             for k, v in sorted(d["by_reason"].items(), key=lambda kv: -kv[1]["points"])]
     parts = [html.Div([html.Span(f"{d['total']:,}", className="kpi-value me-2", id="campaign-points-total"),
                        html.Span(tr("分已发放", "points awarded"), className="text-muted")])]
@@ -361,8 +363,8 @@ def _verdict(code: str, m: dict) -> str:
     zh, en, unit = MEASURES[code]
     name = tr(zh, en)
     if m.get("verdict") == "insufficient":
-        n1 = "<5" if m.get("suppressed") and m["n_participants"] < 5 else m["n_participants"]
-        n0 = "<5" if m.get("suppressed") and m["n_others"] < 5 else m["n_others"]
+        n1 = sup.HIDDEN if m.get("suppressed") and sup.is_small(m["n_participants"]) else m["n_participants"]
+        n0 = sup.HIDDEN if m.get("suppressed") and sup.is_small(m["n_others"]) else m["n_others"]
         return tr(f"{name}：活动前后都有测量的人太少（参与者 {n1} 人，其他成员 {n0} 人，每组至少需要 10 人），无法判断。",
                   f"{name}: too few officers measured before and after (participants {n1}, others {n0}; "
                   f"at least 10 each are needed) to tell.")

@@ -20,8 +20,7 @@ from models.campaigns.members import (
 from models.campaigns.rules import DEFAULT_POINTS, overall_target, status_of
 from models.campaigns.stats import project_total
 from models.schema import Campaign, CampaignEntry, Officer, OfficerPreference, Points
-from models.suppression import Table
-from models.vocab import SMALL_GROUP
+from models.suppression import TOTAL, Table, is_small
 
 TOP_N = 20
 
@@ -87,7 +86,7 @@ def campaign_progress(session: Session, viewer: Viewer, campaign_id: Any, today:
             projection["p_target"] = 1.0 if projection["final"] >= target else 0.0
     flagged = session.scalar(select(func.count()).select_from(CampaignEntry).where(
         CampaignEntry.campaign_id == c.id, CampaignEntry.flagged.is_(True))) or 0
-    if viewer.role == "leader" and members < SMALL_GROUP:
+    if viewer.role == "leader" and is_small(members):
         active = [None] * len(active)
     return {
         "id": c.id, "name": c.name, "kind": c.kind, "status": status,
@@ -159,9 +158,9 @@ def campaign_points(session: Session, viewer: Viewer, campaign_id: Any, today: d
     rows = session.execute(select(Points.reason, func.sum(Points.points), func.count(func.distinct(Points.officer_id)))
                            .where(Points.campaign_id == c.id).group_by(Points.reason)).all()
     by_reason = {r: {"points": int(p or 0), "officers": int(n)} for r, p, n in rows}
-    if viewer.role == "leader":
+    if viewer.role == "leader":  # officers per reason overlap (one officer earns several): each stands alone
         for v in by_reason.values():
-            if v["officers"] < SMALL_GROUP:
+            if is_small(v["officers"]):
                 v.update(officers=None, suppressed=True)
     mine = None
     if viewer.role == "officer" and viewer.officer_id is not None:
@@ -214,18 +213,46 @@ def _rank(rows: list[dict], key: str, out: str) -> None:
 def team_leaderboard(session: Session, viewer: Viewer, campaign_id: Any, today: dt.date) -> dict:
     """Teams ranked by the campaign's scoring rule, with mean, total, share meeting target and participation.
 
-    For leaders, teams under five members carry ``suppressed`` (their numbers are removed)."""
+    For leaders the counts go through the one suppression function: a team whose members are hidden
+    carries ``suppressed`` (all its numbers removed); a shown team may still have its participants or
+    the number meeting the target hidden (with the shares made of them)."""
     campaign = visible_campaign(session, viewer, campaign_id)
     ctx = context(session, campaign, today)
     rows = _team_rows(ctx, officer_totals(session, ctx))
     if viewer.role == "leader":
-        for r in rows:
-            if r["members"] < SMALL_GROUP:
-                r.update(suppressed=True, members=None, participants=None, participation=None, total=None,
-                         mean_per_day=None, share_target=None, score=None, rank=None, rank_total=None,
-                         rank_mean=None)
+        _suppress_teams(rows, campaign.team_scoring)
     return {"scoring": campaign.team_scoring, "kind": campaign.kind, "target_per_day": campaign.target_per_day,
             "days_elapsed": ctx.days_elapsed, "rows": rows}
+
+
+def _suppress_teams(rows: list[dict], scoring: str) -> None:
+    """One table for a leader's team ranking: per team, members = participants + the rest and
+    members = meeting the target + the rest; the campaign's members, participants and those
+    meeting the target are the sums over the teams (the page shows the campaign's totals)."""
+    t = Table()
+    for i, r in enumerate(rows):
+        meeting = round(r["share_target"] * r["members"])
+        for key, value in (("members", r["members"]), ("participants", r["participants"]),
+                           ("idle", r["members"] - r["participants"]), ("meeting", meeting),
+                           ("below", r["members"] - meeting)):
+            t.add((key, i), value)
+        t.sum_of(("members", i), [("participants", i), ("idle", i)])
+        t.sum_of(("members", i), [("meeting", i), ("below", i)])
+    for key in ("members", "participants", "meeting"):
+        t.add((key, TOTAL), sum(t.cells[(key, i)] for i in range(len(rows))))
+        t.sum_of((key, TOTAL), [(key, i) for i in range(len(rows))])
+    t.suppress()
+    for i, r in enumerate(rows):
+        if not t.shown(("members", i)):
+            r.update(suppressed=True, members=None, participants=None, participation=None, total=None,
+                     mean_per_day=None, share_target=None, score=None, rank=None, rank_total=None, rank_mean=None)
+            continue
+        if not t.shown(("participants", i)):
+            r.update(participants=None, participation=None)
+        if not t.shown(("meeting", i)):
+            r.update(share_target=None)
+            if scoring == "share_target":
+                r.update(score=None, rank=None)
 
 
 def _hidden(session: Session, ids: Iterable[int]) -> set[int]:

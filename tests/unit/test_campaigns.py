@@ -377,3 +377,24 @@ def test_cam015_running_campaign_has_no_verdict_yet(world):
         ov = campaign_progress(s, scope("admin"), world["ids"]["d2"], TODAY)
     assert res == {"status": "running", "measures": {}}
     assert ov["status"] == "running" and ov["total"] == 0 and ov["projection"] is None
+
+
+def test_cam120_leaders_team_ranking_goes_through_the_one_suppression():
+    """A team of 3 and a team with 2 taking part: hidden, and so is enough else that neither the
+    campaign's totals nor the other rows give them away."""
+    from models.campaigns.reads import _suppress_teams
+
+    def team(code, members, participants, share):
+        return {"team": {"code": code}, "members": members, "participants": participants,
+                "participation": participants / members, "total": 1000.0, "mean_per_day": 10.0,
+                "share_target": share, "score": 10.0, "rank": 1, "rank_total": 1, "rank_mean": 1}
+
+    rows = [team("A", 20, 2, 0.5), team("B", 3, 3, 1.0), team("C", 30, 12, 0.4), team("D", 25, 20, 0.4)]
+    _suppress_teams(rows, "mean")
+    by = {r["team"]["code"]: r for r in rows}
+    assert by["B"].get("suppressed") and by["B"]["members"] is None and by["B"]["participants"] is None
+    assert by["A"]["participants"] is None and by["A"]["participation"] is None  # 2 taking part
+    # the totals (members 78, participants 37) minus what is shown never isolate a hidden count
+    shown_members = [r["members"] for r in rows if r["members"] is not None]
+    shown_participants = [r["participants"] for r in rows if r["participants"] is not None]
+    assert len(shown_members) <= len(rows) - 2 and len(shown_participants) <= len(rows) - 2
