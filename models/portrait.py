@@ -140,25 +140,8 @@ def _wider_indicators() -> tuple[Indicator, ...]:
 INDICATORS: tuple[Indicator, ...] = _build_indicators()
 BY_CODE = {i.code: i for i in INDICATORS}
 
-# class key -> (zh, en)
-CLASS_NAMES: dict[str, tuple[str, str]] = {
-    "normal": ("正常", "normal"), "high_normal": ("正常高值", "high-normal"),
-    "grade1": ("1级高血压", "grade 1 hypertension"), "grade2": ("2级高血压", "grade 2 hypertension"),
-    "grade3": ("3级高血压", "grade 3 hypertension"),
-    "underweight": ("体重过低", "underweight"), "overweight": ("超重", "overweight"), "obese": ("肥胖", "obese"),
-    "pre_central_obesity": ("中心型肥胖前期", "pre-central obesity"), "central_obesity": ("中心型肥胖", "central obesity"),
-    "IFG": ("空腹血糖受损", "impaired fasting glucose"), "diabetes": ("糖尿病水平", "diabetes range"),
-    "diabetes_severe": ("严重升高", "severely raised"), "normal_a1c": ("未达糖尿病水平", "below diabetes range"),
-    "appropriate": ("合适水平", "appropriate"), "ideal": ("理想水平", "ideal"),
-    "borderline_high": ("边缘升高", "borderline high"), "high": ("升高", "high"),
-    "low": ("降低", "low"), "normal_hdl": ("正常", "normal"),
-    "normal_ua": ("正常", "normal"), "hyperuricemia": ("高尿酸血症", "hyperuricaemia"),
-    "below_alert": ("未超过预警线", "below alert line"), "alt_raised": ("明显升高", "markedly raised"),
-    "none": ("无抑郁症状", "none"), "mild": ("轻度", "mild"), "moderate": ("中度", "moderate"),
-    "moderately_severe": ("中重度", "moderately severe"), "severe": ("重度", "severe"),
-    "minimal": ("无焦虑症状", "minimal"),
-    **{k: vocab.CLASS_WORDS[k] for k in ("anaemia", "G1", "G2", "G3a", "G3b", "G4", "G5")},
-}
+# class key -> (zh, en): the guideline classes' words live in the vocabulary
+CLASS_NAMES = vocab.CLASS_WORDS
 
 # The key-indicator cards, in reading order; "bp" joins SBP and DBP.
 CARD_ORDER = ("bp", "bmi", "waist_cm", "body_fat_pct", "fpg", "hba1c", "tc", "tg", "ldl", "hdl", "ua", "alt",

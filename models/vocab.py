@@ -123,6 +123,22 @@ CLASS_WORDS: dict[str, Words] = {
     "G3b": ("G3b 中至重度下降", "G3b moderately to severely decreased"),
     "G4": ("G4 重度下降", "G4 severely decreased"), "G5": ("G5 肾衰竭", "G5 kidney failure"),
     "negative": ("阴性", "negative"), "trace": ("弱阳性（±）", "trace (±)"), "positive": ("阳性", "positive"),
+
+    "high_normal": ("正常高值", "high-normal"),
+    "grade1": ("1级高血压", "grade 1 hypertension"), "grade2": ("2级高血压", "grade 2 hypertension"),
+    "grade3": ("3级高血压", "grade 3 hypertension"),
+    "underweight": ("体重过低", "underweight"), "overweight": ("超重", "overweight"), "obese": ("肥胖", "obese"),
+    "pre_central_obesity": ("中心型肥胖前期", "pre-central obesity"), "central_obesity": ("中心型肥胖", "central obesity"),
+    "IFG": ("空腹血糖受损", "impaired fasting glucose"), "diabetes": ("糖尿病水平", "diabetes range"),
+    "diabetes_severe": ("严重升高", "severely raised"), "normal_a1c": ("未达糖尿病水平", "below diabetes range"),
+    "appropriate": ("合适水平", "appropriate"), "ideal": ("理想水平", "ideal"),
+    "borderline_high": ("边缘升高", "borderline high"), "high": ("升高", "high"),
+    "low": ("降低", "low"), "normal_hdl": ("正常", "normal"),
+    "normal_ua": ("正常", "normal"), "hyperuricemia": ("高尿酸血症", "hyperuricaemia"),
+    "below_alert": ("未超过预警线", "below alert line"), "alt_raised": ("明显升高", "markedly raised"),
+    "none": ("无抑郁症状", "none"), "mild": ("轻度", "mild"), "moderate": ("中度", "moderate"),
+    "moderately_severe": ("中重度", "moderately severe"), "severe": ("重度", "severe"),
+    "minimal": ("无焦虑症状", "minimal"),
 }
 
 # --- China-PAR 10-year risk classes -----------------------------------------------------------
