@@ -451,3 +451,24 @@ class Meta(Base):
     __tablename__ = "meta"
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class Notification(Base):
+    """One message to one user (the bell in the shell): written once per event (``key`` is unique per
+    user, so a replayed or re-run event adds nothing), read/unread per user (``models.notifications``)."""
+
+    __tablename__ = "notification"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    kind: Mapped[str] = mapped_column(String(24))  # models.vocab.NOTIFICATION_KINDS
+    key: Mapped[str] = mapped_column(String(120))  # what happened, e.g. "level:123:2026-11-18"
+    officer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("officer.id"))  # whom it is about
+    title_zh: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    body_zh: Mapped[str] = mapped_column(Text, default="")
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[Optional[str]] = mapped_column(String(200))  # a path inside the portal
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_notification_user_key"),
+                      Index("ix_notification_user_read", "user_id", "read_at", "created_at"))

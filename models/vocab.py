@@ -200,6 +200,25 @@ IMPORT_STATUSES: dict[str, Words] = {"running": ("进行中", "Running"), "loade
 QUARANTINE_STATUSES: dict[str, Words] = {"open": ("待处理", "Open"), "reprocessed": ("已重新导入", "Re-processed"),
                                          "discarded": ("已丢弃", "Discarded")}
 
+# --- notifications (the bell): what each kind of message is about, for its filter and settings ---
+NOTIFICATION_KINDS: dict[str, Words] = {
+    # to an officer
+    "exam_loaded": ("新体检结果", "New exam results"),
+    "level_changed": ("预警等级变化", "Warning level changed"),
+    "followup_scheduled": ("跟进安排", "Follow-up scheduled"),
+    "screening_due": ("待完成的测评", "Screening due"),
+    "campaign_event": ("活动消息", "Campaign news"),
+    "weekly_review": ("本周回顾", "Week in review"),
+    # to a health manager or counsellor
+    "self_harm": ("自伤风险（需立即联系）", "Self-harm risk (act now)"),
+    "new_red": ("新增红色预警", "New red warning"),
+    "red_unconfirmed": ("红色预警待确认", "Red warning awaiting confirmation"),
+    "followup_overdue": ("跟进已超期", "Follow-up overdue"),
+    "kiosk_stale": ("健康小屋设备超时", "Kiosk gone stale"),
+    # to a leader
+    "weekly_summary": ("本周概况", "Weekly summary"),
+}
+
 # --- the audit log: every action code written to audit_log (grep ``audit(`` and ``record(``) -------
 AUDIT_ACTIONS: dict[str, Words] = {
     "login": ("登录", "Sign-in"),
