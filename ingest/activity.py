@@ -10,7 +10,10 @@ single transaction with the guarantees of every import (``ingest.batch``):
   kind accepts; anything else goes to ``quarantine_row`` with the reason;
 * one entry per officer per day: devices sync more than once, so the highest
   plausible value is kept. A step count above 60,000 is implausible: it is
-  stored flagged (never counted) and only when the day has no plausible value;
+  stored flagged (never counted) and only when the day has no plausible value.
+  Officers' own entries (hand-entered steps, check-ins, quiz scores) meet the
+  file's under the same rule, in the one write path
+  ``models.campaigns.entries.merge_entries``: the larger plausible value wins;
 * idempotent: the same file again changes nothing (``unchanged``);
 * afterwards the campaign's points are recomputed and the data version bumped.
 
@@ -31,13 +34,13 @@ from ingest import harmonise as hz
 from ingest.batch import add_quarantine, base_summary, file_hash, finish_batch, new_batch, read_file, recording_failure
 from ingest.hospital import Unreadable, read_table
 from ingest.matching import OfficerIndex
+from models.campaigns.entries import better, merge_entries
 from models.campaigns.rules import IMPLAUSIBLE_STEPS
 from models.campaigns.writes import award_points
 from models.db import session_scope
-from models.schema import Campaign, CampaignEntry, Officer, Unit
+from models.schema import Campaign, Officer, Unit
 
 LATE_DAYS = 7   # a finished campaign still takes late device syncs for a week, then its data is frozen
-CHUNK = 900
 
 # field -> header names, compared after ``harmonise.norm_header`` (case, brackets, punctuation folded)
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -113,13 +116,6 @@ def parse_value(kind: str, raw: Any) -> tuple[float, bool]:
     return value, value > IMPLAUSIBLE_STEPS
 
 
-def _better(new: tuple[float, bool], old: tuple[float, bool]) -> bool:
-    """A plausible value beats a flagged one; otherwise the higher value wins."""
-    if new[1] != old[1]:
-        return old[1]
-    return new[0] > old[0]
-
-
 def _members(session: Session, campaign: Campaign) -> set[int]:
     paths = list(session.scalars(select(Unit.path).where(Unit.id.in_(campaign.scope_unit_ids or [0]))))
     if not paths:
@@ -178,39 +174,16 @@ def load_rows(session: Session, campaign: Campaign, header: list[Any], rows: lis
             reject(number, row, KIND_FIELD[campaign.kind], str(exc))
             continue
         key = (oid, day)
-        if key not in best or _better((value, flagged), best[key][:2]):
+        if key not in best or better((value, flagged), best[key][:2]):
             if key in best:
                 summary["unchanged"] += 1  # the earlier, lower reading of the same day
             best[key] = (value, flagged, number)
         else:
             summary["unchanged"] += 1
-    keys = list(best)
-    existing: dict[tuple[int, dt.date], tuple[int, float, bool]] = {}
-    for i in range(0, len(keys), CHUNK):
-        part = keys[i:i + CHUNK]
-        q = select(CampaignEntry.id, CampaignEntry.officer_id, CampaignEntry.day, CampaignEntry.value,
-                   CampaignEntry.flagged).where(CampaignEntry.campaign_id == campaign.id,
-                                                CampaignEntry.officer_id.in_({k[0] for k in part}),
-                                                CampaignEntry.day.in_({k[1] for k in part}))
-        for eid, oid, day, value, flagged in session.execute(q):
-            existing[(oid, day)] = (eid, value, bool(flagged))
-    inserts, updates = [], []
-    for key, (value, flagged, _number) in best.items():
-        old = existing.get(key)
-        if old is None:
-            inserts.append({"campaign_id": campaign.id, "officer_id": key[0], "day": key[1], "value": value,
-                            "flagged": flagged, "batch_id": batch_id})
-        elif _better((value, flagged), old[1:]):
-            updates.append({"id": old[0], "value": value, "flagged": flagged, "batch_id": batch_id})
-        else:
-            summary["unchanged"] += 1
-    if inserts:
-        session.execute(CampaignEntry.__table__.insert(), inserts)
-    for u in updates:
-        session.execute(CampaignEntry.__table__.update().where(CampaignEntry.id == u["id"])
-                        .values(value=u["value"], flagged=u["flagged"], batch_id=u["batch_id"]))
-    summary["inserted"] += len(inserts)
-    summary["updated"] += len(updates)
+    inserted, updated, unchanged = merge_entries(session, campaign.id, {k: v[:2] for k, v in best.items()}, batch_id)
+    summary["unchanged"] += unchanged
+    summary["inserted"] += inserted
+    summary["updated"] += updated
     summary["flagged"] = sum(1 for v in best.values() if v[1])
     summary["rows_rejected"] = len(quarantine)
     summary["quarantined"] = len(quarantine)

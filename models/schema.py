@@ -350,6 +350,9 @@ class Campaign(Base):
     points_rule: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # closed early by its editor (no more entries) / archived: out of the default lists, still readable (0025)
+    closed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    archived_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
 
 
 class CampaignEntry(Base):
@@ -472,3 +475,38 @@ class Notification(Base):
     read_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     __table_args__ = (UniqueConstraint("user_id", "key", name="uq_notification_user_key"),
                       Index("ix_notification_user_read", "user_id", "read_at", "created_at"))
+
+
+class CampaignQuestion(Base):
+    """One question of a quiz campaign's bank: four options, the correct one and an explanation,
+    in both languages; deactivated questions stay (past attempts name them) but are no longer drawn (0025)."""
+
+    __tablename__ = "campaign_question"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    text_zh: Mapped[str] = mapped_column(String(500))
+    text_en: Mapped[str] = mapped_column(String(500))
+    options_zh: Mapped[list[Any]] = mapped_column(JSON)   # four strings
+    options_en: Mapped[list[Any]] = mapped_column(JSON)
+    correct: Mapped[int] = mapped_column(Integer)          # 0-3
+    explanation_zh: Mapped[str] = mapped_column(Text, default="")
+    explanation_en: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CampaignQuizAttempt(Base):
+    """An officer's one quiz attempt of a day in a campaign: the questions drawn, the answers given,
+    the score (0-100) that became the day's entry (0025)."""
+
+    __tablename__ = "campaign_quiz_attempt"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    question_ids: Mapped[list[Any]] = mapped_column(JSON)
+    answers: Mapped[list[Any]] = mapped_column(JSON)
+    score: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    __table_args__ = (UniqueConstraint("campaign_id", "officer_id", "day", name="uq_campaign_quiz_attempt"),)

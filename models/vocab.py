@@ -178,7 +178,8 @@ CAMPAIGN_KIND_DAILY: dict[str, Words] = {"steps": ("每日步数", "daily step c
 CAMPAIGN_KIND_UNITS: dict[str, Words] = {"steps": ("步", " steps"), "quiz": ("分", " points"),
                                          "checkin": ("次", " check-ins")}
 CAMPAIGN_STATUSES: dict[str, Words] = {"upcoming": ("未开始", "Not started"), "running": ("进行中", "Running"),
-                                       "finished": ("已结束", "Finished")}
+                                       "finished": ("已结束", "Finished"), "closed": ("已关闭", "Closed"),
+                                       "archived": ("已归档", "Archived")}
 # why an officer was given campaign points (points.reason)
 POINT_REASON_WORDS: dict[str, Words] = {"active_day": ("活动日", "Active days"), "daily_target": ("达标日", "Days on target"),
                                    "full_week_bonus": ("整周达标奖励", "Full week on target")}
@@ -237,6 +238,13 @@ AUDIT_ACTIONS: dict[str, Words] = {
     "deactivate_user": ("停用账号", "Deactivated an account"),
     "campaign_create": ("创建健康活动", "Created a campaign"),
     "campaign_update": ("修改健康活动", "Changed a campaign"),
+    "campaign_close": ("关闭健康活动", "Closed a campaign"),
+    "campaign_archive": ("归档健康活动", "Archived a campaign"),
+    "campaign_question_create": ("新增活动题目", "Added a quiz question"),
+    "campaign_question_update": ("修改活动题目", "Changed a quiz question"),
+    "campaign_checkin": ("活动打卡", "Checked in to a campaign"),
+    "campaign_quiz": ("完成每日答题", "Answered the daily quiz"),
+    "campaign_steps": ("手动填报步数", "Entered steps by hand"),
     "followup_open": ("发起随访", "Opened a follow-up"),
     "followup_note": ("记录随访", "Added a follow-up note"),
     "followup_progress": ("随访处理中", "Follow-up in progress"),

@@ -37,3 +37,28 @@ def overall_target(campaign: Campaign, members: int) -> float | None:
     if campaign.target_per_day and members:
         return float(campaign.target_per_day) * members * ((campaign.end_date - campaign.start_date).days + 1)
     return None
+
+
+# --- hand entry and the daily quiz (issues 18, 19) -------------------------------------------------
+MAX_HAND_STEPS = 60_000   # a hand-entered day above this is refused (a device file's is stored flagged)
+BACKFILL_DAYS = 7         # steps may be entered by hand for today and the 7 days before (inside the campaign)
+QUIZ_SIZE = 5             # questions drawn for one officer's daily quiz (fewer when the bank is smaller)
+MAX_QUESTIONS = 200       # questions in one campaign's bank
+QUESTION_TEXT = 500       # characters of a question, per language
+OPTION_TEXT = 200         # characters of an option
+EXPLANATION_TEXT = 1000   # characters of an explanation
+
+
+def lifecycle(campaign: Campaign, today: dt.date) -> str:
+    """What the screens call the campaign's state: archived and closed (set by an editor) before the
+    dates' upcoming / running / finished. The figures keep reading ``status_of``."""
+    if getattr(campaign, "archived_at", None) is not None:
+        return "archived"
+    if getattr(campaign, "closed_at", None) is not None:
+        return "closed"
+    return status_of(campaign, today)
+
+
+def takes_entries(campaign: Campaign, today: dt.date) -> bool:
+    """Officers enter (check in, answer, type steps) only while the campaign runs and was not closed."""
+    return lifecycle(campaign, today) == "running"

@@ -208,17 +208,19 @@ def save_campaign(session: Session, viewer: Viewer, data: dict, today: dt.date, 
 
 
 # --- points ---------------------------------------------------------------------------------------
-def award_points(session: Session, campaign_id: int, today: dt.date | None = None) -> int:
+def award_points(session: Session, campaign_id: int, today: dt.date | None = None, officer_id: int | None = None) -> int:
     """Recompute the campaign's points from its counted entries and the points rule.
 
     Per officer and completed campaign week (awarded at the week's last day):
     ``active_day`` points per day with activity, ``daily_target`` points per
     day meeting the daily target and ``full_week_bonus`` when all seven days
-    met it. Idempotent: the rule's rows are replaced. Returns the points total."""
+    met it. Idempotent: the rule's rows are replaced (only ``officer_id``'s when given: after one
+    officer's own entry). Returns the points total."""
     c = session.get(Campaign, campaign_id)
     today = today or dt.date.today()
     rule = {**DEFAULT_POINTS, **(c.points_rule or {})}
-    session.execute(delete(Points).where(Points.campaign_id == c.id, Points.reason.in_(POINT_REASONS.values())))
+    mine = (Points.officer_id == officer_id,) if officer_id is not None else ()
+    session.execute(delete(Points).where(Points.campaign_id == c.id, Points.reason.in_(POINT_REASONS.values()), *mine))
     last = min(c.end_date, today)
     weeks = [(c.start_date + dt.timedelta(days=7 * k), c.start_date + dt.timedelta(days=7 * k + 6))
              for k in range(((c.end_date - c.start_date).days + 1) // 7 + 1)]
@@ -231,7 +233,8 @@ def award_points(session: Session, campaign_id: int, today: dt.date | None = Non
     cols = [CampaignEntry.officer_id, func.count(), func.sum(case((CampaignEntry.value >= target, 1), else_=0))]
     q = select(*cols, week.label("w") if week is not None else literal(0).label("w")).where(
         CampaignEntry.campaign_id == c.id, CampaignEntry.flagged.is_(False), CampaignEntry.value > 0,
-        CampaignEntry.day >= c.start_date, CampaignEntry.day <= weeks[-1][1])
+        CampaignEntry.day >= c.start_date, CampaignEntry.day <= weeks[-1][1],
+        *((CampaignEntry.officer_id == officer_id,) if officer_id is not None else ()))
     q = q.group_by(CampaignEntry.officer_id, week) if week is not None else q.group_by(CampaignEntry.officer_id)
     new = []
     for oid, active, hit, k in session.execute(q):
