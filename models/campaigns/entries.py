@@ -80,7 +80,7 @@ def own_campaign(session: Session, viewer: Viewer, campaign_id: Any, kind: str, 
     return c
 
 
-def _write(session: Session, c: Campaign, officer_id: int, day: dt.date, value: float, today: dt.date) -> dict:
+def write_own(session: Session, c: Campaign, officer_id: int, day: dt.date, value: float, today: dt.date) -> dict:
     before = session.scalar(select(CampaignEntry.value).where(
         CampaignEntry.campaign_id == c.id, CampaignEntry.officer_id == officer_id, CampaignEntry.day == day))
     inserted, updated, _ = merge_entries(session, c.id, {(officer_id, day): (float(value), False)})
@@ -98,7 +98,7 @@ def _write(session: Session, c: Campaign, officer_id: int, day: dt.date, value: 
 def check_in(session: Session, viewer: Viewer, campaign_id: Any, today: dt.date) -> dict:
     """Today's check-in of a micro-exercise campaign (a second one the same day changes nothing)."""
     c = own_campaign(session, viewer, campaign_id, "checkin", today)
-    return _write(session, c, viewer.officer_id, today, 1.0, today)
+    return write_own(session, c, viewer.officer_id, today, 1.0, today)
 
 
 def check_steps(raw_day: Any, raw_value: Any, c: Campaign, today: dt.date) -> tuple[dt.date | None, int | None,
@@ -143,7 +143,7 @@ def enter_steps(session: Session, viewer: Viewer, campaign_id: Any, raw_day: Any
     day, steps, errors = check_steps(raw_day, raw_value, c, today)
     if errors:
         raise CampaignError(errors)
-    return _write(session, c, viewer.officer_id, day, float(steps), today)
+    return write_own(session, c, viewer.officer_id, day, float(steps), today)
 
 
 def own_entries(session: Session, viewer: Viewer, campaign_id: Any, today: dt.date, days: int = 8) -> list[dict]:

@@ -17,7 +17,7 @@ from models.campaigns.access import (
 from models.campaigns.members import (
     Context, context, counted_all, counted_so_far, last_counted_day, officer_totals, week_bounds, week_index,
 )
-from models.campaigns.rules import DEFAULT_POINTS, overall_target, status_of
+from models.campaigns.rules import DEFAULT_POINTS, lifecycle, overall_target, status_of
 from models.campaigns.stats import project_total
 from models.schema import Campaign, CampaignEntry, Officer, OfficerPreference, Points
 from models.suppression import TOTAL, Table, is_small
@@ -26,13 +26,14 @@ TOP_N = 20
 
 
 # --- lists ----------------------------------------------------------------------------------------
-def list_campaigns(session: Session, viewer: Viewer, today: dt.date) -> list[dict]:
-    """Campaigns the caller may see, newest first, with status, members and progress."""
+def list_campaigns(session: Session, viewer: Viewer, today: dt.date, archived: bool = False) -> list[dict]:
+    """Campaigns the caller may see, newest first, with status, members and progress; archived ones
+    only when ``archived`` (they stay readable at their own address)."""
     units = unit_rows(session)
     officer_path = officer_unit_path(session, viewer.officer_id)
     out = []
     campaigns = [c for c in session.scalars(select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id.desc()))
-                 if visible_to(viewer, scope_paths(c, units), officer_path)]
+                 if visible_to(viewer, scope_paths(c, units), officer_path) and (archived or c.archived_at is None)]
     if not campaigns:
         return []
     for c in campaigns:
@@ -44,14 +45,15 @@ def list_campaigns(session: Session, viewer: Viewer, today: dt.date) -> list[dic
         status = status_of(c, today)
         elapsed = 0.0 if status == "upcoming" else min(1.0, ((min(today, c.end_date) - c.start_date).days + 1)
                                                        / ((c.end_date - c.start_date).days + 1))
+        state = lifecycle(c, today)
         out.append({
-            "id": c.id, "name": c.name, "kind": c.kind, "status": status,
+            "id": c.id, "name": c.name, "kind": c.kind, "status": state,
             "start": c.start_date.isoformat(), "end": c.end_date.isoformat(),
             "units": [unit_label(units[i]) for i in c.scope_unit_ids or [] if i in units],
             "members": members, "total": total, "target": target,
             "progress": (total / target) if target else None, "time_elapsed": elapsed,
             "team_scoring": c.team_scoring,
-            "editable": may_edit(viewer, c, units) and status != "finished",
+            "editable": may_edit(viewer, c, units) and state in ("upcoming", "running"),
         })
     return out
 
@@ -100,8 +102,9 @@ def campaign_progress(session: Session, viewer: Viewer, campaign_id: Any, today:
         "total": float(cumulative[-1]) if cumulative else 0.0, "flagged": flagged,
         "series": {"dates": [d.isoformat() for d in dates], "daily": daily, "active": active,
                    "cumulative": cumulative},
-        "projection": projection,
-        "editable": may_edit(viewer, c, units) and status != "finished",
+        "projection": projection, "lifecycle": lifecycle(c, today),
+        "editable": may_edit(viewer, c, units) and lifecycle(c, today) in ("upcoming", "running"),
+        "may_edit": may_edit(viewer, c, units),
     }
 
 
@@ -311,7 +314,8 @@ def officer_campaigns(session: Session, officer_id: int, today: dt.date) -> list
         return []
     units = unit_rows(session)
     out = []
-    for c in session.scalars(select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id.desc())):
+    for c in session.scalars(select(Campaign).where(Campaign.archived_at.is_(None))
+                             .order_by(Campaign.start_date.desc(), Campaign.id.desc())):
         paths = scope_paths(c, units)
         if not any(path.startswith(p) for p in paths):
             continue
@@ -341,3 +345,18 @@ def officer_campaigns(session: Session, officer_id: int, today: dt.date) -> list
 def hide_preference(session: Session, officer_id: int) -> bool:
     pref = session.get(OfficerPreference, officer_id)
     return bool(pref and pref.hide_from_leaderboards)
+
+
+LEDGER_ROWS = 2000  # an officer's points rows (one per campaign week and reason): years of campaigns
+
+
+def points_ledger(session: Session, officer_id: int) -> dict:
+    """Every point the officer was given: date, campaign, reason and points, newest first."""
+    rows = session.execute(select(Points.awarded_at, Points.campaign_id, Campaign.name, Points.reason, Points.points)
+                           .join(Campaign, Campaign.id == Points.campaign_id).where(Points.officer_id == officer_id)
+                           .order_by(Points.awarded_at.desc(), Points.id.desc()).limit(LEDGER_ROWS)).all()
+    items = [{"date": at.date().isoformat(), "campaign_id": cid, "campaign": name, "reason": reason, "points": int(p)}
+             for at, cid, name, reason, p in rows]
+    total = int(session.scalar(select(func.coalesce(func.sum(Points.points), 0))
+                               .where(Points.officer_id == officer_id)) or 0)
+    return {"total": total, "rows": items}

@@ -13,10 +13,11 @@ from models.campaigns.access import (
     CampaignError, NotAllowed, Viewer, may_edit, unit_rows, visible_campaign,
 )
 from models.campaigns.rules import (
-    DEFAULT_POINTS, KINDS, MAX_DAYS, MAX_UNITS, POINT_KEYS, POINT_REASONS, SCORING, TEAM_LEVELS, VALUE_LIMITS, status_of,
+    DEFAULT_POINTS, KINDS, MAX_DAYS, MAX_UNITS, POINT_KEYS, POINT_REASONS, SCORING, TEAM_LEVELS, VALUE_LIMITS, lifecycle,
+    status_of,
 )
 from models.db import bump_data_version
-from models.schema import Campaign, CampaignEntry, OfficerPreference, Points, Unit
+from models.schema import Campaign, CampaignEntry, OfficerPreference, Points, Unit, utcnow
 
 
 # --- create and edit ------------------------------------------------------------------------------
@@ -179,6 +180,8 @@ def save_campaign(session: Session, viewer: Viewer, data: dict, today: dt.date, 
         if not may_edit(viewer, existing, unit_rows(session)):
             raise NotAllowed("no access")
         status = status_of(existing, today)
+        if existing.closed_at is not None or existing.archived_at is not None:
+            raise CampaignError({"_": ("活动已关闭或归档，不能修改。", "The campaign was closed or archived; it cannot change.")})
         if status == "finished":
             raise CampaignError({"_": ("活动已结束，记录已冻结，不能修改。",
                                        "The campaign has ended; its record is frozen.")})
@@ -205,6 +208,44 @@ def save_campaign(session: Session, viewer: Viewer, data: dict, today: dt.date, 
     session.flush()
     bump_data_version(session)
     return campaign
+
+
+# --- close and archive ----------------------------------------------------------------------------
+def close_campaign(session: Session, viewer: Viewer, campaign_id: Any, today: dt.date) -> Campaign:
+    """End a running campaign early: it ends today (today's entries still count) and takes no more
+    entries by hand from now on; its record is then frozen like any finished campaign."""
+    c = _editable(session, viewer, campaign_id)
+    if lifecycle(c, today) != "running":
+        raise CampaignError({"_": ("只有进行中的活动可以关闭。", "Only a running campaign can be closed.")})
+    c.closed_at = utcnow()
+    c.end_date = today
+    session.flush()
+    bump_data_version(session)
+    return c
+
+
+def archive_campaign(session: Session, viewer: Viewer, campaign_id: Any, today: dt.date) -> Campaign:
+    """Take a campaign that is not running (not started, finished or closed) out of the default
+    lists; it stays readable at its own address and under "show archived"."""
+    c = _editable(session, viewer, campaign_id)
+    state = lifecycle(c, today)
+    if state == "archived":
+        raise CampaignError({"_": ("活动已归档。", "The campaign is already archived.")})
+    if state == "running":
+        raise CampaignError({"_": ("进行中的活动请先关闭，再归档。", "Close a running campaign before archiving it.")})
+    c.archived_at = utcnow()
+    session.flush()
+    bump_data_version(session)
+    return c
+
+
+def _editable(session: Session, viewer: Viewer, campaign_id: Any) -> Campaign:
+    if viewer.role not in ("manager", "admin"):
+        raise NotAllowed("only health managers and administrators run campaigns")
+    c = visible_campaign(session, viewer, campaign_id)
+    if not may_edit(viewer, c, unit_rows(session)):
+        raise NotAllowed("no access")
+    return c
 
 
 # --- points ---------------------------------------------------------------------------------------
