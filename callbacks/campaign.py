@@ -74,7 +74,7 @@ def _header(d: dict):
               f"daily target {target:,.0f} {_unit(d['kind'])} per person.")
     return html.Div([
         html.Div(d["name"], className="page-title mt-1", id="campaign-title"),
-        html.Div([status_badge(d["status"], id="campaign-status"), dbc.Badge(kind_name(d["kind"]), color="info",
+        html.Div([status_badge(d.get("lifecycle", d["status"]), id="campaign-status"), dbc.Badge(kind_name(d["kind"]), color="info",
                                                                           className="me-2"),
                   html.Span(f"{d['start']} – {d['end']}", className="text-muted me-2"),
                   html.Span(tr(f"参赛单位：{units_text(d['units'])}", f"Units: {units_text(d['units'])}"),

@@ -21,7 +21,7 @@ from web.access import AccessDenied, audit, current_scope, db
 from web.cache import cached
 from web.campaign_text import amount, kind_name, status_badge, units_text
 from web.i18n import tr
-from web.inputs import (BadInput, Clicks, ClicksList, Code, Codes, Date, Number, Path, StoreRef, Text, Token,
+from web.inputs import (BadInput, Clicks, ClicksList, Code, Codes, Date, Flag, Number, Path, StoreRef, Text, Token,
                         checked, int_id, new_token, valid_token)
 from models import save_tokens
 
@@ -122,6 +122,22 @@ def register(app):
         runs = scope.role in ("manager", "admin")
         return dbc.Row([dbc.Col(_campaign_card(c, runs, scope.role == "leader"), md=6, xl=4, className="mb-3")
                         for c in rows], id="campaigns-cards")
+
+    @app.callback(Output("campaigns-archived", "children"), Input("campaigns-show-archived", "value"),
+                  Input("campaigns-refresh", "data"))
+    @checked
+    def campaigns_archived(show: Flag, _refresh: StoreRef):
+        """Archived campaigns leave the default list; this switch shows them (read-only)."""
+        scope = current_scope()
+        if not show:
+            return None
+        day = today()
+        with db() as s:
+            rows = [c for c in list_campaigns(s, scope, day, archived=True) if c["status"] == "archived"]
+        if not rows:
+            return dbc.Alert(tr("没有已归档的活动。", "No archived campaigns."), color="light", id="campaigns-archived-empty")
+        return dbc.Row([dbc.Col(_campaign_card(c, False, scope.role == "leader"), md=6, xl=4, className="mb-3")
+                        for c in rows], id="campaigns-archived-cards")
 
     @app.callback(Output("campaigns-mine", "children"), Input("campaigns-url", "pathname"),
                   Input("campaigns-refresh", "data"))

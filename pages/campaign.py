@@ -27,17 +27,89 @@ def layout(campaign_id=None, **_):
     hide = dbc.Switch(id="campaign-hide", label=tr("在排行榜上对他人隐藏我的姓名", "Hide my name from others on leaderboards"),
                       value=False, className="mb-2") if officer else None
     individuals = html.Div([hide, dcc.Store(id="campaign-hide-saved"), dcc.Loading(html.Div(id="campaign-individuals"))])
+    extra = [_today_card()] if officer else [_manage_card()] if current_user.role in ("manager", "admin") else []
     return html.Div([
         dcc.Location(id="campaign-url", refresh=False),
         html.A(tr("← 全部活动", "← All campaigns"), href="/campaigns", className="small text-decoration-none"),
         html.Div(id="campaign-access"),
-        html.Div(_body(individuals), id="campaign-body"),
+        html.Div(_body(individuals, extra), id="campaign-body"),
     ], id="campaign-page")
 
 
-def _body(individuals):
+def _today_card():
+    """The officer's own entry of the day (check-in, daily quiz or steps), filled for the campaign's kind."""
+    return dbc.Card(dbc.CardBody([
+        html.Div(tr("今天", "Today"), className="section-title mt-0 mb-1"),
+        dcc.Store(id="campaign-today-refresh", data=0), dcc.Store(id="campaign-entry-token"),
+        html.Div(id="campaign-today-msg"),
+        dcc.Loading(html.Div(id="campaign-today")),
+    ]), className="shadow-sm mb-3", id="campaign-today-card", style={"display": "none"})
+
+
+def _q_input(fid, title, **kwargs):
+    return html.Div([dbc.Label(title, html_for=fid, className="small mb-0"), dbc.Input(id=fid, size="sm", **kwargs)],
+                    className="mb-2")
+
+
+def _question_form():
+    letters = "ABCD"
+    options = dbc.Row([
+        dbc.Col([_q_input(f"cq-opt-zh-{k}", tr(f"选项 {letters[k]}（中文）", f"Option {letters[k]} (Chinese)"), maxLength=200)
+                 for k in range(4)], md=6),
+        dbc.Col([_q_input(f"cq-opt-en-{k}", tr(f"选项 {letters[k]}（英文）", f"Option {letters[k]} (English)"), maxLength=200)
+                 for k in range(4)], md=6),
+    ])
+    body = dbc.CardBody([
+        html.Div(id="cq-title", className="fw-semibold mb-2"),
+        dbc.Row([dbc.Col(_q_input("cq-text-zh", tr("题目（中文）", "Question (Chinese)"), maxLength=500), md=6),
+                 dbc.Col(_q_input("cq-text-en", tr("题目（英文）", "Question (English)"), maxLength=500), md=6)]),
+        options,
+        html.Div([dbc.Label(tr("正确答案", "Correct option"), className="small mb-0 me-2"),
+                  dbc.RadioItems(id="cq-correct", options=[{"label": c, "value": str(k)} for k, c in enumerate(letters)],
+                                 inline=True)], className="mb-2"),
+        dbc.Row([dbc.Col(_q_input("cq-expl-zh", tr("解析（中文）", "Explanation (Chinese)"), maxLength=1000), md=6),
+                 dbc.Col(_q_input("cq-expl-en", tr("解析（英文）", "Explanation (English)"), maxLength=1000), md=6)]),
+        dbc.Switch(id="cq-active", label=tr("启用（参与每日抽题）", "Active (drawn for the daily quiz)"), value=True,
+                   className="mb-2"),
+        html.Div(id="cq-error", className="text-danger small mb-2"),
+        dbc.Button(tr("保存题目", "Save question"), id="cq-save", color="primary", size="sm", className="me-2"),
+        dbc.Button(tr("取消", "Cancel"), id="cq-cancel", color="secondary", outline=True, size="sm"),
+    ])
+    return dbc.Collapse(dbc.Card(body, className="mb-2 border-primary"), id="cq-collapse", is_open=False)
+
+
+def _manage_card():
+    """For the campaign's editors: close, archive and, for a quiz, the question bank."""
+    confirm_close = tr("关闭后活动今天结束，民警不能再打卡、答题或填报。确定关闭？",
+                       "Closing ends the campaign today: officers can no longer check in, answer or enter steps. Close it?")
+    confirm_archive = tr("归档后活动不再出现在默认列表中，但仍可查看。确定归档？",
+                         "Archived campaigns leave the default lists but stay readable. Archive it?")
+    return dbc.Card(dbc.CardBody([
+        html.Div(tr("活动管理", "Manage the campaign"), className="section-title mt-0 mb-1"),
+        dcc.Store(id="campaign-manage-token"), dcc.Store(id="campaign-manage-refresh", data=0),
+        html.Div(id="campaign-manage-state", className="small text-muted mb-2"),
+        html.Div([
+            dcc.ConfirmDialogProvider(dbc.Button(tr("关闭活动", "Close campaign"), color="warning", outline=True, size="sm",
+                                                 className="me-2"), id="campaign-close", message=confirm_close),
+            dcc.ConfirmDialogProvider(dbc.Button(tr("归档", "Archive"), color="secondary", outline=True, size="sm"),
+                                      id="campaign-archive", message=confirm_archive),
+        ], id="campaign-manage-buttons", className="mb-2"),
+        html.Div(id="campaign-manage-msg"),
+        html.Div([
+            html.Div([html.Span(tr("题库", "Question bank"), className="fw-semibold me-2"),
+                      dbc.Button(tr("＋ 新增题目", "+ Add question"), id="cq-new", color="primary", size="sm")],
+                     className="mb-2 mt-2"),
+            dcc.Store(id="cq-edit-id"), dcc.Store(id="cq-token"), dcc.Store(id="cq-refresh", data=0),
+            _question_form(),
+            dcc.Loading(html.Div(id="cq-list")),
+        ], id="cq-section", style={"display": "none"}),
+    ]), className="shadow-sm mb-3", id="campaign-manage-card", style={"display": "none"})
+
+
+def _body(individuals, extra):
     return [
         dcc.Loading(html.Div(id="campaign-header")),
+        *extra,
         dbc.Row(id="campaign-kpis", className="g-3 mb-3"),
         dbc.Row([
             dbc.Col(_section(tr("累计进度与预测", "Progress and projection"),

@@ -94,7 +94,10 @@ def layout(**_):
         children += [html.Div(tr("我的活动", "My campaigns"), className="section-title"),
                      dcc.Loading(html.Div(id="campaigns-mine"))]
     children += [html.Div(tr("活动列表", "All campaigns"), className="section-title"),
-                 dcc.Loading(html.Div(id="campaigns-list"))]
+                 dcc.Loading(html.Div(id="campaigns-list")),
+                 dbc.Switch(id="campaigns-show-archived", label=tr("显示已归档的活动", "Show archived campaigns"),
+                            value=False, className="mt-2"),
+                 dcc.Loading(html.Div(id="campaigns-archived"))]
     return html.Div(children)
 
 

@@ -38,10 +38,20 @@ def _who_looked():
     ]), className="mt-4", id="me-access-card")
 
 
+def _my_points():
+    return dbc.Card(dbc.CardBody([
+        html.Div(tr("我的积分", "My points"), className="section-title mt-0"),
+        html.Div(tr("健康活动中获得的每一笔积分：日期、活动和原因。", "Every point from health campaigns: date, campaign and "
+                                                          "reason."), className="text-muted small mb-2"),
+        html.A(tr("查看积分明细", "See my points"), href="/me/points", className="btn btn-outline-primary btn-sm",
+               id="me-points-link"),
+    ]), className="mt-4 no-print", id="me-points-card")
+
+
 def layout(**_):
     if current_user.role != "officer":
         return no_access(tr("“我的健康”页面只对民警本人开放。", "“My health” is for officers' own records."))
-    return html.Div([portrait_frame("", tr("我的健康", "My health"), "me-title"), _who_looked(), _my_data()])
+    return html.Div([portrait_frame("", tr("我的健康", "My health"), "me-title"), _who_looked(), _my_points(), _my_data()])
 
 
 dash.register_page(__name__, path="/me", title="警康 · 我的健康", layout=layout)

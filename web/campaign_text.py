@@ -5,8 +5,10 @@ import dash_bootstrap_components as dbc
 
 from models.vocab import CAMPAIGN_KIND_UNITS, CAMPAIGN_KINDS, CAMPAIGN_STATUSES
 from web.i18n import label, tr
+from web.inputs import int_id
 
-STATUS_COLOURS = {"upcoming": "secondary", "running": "success", "finished": "dark"}
+STATUS_COLOURS = {"upcoming": "secondary", "running": "success", "finished": "dark", "closed": "warning",
+                  "archived": "light"}
 
 
 def kind_name(kind: str) -> str:
@@ -37,3 +39,9 @@ def amount(x: float | None, kind: str) -> str:
 
 def units_text(units: list[dict]) -> str:
     return "、".join(tr(u["name"], u["name_en"]) for u in units) if units else "–"
+
+
+def campaign_id_in(path: str | None) -> int | None:
+    """The campaign id in /campaigns/<id>; None for any other or malformed path (refused as not visible)."""
+    parts = [p for p in (path or "").split("/") if p]
+    return int_id(parts[1]) if len(parts) == 2 and parts[0] == "campaigns" else None
