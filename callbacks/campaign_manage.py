@@ -141,9 +141,9 @@ def register(app):
         cid = campaign_id_in(path)
         try:
             with db() as s:
-                c = _editable(s, scope, cid)
-                if c.kind != "quiz":
-                    return None
+                c = visible_campaign(s, scope, cid)
+                if c.kind != "quiz" or not may_edit(scope, c, unit_rows(s)):
+                    return None  # the card is hidden: nothing to list (and no answer key for a non-editor)
                 rows = question_bank(s, scope, cid)
                 frozen = lifecycle(c, today()) not in ("upcoming", "running")
         except (NotVisible, NotAllowed) as exc:

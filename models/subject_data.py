@@ -18,7 +18,7 @@ from models import audit as audit_model
 from models import portrait, vocab
 from models.items import LOINC
 from models.schema import (
-    Campaign, CampaignEntry, Exam, FollowUp, Hospital, Observation, Officer, OfficerPreference, OfficerStatus, Points,
+    Campaign, CampaignEntry, CampaignQuizAttempt, Exam, FollowUp, Hospital, Observation, Officer, OfficerPreference, OfficerStatus, Points,
     User, WarningHistory,
 )
 
@@ -85,6 +85,12 @@ def officer_data(session: Session, officer_id: int, *, as_of: dt.date, generated
         "campaign": campaigns[p.campaign_id].name if p.campaign_id in campaigns else str(p.campaign_id),
         "points": p.points, "reason": vocab.pair(vocab.POINT_REASON_WORDS, p.reason), "at": _iso(p.awarded_at),
     } for p in session.scalars(select(Points).where(Points.officer_id == officer_id).order_by(Points.awarded_at))]
+    quiz = [{
+        "campaign": campaigns[a.campaign_id].name if a.campaign_id in campaigns else str(a.campaign_id),
+        "day": _iso(a.day), "score": a.score, "question_ids": list(a.question_ids or []),
+        "answers": list(a.answers or []),
+    } for a in session.scalars(select(CampaignQuizAttempt).where(CampaignQuizAttempt.officer_id == officer_id)
+                               .order_by(CampaignQuizAttempt.day, CampaignQuizAttempt.campaign_id))]
     pref = session.get(OfficerPreference, officer_id)
     access = [{**a, "action": vocab.pair(vocab.AUDIT_ACTIONS, a["action"]),
                "role": vocab.pair(vocab.ROLE_WORDS, a["role"]) if a["role"] else None}
@@ -116,6 +122,7 @@ def officer_data(session: Session, officer_id: int, *, as_of: dt.date, generated
         "follow_ups": follow_ups,
         "campaign_entries": entries,
         "points": points,
+        "quiz_attempts": quiz,
         "preferences": {"hide_from_leaderboards": bool(pref and pref.hide_from_leaderboards)},
         "access_log": access,
     }

@@ -18,9 +18,17 @@ Error messages are (zh, en) pairs; the web layer picks the language.
               differences)
 - ``reads``   lists, progress, participation, points, leaderboards, the officer's
               own campaigns
-- ``writes``  the edit form, validation, save_campaign, award_points, the
-              leaderboard-hiding preference
+- ``writes``  the edit form, validation, save_campaign, close and archive,
+              award_points, the leaderboard-hiding preference
+- ``entries`` the one write path of activity (``merge_entries``), used by device
+              files (``ingest.activity``) and officers' own entries alike (check-in,
+              hand-entered steps with their caps, the daily quiz's score). Precedence:
+              one entry per officer, campaign and day, and the larger plausible value
+              wins whether imported or entered by hand, so import, hand entry and
+              re-import leave the same totals
+- ``quiz``    a quiz campaign's question bank (editors) and the daily quiz (officers:
+              no answer key before the one attempt of the day, explanations after)
 
 Imports run one way: rules ← access ← members ← stats ← reads; writes stands on
-rules and access.
+rules and access; entries on writes; quiz on entries.
 """

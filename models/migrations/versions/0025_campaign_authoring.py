@@ -58,6 +58,7 @@ def downgrade() -> None:
     op.drop_table("campaign_quiz_attempt")
     op.drop_index("ix_campaign_question_campaign_id", table_name="campaign_question")
     op.drop_table("campaign_question")
-    with op.batch_alter_table("campaign") as batch:
-        batch.drop_column("archived_at")
-        batch.drop_column("closed_at")
+    # a plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): a batch copy of campaign would trip the
+    # foreign keys of campaign_entry and points
+    op.drop_column("campaign", "archived_at")
+    op.drop_column("campaign", "closed_at")
