@@ -51,6 +51,8 @@ def campaign_form(session: Session, viewer: Viewer, campaign_id: Any, today: dt.
         raise NotAllowed("no access")
     rule = {**DEFAULT_POINTS, **(c.points_rule or {})}
     status = status_of(c, today)
+    if lifecycle(c, today) in ("closed", "archived"):
+        status = "finished"  # closed or archived: frozen like a finished campaign
     return {"id": c.id, "name": c.name, "kind": c.kind, "start_date": c.start_date.isoformat(),
             "end_date": c.end_date.isoformat(), "unit_codes": [units[i].code for i in c.scope_unit_ids if i in units],
             "team_level": c.team_level, "target_per_day": c.target_per_day, "target_total": c.target_total,

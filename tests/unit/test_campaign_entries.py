@@ -15,7 +15,7 @@ from models.campaigns.entries import better, check_in, check_steps, enter_steps
 from models.campaigns.quiz import daily_quiz, question_bank, save_question, submit_quiz
 from models.campaigns.reads import list_campaigns, points_ledger, team_leaderboard
 from models.campaigns.rules import MAX_HAND_STEPS
-from models.campaigns.writes import archive_campaign, award_points, close_campaign, save_campaign
+from models.campaigns.writes import archive_campaign, award_points, campaign_form, close_campaign, save_campaign
 from models.db import init_db, session_scope
 from models.schema import Campaign, CampaignEntry, CampaignQuizAttempt, Officer
 from tests.unit.test_campaigns import add_officers, add_units, scope
@@ -200,16 +200,14 @@ def test_cen007_daily_quiz_no_key_before_one_attempt_explained_after(world):
         assert sum(r["total"] for r in board["rows"]) == 80
 
 
-def test_cen008_close_and_archive(world, new_db_url):
+def test_cen008_close_and_archive(world):
     url = world["url"]
     with session_scope(url) as s:
-        units = {u: p for u, p in world["units"].items()}
         c = save_campaign(s, admin(), {"name": "临时活动", "kind": "checkin", "start_date": TODAY.isoformat(),
                                        "end_date": (TODAY + dt.timedelta(days=10)).isoformat(),
                                        "unit_codes": ["T-D1"], "team_level": "station", "target_per_day": 1,
                                        "team_scoring": "mean"}, TODAY)
         cid = c.id
-        assert units
     with session_scope(url) as s:
         with pytest.raises(CampaignError):  # running: close first
             archive_campaign(s, admin(), cid, TODAY)
@@ -222,6 +220,7 @@ def test_cen008_close_and_archive(world, new_db_url):
             check_in(s, me(world), cid, TODAY)
         with pytest.raises(CampaignError):  # and no more edits
             save_campaign(s, admin(), {"name": "改名"}, TODAY, cid)
+        assert "name" in campaign_form(s, admin(), cid, TODAY)["locked"]
         assert next(r for r in list_campaigns(s, admin(), TODAY) if r["id"] == cid)["status"] == "closed"
         archive_campaign(s, admin(), cid, TODAY)
     with session_scope(url) as s:
