@@ -78,7 +78,8 @@ def _bank_table(rows: list[dict], frozen: bool):
 
 def register(app):
     @app.callback(Output("campaign-manage-card", "style"), Output("campaign-manage-state", "children"),
-                  Output("campaign-manage-buttons", "style"), Output("cq-section", "style"),
+                  Output("campaign-close-wrap", "style"), Output("campaign-archive-wrap", "style"),
+                  Output("cq-section", "style"),
                   Output("campaign-manage-token", "data"),
                   Input("campaign-url", "pathname"), Input("campaign-manage-refresh", "data"))
     @checked
@@ -91,7 +92,7 @@ def register(app):
             with db() as s:
                 c = visible_campaign(s, scope, cid)
                 if not may_edit(scope, c, unit_rows(s)):
-                    return hidden, None, hidden, hidden, None
+                    return hidden, None, hidden, hidden, hidden, None
                 state, kind = lifecycle(c, day), c.kind
         except NotVisible as exc:
             _denied(exc)
@@ -104,8 +105,9 @@ def register(app):
             "closed": tr("活动已关闭：可归档。", "Closed: it can be archived."),
             "archived": tr("活动已归档：不在默认列表中，仍可查看。", "Archived: out of the default lists, still readable."),
         }[state]
-        buttons = {} if state != "archived" else hidden
-        return {}, [dbc.Badge(label(CAMPAIGN_STATUSES, state), className="me-2"), text], buttons, \
+        close = {} if state == "running" else hidden  # the one action each state allows
+        archive = {} if state in ("upcoming", "finished", "closed") else hidden
+        return {}, [dbc.Badge(label(CAMPAIGN_STATUSES, state), className="me-2"), text], close, archive, \
             {} if kind == "quiz" else hidden, new_token()
 
     @app.callback(Output("campaign-manage-msg", "children"), Output("campaign-manage-refresh", "data"),

@@ -89,11 +89,13 @@ def _manage_card():
         dcc.Store(id="campaign-manage-token"), dcc.Store(id="campaign-manage-refresh", data=0),
         html.Div(id="campaign-manage-state", className="small text-muted mb-2"),
         html.Div([
-            dcc.ConfirmDialogProvider(dbc.Button(tr("关闭活动", "Close campaign"), color="warning", outline=True, size="sm",
-                                                 className="me-2"), id="campaign-close", message=confirm_close),
-            dcc.ConfirmDialogProvider(dbc.Button(tr("归档", "Archive"), color="secondary", outline=True, size="sm"),
-                                      id="campaign-archive", message=confirm_archive),
-        ], id="campaign-manage-buttons", className="mb-2"),
+            html.Div(dcc.ConfirmDialogProvider(dbc.Button(tr("关闭活动", "Close campaign"), color="warning", outline=True,
+                                                          size="sm"), id="campaign-close", message=confirm_close),
+                     id="campaign-close-wrap", style={"display": "none"}),
+            html.Div(dcc.ConfirmDialogProvider(dbc.Button(tr("归档", "Archive"), color="secondary", outline=True, size="sm"),
+                                               id="campaign-archive", message=confirm_archive),
+                     id="campaign-archive-wrap", style={"display": "none"}),
+        ], className="d-flex gap-2 mb-2"),
         html.Div(id="campaign-manage-msg"),
         html.Div([
             html.Div([html.Span(tr("题库", "Question bank"), className="fw-semibold me-2"),
