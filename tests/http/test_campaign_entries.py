@@ -289,3 +289,73 @@ def test_cenh007_only_editors_author(app, as_user, world):
             CampaignQuestion.campaign_id == cid)) == 3
         assert s.scalar(select(func.count()).select_from(AuditLog).where(
             AuditLog.action == "campaign_question_create", AuditLog.target == f"campaign:{cid}")) == 1
+
+
+def _archive(client, cid):
+    deps = client.get("/_dash-dependencies").get_json()
+    dep = next(d for d in deps if any(i["id"] == "campaign-archive" for i in d["inputs"]))
+    outputs = [{"id": o.split("@")[0].rsplit(".", 1)[0], "property": o.split("@")[0].rsplit(".", 1)[1]}
+               for o in dep["output"].strip(".").split("...")]
+    return dash_callback(client, dep["output"], [{"id": "campaign-close", "property": "submit_n_clicks", "value": None},
+                                                 {"id": "campaign-archive", "property": "submit_n_clicks", "value": 1}],
+                         [_path(cid), {"id": "campaign-manage-token", "property": "data", "value": uuid.uuid4().hex},
+                          {"id": "campaign-manage-refresh", "property": "data", "value": 0}],
+                         changed=["campaign-archive.submit_n_clicks"], outputs_list=outputs)
+
+
+def test_cenh008_close_then_archive(app, as_user, world):
+    url = _url(app)
+    with session_scope(url) as s:
+        c = s.get(Campaign, world["ids"]["checkin"])
+        copy = Campaign(name="将被关闭的活动", kind="checkin", start_date=c.start_date, end_date=c.end_date,
+                        scope_unit_ids=list(c.scope_unit_ids), team_level="station", target_per_day=1, team_scoring="mean")
+        s.add(copy)
+        s.flush()
+        cid = copy.id
+    try:
+        admin, officer = as_user("admin"), as_user("officer")
+        assert _archive(admin, cid).status_code == 200
+        with session_scope(url) as s:
+            assert s.get(Campaign, cid).archived_at is None  # a running campaign is closed first
+        assert _close(as_user("manager_d2"), cid).status_code == 403  # outside that manager's district
+        assert _close(admin, cid).status_code == 200
+        with session_scope(url) as s:
+            c = s.get(Campaign, cid)
+            assert c.closed_at is not None and c.end_date == AS_OF
+        res = _post_checkin(officer, cid)
+        assert "活动不在进行中" in _body(res)
+        assert "已关闭" in _body(_today_view(officer, cid))
+        assert _archive(admin, cid).status_code == 200
+        listed = dash_callback(admin, "campaigns-list.children", [
+            {"id": "campaigns-url", "property": "pathname", "value": "/campaigns"},
+            {"id": "campaigns-refresh", "property": "data", "value": 0}])
+        assert "将被关闭的活动" not in _body(listed)
+        archived = dash_callback(admin, "campaigns-archived.children", [
+            {"id": "campaigns-show-archived", "property": "value", "value": True},
+            {"id": "campaigns-refresh", "property": "data", "value": 0}])
+        assert "将被关闭的活动" in _body(archived) and "已归档" in _body(archived)
+        assert dash_callback(officer, PROGRESS_KEY, [_path(cid)]).status_code == 200  # still readable
+        with session_scope(url) as s:
+            actions = set(s.scalars(select(AuditLog.action).where(AuditLog.target == f"campaign:{cid}")))
+        assert {"campaign_close", "campaign_archive"} <= actions
+    finally:
+        with session_scope(url) as s:
+            s.execute(delete(Campaign).where(Campaign.id == cid))
+
+
+PROGRESS_KEY = "..campaign-header.children...campaign-kpis.children...campaign-progress-graph.figure..." \
+               "campaign-projection.children.."
+
+
+def test_cenh009_points_ledger_is_the_callers_own(app, as_user, world):
+    officer = as_user("officer")
+    res = dash_callback(officer, "me-points-ledger.children",
+                        [{"id": "me-points-url", "property": "pathname", "value": "/me/points"}])
+    assert res.status_code == 200
+    with session_scope(_url(app)) as s:
+        total = s.scalar(select(func.coalesce(func.sum(Points.points), 0)).where(
+            Points.officer_id == world["officer_id"]))
+    assert f"{total:,}" in _body(res)
+    for user in ("manager_d1", "leader", "admin"):
+        assert dash_callback(as_user(user), "me-points-ledger.children",
+                             [{"id": "me-points-url", "property": "pathname", "value": "/me/points"}]).status_code == 403
