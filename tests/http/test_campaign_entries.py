@@ -359,3 +359,24 @@ def test_cenh009_points_ledger_is_the_callers_own(app, as_user, world):
     for user in ("manager_d1", "leader", "admin"):
         assert dash_callback(as_user(user), "me-points-ledger.children",
                              [{"id": "me-points-url", "property": "pathname", "value": "/me/points"}]).status_code == 403
+
+
+def test_cenh010_editor_opens_a_question_with_its_key(app, as_user, world):
+    cid = world["ids"]["quiz"]
+    with session_scope(_url(app)) as s:
+        qid = s.scalar(select(CampaignQuestion.id).where(CampaignQuestion.campaign_id == cid).order_by(CampaignQuestion.id))
+    admin = as_user("admin")
+    key = callback_key(admin, "cq-collapse.is_open", "cq-title.children")
+    outputs = [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in key.strip(".").split("...")]
+    inputs = [{"id": "cq-new", "property": "n_clicks", "value": None},
+              [{"id": {"type": "cq-edit", "index": qid}, "property": "n_clicks", "value": 1}],
+              {"id": "cq-cancel", "property": "n_clicks", "value": None}]
+    changed = [json.dumps({"index": qid, "type": "cq-edit"}, separators=(",", ":")) + ".n_clicks"]
+    res = dash_callback(admin, key, inputs, [_path(cid)], changed=changed, outputs_list=outputs)
+    assert res.status_code == 200 and f"{EXPLAIN}1" in _body(res) and "测试题1" in _body(res)
+    # the campaign lies in the first district: its manager edits it, the other district's and a leader may not
+    res = dash_callback(as_user("manager_d1"), key, inputs, [_path(cid)], changed=changed, outputs_list=outputs)
+    assert res.status_code == 200 and f"{EXPLAIN}1" in _body(res)
+    for user in ("manager_d2", "leader_d1"):
+        res = dash_callback(as_user(user), key, inputs, [_path(cid)], changed=changed, outputs_list=outputs)
+        assert res.status_code == 403 and EXPLAIN not in _body(res), user
