@@ -108,15 +108,6 @@ def set_target(session: Session, officer_id: int, user_id: int, role: str, code:
     return row
 
 
-def delete_target(session: Session, officer_id: int, code: Any) -> bool:
-    row = session.scalar(select(HealthTarget).where(HealthTarget.officer_id == officer_id, HealthTarget.code == code))
-    if row is None:
-        return False
-    session.delete(row)
-    session.flush()
-    return True
-
-
 def targets(session: Session, officer_id: int, today: dt.date) -> list[dict]:
     """Each target with the value when it was set, the newest value, progress and days left."""
     out = []

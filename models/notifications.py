@@ -18,6 +18,15 @@ from sqlalchemy.orm import Session
 from models.schema import MailOutbox, Notification, NotificationPreference, User, utcnow
 from models.vocab import NOTIFICATION_KINDS, Words
 
+# the kinds each role receives (what the preferences page offers for e-mail)
+KINDS_BY_ROLE: dict[str, tuple[str, ...]] = {
+    "officer": ("exam_loaded", "level_changed", "followup_scheduled", "screening_due", "campaign_event", "weekly_review"),
+    "manager": ("self_harm", "new_red", "red_unconfirmed", "followup_overdue", "followup_reply", "kiosk_stale"),
+    "counsellor": ("self_harm", "new_red", "followup_overdue"),
+    "leader": ("weekly_summary",),
+    "admin": ("self_harm", "new_red", "red_unconfirmed", "followup_overdue", "followup_reply", "kiosk_stale"),
+    "auditor": (),
+}
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9.-]{1,180}\.[A-Za-z]{2,24}$")
 
 

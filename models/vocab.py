@@ -242,7 +242,6 @@ PLAN_ITEMS: dict[str, Words] = {
 # --- the audit log: every action code written to audit_log (grep ``audit(`` and ``record(``) -------
 AUDIT_ACTIONS: dict[str, Words] = {
     "set_health_target": ("设定健康目标", "Set a health target"),
-    "delete_health_target": ("删除健康目标", "Removed a health target"),
     "view_health_plan": ("查看健康计划", "Viewed a health plan"),
     "followup_reply": ("民警回复跟进", "Officer replied to a follow-up"),
     "notification_prefs": ("修改通知设置", "Changed notification settings"),
