@@ -1,4 +1,4 @@
-"""The personal health plan (issue 19): /me/plan, /officers/<badge>/plan and the compact card on /me.
+"""The personal health plan (issue 19): /me/plan, /plan/<badge> (a manager's view) and the compact card on /me.
 
 Who the plan belongs to is decided here, on the server: key "" is the caller's own plan (officers
 only); a badge is a health manager's (or admin's) officer in scope (``web.access.officer_in_scope``).

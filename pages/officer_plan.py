@@ -1,4 +1,4 @@
-"""/officers/<badge>/plan: a health manager sets or edits the targets agreed with an officer in scope
+"""/plan/<badge>: a health manager sets or edits the targets agreed with an officer in scope
 (reached from the officer's portrait). Who may see which badge is decided by callbacks/plan.py."""
 import dash
 from flask_login import current_user
@@ -15,4 +15,4 @@ def layout(badge=None, **_):
     return plan_frame(str(badge)[:20], tr("健康计划", "Health plan"), "plan-title")
 
 
-dash.register_page(__name__, path_template="/officers/<badge>/plan", title="警康 · 健康计划", layout=layout)
+dash.register_page(__name__, path_template="/plan/<badge>", title="警康 · 健康计划", layout=layout)

@@ -1,5 +1,5 @@
 """The frame of the personal health plan (issue 19): the officer's own (/me/plan, key "") and a
-health manager's view of an officer in scope (/officers/<badge>/plan). The callbacks
+health manager's view of an officer in scope (/plan/<badge>). The callbacks
 (callbacks/plan.py) decide on the server who may see and change what."""
 from __future__ import annotations
 

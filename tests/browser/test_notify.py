@@ -131,3 +131,24 @@ def test_ntb002_managers_follow_up_rings_the_bell_and_arrives_by_email(app, dash
         assert_no_console_errors(dash_duo)
     finally:
         controller.stop()
+
+
+def test_ntb003_manager_agrees_a_target_from_the_portrait(app, dash_duo, login_browser, officer):
+    start(dash_duo, app)
+    login_browser("manager_d1", path=f"/officers/{officer['badge']}")
+    click(dash_duo, "#pt-plan")
+    dash_duo.wait_for_element("#plan-empty", timeout=30)
+    assert dash_duo.driver.current_url.endswith(f"/plan/{officer['badge']}")
+    assert dash_duo.find_elements("#plan-followups") == []  # the officer's own replies are theirs
+    Select(dash_duo.find_element("#plan-item")).select_by_value("sbp")
+    dash_duo.find_element("#plan-value").send_keys("130")
+    dash_duo.driver.execute_script(
+        "const el = arguments[0]; const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;"
+        "set.call(el, arguments[1]); el.dispatchEvent(new Event('input', {bubbles: true}));",
+        dash_duo.find_element("#plan-date"), (AS_OF + dt.timedelta(days=60)).isoformat())
+    click(dash_duo, "#plan-save")
+    dash_duo.wait_for_contains_text("#plan-target-sbp", "与健康管理师商定", timeout=30)
+    with session_scope(_url(app)) as s:
+        row = s.scalar(select(HealthTarget).where(HealthTarget.officer_id == officer["officer_id"]))
+        assert (row.code, row.target_value, row.set_by_role) == ("sbp", 130.0, "manager")
+    assert_no_console_errors(dash_duo)
