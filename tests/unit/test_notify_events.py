@@ -163,3 +163,33 @@ def test_nte007_officer_week_in_review_encourages(demo_url):
         text = msg[0].body_zh + msg[0].body_en
         assert any(w in text for w in ("继续保持", "新的开始")) and "红" not in text and "red" not in text.lower()
         s.rollback()
+
+
+def test_nte008_portal_notify_run_does_one_pass_of_both(new_db_url, tmp_path):
+    from typer.testing import CliRunner
+
+    from ingest.demo import build_demo
+    from models.notifications import set_preferences
+    from models.schema import MailOutbox
+    from portal.cli import _load_commands, app
+    from tests.smtp_sink import start_sink
+
+    url = new_db_url("notify_cli")
+    build_demo(url, scale="tiny", seed=7, as_of=AS_OF, password="demo12345")
+    with session_scope(url) as s:
+        set_preferences(s, _user(s, "officer").id, "officer@police.example", ["weekly_review"])
+    _load_commands()
+    controller, box, port = start_sink()
+    try:
+        env = {"PORTAL_DATABASE_URL": url, "PORTAL_INSTANCE": str(tmp_path), "PORTAL_TODAY": AS_OF.isoformat(),
+               "PORTAL_SMTP_URL": f"smtp://127.0.0.1:{port}"}
+        first = CliRunner().invoke(app, ["notify", "run"], env=env)
+        assert first.exit_code == 0, first.output
+        assert "weekly_review 1" in first.output and "sent 1" in first.output
+        assert len(box.messages) == 1 and "本周回顾" in box.messages[0]["Subject"]
+        second = CliRunner().invoke(app, ["notify", "run"], env=env)
+        assert second.exit_code == 0 and "messages added: none" in second.output and "sent 0" in second.output
+    finally:
+        controller.stop()
+    with session_scope(url) as s:
+        assert [r.status for r in s.scalars(select(MailOutbox))] == ["sent"]
