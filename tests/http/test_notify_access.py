@@ -12,7 +12,9 @@ from sqlalchemy import delete, select
 
 from models.db import session_scope
 from models.notifications import notify
-from models.schema import FollowUp, FollowUpReply, HealthTarget, Notification, NotificationPreference, Officer, Unit, User
+from models.schema import (
+    FollowUp, FollowUpReply, HealthTarget, MailOutbox, Notification, NotificationPreference, Officer, Unit, User,
+)
 from tests.conftest import AS_OF
 from tests.helpers import dash_callback
 
@@ -51,6 +53,7 @@ def db(app):
     made = []
     yield url, made
     with session_scope(url) as s:  # leave the shared demo database as it was
+        s.execute(delete(MailOutbox))
         s.execute(delete(FollowUpReply).where(FollowUpReply.follow_up_id.in_([m for k, m in made if k == "fu"])))
         s.execute(delete(FollowUp).where(FollowUp.id.in_([m for k, m in made if k == "fu"])))
         s.execute(delete(Notification).where(Notification.key.like("test:nth%") | Notification.key.like("reply:%")
