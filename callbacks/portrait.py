@@ -81,6 +81,8 @@ def _frame(scope, officer: Officer, key: str):
         actions.append(html.A(tr("发起随访", "Start a follow-up"),
                               href=f"/warnings?badge={quote(officer.badge)}&new_followup=1",
                               className="btn btn-primary btn-sm", id="pt-new-followup"))
+        actions.append(html.A(tr("健康计划（目标）", "Health plan (targets)"), href=f"/plan/{quote(officer.badge)}",
+                              className="btn btn-outline-primary btn-sm", id="pt-plan"))
     body = [dcc.Store(id="pt-key", data=key),
             _loading("pt-header"),
             html.Div(actions, className="pt-actions no-print") if actions else None]

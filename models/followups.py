@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models import audit as audit_model
+from models import notify_events
 from models import psych as psych_model
 from models.schema import FollowUp, Officer, OfficerStatus, Unit, User, WarningHistory, utcnow
 from models.vocab import FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES
@@ -172,6 +173,7 @@ def open_followup(session: Session, actor: Actor, badge: str, *, kind: str, assi
     session.flush()
     _audit(session, actor, "followup_open", row, officer.badge,
            {"kind": kind, "assignee": assignee, "due": due.isoformat() if due else None}, ip)
+    notify_events.notify_followup_opened(session, row)  # the officer's bell (issue 19)
     return row
 
 

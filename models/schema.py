@@ -510,3 +510,65 @@ class CampaignQuizAttempt(Base):
     score: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     __table_args__ = (UniqueConstraint("campaign_id", "officer_id", "day", name="uq_campaign_quiz_attempt"),)
+
+
+class NotificationPreference(Base):
+    """A user's choices for the bell (issue 19): an e-mail address and the kinds that also go by e-mail."""
+
+    __tablename__ = "notification_preference"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    email: Mapped[Optional[str]] = mapped_column(String(200))
+    email_kinds: Mapped[list[Any]] = mapped_column(JSON, default=list)  # codes of vocab.NOTIFICATION_KINDS
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MailOutbox(Base):
+    """One e-mail waiting for (or done with) the SMTP server: written with its notification, sent by
+    ``models.mail.deliver`` outside any page request, retried with back-off (issue 19)."""
+
+    __tablename__ = "mail_outbox"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    notification_id: Mapped[Optional[int]] = mapped_column(ForeignKey("notification.id"), unique=True)
+    to_addr: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending/sent/failed (vocab.MAIL_STATUSES)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_mail_outbox_due", "status", "next_attempt_at"),)
+
+
+class HealthTarget(Base):
+    """One target of an officer's personal health plan (issue 19): one row per (officer, item), the
+    value when it was set (baseline) kept beside the target so progress can be shown."""
+
+    __tablename__ = "health_target"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
+    code: Mapped[str] = mapped_column(String(20))  # vocab.PLAN_ITEMS
+    target_value: Mapped[float] = mapped_column(Float)
+    target_date: Mapped[dt.date] = mapped_column(Date)
+    baseline_value: Mapped[Optional[float]] = mapped_column(Float)
+    baseline_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    set_by_role: Mapped[str] = mapped_column(String(12))  # officer / manager / admin: "agreed with the manager"
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    __table_args__ = (UniqueConstraint("officer_id", "code", name="uq_health_target_officer_code"),)
+
+
+class FollowUpReply(Base):
+    """An officer's answer to one of their follow-ups: confirmed, or a request to reschedule with a reason
+    (issue 19); the manager reads it on the follow-up."""
+
+    __tablename__ = "follow_up_reply"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_up.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
+    reply: Mapped[str] = mapped_column(String(12))  # vocab.FOLLOWUP_REPLIES: confirm / reschedule
+    reason: Mapped[Optional[str]] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

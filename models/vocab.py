@@ -218,10 +218,34 @@ NOTIFICATION_KINDS: dict[str, Words] = {
     "kiosk_stale": ("健康小屋设备超时", "Kiosk gone stale"),
     # to a leader
     "weekly_summary": ("本周概况", "Weekly summary"),
+    # to a health manager: an officer confirmed a follow-up or asked to reschedule it
+    "followup_reply": ("民警回复跟进", "Officer replied to a follow-up"),
+}
+
+# what an officer answers to a follow-up (follow_up_reply.reply)
+FOLLOWUP_REPLIES: dict[str, Words] = {
+    "confirm": ("已确认", "Confirmed"),
+    "reschedule": ("申请改期", "Asked to reschedule"),
+}
+
+# e-mail outbox states (mail_outbox.status)
+MAIL_STATUSES: dict[str, Words] = {
+    "pending": ("待发送", "Pending"), "sent": ("已发送", "Sent"), "failed": ("发送失败", "Failed"),
+}
+
+# the items a personal health plan may set a target for (health_target.code)
+PLAN_ITEMS: dict[str, Words] = {
+    "weight_kg": ("体重", "Weight"), "bmi": ("体重指数", "BMI"), "waist_cm": ("腰围", "Waist"),
+    "sbp": ("收缩压（高压）", "Systolic blood pressure"), "dbp": ("舒张压（低压）", "Diastolic blood pressure"),
+    "steps": ("每日步数", "Daily steps"), "fpg": ("空腹血糖", "Fasting glucose"),
 }
 
 # --- the audit log: every action code written to audit_log (grep ``audit(`` and ``record(``) -------
 AUDIT_ACTIONS: dict[str, Words] = {
+    "set_health_target": ("设定健康目标", "Set a health target"),
+    "view_health_plan": ("查看健康计划", "Viewed a health plan"),
+    "followup_reply": ("民警回复跟进", "Officer replied to a follow-up"),
+    "notification_prefs": ("修改通知设置", "Changed notification settings"),
     "login": ("登录", "Sign-in"),
     "login_failed": ("登录失败", "Failed sign-in"),
     "view_officer": ("查看健康画像", "Viewed a portrait"),

@@ -25,6 +25,17 @@ def _my_data():
     ]), className="mt-4 no-print", id="me-data-card")
 
 
+def _my_plan():
+    """The compact card of the personal health plan (issue 19); filled by callbacks/plan.py."""
+    return dbc.Card(dbc.CardBody([
+        html.Div([html.Span(tr("我的健康计划", "My health plan"), className="section-title mt-0 me-2"),
+                  html.A(tr("查看和设定目标 →", "See and set targets →"), href="/me/plan", id="me-plan-link",
+                         className="small")]),
+        dcc.Store(id="me-plan-load", data=0),
+        dcc.Loading(html.Div(id="me-plan-body"), delay_show=300),
+    ]), className="mt-4 no-print", id="me-plan-card")
+
+
 def _who_looked():
     return dbc.Card(dbc.CardBody([
         html.Div(tr("谁查看了我的档案", "Who looked at my record"), className="section-title mt-0"),
@@ -51,7 +62,7 @@ def _my_points():
 def layout(**_):
     if current_user.role != "officer":
         return no_access(tr("“我的健康”页面只对民警本人开放。", "“My health” is for officers' own records."))
-    return html.Div([portrait_frame("", tr("我的健康", "My health"), "me-title"), _who_looked(), _my_points(), _my_data()])
+    return html.Div([portrait_frame("", tr("我的健康", "My health"), "me-title"), _my_plan(), _my_points(), _who_looked(), _my_data()])
 
 
 dash.register_page(__name__, path="/me", title="警康 · 我的健康", layout=layout)

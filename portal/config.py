@@ -67,6 +67,8 @@ class Config:
     # ... and only when the direct peer (the gateway itself) has one of these addresses
     sso_proxies: tuple[str, ...] = field(default_factory=lambda: tuple(
         a.strip() for a in (os.environ.get("PORTAL_SSO_PROXY_ADDRESSES") or "127.0.0.1,::1").split(",") if a.strip()))
+    # e-mail of notifications (issue 19): smtp://[user[:password]@]host[:port][?starttls=1&from=addr]; none: no e-mail
+    smtp_url: str | None = field(default_factory=lambda: os.environ.get("PORTAL_SMTP_URL") or None)
     testing: bool = False
     csrf_enabled: bool = True
     today: str | None = field(default_factory=lambda: os.environ.get("PORTAL_TODAY") or None)

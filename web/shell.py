@@ -7,7 +7,11 @@ from dash import dcc, html
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from models import notifications as notifications_model
+from web.access import db
 from web.i18n import LEVEL_COLOURS, language, level_name, role_name, tr
+
+BELL_REFRESH_MS = 60_000  # the bell's count is read again every minute (and on each page change)
 
 # (path, zh, en, roles)
 MENU = [
@@ -74,6 +78,27 @@ def _language_toggle():
     )
 
 
+def unread_count_for_current_user() -> int:
+    """The signed-in user's unread messages: one indexed count (ix_notification_user_read)."""
+    with db() as s:
+        return notifications_model.unread_count(s, current_user.id)
+
+
+def bell_badge_text(count: int) -> str:
+    return "" if count <= 0 else ("99+" if count > 99 else str(count))
+
+
+def _bell():
+    """The bell: the unread count, refreshed by callbacks/notifications.py on page change and every minute."""
+    count = unread_count_for_current_user()
+    return html.A([
+        html.Img(src=dash.get_asset_url("bell.svg"), height="20", alt=tr("通知", "Notifications")),
+        html.Span(bell_badge_text(count), id="bell-count",
+                  className="badge rounded-pill bg-danger bell-count" + ("" if count else " d-none")),
+        dcc.Interval(id="bell-interval", interval=BELL_REFRESH_MS),
+    ], href="/notifications", id="bell-link", className="portal-bell", title=tr("通知", "Notifications"))
+
+
 def navbar():
     items = [dbc.NavItem(dbc.NavLink(label, href=path, active="exact")) for path, label in menu_items(current_user.role)]
     return dbc.Navbar(
@@ -87,7 +112,7 @@ def navbar():
                 dbc.NavbarToggler(id="navbar-toggler"),
                 dbc.Collapse(
                     [dbc.Nav(items, navbar=True, className="me-auto"),
-                     dbc.Nav([_language_toggle(), _user_menu()], navbar=True, className="align-items-lg-center")],
+                     dbc.Nav([_bell(), _language_toggle(), _user_menu()], navbar=True, className="align-items-lg-center")],
                     id="navbar-collapse", navbar=True,
                 ),
             ],
