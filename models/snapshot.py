@@ -14,7 +14,7 @@ from typing import Iterable
 from sqlalchemy import DateTime, bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from models import items, prevalence, psych, vocab
+from models import items, prevalence, psych, risk_factors, vocab
 from models import warning as warning_model
 from models.bulk import insert_rows, is_postgresql
 from models.clinical import CANONICAL_UNITS, classes_for
@@ -210,7 +210,7 @@ def source_label(kind: str, source: str | None, station: str | None, hospitals: 
         return f"{hospitals.get(source, source or '')} {word}"
     if kind == "kiosk":
         return f"{word} {station or source or ''}".strip()
-    if kind == "screening":
+    if kind in ("screening", "self-report"):
         return word
     return source or kind
 
@@ -235,6 +235,8 @@ def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exams: "Exam
                   ecg_source=source_label("exam", ecg.hospital, None, hospitals) if ecg else None,
                   finding_reports={test: (r.date, source_label("exam", r.hospital, None, hospitals))
                                    for test, r in exams.tests.items()})
+    # China-PAR's self-reported inputs (smoking, BP treatment, diagnosed diabetes, family history)
+    kwargs["risk_inputs"] = risk_factors.china_par_inputs(values)
     if exams.last_hospital is not None:
         kwargs["exam_source"] = source_label("exam", exams.last_hospital, None, hospitals)
     result = warning_model.evaluate(latest, **kwargs)
