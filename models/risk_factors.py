@@ -5,7 +5,7 @@ Each answer is an observation (source "self-report", its date): ``smoking`` 0 ne
 2 current, ``rx_hypertension`` and ``dx_diabetes`` 1 yes / 0 no (the codes ``models.prevalence``
 already counts), ``family_history_cvd`` 1 / 0, ``physical_activity`` 0 inactive / 1 under 150
 minutes of moderate activity a week / 2 at least that. The snapshot's newest value of each feeds
-China-PAR (:func:`china_par_inputs`: current smoker, treated BP, diabetes, family history) and so
+China-PAR (``models.risk.china_par_inputs``: current smoker, treated BP, diabetes, family history) and so
 the warning rules that read China-PAR; the prevalence of hypertension and diabetes counts the
 reported treatment and diagnosis. Where an input was never reported China-PAR assumes the
 model's default, and the portrait says so (:func:`assumptions`).
@@ -18,6 +18,8 @@ from typing import Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models import snapshot
+from models.questionnaires import SOURCE, SOURCE_ID, answered_at
 from models.schema import Observation, OfficerStatus
 from models.vocab import ACTIVITY_LEVELS, RISK_FACTOR_FIELDS, SMOKING_STATUS, YES_NO, Words
 
@@ -54,21 +56,6 @@ def answer_code(field: str, value: float | None) -> str | None:
     return None
 
 
-def china_par_inputs(values: Mapping[str, float | None]) -> dict[str, bool]:
-    """China-PAR's self-reported inputs from the newest values per code (``models.warning.evaluate``'s
-    ``risk_inputs``). A diagnosis of diabetes or its treatment sets the diabetes flag; without one the
-    flag comes from the lab values (models.warning), so a "no" never hides a diabetic glucose."""
-    def yes(code: str) -> bool:
-        v = values.get(code)
-        return v is not None and v >= 1
-    smoking = values.get("smoking")
-    inputs = {"smoker": smoking is not None and round(smoking) == 2, "bp_treated": yes("rx_hypertension"),
-              "family_history": yes("family_history_cvd")}
-    if yes("dx_diabetes") or yes("rx_diabetes"):
-        inputs["diabetes"] = True
-    return inputs
-
-
 def reported(latest: Mapping[str, Mapping]) -> dict[str, dict]:
     """Per field, the newest answer in the snapshot's ``latest``: {field: {"code", "date", "source"}}."""
     out = {}
@@ -97,8 +84,6 @@ def save(session: Session, officer_id: int, answers: Mapping[str, str | None], *
          now: dt.datetime | None = None) -> dict[str, str]:
     """Store the answered fields (an empty field stays as it was) as observations dated now and recompute
     the officer's status; returns the stored answers. The caller passes the session's own officer."""
-    from models import snapshot  # the snapshot reads china_par_inputs from here
-    from models.questionnaires import SOURCE, SOURCE_ID, answered_at
     unknown = set(answers) - set(FIELDS)
     if unknown:
         raise RiskFactorError(("表单中有未知的项目。", "The form holds an unknown field."))

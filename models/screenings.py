@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import notifications, suppression
+from models import questionnaires as q
 from models.questionnaires import INSTRUMENTS
 from models.schema import Notification, Officer, QuestionnaireResponse, ScreeningRound, Unit, User, utcnow
 from models.vocab import INSTRUMENTS as INSTRUMENT_WORDS
@@ -92,6 +93,14 @@ def create_round(session: Session, *, scope_path: str | None, user_id: int, unit
     session.add(row)
     session.flush()
     return row
+
+
+def unit_options(session: Session, scope_path: str | None, limit: int = 500) -> list[dict]:
+    """The units a round may be scheduled for: the scope's unit and every unit under it, by path."""
+    stmt = select(Unit.code, Unit.name, Unit.level, Unit.depth).order_by(Unit.path).limit(limit)
+    if scope_path is not None:
+        stmt = stmt.where(Unit.path.like(f"{scope_path}%"))
+    return [{"code": c, "name": n, "level": lvl, "depth": d} for c, n, lvl, d in session.execute(stmt).all()]
 
 
 def status(r: ScreeningRound, today: dt.date) -> str:
@@ -204,6 +213,14 @@ def due_for_officer(session: Session, officer_id: int, today: dt.date) -> list[d
             out.append({"id": r.id, "instrument": r.instrument, "end": r.end_date.isoformat(),
                         "reminder": r.reminder_date.isoformat()})
     return out
+
+
+def answer(session: Session, officer_id: int, user_id: int | None, instrument: str, answers, *,
+           today: dt.date) -> "q.Saved":
+    """The officer answers a questionnaire (``models.questionnaires.submit``); the answer is filed under the
+    first round of that instrument due for them, if any (any answer in the window completes a round)."""
+    due = next((d["id"] for d in due_for_officer(session, officer_id, today) if d["instrument"] == instrument), None)
+    return q.submit(session, officer_id, user_id, instrument, answers, today=today, round_id=due)
 
 
 def notify_due(session: Session, today: dt.date, *, round_id: int | None = None,

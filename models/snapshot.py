@@ -14,11 +14,12 @@ from typing import Iterable
 from sqlalchemy import DateTime, bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from models import items, prevalence, psych, risk_factors, vocab
+from models import items, prevalence, psych, vocab
 from models import warning as warning_model
 from models.bulk import insert_rows, is_postgresql
 from models.clinical import CANONICAL_UNITS, classes_for
 from models.officers import age_on
+from models.risk import china_par_inputs
 from models.schema import Exam, Hospital, Officer, OfficerStatus, Unit, WarningHistory, utcnow
 from models.status_bits import measured_mask
 
@@ -236,7 +237,7 @@ def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exams: "Exam
                   finding_reports={test: (r.date, source_label("exam", r.hospital, None, hospitals))
                                    for test, r in exams.tests.items()})
     # China-PAR's self-reported inputs (smoking, BP treatment, diagnosed diabetes, family history)
-    kwargs["risk_inputs"] = risk_factors.china_par_inputs(values)
+    kwargs["risk_inputs"] = china_par_inputs(values)
     if exams.last_hospital is not None:
         kwargs["exam_source"] = source_label("exam", exams.last_hospital, None, hospitals)
     result = warning_model.evaluate(latest, **kwargs)

@@ -12,7 +12,7 @@ from models import questionnaires as q
 from models import risk_factors, screenings, suppression
 from models.db import session_scope
 from models.officers import age_on
-from models.risk import china_par_10y, china_par_ideal, round1
+from models.risk import china_par_10y, china_par_ideal, china_par_inputs, round1
 from models.schema import (Notification, Observation, Officer, OfficerStatus, QuestionnaireResponse, Unit, User)
 from models.warning import Reading, evaluate, load_rules
 from tests.conftest import AS_OF, PASSWORD
@@ -112,11 +112,11 @@ def test_psq005_no_safety_path_without_item9_and_outside_scope_not_told(url):
 
 # --- China-PAR inputs -----------------------------------------------------------------------------
 def test_psq006_inputs_from_answers():
-    assert risk_factors.china_par_inputs({}) == {"smoker": False, "bp_treated": False, "family_history": False}
-    got = risk_factors.china_par_inputs({"smoking": 2, "rx_hypertension": 1, "family_history_cvd": 1, "dx_diabetes": 1})
+    assert china_par_inputs({}) == {"smoker": False, "bp_treated": False, "family_history": False}
+    got = china_par_inputs({"smoking": 2, "rx_hypertension": 1, "family_history_cvd": 1, "dx_diabetes": 1})
     assert got == {"smoker": True, "bp_treated": True, "family_history": True, "diabetes": True}
-    assert risk_factors.china_par_inputs({"smoking": 1})["smoker"] is False  # a former smoker is not a current one
-    assert "diabetes" not in risk_factors.china_par_inputs({"dx_diabetes": 0})  # "no": the lab values decide
+    assert china_par_inputs({"smoking": 1})["smoker"] is False  # a former smoker is not a current one
+    assert "diabetes" not in china_par_inputs({"dx_diabetes": 0})  # "no": the lab values decide
 
 
 def test_psq007_guideline_worked_example_with_reported_inputs():
@@ -127,13 +127,13 @@ def test_psq007_guideline_worked_example_with_reported_inputs():
               for c, v in (("sbp", 145), ("dbp", 85), ("tc", 5.2), ("hdl", 1.3), ("waist_cm", 80))}
     answers = {code: float(risk_factors.CHOICES[code][a]) for code, a in (
         ("smoking", "never"), ("rx_hypertension", "no"), ("dx_diabetes", "no"), ("family_history_cvd", "yes"))}
-    inputs = {**risk_factors.china_par_inputs(answers), "north": True, "urban": True}
+    inputs = {**china_par_inputs(answers), "north": True, "urban": True}
     result = evaluate(latest, sex="male", age=40, as_of=day, rules=load_rules(), risk_inputs=inputs)
     assert round1(result.china_par) == 4.7 and result.china_par_category == "low"
     assert round1(china_par_ideal(sex="male", age=40, north=True, urban=True)) == 1.1
     # without the family history the model gives less: the answer is what moved it
     plain = evaluate(latest, sex="male", age=40, as_of=day, rules=load_rules(),
-                     risk_inputs={**risk_factors.china_par_inputs({}), "north": True, "urban": True})
+                     risk_inputs={**china_par_inputs({}), "north": True, "urban": True})
     assert plain.china_par < result.china_par
 
 
