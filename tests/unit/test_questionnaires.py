@@ -5,7 +5,7 @@ Runs on its own tiny demo so what it writes does not leak into other tests."""
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from ingest.demo import build_demo
 from models import questionnaires as q
@@ -236,3 +236,27 @@ def test_psq010_completion_due_and_reminders_with_suppression(url):
             screenings.completion(s, rid, "/NJ/NJ-D2/")
         assert all(x["id"] != rid for x in screenings.rounds(s, "/NJ/NJ-D2/", AS_OF))
         assert any(x["id"] == rid and x["status"] == "running" for x in screenings.rounds(s, unit.path, AS_OF))
+
+
+def test_psq011_cli_remind_tells_officers_still_due_once(url, tmp_path):
+    from typer.testing import CliRunner
+
+    from portal.cli import _load_commands, app
+
+    _load_commands()
+    with session_scope(url) as s:
+        # the officer answered PHQ-9 in the tests above (that completes any round of it): start afresh
+        s.execute(delete(QuestionnaireResponse).where(QuestionnaireResponse.officer_id == user(s, "officer").officer_id))
+        c = user(s, "counsellor")
+        r = screenings.create_round(s, scope_path=c.scope_unit.path, user_id=c.id, unit_code=c.scope_unit.code,
+                                    instrument="phq9", start="2026-11-01", end="2026-11-30", reminder="2026-11-15",
+                                    today=AS_OF)
+        rid, me = r.id, user(s, "officer").id
+    env = {"PORTAL_DATABASE_URL": url, "PORTAL_INSTANCE": str(tmp_path), "PORTAL_TODAY": AS_OF.isoformat()}
+    first = CliRunner().invoke(app, ["screenings", "remind"], env=env)
+    second = CliRunner().invoke(app, ["screenings", "remind"], env=env)
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert "screening reminders sent: 0" in second.output and "screening reminders sent: 0" not in first.output
+    with session_scope(url) as s:
+        assert s.scalar(select(func.count()).select_from(Notification).where(
+            Notification.key == f"screening_due:{rid}", Notification.user_id == me)) == 1
