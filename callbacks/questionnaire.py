@@ -56,7 +56,8 @@ def history_table(rows: list[dict]):
 
 def due_list(due: list[dict]):
     if not due:
-        return None
+        return html.Div(tr("目前没有待完成的心理测评。", "No screening is due."), className="small text-muted mb-2",
+                        id="me-sr-none")
     return dbc.Alert([
         html.Div(tr("单位安排的心理测评，请在截止日期前完成：", "Screening your unit asks you to answer by the due date:"),
                  className="fw-semibold mb-1"),

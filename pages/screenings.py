@@ -1,15 +1,21 @@
 """/screenings: psychological screening rounds (issue 19). A manager with psychological access, a
 counsellor or an admin schedules PHQ-9 or GAD-7 for a unit subtree in their scope and follows the
 completion per unit (suppressed counts). callbacks/screenings.py fills and checks everything again."""
+import datetime as dt
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from models.vocab import INSTRUMENTS
 from web.access import AccessDenied, current_scope
+from web.clock import today
 from web.i18n import label, tr
 from web.inputs import new_token
 from web.shell import no_access
+
+
+DEFAULT_DAYS = 14  # a new round's window, from today
 
 
 def _field(title, control, help_text=None):
@@ -20,6 +26,8 @@ def _field(title, control, help_text=None):
 
 
 def _form():
+    first = today()
+    last = first + dt.timedelta(days=DEFAULT_DAYS - 1)
     return dbc.Card(dbc.CardBody([
         html.Div(tr("安排一轮筛查", "Schedule a round"), className="section-title mt-0"),
         dbc.Row([
@@ -29,8 +37,10 @@ def _form():
                            dbc.Select(id="scr-instrument", value="phq9",
                                       options=[{"label": label(INSTRUMENTS, k), "value": k} for k in INSTRUMENTS])),
                     md=3),
-            dbc.Col(_field(tr("开始日期", "Start"), dbc.Input(id="scr-start", type="date")), md="auto"),
-            dbc.Col(_field(tr("结束日期", "End"), dbc.Input(id="scr-end", type="date")), md="auto"),
+            dbc.Col(_field(tr("开始日期", "Start"), dbc.Input(id="scr-start", type="date", value=first.isoformat())),
+                    md="auto"),
+            dbc.Col(_field(tr("结束日期", "End"), dbc.Input(id="scr-end", type="date", value=last.isoformat())),
+                    md="auto"),
             dbc.Col(_field(tr("提醒日", "Reminder day"), dbc.Input(id="scr-reminder", type="date"),
                            tr("尚未完成的民警在这天收到提醒（空：开始日）", "Officers still due are reminded that day "
                               "(empty: the start)")), md="auto"),

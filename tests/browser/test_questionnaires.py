@@ -2,7 +2,7 @@
 once, the counsellor is told and sees the officer red on /warnings; the risk-factor form moves the
 China-PAR figure on /me, and the portrait says what was never reported."""
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models.db import session_scope
 from models.officers import age_on
@@ -90,4 +90,54 @@ def test_bpq002_risk_factors_move_china_par_on_me(app, dash_duo, login_browser, 
     assert "目前吸烟" in dash_duo.find_element("#pt-risk-input-smoking").text
     assert AS_OF.isoformat() in dash_duo.find_element("#pt-risk-input-family_history_cvd").text
     assert dash_duo.find_element("#pt-risk-input-dx_diabetes").text == "糖尿病诊断未填报，按化验结果判断"
+    assert_no_console_errors(dash_duo)
+
+
+def test_bpq003_counsellor_schedules_officer_sees_it_due_and_completes(app, dash_duo, login_browser,
+                                                                       clean):  # noqa: F811
+    from selenium.webdriver.support.ui import Select
+
+    from models.schema import Unit
+
+    with session_scope(_db(app)) as s:
+        unit = s.scalar(select(User).where(User.username == "counsellor_d1")).scope_unit
+        name, path = unit.name, unit.path
+        invited = s.scalar(select(func.count()).select_from(Officer).join(Unit, Officer.unit_id == Unit.id)
+                           .where(Officer.active, Unit.path.like(f"{path}%")))
+    start(dash_duo, app)
+    login_browser("counsellor_d1", path="/screenings")
+    dash_duo.wait_for_element("#scr-form", timeout=30)
+    click(dash_duo, "#scr-unit")
+    dash_duo.wait_for_element(".dash-dropdown-options", timeout=20)
+    dash_duo.driver.switch_to.active_element.send_keys(name)
+    click(dash_duo, lambda: next(o for o in dash_duo.find_elements(".dash-dropdown-option")
+                                 if o.text.strip("\u3000 ").startswith(name + "（")))
+    click(dash_duo, "#scr-title")
+    click(dash_duo, "#scr-save")
+    dash_duo.wait_for_element("#scr-saved-alert", timeout=30)
+    dash_duo.wait_for_element("#scr-rounds-table .scr-round-row", timeout=30)
+    wait_until(lambda: len(dash_duo.find_elements("#scr-round option")) > 1, 20, "the round is offered")
+    Select(dash_duo.find_element("#scr-round")).select_by_index(1)
+    dash_duo.wait_for_element("#scr-completion-table", timeout=30)
+    cells = dash_duo.find_elements("#scr-unit-total th")
+    assert cells[1].text == f"{invited:,}" and cells[2].text == "0"
+    assert_no_console_errors(dash_duo)
+
+    _sign_out(dash_duo)
+    login_browser("officer", path="/me")
+    dash_duo.wait_for_element("#me-sr-due-list", timeout=30)
+    click(dash_duo, "#me-sr-due-list .me-sr-due-link")
+    dash_duo.wait_for_element("#q-item-9", timeout=30)
+    for item in range(1, 10):
+        _answer(dash_duo, item, 0)
+    click(dash_duo, "#q-submit")
+    dash_duo.wait_for_element("#q-done", timeout=30)
+    assert not dash_duo.find_elements("#support-alert")
+    dash_duo.driver.get(dash_duo.server_url + "/me")
+    dash_duo.wait_for_element("#me-sr-none", timeout=30)  # nothing due any more
+    assert not dash_duo.find_elements("#me-sr-due-list")
+    with session_scope(_db(app)) as s:
+        me = s.scalar(select(User).where(User.username == "officer"))
+        assert s.scalar(select(func.count()).select_from(Notification).where(
+            Notification.user_id == me.id, Notification.kind == "screening_due")) == 1
     assert_no_console_errors(dash_duo)
