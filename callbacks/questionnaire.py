@@ -70,7 +70,7 @@ def due_list(due: list[dict]):
 
 def register(app):
     @app.callback(Output("q-result", "children"), Output("q-safety", "children"), Output("q-error", "children"),
-                  Output("q-token", "data"),
+                  Output("q-token", "data"), Output("q-form", "style"),
                   Input("q-submit", "n_clicks"), State({"type": "q-item", "index": ALL}, "value"),
                   State("q-instrument", "data"), State("q-token", "data"), prevent_initial_call=True)
     @checked
@@ -83,15 +83,17 @@ def register(app):
         try:
             q.score(instrument, answers)
         except q.QuestionnaireError as exc:
-            return no_update, no_update, tr(*exc.words), no_update
+            return no_update, no_update, tr(*exc.words), no_update, no_update
         with db() as s:
             if not save_tokens.claim(s, scope.user_id, "questionnaire_submit", token):
-                return no_update, no_update, "", no_update  # a replay of a save already made: nothing changes
+                return no_update, no_update, "", no_update, no_update  # a replay of a save already made: nothing changes
             saved = screenings.answer(s, scope.officer_id, scope.user_id, instrument, answers, today=today())
             badge = s.get(Officer, scope.officer_id).badge
             audit("questionnaire_submit", target=f"officer:{badge}",
                   detail={"instrument": instrument, "response": saved.response_id}, session=s)
-            answer = (_result(saved), support_alert() if saved.scored.safety else None, "", new_token())
+            # the answered form gives way to the result (and the support text, first, when item 9 asks for it)
+            answer = (_result(saved), support_alert() if saved.scored.safety else None, "", new_token(),
+                      {"display": "none"})
         return answer
 
     @app.callback(Output("q-history", "children"), Input("q-token", "data"), State("q-instrument", "data"))

@@ -33,9 +33,11 @@ def layout(**_):
         dcc.Store(id="rf-token", data=new_token()),  # the client token the save carries (a replay writes nothing)
         dcc.Store(id="rf-load", data=0),
         html.Div(tr("填报危险因素", "Report risk factors"), className="page-title", id="rf-title"),
-        html.Div(tr("这些回答用于计算您的心血管病10年发病风险（China-PAR）和健康预警。未填报的项目按“否”或“不吸烟”计算。",
+        html.Div(tr("这些回答用于计算您的心血管病10年发病风险（China-PAR）和健康预警。未填报的项目按“否”或“不吸烟”计算"
+                    "（糖尿病按化验结果判断），“我的健康”会注明。",
                     "Your answers go into your 10-year cardiovascular risk (China-PAR) and health warnings. A question "
-                    "left unanswered counts as “no” or “non-smoker”."), className="page-sub"),
+                    "never answered counts as “no” or “non-smoker” (diabetes: as the lab values show), and My health "
+                    "says so."), className="page-sub"),
         html.A(tr("← 返回我的健康", "← Back to My health"), href="/me", className="small d-inline-block mb-3"),
         dbc.Card(dbc.CardBody([
             *[_field(f) for f in CHOICES],

@@ -56,7 +56,8 @@ def submit(client, answers, instrument="phq9", token=None):
                          outputs_list=[{"id": "q-result", "property": "children"},
                                        {"id": "q-safety", "property": "children"},
                                        {"id": "q-error", "property": "children"},
-                                       {"id": "q-token", "property": "data"}])
+                                       {"id": "q-token", "property": "data"},
+                                       {"id": "q-form", "property": "style"}])
 
 
 def history(client, instrument="phq9"):
