@@ -260,3 +260,24 @@ def test_psq011_cli_remind_tells_officers_still_due_once(url, tmp_path):
     with session_scope(url) as s:
         assert s.scalar(select(func.count()).select_from(Notification).where(
             Notification.key == f"screening_due:{rid}", Notification.user_id == me)) == 1
+
+
+def test_psq012_portrait_says_what_china_par_assumed_and_what_was_reported(url):
+    from models import portrait
+
+    with session_scope(url) as s:
+        d2 = s.scalar(select(Unit.path).where(Unit.code.like("%-D2")))
+        officer = next(o for o in s.scalars(select(Officer).join(OfficerStatus, OfficerStatus.officer_id == Officer.id)
+                                            .join(Unit, Officer.unit_id == Unit.id)
+                                            .where(Unit.path.like(f"{d2}%"), OfficerStatus.china_par.is_not(None))))
+        risk = portrait.header(s, officer.id, lab_values=True, as_of=AS_OF)["risk"]
+        assert {i["field"]: i["reported"] for i in risk["inputs"]} == dict.fromkeys(risk_factors.CHINA_PAR_FIELDS, False)
+        assert "smoking" not in {f["code"] for f in risk["factors"]}
+        risk_factors.save(s, officer.id, {"smoking": "current", "dx_diabetes": "no"}, today=AS_OF)
+        risk = portrait.header(s, officer.id, lab_values=True, as_of=AS_OF)["risk"]
+        said = {i["field"]: i for i in risk["inputs"]}
+        assert said["smoking"] == {"field": "smoking", "reported": True, "code": "current", "date": AS_OF.isoformat()}
+        assert said["dx_diabetes"]["code"] == "no" and said["family_history_cvd"]["reported"] is False
+        assert "smoking" in {f["code"] for f in risk["factors"]} and risk["assumptions"]["smoker"] is True
+        # a leader's header carries no China-PAR at all
+        assert portrait.header(s, officer.id, lab_values=False, as_of=AS_OF)["risk"] is None
