@@ -14,10 +14,11 @@ from urllib.parse import quote
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
 
-from models import break_glass, portrait
+from models import break_glass, portrait, risk_factors
 from models.schema import Officer
 from models.vocab import (
-    CAMPAIGN_KINDS, FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES, FOLLOWUP_STATUSES, RISK_CLASSES, SEX_WORDS, SOURCES,
+    CAMPAIGN_KINDS, FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES, FOLLOWUP_STATUSES, RISK_CLASSES, RISK_FACTOR_UNREPORTED, SEX_WORDS,
+    SOURCES, words,
 )
 from web.clock import today
 from web.access import AccessDenied, audit, client_ip, current_scope, db
@@ -203,12 +204,33 @@ def _risk_card(risk: dict | None):
     if factors:
         body += [html.Div(tr("可以改变的因素：", "What you can change:"), className="small fw-semibold mt-2"),
                  html.Ul(factors, className="small mb-1")]
-    body.append(html.Div(tr("理想值：收缩压120 mmHg、总胆固醇200 mg/dL（5.18 mmol/L）、不吸烟、无糖尿病；"
-                            "按南方城市居民、未服降压药估算。<5% 低危，5–9.9% 中危，≥10% 高危。",
-                            "Ideal: SBP 120 mmHg, total cholesterol 200 mg/dL (5.18 mmol/L), no smoking, no diabetes; "
-                            "estimated for an urban resident of southern China, untreated BP. <5% low, 5–9.9% "
+    body.append(_risk_inputs(risk.get("inputs") or []))
+    body.append(html.Div(tr("理想值：收缩压120 mmHg、总胆固醇200 mg/dL（5.18 mmol/L）、不吸烟、无糖尿病、无家族史；"
+                            "按南方城市居民估算。<5% 低危，5–9.9% 中危，≥10% 高危。",
+                            "Ideal: SBP 120 mmHg, total cholesterol 200 mg/dL (5.18 mmol/L), no smoking, no diabetes, "
+                            "no family history; estimated for an urban resident of southern China. <5% low, 5–9.9% "
                             "intermediate, ≥10% high."), className="pt-footnote"))
     return dbc.Card(dbc.CardBody(body), className="pt-card h-100", id="pt-risk")
+
+
+# China-PAR's self-reported inputs, named short
+RISK_INPUT_WORDS = {"smoking": ("吸烟", "Smoking"), "rx_hypertension": ("服降压药", "Takes BP medicine"),
+                    "dx_diabetes": ("已诊断糖尿病", "Diagnosed diabetes"),
+                    "family_history_cvd": ("早发心血管病家族史", "Family history of early CVD")}
+
+
+def _risk_inputs(inputs: list[dict]):
+    """What China-PAR took from the officer's own report (with its date), and what it assumed."""
+    items = []
+    for i in inputs:
+        if i["reported"]:
+            (q_zh, q_en), (a_zh, a_en) = RISK_INPUT_WORDS[i["field"]], words(risk_factors.WORDS[i["field"]], i["code"])
+            items.append(html.Li(tr(f"{q_zh}：{a_zh}（本人 {i['date']} 填报）", f"{q_en}: {a_en} (self-reported {i['date']})"),
+                                 className="pt-risk-input", id=f"pt-risk-input-{i['field']}"))
+        else:
+            items.append(html.Li(label(RISK_FACTOR_UNREPORTED, i["field"]), className="pt-risk-input pt-muted",
+                                 id=f"pt-risk-input-{i['field']}"))
+    return html.Ul(items, className="small mb-1 mt-2", id="pt-risk-inputs")
 
 
 # --- key indicators ---------------------------------------------------------------------------

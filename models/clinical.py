@@ -288,6 +288,8 @@ CANONICAL_UNITS: dict[str, str] = {
     "egfr": "mL/min/1.73m2", "urine_protein": "grade", "hbsag": "result", "tsh": "mIU/L",
     # self-reported diagnosis / treatment (1 yes, 0 no): models.prevalence.REPORTED_CODES
     "dx_hypertension": "flag", "rx_hypertension": "flag", "dx_diabetes": "flag", "rx_diabetes": "flag",
+    # the risk-factor form (models.risk_factors): smoking 0 never / 1 former / 2 current; activity 0 / 1 / 2
+    "smoking": "code", "family_history_cvd": "flag", "physical_activity": "code",
 }
 
 GLUCOSE_MGDL_PER_MMOL = 18.0     # glucose mg/dL ÷ 18 = mmol/L

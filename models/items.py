@@ -41,6 +41,7 @@ _PLAUSIBLE: dict[str, tuple[float, float]] = {
     "hb": (30, 250), "wbc": (0.1, 500), "plt": (1, 3000), "ggt": (0, 5000), "urea": (0.3, 100),
     "egfr": (1, 200), "urine_protein": (0, 4), "hbsag": (0, 1), "tsh": (0.001, 500),
     "dx_hypertension": (0, 1), "rx_hypertension": (0, 1), "dx_diabetes": (0, 1), "rx_diabetes": (0, 1),
+    "smoking": (0, 2), "family_history_cvd": (0, 1), "physical_activity": (0, 2),
 }
 if set(_PLAUSIBLE) != set(CANONICAL_UNITS):  # one row per item, no item without a unit or a range
     raise RuntimeError(f"items without a range or a unit: {sorted(set(_PLAUSIBLE) ^ set(CANONICAL_UNITS))}")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import clinical, vocab
+from models import clinical, risk_factors, vocab
 from models import psych as psych_model
 from models.campaigns.reads import officer_campaigns
 from models import trends as trend_stats
@@ -30,7 +30,9 @@ from models.warning import HBA1C_DIABETES, load_rules
 
 TONES = ("normal", "borderline", "abnormal", "severe")
 PSYCH_CODES = psych_model.PSYCH_CODES
-EXAM_LIKE = ("exam", "screening")      # sources an OLS trend and "change since" are taken over
+EXAM_LIKE = ("exam", "screening", "self-report")  # sources an OLS trend and "change since" are taken over
+# a questionnaire the officer answered in the portal is drawn with the screenings
+SERIES_KIND = {"self-report": "screening"}
 DENSE_KINDS = ("kiosk", "self")        # sources a LOWESS curve is drawn through
 
 
@@ -331,8 +333,9 @@ def _diabetes_range(latest: dict) -> bool:
 def _risk_block(officer: Officer, status: OfficerStatus, as_of: dt.date) -> dict | None:
     """China-PAR now and at ideal modifiable factors, like the official calculator.
 
-    The snapshot computed the current risk with the defaults of models.warning
-    (south of the Yangtze, urban, non-smoker, untreated); the ideal uses the same."""
+    The snapshot computed the current risk with the officer's reported risk factors
+    (models.risk_factors) and the defaults of models.warning where none was reported (south of
+    the Yangtze, urban, non-smoker, untreated, no family history): ``inputs`` says which."""
     if status.china_par is None:
         return None
     age = age_on(officer.birth_date, as_of)
@@ -350,7 +353,11 @@ def _risk_block(officer: Officer, status: OfficerStatus, as_of: dt.date) -> dict
             below = "<" if code == "waist_cm" else ""
             factors.append({"code": code, "zh": f"{zh} {v:g} → {below}{target:g} {unit}",
                             "en": f"{en} {v:g} → {below}{target:g} {unit}"})
-    if _diabetes_range(latest):
+    inputs = risk_factors.assumptions(latest)
+    said = {i["field"]: i["code"] for i in inputs if i["reported"]}
+    if said.get("smoking") == "current":
+        factors.append({"code": "smoking", "zh": "目前吸烟 → 戒烟", "en": "Smoking now → stop smoking"})
+    if _diabetes_range(latest) or said.get("dx_diabetes") == "yes":
         # the snapshot set China-PAR's diabetes flag from these values (models.warning defaults)
         factors.append({"code": "diabetes", "zh": "血糖达糖尿病水平 → 规范治疗、控制血糖",
                         "en": "Glucose in the diabetes range → treat and control it"})
@@ -358,7 +365,9 @@ def _risk_block(officer: Officer, status: OfficerStatus, as_of: dt.date) -> dict
     ideal_pct = round1(ideal) if ideal is not None else None
     return {"pct": pct, "category": status.china_par_category or china_par_category(status.china_par),
             "ideal_pct": ideal_pct, "ideal_category": china_par_category(ideal),
-            "factors": factors, "assumptions": {"north": False, "urban": True, "smoker": False, "bp_treated": False}}
+            "factors": factors, "inputs": inputs,
+            "assumptions": {"north": False, "urban": True, "smoker": said.get("smoking") == "current",
+                            "bp_treated": said.get("rx_hypertension") == "yes"}}
 
 
 # --- key indicators -------------------------------------------------------------------------
@@ -464,7 +473,7 @@ def indicator_series(session: Session, officer_id: int, *, as_of: dt.date, psych
     hospitals = _hospitals(session)
     by_code: dict[str, dict[str, list]] = {c: {"exam": [], "kiosk": [], "screening": [], "self": []} for c in wanted}
     for code, value, at, kind, source, station, _exam in _observations(session, officer_id, wanted):
-        bucket = by_code[code].setdefault(kind, [])
+        bucket = by_code[code].setdefault(SERIES_KIND.get(kind, kind), [])
         bucket.append((at, value, source_label(kind, source, station, hospitals)))
     with trend_stats.single_threaded_blas():
         out = [_series_entry(BY_CODE[code], by_code[code], officer.sex, as_of) for code in wanted

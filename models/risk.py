@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 from math import exp, log
+from typing import Mapping
 
-__all__ = ["china_par_10y", "china_par_ideal", "china_par_category",
+__all__ = ["china_par_10y", "china_par_ideal", "china_par_category", "china_par_inputs",
            "MGDL_PER_MMOL_FACTOR", "AGE_MIN", "AGE_MAX"]
 
 # mg/dL = mmol/L / 0.0259 — the factor the official calculator uses (not 38.67).
@@ -116,3 +117,19 @@ def china_par_category(pct: float | None) -> str | None:
     if p < 10.0:
         return "intermediate"
     return "high"
+
+
+def china_par_inputs(values: Mapping[str, float | None]) -> dict[str, bool]:
+    """China-PAR's self-reported inputs (models.risk_factors: ``smoking`` 2 = current, ``rx_hypertension``,
+    ``dx_diabetes``/``rx_diabetes``, ``family_history_cvd`` 1 = yes) from the newest values per code (``models.warning.evaluate``'s
+    ``risk_inputs``). A diagnosis of diabetes or its treatment sets the diabetes flag; without one the
+    flag comes from the lab values (models.warning), so a "no" never hides a diabetic glucose."""
+    def yes(code: str) -> bool:
+        v = values.get(code)
+        return v is not None and v >= 1
+    smoking = values.get("smoking")
+    inputs = {"smoker": smoking is not None and round(smoking) == 2, "bp_treated": yes("rx_hypertension"),
+              "family_history": yes("family_history_cvd")}
+    if yes("dx_diabetes") or yes("rx_diabetes"):
+        inputs["diabetes"] = True
+    return inputs

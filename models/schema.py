@@ -247,7 +247,7 @@ class Observation(Base):
     value: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(12))
     observed_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    source_kind: Mapped[str] = mapped_column(String(10))  # exam/kiosk/self/screening
+    source_kind: Mapped[str] = mapped_column(String(16))  # exam/kiosk/self/screening/self-report (vocab.SOURCES)
     source_id: Mapped[Optional[str]] = mapped_column(String(80))  # hospital code or device name
     exam_id: Mapped[Optional[int]] = mapped_column(ForeignKey("exam.id"), index=True)  # index: deleting an exam checks it
     station: Mapped[Optional[str]] = mapped_column(String(40))
@@ -572,3 +572,36 @@ class FollowUpReply(Base):
     reply: Mapped[str] = mapped_column(String(12))  # vocab.FOLLOWUP_REPLIES: confirm / reschedule
     reason: Mapped[Optional[str]] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class QuestionnaireResponse(Base):
+    """One questionnaire an officer answered in the portal (PHQ-9, GAD-7: ``models.questionnaires``), with
+    every item's answer. The totals (and PHQ-9 item 9) are also observations, source "self-report", so the
+    portrait, the warning rules and the unit comparison read them like any other reading (migration 0023)."""
+
+    __tablename__ = "questionnaire_response"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))  # who answered (the officer's account)
+    instrument: Mapped[str] = mapped_column(String(8))  # phq9/gad7
+    answers: Mapped[list[Any]] = mapped_column(JSON)  # 0-3 per item, in item order
+    total: Mapped[int] = mapped_column(Integer)
+    answered_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(16), default="self-report")
+    round_id: Mapped[Optional[int]] = mapped_column(ForeignKey("screening_round.id"))  # the round it answered, if any
+    __table_args__ = (Index("ix_questionnaire_response_officer", "officer_id", "instrument", "answered_at"),)
+
+
+class ScreeningRound(Base):
+    """A psychological screening round: one instrument for a unit subtree within a window (migration 0023).
+    An officer of the subtree has completed it with an answer of that instrument dated inside the window."""
+
+    __tablename__ = "screening_round"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    instrument: Mapped[str] = mapped_column(String(8))  # phq9/gad7
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    reminder_date: Mapped[dt.date] = mapped_column(Date)  # officers still due get the screening_due message from then
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -19,6 +19,7 @@ from models import warning as warning_model
 from models.bulk import insert_rows, is_postgresql
 from models.clinical import CANONICAL_UNITS, classes_for
 from models.officers import age_on
+from models.risk import china_par_inputs
 from models.schema import Exam, Hospital, Officer, OfficerStatus, Unit, WarningHistory, utcnow
 from models.status_bits import measured_mask
 
@@ -210,7 +211,7 @@ def source_label(kind: str, source: str | None, station: str | None, hospitals: 
         return f"{hospitals.get(source, source or '')} {word}"
     if kind == "kiosk":
         return f"{word} {station or source or ''}".strip()
-    if kind == "screening":
+    if kind in ("screening", "self-report"):
         return word
     return source or kind
 
@@ -235,6 +236,8 @@ def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exams: "Exam
                   ecg_source=source_label("exam", ecg.hospital, None, hospitals) if ecg else None,
                   finding_reports={test: (r.date, source_label("exam", r.hospital, None, hospitals))
                                    for test, r in exams.tests.items()})
+    # China-PAR's self-reported inputs (smoking, BP treatment, diagnosed diabetes, family history)
+    kwargs["risk_inputs"] = china_par_inputs(values)
     if exams.last_hospital is not None:
         kwargs["exam_source"] = source_label("exam", exams.last_hospital, None, hospitals)
     result = warning_model.evaluate(latest, **kwargs)

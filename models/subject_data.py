@@ -19,7 +19,7 @@ from models import portrait, vocab
 from models.items import LOINC
 from models.schema import (
     Campaign, CampaignEntry, CampaignQuizAttempt, Exam, FollowUp, Hospital, Observation, Officer, OfficerPreference, OfficerStatus, Points,
-    User, WarningHistory,
+    QuestionnaireResponse, User, WarningHistory,
 )
 
 FORMAT_VERSION = 1
@@ -58,6 +58,11 @@ def officer_data(session: Session, officer_id: int, *, as_of: dt.date, generated
         "source": vocab.pair(vocab.SOURCES, o.source_kind), "source_id": o.source_id, "station": o.station,
     } for o in session.scalars(select(Observation).where(Observation.officer_id == officer_id)
                                .order_by(Observation.observed_at, Observation.code))]
+    questionnaires = [{
+        "instrument": vocab.pair(vocab.INSTRUMENTS, r.instrument), "answered_at": _iso(r.answered_at),
+        "answers": list(r.answers or []), "total": r.total, "source": vocab.pair(vocab.SOURCES, r.source),
+    } for r in session.scalars(select(QuestionnaireResponse).where(QuestionnaireResponse.officer_id == officer_id)
+                               .order_by(QuestionnaireResponse.answered_at))]
     history = [{
         "at": _iso(h.changed_at), "level": vocab.pair(vocab.LEVEL_WORDS, h.level),
         "previous": vocab.pair(vocab.LEVEL_WORDS, h.previous_level) if h.previous_level else None,
@@ -119,6 +124,7 @@ def officer_data(session: Session, officer_id: int, *, as_of: dt.date, generated
         },
         "exams": exams,
         "readings": readings,
+        "questionnaires": questionnaires,
         "follow_ups": follow_ups,
         "campaign_entries": entries,
         "points": points,

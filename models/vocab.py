@@ -66,6 +66,7 @@ SOURCES: dict[str, Words] = {
     "kiosk": ("健康小屋", "Kiosk"),
     "self": ("自测", "Self-measured"),
     "screening": ("心理筛查", "Screening"),
+    "self-report": ("本人填报", "Self-report"),  # questionnaires and risk factors an officer answers in the portal
 }
 
 # --- measured items: every code of the catalogue (models.items) ------------------------------
@@ -87,6 +88,10 @@ ITEM_WORDS: dict[str, Words] = {
     "rx_hypertension": ("本人报告：服用降压药", "Self-reported: takes BP medicine"),
     "dx_diabetes": ("本人报告：已诊断糖尿病", "Self-reported: diagnosed diabetes"),
     "rx_diabetes": ("本人报告：使用降糖药或胰岛素", "Self-reported: takes glucose-lowering medicine or insulin"),
+    # the risk-factor form (models.risk_factors): smoking 0 never / 1 former / 2 current, activity 0-2
+    "smoking": ("本人报告：吸烟情况", "Self-reported: smoking"),
+    "family_history_cvd": ("本人报告：早发心血管病家族史", "Self-reported: family history of early cardiovascular disease"),
+    "physical_activity": ("本人报告：身体活动", "Self-reported: physical activity"),
 }
 # finding-type tests (models.items.FINDING_TEXT_COLUMNS) and their coded findings (FINDING_TEST)
 FINDING_TESTS: dict[str, Words] = {
@@ -139,6 +144,35 @@ CLASS_WORDS: dict[str, Words] = {
     "none": ("无抑郁症状", "none"), "mild": ("轻度", "mild"), "moderate": ("中度", "moderate"),
     "moderately_severe": ("中重度", "moderately severe"), "severe": ("重度", "severe"),
     "minimal": ("无焦虑症状", "minimal"),
+}
+
+# --- questionnaires an officer answers (models.questionnaires) and the risk-factor form (models.risk_factors)
+INSTRUMENTS: dict[str, Words] = {"phq9": ("PHQ-9 抑郁症状筛查量表", "PHQ-9 depression questionnaire"),
+                                 "gad7": ("GAD-7 焦虑症状筛查量表", "GAD-7 anxiety questionnaire")}
+SMOKING_STATUS: dict[str, Words] = {"never": ("从不吸烟", "Never smoked"), "former": ("已戒烟", "Former smoker"),
+                                   "current": ("目前吸烟", "Current smoker")}
+ACTIVITY_LEVELS: dict[str, Words] = {
+    "inactive": ("基本不运动", "Inactive"),
+    "insufficient": ("有运动，但每周不足150分钟中等强度", "Some, under 150 minutes of moderate activity a week"),
+    "active": ("每周150分钟以上中等强度运动", "150 minutes or more of moderate activity a week"),
+}
+YES_NO: dict[str, Words] = {"yes": ("是", "Yes"), "no": ("否", "No")}
+# the fields of the risk-factor form: what China-PAR and the rules read from each
+RISK_FACTOR_FIELDS: dict[str, Words] = {
+    "smoking": ("吸烟情况", "Smoking"),
+    "rx_hypertension": ("目前是否服用降压药", "Do you take blood-pressure medicine?"),
+    "dx_diabetes": ("是否经医生诊断患有糖尿病", "Has a doctor diagnosed you with diabetes?"),
+    "family_history_cvd": ("父母或兄弟姐妹中是否有人较早患心血管病（男性55岁前、女性65岁前患心肌梗死或脑卒中）",
+                           "Did a parent, brother or sister have early cardiovascular disease (heart attack or stroke "
+                           "before 55 in men, before 65 in women)?"),
+    "physical_activity": ("身体活动", "Physical activity"),
+}
+# China-PAR's assumption where an input was never reported (the portrait says so)
+RISK_FACTOR_UNREPORTED: dict[str, Words] = {
+    "smoking": ("吸烟情况未填报，按不吸烟计算", "Smoking not reported: counted as a non-smoker"),
+    "rx_hypertension": ("降压药服用情况未填报，按未服降压药计算", "BP medicine not reported: counted as untreated"),
+    "dx_diabetes": ("糖尿病诊断未填报，按化验结果判断", "Diabetes diagnosis not reported: judged from lab values"),
+    "family_history_cvd": ("家族史未填报，按无家族史计算", "Family history not reported: counted as none"),
 }
 
 # --- China-PAR 10-year risk classes -----------------------------------------------------------
@@ -301,6 +335,11 @@ AUDIT_ACTIONS: dict[str, Words] = {
     # the psychological access of issue 16
     "grant_psych": ("授予心理健康权限", "Granted psychological access"),
     "revoke_psych": ("撤销心理健康权限", "Revoked psychological access"),
+    # officers take part (issue 19): questionnaires, risk factors, screening rounds
+    "questionnaire_submit": ("填写心理测评问卷", "Answered a questionnaire"),
+    "risk_factors_submit": ("填报危险因素", "Reported risk factors"),
+    "screening_round_create": ("安排心理筛查", "Scheduled a screening round"),
+    "view_screening_completion": ("查看筛查完成情况", "Viewed screening completion"),
 }
 # actions about one named officer (target "officer:<badge>"), as opposed to lists that contain them
 AUDIT_NAMED_ACTIONS: tuple[str, ...] = (

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 _RANK = {lvl: i for i, lvl in enumerate(LEVELS)}
-READING_KINDS = ("exam", "kiosk", "self", "screening")
+READING_KINDS = ("exam", "kiosk", "self", "screening", "self-report")
 
 needs_confirmation_window_days = 14
 
@@ -89,7 +89,7 @@ class Reading:
     value: float
     date: date
     source: str
-    kind: str                       # "exam" | "kiosk" | "self" | "screening"
+    kind: str                       # "exam" | "kiosk" | "self" | "screening" | "self-report"
     confirmed_by_repeat: bool = False
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from web.frames import portrait_frame
 from web.i18n import tr
+from web.self_report import me_card
 from web.shell import no_access
 
 
@@ -62,7 +63,8 @@ def _my_points():
 def layout(**_):
     if current_user.role != "officer":
         return no_access(tr("“我的健康”页面只对民警本人开放。", "“My health” is for officers' own records."))
-    return html.Div([portrait_frame("", tr("我的健康", "My health"), "me-title"), _my_plan(), _my_points(), _who_looked(), _my_data()])
+    return html.Div([portrait_frame("", tr("我的健康", "My health"), "me-title"), me_card(), _my_plan(), _my_points(), _who_looked(),
+                     _my_data()])
 
 
 dash.register_page(__name__, path="/me", title="警康 · 我的健康", layout=layout)

@@ -14,12 +14,14 @@ from web.i18n import LEVEL_COLOURS, language, level_name, role_name, tr
 BELL_REFRESH_MS = 60_000  # the bell's count is read again every minute (and on each page change)
 
 # (path, zh, en, roles)
+PSYCH_PAGES = {"/screenings"}  # pages only for those with psychological access
 MENU = [
     ("/", "首页", "Home", ("leader", "manager", "admin")),
     ("/me", "我的健康", "My health", ("officer",)),
     ("/warnings", "四色预警", "Warnings", ("leader", "manager", "counsellor", "admin")),
     ("/units", "单位对比", "Units", ("leader", "manager", "admin")),
     ("/campaigns", "健康活动", "Campaigns", ("officer", "leader", "manager", "counsellor", "admin")),
+    ("/screenings", "心理筛查", "Screenings", ("manager", "counsellor", "admin")),
     ("/admin/imports", "数据导入", "Imports", ("admin",)),
     ("/admin/devices", "设备", "Devices", ("admin",)),
     ("/admin/users", "用户", "Users", ("admin",)),
@@ -34,7 +36,13 @@ def _registered_paths() -> set[str]:
 def menu_items(role: str) -> list[tuple[str, str]]:
     """Menu entries for a role, limited to pages that exist."""
     paths = _registered_paths()
-    return [(path, tr(zh, en)) for path, zh, en, roles in MENU if role in roles and path in paths]
+    return [(path, tr(zh, en)) for path, zh, en, roles in MENU
+            if role in roles and path in paths and (path not in PSYCH_PAGES or _sees_psych(role))]
+
+
+def _sees_psych(role: str) -> bool:
+    """Psychological pages are listed only for those who may open them (``Scope.sees_psych``)."""
+    return role != "manager" or bool(getattr(current_user, "psych_access", False))
 
 
 def _user_menu():

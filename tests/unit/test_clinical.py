@@ -271,6 +271,7 @@ def test_clin024_canonical_units_cover_design_codes():
         "hb": "g/L", "wbc": "10^9/L", "plt": "10^9/L", "ggt": "U/L", "urea": "mmol/L", "egfr": "mL/min/1.73m2",
         "urine_protein": "grade", "hbsag": "result", "tsh": "mIU/L",
         "dx_hypertension": "flag", "rx_hypertension": "flag", "dx_diabetes": "flag", "rx_diabetes": "flag",
+        "smoking": "code", "family_history_cvd": "flag", "physical_activity": "code",  # the risk-factor form
     }
 
 
