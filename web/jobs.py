@@ -137,8 +137,7 @@ class JobRun:
         if fraction < 1 and step is None and now - self._written < PROGRESS_EVERY:
             return
         self._written = now
-        with session_scope(self.url) as s:
-            job_model.set_progress(s, self.id, fraction, step)
+        job_model.report_progress(self.url, self.id, fraction, step)
 
     def outcome(self, zh: str, en: str, **data) -> None:
         """The result /admin/jobs shows (both languages) and any JSON-able facts (a batch id...)."""

@@ -124,3 +124,19 @@ def test_job006_a_recorded_callback_writes_its_job_with_who_progress_and_result(
     assert rows[0]["status"] == "failed" and "disk full" in rows[0]["error"]
     assert rows[1]["status"] == "done" and rows[1]["label"] == "unit NJ" and rows[1]["username"] == "admin"
     assert rows[1]["result"]["rows"] == 3 and rows[1]["progress"] == 1.0
+
+
+def test_job007_progress_reported_inside_an_open_write_never_waits_for_the_lock(url):
+    import time
+
+    with session_scope(url) as s:
+        job_id = jobs.start(s, "check", username="lock")
+    with session_scope(url) as s:  # the job's own work holds a write (on SQLite: the file's one write lock)
+        s.get(Job, job_id).label = "busy"
+        s.flush()
+        t0 = time.monotonic()
+        jobs.report_progress(url, job_id, 0.5, "half")
+        assert time.monotonic() - t0 < 5  # skipped or written, but never waiting out the 30 s busy timeout
+    assert jobs.report_progress(url, job_id, 0.75, "later")
+    with session_scope(url) as s:
+        assert jobs.get(s, job_id)["progress"] == 0.75 and jobs.get(s, job_id)["label"] == "busy"
