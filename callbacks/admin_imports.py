@@ -11,7 +11,6 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import ALL, MATCH, Input, Output, State, ctx, html, no_update
-from flask import current_app
 
 from ingest import uploads
 from ingest.hospital import Unreadable
@@ -183,29 +182,48 @@ def register(app):
             audit("export_quarantine", f"batch {batch_id}", {"rows": text.count("\n") - 1}, session=s)
         return {"content": text, "filename": f"quarantine_batch_{batch_id}.csv", "type": "text/csv"}
 
+    url = app.server.config["DATABASE_URL"]
+    secret = app.server.config["SECRET_KEY"]
+    jobs.require("ai-action-result", "admin")
+
     @app.callback(Output("ai-action-result", "children"), Output("ai-refresh", "data", allow_duplicate=True),
                   Input("ai-reprocess", "n_clicks"), State("ai-batch", "data"), State("ai-refresh", "data"),
-                  prevent_initial_call=True)
+                  background=True, manager=jobs.manager(app),
+                  progress=[Output("ai-reprocess-progress", "value"), Output("ai-reprocess-progress", "max")],
+                  running=[(Output("ai-reprocess", "disabled"), True, False)], prevent_initial_call=True)
     @checked
-    def ai_reprocess(_: Clicks, batch_id: Key, refresh: StoreRef):
-        scope = current_scope("admin")
+    @jobs.recorded("reprocess", url, label=lambda _c, batch_id, _r: f"batch {_batch_id(batch_id)}")
+    def ai_reprocess(set_progress: Any, _: Clicks, batch_id: Key, refresh: StoreRef):
+        who = jobs.caller() or {}
         batch_id = _batch_id(batch_id)
-        if batch_id is None:
+        if who.get("role") != "admin" or batch_id is None:  # jobs.require refused non-admins already
+            jobs.current().outcome("未执行", "Not run")
             return no_update, no_update
+        steps: dict[str, int] = {}
+
+        def progress(step: str, done: int, total: int) -> None:
+            steps.setdefault(step, len(steps))
+            set_progress((min(len(steps), 4) - 1 + (done / total if total else 1), 4))
+
         try:
-            summary = reprocess(current_app.config["DATABASE_URL"], batch_id, user=scope.username,
-                                secret=current_app.config["SECRET_KEY"])
+            summary = reprocess(url, batch_id, user=who.get("username"), secret=secret, progress=progress)
         except Unreadable as exc:
-            return dbc.Alert(tr("未能重新处理：", "Not re-processed: ") + str(exc), color="danger"), no_update
-        audit("reprocess_quarantine", f"batch {batch_id}", {"new_batch": summary["batch_id"],
-                                                             "resolved": summary.get("resolved", 0)})
+            jobs.current().outcome("未能重新处理：" + str(exc)[:200], "Not re-processed: " + str(exc)[:200])
+            return dbc.Alert(jobs.words(who, "未能重新处理：", "Not re-processed: ") + str(exc), color="danger"), no_update
+        set_progress((4, 4))
+        with session_scope(url) as s:
+            audit_model.record(s, action="reprocess_quarantine", target=f"batch {batch_id}",
+                               detail={"new_batch": summary["batch_id"], "resolved": summary.get("resolved", 0)},
+                               user_id=who.get("id"), username=who.get("username"), ip=who.get("ip"))
         resolved, still = summary.get("resolved", 0), summary.get("still_open", 0)
         placed = summary.get("kept_raw_placed", 0)
-        return dbc.Alert(tr(f"已在新批次 #{summary['batch_id']} 中重新处理：{resolved} 行已导入，{still} 行仍待处理"
-                            + (f"；{placed} 项原样保留的项目已按映射导入。" if placed else "。"),
-                            f"Re-processed in new batch #{summary['batch_id']}: {resolved} row(s) loaded, {still} still open"
-                            + (f"; {placed} item(s) kept raw now placed by the mapping." if placed else ".")),
-                         color="success" if still == 0 else "warning", id="ai-reprocess-alert"), next_count(refresh)
+        zh = (f"已在新批次 #{summary['batch_id']} 中重新处理：{resolved} 行已导入，{still} 行仍待处理"
+              + (f"；{placed} 项原样保留的项目已按映射导入。" if placed else "。"))
+        en = (f"Re-processed in new batch #{summary['batch_id']}: {resolved} row(s) loaded, {still} still open"
+              + (f"; {placed} item(s) kept raw now placed by the mapping." if placed else "."))
+        jobs.current().outcome(zh, en, batch_id=summary["batch_id"], resolved=resolved, still_open=still)
+        return dbc.Alert(jobs.words(who, zh, en), color="success" if still == 0 else "warning",
+                         id="ai-reprocess-alert"), next_count(refresh)
 
     @app.callback(Output("ai-mapping-result", "children"), Input("ai-save-mapping", "n_clicks"),
                   State("ai-mapping", "value"), State("ai-batch", "data"), prevent_initial_call=True)

@@ -156,11 +156,11 @@ def test_jbi004_map_the_split_column_then_reprocess_places_it(up_app):
                                {"id": "ai-map-unit", "property": "value", "value": None},
                                {"id": "ai-batch", "property": "data", "value": batch}])
     assert "已映射" in json.dumps(res.get_json()["response"], ensure_ascii=False), answer
-    res = dash_callback(c, "..ai-action-result.children...ai-refresh.data..",
-                        [{"id": "ai-reprocess", "property": "n_clicks", "value": 1}],
-                        state=[{"id": "ai-batch", "property": "data", "value": batch},
-                               {"id": "ai-refresh", "property": "data", "value": 0}])
-    assert res.status_code == 200
+    status, answer = run_background(c, "..ai-action-result.children...ai-refresh.data..",
+                                    [{"id": "ai-reprocess", "property": "n_clicks", "value": 1}],
+                                    [{"id": "ai-batch", "property": "data", "value": batch},
+                                     {"id": "ai-refresh", "property": "data", "value": 0}])
+    assert status == 200 and "项原样保留的项目已按映射导入" in json.dumps(answer, ensure_ascii=False)
     with session_scope(url) as s:
         sbp = sorted(s.scalars(select(Observation.value).where(Observation.code == "sbp", Observation.source_id == "H06")))
         assert 150.0 in sbp and 128.0 in sbp
