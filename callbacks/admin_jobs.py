@@ -21,12 +21,13 @@ def _columns():
         {"field": "status_name", "headerName": tr("状态", "Status"), "maxWidth": 110,
          "cellStyle": {"function": "params.data && params.data.status === 'failed' ? {'color': '#b02a37', "
                                    "'fontWeight': 600} : {}"}},
-        {"field": "progress_text", "headerName": tr("进度", "Progress"), "maxWidth": 100},
+        {"field": "result_text", "headerName": tr("结果", "Result"), "minWidth": 260, "flex": 2,
+         "tooltipField": "result_text"},
         {"field": "username", "headerName": tr("发起人", "Started by"), "maxWidth": 130},
         {"field": "started", "headerName": tr("开始", "Started"), "maxWidth": 170},
         {"field": "duration", "headerName": tr("用时", "Duration"), "maxWidth": 110},
+        {"field": "progress_text", "headerName": tr("进度", "Progress"), "maxWidth": 100},
         {"field": "label", "headerName": tr("对象", "On"), "tooltipField": "label"},
-        {"field": "result_text", "headerName": tr("结果", "Result"), "flex": 2, "tooltipField": "result_text"},
     ]
 
 

@@ -65,3 +65,26 @@ def test_bju001_upload_dry_run_confirm_open_batch_map_split_column_reprocess(up_
                    "the split column was not loaded")
         assert 96.0 in set(s.scalars(select(Observation.value).where(Observation.code == "dbp")))
     assert_no_console_errors(dash_duo)
+
+
+def test_bju002_admin_jobs_lists_who_status_and_result_newest_first(up_app, dash_duo, login_browser):  # noqa: F811
+    from models import jobs as job_model
+
+    url = up_app.server.config["DATABASE_URL"]
+    with session_scope(url) as s:
+        failed = job_model.start(s, "export", username="admin", label="all units")
+        job_model.fail(s, failed, "disk full")
+        done = job_model.start(s, "roster_accounts", username="admin", label="NJ-D1")
+        job_model.finish(s, done, {"zh": "开通 12 个账号", "en": "12 accounts created"})
+    start(dash_duo, up_app)
+    login_browser("admin", PASSWORD, "/admin/jobs")
+    dash_duo.wait_for_text_to_equal("#aj-title", "后台任务", timeout=20)
+    dash_duo.driver.set_window_size(1600, 1200)
+    first = '#aj-grid-wrap .ag-center-cols-container .ag-row[row-index="0"]'
+    dash_duo.wait_for_contains_text(first, "开通 12 个账号", timeout=30)
+    assert "按名册开通账号" in dash_duo.find_element(first).text and "admin" in dash_duo.find_element(first).text
+    second = '#aj-grid-wrap .ag-center-cols-container .ag-row[row-index="1"]'
+    dash_duo.wait_for_contains_text(second, "disk full", timeout=20)
+    assert "失败" in dash_duo.find_element(second).text
+    assert "后台任务" in dash_duo.find_element(".portal-navbar").text
+    assert_no_console_errors(dash_duo)

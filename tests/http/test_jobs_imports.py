@@ -1,5 +1,6 @@
 """Imports in the browser over HTTP (issue 18): uploads are dry-run first and loaded as a background job
 once per upload; forged uploads, confirms, mappings and quarantine decisions by non-admins are refused."""
+import datetime as dt
 import json
 
 import pytest
@@ -226,3 +227,22 @@ def test_jbi006_admin_jobs_lists_jobs_newest_first_with_who_and_result(up_app):
     by_id = {r["id"]: r for r in rows}
     assert by_id[first]["result_text"] == "disk full" and by_id[first]["status_name"] == "失败"
     assert by_id[second]["result_text"] == "重新计算 3 人" and by_id[second]["username"] == "admin"
+
+
+def test_jbi007_the_demo_leaves_quarantined_rows_with_reasons_and_a_stale_kiosk(demo_url):
+    from models.devices import device_overview
+    from models.schema import Device
+
+    with session_scope(demo_url) as s:
+        rows = list(s.scalars(select(QuarantineRow).order_by(QuarantineRow.id)))
+        reasons = " | ".join(q.reason for q in rows)
+        assert len(rows) == 4 and all(q.status == "open" for q in rows)
+        assert "no officer with badge 999999" in reasons and "impossible for sbp" in reasons
+        assert "qualitative" in reasons and "exam date" in reasons
+        batch = s.get(ImportBatch, rows[0].batch_id)
+        assert batch.kind == "hospital" and batch.quarantined == 4 and batch.inserted == 0
+        last = {d.name: d.last_frame_at for d in s.scalars(select(Device))}
+        assert len(last) == 2 and max(last.values()) - min(last.values()) == dt.timedelta(days=3)
+        # a few minutes after the demo's last report: one kiosk fine, the other silent for three days
+        states = {d["name"]: d["state"] for d in device_overview(s, now=max(last.values()) + dt.timedelta(minutes=5))}
+    assert sorted(states.values()) == ["ok", "red"], states
