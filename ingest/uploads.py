@@ -18,7 +18,9 @@ from ingest import activity, hospital_load, roster
 from ingest.batch import Progress
 from ingest.hospital import Unreadable
 
-__all__ = ["KINDS", "TOKEN", "store", "read", "dry_run", "load", "Unreadable"]
+__all__ = ["KINDS", "TOKEN", "KEEP_DAYS", "store", "read", "dry_run", "load", "purge", "Unreadable"]
+
+KEEP_DAYS = 7  # an upload (it may hold ID numbers) is deleted this long after it arrived
 
 KINDS = ("hospital", "units", "officers", "activity")
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -94,3 +96,17 @@ def load(url: str, instance: str | Path, token: str, *, user: str | None, progre
     """Load a kept upload for real (one batch); its summary."""
     meta, data = read(instance, token)
     return _run(url, meta["kind"], meta.get("target"), data, meta["filename"], user, False, progress, secret, today)
+
+
+def purge(instance: str | Path, days: float = KEEP_DAYS, now: float | None = None) -> int:
+    """Delete the kept uploads older than ``days`` (both files of each); how many were deleted."""
+    import time
+
+    cutoff = (time.time() if now is None else now) - days * 86400
+    gone = 0
+    for meta in _folder(instance).glob("*.json"):
+        if TOKEN.match(meta.stem) and meta.stat().st_mtime < cutoff:
+            (meta.parent / f"{meta.stem}.bin").unlink(missing_ok=True)
+            meta.unlink(missing_ok=True)
+            gone += 1
+    return gone

@@ -305,7 +305,6 @@ AUDIT_ACTIONS: dict[str, Words] = {
     "confirm_import": ("确认导入文件", "Confirmed an import"),
     "correct_quarantine": ("修正隔离行", "Corrected a quarantined row"),
     "reject_quarantine": ("驳回隔离行", "Rejected a quarantined row"),
-    "view_jobs": ("查看后台任务", "Viewed the background jobs"),
 }
 # actions about one named officer (target "officer:<badge>"), as opposed to lists that contain them
 AUDIT_NAMED_ACTIONS: tuple[str, ...] = (

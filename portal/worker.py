@@ -45,8 +45,18 @@ def fail_dead_jobs(cfg: Config) -> list[int]:
         return jobs.fail_dead(s, pid_alive)
 
 
+def purge_uploads(cfg: Config) -> int:
+    """Files uploaded on /admin/imports (they may hold ID numbers) are deleted a week after they arrived."""
+    from pathlib import Path
+
+    from ingest.uploads import purge
+
+    return purge(Path(cfg.cache_dir).parent)
+
+
 PERIODIC: list[PeriodicTask] = [
     ("fail-dead-jobs", 60, fail_dead_jobs),
+    ("purge-uploads", 3600, purge_uploads),
 ]
 
 

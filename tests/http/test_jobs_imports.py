@@ -166,6 +166,14 @@ def test_jbi004_map_the_split_column_then_reprocess_places_it(up_app):
         sbp = sorted(s.scalars(select(Observation.value).where(Observation.code == "sbp", Observation.source_id == "H06")))
         assert 150.0 in sbp and 128.0 in sbp
         assert s.scalar(select(Hospital.mapping).where(Hospital.code == "H06"))["columns"]["诊室测量值"] == "bp"
+    # the CLI's loader uses the hospital's mapping too: a later file of H06 places the column at once
+    from ingest.hospital_load import load_hospital_bytes
+
+    later = load_hospital_bytes(url, GB_CSV.replace(b"2026-03-0", b"2026-06-0").replace(b"150/96", b"142/91"), "H06",
+                                filename="later.csv", user="cli:test", today=dt.date.fromisoformat(TODAY))
+    assert later["unplaced_columns"] == [] and later["inserted"] == 2
+    with session_scope(url) as s:
+        assert 142.0 in set(s.scalars(select(Observation.value).where(Observation.code == "sbp")))
 
 
 def test_jbi005_quarantine_row_corrected_or_rejected_with_a_reason_all_audited(up_app):

@@ -140,3 +140,27 @@ def test_job007_progress_reported_inside_an_open_write_never_waits_for_the_lock(
     assert jobs.report_progress(url, job_id, 0.75, "later")
     with session_scope(url) as s:
         assert jobs.get(s, job_id)["progress"] == 0.75 and jobs.get(s, job_id)["label"] == "busy"
+
+
+def test_job008_uploads_are_kept_for_the_job_then_purged_after_a_week(tmp_path):
+    import os
+    import time
+
+    from ingest import uploads
+    from portal.config import Config
+    from portal.worker import PERIODIC, purge_uploads
+
+    assert ("purge-uploads", 3600, purge_uploads) in PERIODIC
+    old = uploads.store(tmp_path, b"a,b\n1,2\n", kind="units", target=None, filename="../../etc/units.csv", user="admin")
+    new = uploads.store(tmp_path, b"c,d\n", kind="units", target=None, filename="u.csv", user="admin")
+    meta, data = uploads.read(tmp_path, old)
+    assert data == b"a,b\n1,2\n" and meta["filename"] == "units.csv" and meta["kind"] == "units"
+    week_ago = time.time() - 8 * 86400
+    os.utime(tmp_path / "uploads" / f"{old}.json", (week_ago, week_ago))
+    assert purge_uploads(Config(database_url="sqlite://", secret_key="x", cache_dir=str(tmp_path / "cache"))) == 1
+    with pytest.raises(uploads.Unreadable):
+        uploads.read(tmp_path, old)
+    assert uploads.read(tmp_path, new)[1] == b"c,d\n"
+    for forged in ("../secret_key", "x" * 32, None):
+        with pytest.raises(uploads.Unreadable):
+            uploads.read(tmp_path, forged)
