@@ -29,8 +29,8 @@ from web import jobs
 from web.access import audit, current_scope, db
 from web.grids import quarantine_grid
 from web.i18n import label, tr
-from web.inputs import (Cells, Clicks, Code, Key, LongText, Rows, RowsRequest, StoreRef, Text, Upload, checked, int_id,
-                        next_count)
+from web.inputs import (Cells, Clicks, Code, ImportFile, Key, LongText, Rows, RowsRequest, StoreRef, Text, checked,
+                        int_id, next_count)
 
 PAGE_MAX = 500
 
@@ -318,7 +318,7 @@ def register_uploads(app):
                   Input("ai-upload", "contents"), State("ai-upload", "filename"), State("ai-up-kind", "value"),
                   State("ai-up-target", "value"), prevent_initial_call=True)
     @checked
-    def ai_upload(contents: Upload, filename: Text, kind: Code, target: Code):
+    def ai_upload(contents: ImportFile, filename: Text, kind: Code, target: Code):
         scope = current_scope("admin")
         name = str(filename or "upload")[:200]
         if kind not in UPLOAD_KINDS:

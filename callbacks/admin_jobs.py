@@ -86,6 +86,8 @@ def register(app):
                   prevent_initial_call=True)
     @checked
     def aj_tick(_: Clicks, kind: Code):
-        """Every few seconds, the grid is rebuilt (same filters) so running jobs show their progress."""
+        """Every few seconds while a job runs, the grid is rebuilt (same filters) so it shows its progress."""
         current_scope("admin")
-        return kind if kind in JOB_KINDS else None
+        with db() as s:
+            busy = bool(job_model.running(s, limit=1))
+        return (kind if kind in JOB_KINDS else None) if busy else no_update
