@@ -254,3 +254,25 @@ def test_jbi007_the_demo_leaves_quarantined_rows_with_reasons_and_a_stale_kiosk(
         # a few minutes after the demo's last report: one kiosk fine, the other silent for three days
         states = {d["name"]: d["state"] for d in device_overview(s, now=max(last.values()) + dt.timedelta(minutes=5))}
     assert sorted(states.values()) == ["ok", "red"], states
+
+
+def test_jbi008_a_running_import_shows_after_a_page_reload_from_the_job_table(up_app):
+    c = client_for(up_app, "admin")  # a new page load: nothing of the job is in the browser
+    url = up_app.server.config["DATABASE_URL"]
+    with session_scope(url) as s:
+        job_id = job_model.start(s, "import", username="admin", label="big-roster.xlsx")
+    job_model.report_progress(url, job_id, 0.42, "write")
+
+    def tick(shown):
+        return dash_callback(c, "..ai-running.children...ai-refresh.data..",
+                             [{"id": "ai-tick", "property": "n_intervals", "value": 1}],
+                             state=[{"id": "ai-running", "property": "children", "value": shown},
+                                    {"id": "ai-refresh", "property": "data", "value": 3}]).get_json()["response"]
+
+    shown = tick(None)
+    text = json.dumps(shown, ensure_ascii=False)
+    assert f"后台任务 #{job_id}" in text and "big-roster.xlsx" in text and "42%" in text
+    with session_scope(url) as s:
+        job_model.finish(s, job_id, {"zh": "完成", "en": "done"})
+    ended = tick(shown["ai-running"]["children"])  # gone from the table's running jobs: the batch list refreshes
+    assert ended["ai-running"]["children"] is None and ended["ai-refresh"]["data"] == 4
