@@ -51,7 +51,7 @@ def celery_setup(new_db_url, tmp_path_factory):
         proc.wait(timeout=10)
     log.close()
     r = redis.Redis.from_url(BROKER)
-    for key in [*r.scan_iter(f"*{queue}*"), *r.scan_iter("celery-task-meta-*")]:
+    for key in [*r.scan_iter(f"*{queue}*"), *r.scan_iter("celery-task-meta-*"), *r.scan_iter("_kombu.binding_*")]:
         r.delete(key)  # this database number is the test's own
 
 
