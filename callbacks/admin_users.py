@@ -223,6 +223,7 @@ def register(app):
                   running=[(Output("au-roster-run", "disabled"), True, False)],
                   prevent_initial_call=True)
     @checked
+    @jobs.recorded("roster_accounts", url, label=lambda _c, unit, _r: _clean(unit) or None)
     def au_roster(set_progress: Any, _: Clicks, unit: Code, refresh: StoreRef):
         who = jobs.caller()  # from the request that started the job, on the server
         if not who or who.get("role") != "admin":  # jobs.require refused the request already: defence in depth
@@ -244,6 +245,8 @@ def register(app):
         except LookupError:
             return dbc.Alert(label(ACCOUNT_ERRORS, "unknown_unit"), color="danger"), no_update, no_update, no_update
         created = result["created"]
+        jobs.current().outcome(f"开通 {len(created):,} 个账号", f"{len(created):,} accounts created",
+                               created=len(created), skipped=len(result["skipped"]))
         if not created:
             return (dbc.Alert(jobs.words(who, "所有在职民警都已有账号。", "Every active officer has an account already."),
                               color="info"), no_update, no_update, no_update)

@@ -1326,8 +1326,44 @@ def build_demo(url: str, *, scale: str = "city", seed: int = 42, as_of: dt.date 
         summary["snapshot_seconds"] = round(time.perf_counter() - t1, 2)
         if progress:
             progress("snapshot", 1, 1)
+    summary["problems"] = _demo_problems(url, as_of)
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     return summary
+
+
+def _demo_problems(url: str, as_of: dt.date) -> dict:
+    """What the admin pages have to work on: a small hospital file whose every row the real loader
+    quarantines (an unknown badge, a date in the future, an impossible and an unreadable value: nothing
+    of it loads), and two station kiosks, one of which has sent nothing for three days."""
+    from ingest.hospital_load import load_hospital_bytes
+    from models.db import session_scope
+    from models.schema import Device, Hospital, Officer, Unit
+
+    with session_scope(url) as s:
+        hospital = s.scalar(select(Hospital.code).order_by(Hospital.id).limit(1))
+        officers = list(s.execute(select(Officer.badge, Officer.name).where(Officer.active)
+                                  .order_by(Officer.id).limit(3)))
+        stations = list(s.scalars(select(Unit.code).where(Unit.level == "station").order_by(Unit.id).limit(2)))
+    if hospital is None or len(officers) < 3:
+        return {"quarantined": 0, "devices": 0}
+    day = (as_of - dt.timedelta(days=20)).isoformat()
+    future = (as_of + dt.timedelta(days=30)).isoformat()
+    (b1, n1), (b2, n2), (b3, n3) = officers
+    rows = ["警号,姓名,体检日期,收缩压,舒张压,空腹血糖",
+            f"999999,查无此人,{day},130,80,5.1",          # no such badge
+            f"{b1},{n1},{future},128,82,5.0",               # exam date after today
+            f"{b2},{n2},{day},1500,,",                      # systolic 1500: not plausible
+            f"{b3},{n3},{day},,,阳性"]                       # glucose given as a word
+    summary = load_hospital_bytes(url, ("\n".join(rows) + "\n").encode("gb18030"), hospital,
+                                  filename="demo_hospital_problems.csv", user="demo", today=as_of)
+    at = dt.datetime.combine(as_of, dt.time(8, 0))
+    with session_scope(url) as s:
+        for i, code in enumerate(stations):
+            s.add(Device(gateway=f"gw-{code}", name=f"kiosk-{code}-tanita", driver="tanita", station=code,
+                         port="/dev/ttyUSB0", connected=i == 0, port_error=None if i == 0 else "no data from the kiosk",
+                         last_frame_at=at if i == 0 else at - dt.timedelta(days=3), backlog=0, noise_bytes=0,
+                         reconnects=0, stale_minutes=1440, reported_at=at))
+    return {"quarantined": summary["quarantined"], "devices": len(stations)}
 
 
 def _write_users(w: _Writer, ctx: _Ctx, units: list[dict], off: dict, officer_ids: np.ndarray, user_ix: int,

@@ -11,7 +11,7 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.schema import Hospital, ImportBatch, QuarantineRow
+from models.schema import Campaign, Hospital, ImportBatch, QuarantineRow
 
 
 def hospital_mapping(session: Session, code: str) -> dict | None:
@@ -79,3 +79,21 @@ def quarantine_csv(session: Session, batch_id: int) -> str:
         d = _q_dict(q)
         w.writerow([batch_id, d["row"] if d["row"] is not None else "", d["field"], d["reason"], d["status"], d["raw"]])
     return "\ufeff" + buf.getvalue()
+
+
+def upload_targets(session: Session, kind: str) -> list[dict]:
+    """What an uploaded file of ``kind`` is loaded into: the hospitals, the campaigns, or nothing (rosters)."""
+    if kind == "hospital":
+        return [{"value": h.code, "name": h.name} for h in session.scalars(select(Hospital).order_by(Hospital.code))]
+    if kind == "activity":
+        return [{"value": str(c.id), "name": c.name}
+                for c in session.scalars(select(Campaign).order_by(Campaign.start_date.desc()).limit(200))]
+    return []
+
+
+def unplaced_columns(session: Session, batch_id: int) -> list[str]:
+    """The columns a hospital batch could not place (to map on /admin/imports)."""
+    b = session.get(ImportBatch, batch_id)
+    if b is None or b.kind != "hospital":
+        return []
+    return [str(c) for c in (b.summary or {}).get("unplaced_columns") or []][:200]

@@ -173,6 +173,9 @@ class QuarantineRow(Base):
     resolved_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     resolved_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_batch.id"))  # the reprocess that loaded it
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # an admin's decision on /admin/imports (issue 18): who corrected or rejected the row, and why
+    decided_by: Mapped[Optional[str]] = mapped_column(String(60))
+    decision_note: Mapped[Optional[str]] = mapped_column(Text)
 
 
 class RawFrame(Base):
@@ -605,3 +608,27 @@ class ScreeningRound(Base):
     reminder_date: Mapped[dt.date] = mapped_column(Date)  # officers still due get the screening_due message from then
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Job(Base):
+    """One background job (an import, a recompute, accounts from the roster, a large export): who started
+    it, its progress while it runs and its result (``models.jobs``; listed on /admin/jobs)."""
+
+    __tablename__ = "job"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))  # models.vocab.JOB_KINDS
+    status: Mapped[str] = mapped_column(String(12), default="running")  # models.vocab.JOB_STATUSES
+    key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)  # one job per key: a replayed start adds none
+    label: Mapped[Optional[str]] = mapped_column(String(400))  # what it works on: a file name, a unit
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    username: Mapped[Optional[str]] = mapped_column(String(60))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1
+    step: Mapped[Optional[str]] = mapped_column(String(200))
+    result: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    host: Mapped[Optional[str]] = mapped_column(String(120))
+    pid: Mapped[Optional[int]] = mapped_column(Integer)
+    __table_args__ = (Index("ix_job_status_started", "status", "started_at"), Index("ix_job_started", "started_at"))

@@ -233,7 +233,38 @@ IMPORT_KINDS: dict[str, Words] = {
 IMPORT_STATUSES: dict[str, Words] = {"running": ("进行中", "Running"), "loaded": ("已导入", "Loaded"),
                                      "failed": ("失败", "Failed")}
 QUARANTINE_STATUSES: dict[str, Words] = {"open": ("待处理", "Open"), "reprocessed": ("已重新导入", "Re-processed"),
-                                         "discarded": ("已丢弃", "Discarded")}
+                                         "discarded": ("已丢弃", "Discarded"),
+                                         "rejected": ("已驳回（不导入）", "Rejected (not loaded)")}
+QUARANTINE_ERRORS: dict[str, Words] = {
+    "no_row": ("没有这一隔离行。", "No such quarantined row."),
+    "not_open": ("这一行已处理，不能再修改。", "This row has been dealt with already."),
+    "not_correctable": ("这类内容（HL7/FHIR 消息）不能逐格修正：请修正来源后重新导入，或驳回。",
+                        "This content (an HL7/FHIR message) cannot be corrected cell by cell: fix the source and load "
+                        "it again, or reject the row."),
+    "no_cell": ("这一行没有这一列。", "The row has no such column."),
+    "reason_missing": ("请填写驳回原因。", "Enter the reason for rejecting the row."),
+}
+# the files an admin uploads on /admin/imports (each has its loader in ingest/)
+UPLOAD_KINDS: dict[str, Words] = {"hospital": ("医院体检文件", "Hospital exam file"),
+                                  "units": ("单位名册", "Unit roster"), "officers": ("民警名册", "Officer roster"),
+                                  "activity": ("活动数据", "Campaign activity")}
+
+# what a hospital's column may be mapped to besides a measured item (ITEM_WORDS)
+MAPPING_FIELDS: dict[str, Words] = {"bp": ("血压（一格两值，如 150/96：收缩压/舒张压）", "Blood pressure (one cell, two values, "
+                                           "e.g. 150/96: systolic/diastolic)"),
+                                    "ignore": ("忽略此列", "Ignore this column")}
+
+# --- background jobs (/admin/jobs) ------------------------------------------------------------
+JOB_KINDS: dict[str, Words] = {
+    "import": ("导入文件", "File import"),
+    "reprocess": ("重新处理隔离行", "Re-process quarantine"),
+    "roster_accounts": ("按名册开通账号", "Accounts from the roster"),
+    "recompute": ("重新计算预警", "Recompute statuses"),
+    "export": ("大批量导出", "Large export"),
+    "check": ("后台自检", "Background self-check"),
+}
+JOB_STATUSES: dict[str, Words] = {"running": ("运行中", "Running"), "done": ("已完成", "Done"),
+                                  "failed": ("失败", "Failed")}
 
 # --- notifications (the bell): what each kind of message is about, for its filter and settings ---
 NOTIFICATION_KINDS: dict[str, Words] = {
@@ -340,6 +371,11 @@ AUDIT_ACTIONS: dict[str, Words] = {
     "risk_factors_submit": ("填报危险因素", "Reported risk factors"),
     "screening_round_create": ("安排心理筛查", "Scheduled a screening round"),
     "view_screening_completion": ("查看筛查完成情况", "Viewed screening completion"),
+    # imports in the browser and background jobs (issue 18)
+    "upload_import": ("上传导入文件（试运行）", "Uploaded an import file (dry run)"),
+    "confirm_import": ("确认导入文件", "Confirmed an import"),
+    "correct_quarantine": ("修正隔离行", "Corrected a quarantined row"),
+    "reject_quarantine": ("驳回隔离行", "Rejected a quarantined row"),
 }
 # actions about one named officer (target "officer:<badge>"), as opposed to lists that contain them
 AUDIT_NAMED_ACTIONS: tuple[str, ...] = (

@@ -69,6 +69,12 @@ class Config:
         a.strip() for a in (os.environ.get("PORTAL_SSO_PROXY_ADDRESSES") or "127.0.0.1,::1").split(",") if a.strip()))
     # e-mail of notifications (issue 19): smtp://[user[:password]@]host[:port][?starttls=1&from=addr]; none: no e-mail
     smtp_url: str | None = field(default_factory=lambda: os.environ.get("PORTAL_SMTP_URL") or None)
+    # background jobs: none = Dash's disk cache (one machine); a Redis URL = Celery on that broker
+    # (``portal worker`` processes run the jobs, on any machine sharing the database and instance folder)
+    broker_url: str | None = field(default_factory=lambda: os.environ.get("PORTAL_BROKER_URL") or None)
+    broker_queue: str = field(default_factory=lambda: os.environ.get("PORTAL_BROKER_QUEUE") or "portal")
+    # the largest file an admin may upload on /admin/imports
+    upload_max_mb: float = field(default_factory=lambda: _number("PORTAL_UPLOAD_MAX_MB", 5))
     testing: bool = False
     csrf_enabled: bool = True
     today: str | None = field(default_factory=lambda: os.environ.get("PORTAL_TODAY") or None)

@@ -110,6 +110,7 @@ ClicksList = Annotated[list[Clicks], Field(max_length=MAX_LIST)] | None  # n_cli
 StoreRef = Annotated[dict[_text(16), Scalar], Field(max_length=8)] | Scalar  # a small store: an id, a badge, {id, t}
 RowsList = Annotated[list[Rows], Field(max_length=10)] | None  # selectedRows of a pattern-matched grid
 Upload = _text(8_000_000) | None  # an uploaded file as dcc.Upload sends it (a base64 data URL)
+ImportFile = _text(31_000_000) | None  # a file for /admin/imports: its own limit (PORTAL_UPLOAD_MAX_MB) says no clearly
 
 
 def next_count(counter) -> int:

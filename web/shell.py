@@ -25,6 +25,7 @@ MENU = [
     ("/admin/imports", "数据导入", "Imports", ("admin",)),
     ("/admin/devices", "设备", "Devices", ("admin",)),
     ("/admin/users", "用户", "Users", ("admin",)),
+    ("/admin/jobs", "后台任务", "Jobs", ("admin",)),
     ("/admin/audit", "审计日志", "Audit log", ("admin", "auditor")),
 ]
 
