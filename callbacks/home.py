@@ -15,7 +15,7 @@ from dash import Input, Output, html
 from models import psych
 from models.overview import LEVELS, leader_overview, overview_table
 from models.suppression import rate
-from models.warning import load_rules
+from models import rule_versions
 from web.clock import today
 from web.access import current_scope, db, unit_in_scope
 from web.cache import cached
@@ -73,7 +73,8 @@ def _monthly_figure(monthly: list[dict], history_start: str | None, view: View) 
 def _factors(o: dict, view: View, unit_code: str, sees_psych: bool):
     items = []
     total = o["officers"]
-    psych_ids = psych.psych_rule_ids(load_rules())
+    with db() as s:
+        psych_ids = rule_versions.psych_rule_ids(s)
     for f in o["risk_factors"]:
         share = view.share(("factor", f["rule"]), f["count"], "officers", total)
         item = dbc.ListGroupItem([

@@ -269,9 +269,9 @@ def leader_overview(session: Session, unit_path: str | None, today: dt.date, rul
     red+orange count by month and the sub-units. Without ``psych`` the colours are the open
     levels (``models.psych``), as /warnings shows them to the same viewer, and this month's
     red+orange is theirs too."""
-    from models.warning import load_rules
+    from models.rule_versions import in_force
 
-    rules = rules or load_rules()
+    rules = rules or in_force(session)
     q_start = dt.datetime.combine(quarter_start(today), dt.time())
     begins = history_start(session)
     known_before = begins is not None and begins < q_start

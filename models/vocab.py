@@ -219,6 +219,11 @@ NOTIFICATION_KINDS: dict[str, Words] = {
     "weekly_summary": ("本周概况", "Weekly summary"),
 }
 
+# --- the warning rules in the database (models.rule_versions) and why a level changed --------------
+RULE_VERSION_STATUSES: dict[str, Words] = {"draft": ("草稿", "Draft"), "published": ("生效中", "In force"),
+                                           "retired": ("已停用", "Retired")}
+HISTORY_CAUSES: dict[str, Words] = {"data": ("新数据", "New data"), "rules": ("规则变更", "Rule change")}
+
 # --- the audit log: every action code written to audit_log (grep ``audit(`` and ``record(``) -------
 AUDIT_ACTIONS: dict[str, Words] = {
     "login": ("登录", "Sign-in"),
@@ -269,6 +274,14 @@ AUDIT_ACTIONS: dict[str, Words] = {
     # the psychological access of issue 16
     "grant_psych": ("授予心理健康权限", "Granted psychological access"),
     "revoke_psych": ("撤销心理健康权限", "Revoked psychological access"),
+    # the rule editor of issue 18
+    "rules_draft_created": ("创建预警规则草稿", "Created a draft of the warning rules"),
+    "rules_draft_saved": ("保存预警规则草稿", "Saved a draft of the warning rules"),
+    "rules_draft_refused": ("预警规则草稿未通过校验", "Draft of the warning rules refused"),
+    "rules_draft_discarded": ("放弃预警规则草稿", "Discarded a draft of the warning rules"),
+    "rules_impact": ("查看规则变更影响名单", "Viewed the impact of a rules draft"),
+    "rules_published": ("发布预警规则版本", "Published a warning rules version"),
+    "rules_seeded": ("从规则文件建立首个规则版本", "Seeded the first rules version from the file"),
 }
 # actions about one named officer (target "officer:<badge>"), as opposed to lists that contain them
 AUDIT_NAMED_ACTIONS: tuple[str, ...] = (
