@@ -14,6 +14,7 @@ from dash import Input, Output, State, html, no_update
 
 from models import audit as audit_model
 from models import clock
+from models import rule_impact as ri
 from models import rule_versions as rv
 from models.db import session_scope
 from models.vocab import LEVEL_WORDS, RULE_VERSION_STATUSES
@@ -117,7 +118,7 @@ def impact_job(url: str, today, who: dict, draft_id, rule_rows, check_rows, note
         label_, body = saved.label, saved.body
     with session_scope(url) as s:
         names = who.get("role") == "admin"  # the names of the officers: for the roles that see them
-        data = rv.impact(s, body, today, names=names, psych=who.get("role") == "admin", progress=progress)
+        data = ri.impact(s, body, today, names=names, psych=who.get("role") == "admin", progress=progress)
         _record(s, who, "rules_impact", f"rules:{label_}", {"changed": data["changed"]},
                 badges=[r["badge"] for r in data["rows"]])
     return {"label": label_, "impact": data, "names": names}
@@ -132,7 +133,7 @@ def publish_job(url: str, today, who: dict, draft_id, rule_rows, check_rows, not
             return {"problems": problems}
         vid = saved.id
     with session_scope(url) as s:
-        result = rv.publish(s, vid, who["id"], today, progress)
+        result = ri.publish(s, vid, who["id"], today, progress)
         _record(s, who, "rules_published", f"rules:{result['label']}",
                 {"number": result["number"], "previous": result["previous"], "levels": result["levels"]})
     return result
@@ -141,7 +142,7 @@ def publish_job(url: str, today, who: dict, draft_id, rule_rows, check_rows, not
 def republish_job(url: str, today, who: dict, number: int, progress: Callable[[int, int], None]) -> dict:
     with session_scope(url) as s:
         try:
-            result = rv.republish(s, number, who["id"], today, progress)
+            result = ri.republish(s, number, who["id"], today, progress)
         except LookupError:
             return {"problems": [("只能再次发布已停用的版本。", "Only a retired version can be published again.")]}
         _record(s, who, "rules_published", f"rules:{result['label']}",

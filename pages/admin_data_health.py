@@ -2,7 +2,6 @@
 hospitals and kiosks still sending (admins only). Numbers from models/data_health.py, through
 callbacks/admin_data_health.py; kiosk detail on /admin/devices."""
 import dash
-import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 

@@ -6,6 +6,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from models import rule_impact as ri
 from models import rule_versions as rv
 from models import warnings_queries as wq
 from models.db import init_db, session_scope
@@ -99,8 +100,8 @@ def test_rul004_impact_evaluates_the_draft_over_the_snapshot_and_writes_nothing(
         saved, problems = rv.save_draft(s, d.id, body, "SBP 120 makes yellow")
         assert problems == [] and saved.body["version"] == "rules_v2"
         before = dict(s.execute(select(OfficerStatus.officer_id, OfficerStatus.level)).all())
-        data = rv.impact(s, saved.body, AS_OF, names=True, psych=True)
-        anonymous = rv.impact(s, saved.body, AS_OF, names=False, psych=False)
+        data = ri.impact(s, saved.body, AS_OF, names=True, psych=True)
+        anonymous = ri.impact(s, saved.body, AS_OF, names=False, psych=False)
         assert dict(s.execute(select(OfficerStatus.officer_id, OfficerStatus.level)).all()) == before
         expected = sum(1 for oid, lvl in before.items() if lvl == "green" and any(
             (st.latest.get("sbp") or {}).get("value", 0) >= 120 for st in [s.get(OfficerStatus, oid)]))
@@ -115,10 +116,10 @@ def test_rul005_publish_recomputes_marks_history_and_movement_counts_it_apart(ur
     day = AS_OF + dt.timedelta(days=1)  # a day with no change of data: every move that day is the rules'
     with session_scope(url) as s:
         d = rv.draft(s)
-        preview = rv.impact(s, d.body, day, names=False, psych=True)
+        preview = ri.impact(s, d.body, day, names=False, psych=True)
         before_rows = s.scalar(select(func.count()).select_from(WarningHistory))
         seen = []
-        result = rv.publish(s, d.id, None, day, progress=lambda done, total: seen.append((done, total)))
+        result = ri.publish(s, d.id, None, day, progress=lambda done, total: seen.append((done, total)))
         assert result["label"] == "rules_v2" and result["previous"] == 1
         assert seen and seen[-1][0] == seen[-1][1]  # the progress reached the end
         assert rv.in_force(s).version == "rules_v2"
@@ -151,12 +152,12 @@ def test_rul006_a_later_ingest_reads_the_version_in_force_not_the_file(url, monk
 
 def test_rul007_publishing_an_older_version_again_is_a_new_publish(url):
     with session_scope(url) as s:
-        result = rv.republish(s, 1, None, AS_OF + dt.timedelta(days=2))
+        result = ri.republish(s, 1, None, AS_OF + dt.timedelta(days=2))
         assert (result["number"], result["label"], result["previous"]) == (3, "rules_v3", 2)
         statuses = {v["number"]: v["status"] for v in rv.versions(s)}
         assert statuses == {1: "retired", 2: "retired", 3: "published"}
         body = s.scalar(select(RuleVersion.body).where(RuleVersion.number == 3))
         assert body["rules"] == _body()["rules"]  # the thresholds of v1 again
         with pytest.raises(LookupError):
-            rv.republish(s, 3, None, AS_OF + dt.timedelta(days=2))  # the version in force is no retired one
+            ri.republish(s, 3, None, AS_OF + dt.timedelta(days=2))  # the version in force is no retired one
         s.rollback()
