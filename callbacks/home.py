@@ -42,11 +42,17 @@ class View:
         return "" if r is None else f"{r:.1%}"
 
 
-def _change(view: View, level: str, now: int, change: int) -> str:
+def _change(view: View, level: str, now: int, change: int, rules: dict | None = None) -> str:
     before = view.value(("before", level), now - change)
     if view.value(level, now) is None or before is None:
         return tr("较季度初：变化不公开", "vs quarter start: not shown")
-    return tr(f"较季度初 {change:+,}", f"{change:+,} since quarter start")
+    text = tr(f"较季度初 {change:+,}", f"{change:+,} since quarter start")
+    if rules and rules.get(level):
+        if view.table is None:  # exact counts: the part a new rules version made, apart from health
+            text += tr(f"（其中规则变更 {rules[level]:+,}）", f" (rule change {rules[level]:+,})")
+        else:  # a leader's suppressed view: no extra number, only that a rule change is part of it
+            text += tr("（含规则变更）", " (incl. a rule change)")
+    return text
 
 
 def _link(path: str, **params) -> str:
@@ -140,7 +146,7 @@ def register(app):
             n = o["levels"][level]
             sub = [view.share(level, n, "officers", o["officers"])]
             if o["level_change"] is not None:
-                sub.append(_change(view, level, n, o["level_change"][level]))
+                sub.append(_change(view, level, n, o["level_change"][level], o.get("rule_change")))
             cards.append(kpi_card(level_name(level) + tr("预警", " warning"), view.text(level, n), " · ".join(x for x in sub if x),
                                   href=_link("/warnings", level=level, unit=unit_code), colour=LEVEL_COLOURS[level],
                                   id=f"home-card-{level}"))

@@ -6,12 +6,14 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from models import overview
 from models import rule_impact as ri
 from models import rule_versions as rv
 from models import warnings_queries as wq
 from models.db import init_db, session_scope
 from models.schema import AuditLog, Officer, OfficerStatus, RuleVersion, WarningHistory
 from models.snapshot import recompute_officers
+from models.vocab import LEVELS
 from models.warning import DEFAULT_RULES_PATH
 from tests.conftest import AS_OF, PASSWORD
 
@@ -136,6 +138,11 @@ def test_rul005_publish_recomputes_marks_history_and_movement_counts_it_apart(ur
         assert moves == {(b, a): n for b, a, n in preview["transitions"]}  # the preview was right
         assert set(s.scalars(select(OfficerStatus.rules_version).distinct())) == {"rules_v2"}
         after = wq.movement(s, None, day, day, as_of=day)
+        overview_part = overview.rule_change_by_level(s, None, dt.datetime.combine(day, dt.time.min))
+    # the overview's change since the quarter start names the part the rules made
+    t = preview["transitions"]
+    assert overview_part == {lvl: sum(n for _b, a, n in t if a == lvl) - sum(n for b, _a, n in t if b == lvl) for lvl in LEVELS}
+    assert any(overview_part.values())
     # the officers the new rules moved are a rule change, not officers getting better or worse
     assert after["rule_change"] == preview["changed"]
     assert after["worsened"] == after["improved"] == 0
