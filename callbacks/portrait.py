@@ -120,7 +120,8 @@ def _header(h: dict):
     history = h.get("history") or []
     trail = None
     if len(history) > 1:
-        steps = [f"{x['date'][:7]} {level_name(x['level'])}" for x in reversed(history)]
+        steps = [f"{x['date'][:7]} {level_name(x['level'])}" + (tr("（规则变更）", " (rule change)") if x.get("rule_change") else "")
+                 for x in reversed(history)]
         trail = html.Div(tr("预警变化：", "Level history: ") + " → ".join(steps), className="pt-muted small")
     last_exam = h.get("last_exam_date")
     person = dbc.Card(dbc.CardBody([

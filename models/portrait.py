@@ -282,10 +282,11 @@ def header(session: Session, officer_id: int, *, lab_values: bool, as_of: dt.dat
                       "computed_at": status.computed_at.date().isoformat(), "reasons": shown}
     history = session.execute(
         select(WarningHistory.level, WarningHistory.previous_level, WarningHistory.confirmed, WarningHistory.changed_at,
-               WarningHistory.reasons)
+               WarningHistory.reasons, WarningHistory.cause)
         .where(WarningHistory.officer_id == officer_id).order_by(WarningHistory.changed_at.desc()).limit(6)).all()
-    out["history"] = [{"level": lvl, "previous": prev, "confirmed": conf, "date": at.date().isoformat()}
-                      for lvl, prev, conf, at, why in history if psych or not psych_model.has_psych(why, ids)]
+    out["history"] = [{"level": lvl, "previous": prev, "confirmed": conf, "date": at.date().isoformat(),
+                       "rule_change": cause == "rules"}  # the change a new rules version made (models.rule_impact)
+                      for lvl, prev, conf, at, why, cause in history if psych or not psych_model.has_psych(why, ids)]
     if lab_values:
         out["risk"] = _risk_block(officer, status, as_of)
     return out

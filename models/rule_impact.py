@@ -106,6 +106,8 @@ def republish(session: Session, number: int, user_id: int | None, as_of: dt.date
     source = session.scalar(select(RuleVersion).where(RuleVersion.number == number))
     if source is None or source.status != "retired":
         raise LookupError("no such retired version")
+    if in_force(session).raw.get("rules") == source.body.get("rules"):  # a replay, or nothing to restore
+        raise LookupError("these rules are in force already")
     existing = draft(session)
     if existing is not None:  # one draft at a time: the open one gives way to the version restored
         session.delete(existing)

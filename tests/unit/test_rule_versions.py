@@ -167,4 +167,6 @@ def test_rul007_publishing_an_older_version_again_is_a_new_publish(url):
         assert body["rules"] == _body()["rules"]  # the thresholds of v1 again
         with pytest.raises(LookupError):
             ri.republish(s, 3, None, AS_OF + dt.timedelta(days=2))  # the version in force is no retired one
+        with pytest.raises(LookupError):
+            ri.republish(s, 1, None, AS_OF + dt.timedelta(days=2))  # a replay: these rules are in force already
         s.rollback()
