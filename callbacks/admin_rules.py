@@ -97,7 +97,7 @@ def _save(s, who: dict, draft_id, rule_rows, check_rows, note) -> tuple[Any, lis
     if row is None or row.status != "draft":
         return None, [("这个草稿已不存在（可能已发布或被放弃），请刷新页面。",
                        "This draft no longer exists (published or discarded): reload the page.")]
-    body, problems = rv.apply_rows(row.body, rule_rows, check_rows)
+    body, problems = rv.apply_rows(row.body, _level_codes(rule_rows), check_rows)
     if problems:
         return None, problems
     saved, problems = rv.save_draft(s, row.id, body, note if isinstance(note, str) else None)
@@ -177,7 +177,8 @@ def _versions(rows: list[dict]):
         created = f"{_stamp(v['created_at'])} · {v['created_by'] or tr('规则文件', 'rules file')}"
         published = f"{_stamp(v['published_at'])} · {v['published_by'] or tr('规则文件', 'rules file')}" \
             if v["published_at"] else "–"
-        based = tr(f"（复制自 v{v['based_on']}）", f" (copied from v{v['based_on']})") if v["based_on"] else ""
+        based = tr(f"（复制自 v{v['based_on']}）", f" (copied from v{v['based_on']})") if v["based_on"] else \
+            tr("由规则文件建立", "seeded from the rules file") if v["created_by"] is None else ""
         body.append(html.Tr([html.Td(f"v{v['number']} · {v['label']}"), html.Td(label(RULE_VERSION_STATUSES, v["status"])),
                              html.Td(created), html.Td(published), html.Td(v["note"] + based)]))
     return html.Table([head, html.Tbody(body)], className="table table-sm small", id="rules-versions-table")
@@ -186,7 +187,19 @@ def _versions(rows: list[dict]):
 def _rule_rows(rows: list[dict]) -> list[dict]:
     for r in rows:
         r["name"] = tr(r.pop("name_zh") or "", r.pop("name_en") or "")
+        r["level"] = level_name(r["level"])  # the grid shows and picks words; _level_codes turns them back
     return rows
+
+
+LEVEL_CODES = {word: code for code, words in LEVEL_WORDS.items() for word in (*words, code)}
+
+
+def _level_codes(rows):
+    """The rule grid's level words back to codes (anything else is left for the check to refuse)."""
+    if not isinstance(rows, list):
+        return rows
+    return [dict(r, level=LEVEL_CODES.get(r["level"], r["level"])) if isinstance(r, dict) and isinstance(r.get("level"), str)
+            else r for r in rows]
 
 
 def _check_rows(rows: list[dict]) -> list[dict]:

@@ -13,6 +13,7 @@ import math
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from flask import g
 
 from models import psych
 from models import suppression as sup
@@ -42,9 +43,12 @@ GRID = {"type": "warn-grid", "v": ALL}  # one grid at a time; its id changes wit
 
 
 def rules():
-    """The rules version in force (``models.rule_versions``; cached per version there)."""
-    with db() as s:
-        return rule_versions.in_force(s)
+    """The rules version in force (``models.rule_versions``; parsed once per version there), read once
+    per request (a map asks for it per area)."""
+    if "portal_rules" not in g:
+        with db() as s:
+            g.portal_rules = rule_versions.in_force(s)
+    return g.portal_rules
 
 
 def psych_ids() -> frozenset:

@@ -199,7 +199,7 @@ def seed(session: Session) -> None:
     try:
         with session.begin_nested():
             session.add(RuleVersion(number=1, label=rules.version[:20], status="published", body=rules.raw,
-                                    note="seeded from the rules file", created_at=now, updated_at=now,
+                                    note=None, created_at=now, updated_at=now,
                                     published_at=now))
     except IntegrityError:
         return

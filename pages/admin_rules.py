@@ -8,15 +8,13 @@ from dash import dcc, html
 from flask_login import current_user
 
 from models.vocab import LEVELS
-from web.i18n import tr
+from web.i18n import level_name, tr
 from web.shell import no_access
 
 MAX_TEXT, MAX_NOTE = 200, 500  # as models.rule_versions checks them (a page reads no model)
 _TEXT = {"editable": True, "cellEditor": "agLargeTextCellEditor", "cellEditorPopup": True,
          "cellEditorParams": {"maxLength": MAX_TEXT, "rows": 4, "cols": 60}, "tooltipField": None}
 _NUMBER = {"editable": True, "cellEditor": "agNumberCellEditor", "width": 96, "type": "rightAligned"}
-_LEVEL = {"editable": True, "cellEditor": "agSelectCellEditor",
-          "cellEditorParams": {"values": list(LEVELS[:-1])}, "width": 96}
 
 
 def _text(field: str, header: str, editable_if: str | None = None) -> dict:
@@ -30,7 +28,8 @@ def rule_columns() -> list[dict]:
     return [
         {"field": "rule", "headerName": tr("规则", "Rule"), "width": 170, "pinned": "left"},
         {"field": "name", "headerName": tr("名称", "Name"), "width": 170, "tooltipField": "name"},
-        {**_LEVEL, "field": "level", "headerName": tr("等级", "Level")},
+        {"field": "level", "headerName": tr("等级", "Level"), "editable": True, "cellEditor": "agSelectCellEditor",
+         "cellEditorParams": {"values": [level_name(lvl) for lvl in LEVELS[:-1]]}, "width": 96},
         {**_NUMBER, "field": "param", "headerName": tr("参数", "Setting"),
          "headerTooltip": tr("超期未体检：月数；多项黄色因素：项数", "exam overdue: months; several yellow factors: count"),
          "editable": {"function": "params.data.type == 'exam_overdue' || params.data.type == 'yellow_count'"}},

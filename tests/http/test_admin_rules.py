@@ -9,6 +9,7 @@ from sqlalchemy import select
 from models import rule_versions as rv
 from models.db import session_scope
 from models.schema import AuditLog, RuleVersion
+from models.vocab import LEVEL_WORDS
 from tests.conftest import AS_OF, PASSWORD, TODAY
 from tests.helpers import csrf_cookie, dash_callback, login
 
@@ -146,6 +147,13 @@ def test_adr002_invalid_drafts_are_refused_with_a_clear_message_and_nothing_save
     assert res.status_code == 200 and "已不存在" in json.dumps(res.get_json(), ensure_ascii=False)
     with session_scope(url) as s:
         assert s.scalar(select(RuleVersion.status).where(RuleVersion.id == published)) == "published"
+    # the grid shows and picks a level by its word; it is saved as its code
+    worded = [dict(r, level=LEVEL_WORDS["orange"][0]) if r["rule"] == "prediabetes" else r for r in rules]
+    res = _save(admin, draft_id, worded, checks)
+    assert "rules-saved" in json.dumps(res.get_json(), ensure_ascii=False)
+    with session_scope(url) as s:
+        saved = next(r for r in s.get(RuleVersion, draft_id).body["rules"] if r["id"] == "prediabetes")
+        assert saved["level"] == "orange"
 
 
 def test_adr003_admin_sees_the_impact_publishes_and_warnings_names_the_version(rules_app, url):
