@@ -217,6 +217,7 @@ def in_force(session: Session) -> warning_model.Rules:
     if key not in _cache:
         body = session.scalar(select(RuleVersion.body).where(RuleVersion.id == row.id))
         _cache[key] = warning_model.rules_from_dict(body, origin=f"rule_version {row.number}")
+    psych_model.remember(_cache[key])
     return _cache[key]
 
 
