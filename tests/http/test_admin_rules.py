@@ -181,3 +181,16 @@ def test_adr003_admin_sees_the_impact_publishes_and_warnings_names_the_version(r
     assert badge.status_code == 200 and label in json.dumps(badge.get_json(), ensure_ascii=False)
     loaded = json.dumps(_load(admin).get_json(), ensure_ascii=False)
     assert label in loaded and "已停用" in loaded
+
+
+def test_adr004_the_overview_tells_the_rule_change_apart(rules_app):
+    """After test_adr003's publish: the level changes since the quarter start name the part the rules
+    made, exactly for an admin, as a mark only in a leader's suppressed view."""
+    key = "..home-kpis.children...home-scope.children.."
+    inputs = [{"id": "home-url", "property": "search", "value": ""}]
+    admin = json.dumps(dash_callback(_as(rules_app, "admin"), key, inputs).get_json(), ensure_ascii=False)
+    assert "其中规则变更" in admin
+    leader = dash_callback(_as(rules_app, "leader"), key, inputs)
+    assert leader.status_code == 200
+    text = json.dumps(leader.get_json(), ensure_ascii=False)
+    assert "其中规则变更" not in text
