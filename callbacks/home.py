@@ -15,7 +15,7 @@ from dash import Input, Output, html
 from models import psych
 from models.overview import LEVELS, leader_overview, overview_table
 from models.suppression import rate
-from models.warning import load_rules
+from models import rule_versions
 from web.clock import today
 from web.access import current_scope, db, unit_in_scope
 from web.cache import cached
@@ -42,11 +42,17 @@ class View:
         return "" if r is None else f"{r:.1%}"
 
 
-def _change(view: View, level: str, now: int, change: int) -> str:
+def _change(view: View, level: str, now: int, change: int, rules: dict | None = None) -> str:
     before = view.value(("before", level), now - change)
     if view.value(level, now) is None or before is None:
         return tr("较季度初：变化不公开", "vs quarter start: not shown")
-    return tr(f"较季度初 {change:+,}", f"{change:+,} since quarter start")
+    text = tr(f"较季度初 {change:+,}", f"{change:+,} since quarter start")
+    if rules and rules.get(level):
+        if view.table is None:  # exact counts: the part a new rules version made, apart from health
+            text += tr(f"（其中规则变更 {rules[level]:+,}）", f" (rule change {rules[level]:+,})")
+        else:  # a leader's suppressed view: no extra number, only that a rule change is part of it
+            text += tr("（含规则变更）", " (incl. a rule change)")
+    return text
 
 
 def _link(path: str, **params) -> str:
@@ -73,7 +79,8 @@ def _monthly_figure(monthly: list[dict], history_start: str | None, view: View) 
 def _factors(o: dict, view: View, unit_code: str, sees_psych: bool):
     items = []
     total = o["officers"]
-    psych_ids = psych.psych_rule_ids(load_rules())
+    with db() as s:
+        psych_ids = rule_versions.psych_rule_ids(s)
     for f in o["risk_factors"]:
         share = view.share(("factor", f["rule"]), f["count"], "officers", total)
         item = dbc.ListGroupItem([
@@ -139,7 +146,7 @@ def register(app):
             n = o["levels"][level]
             sub = [view.share(level, n, "officers", o["officers"])]
             if o["level_change"] is not None:
-                sub.append(_change(view, level, n, o["level_change"][level]))
+                sub.append(_change(view, level, n, o["level_change"][level], o.get("rule_change")))
             cards.append(kpi_card(level_name(level) + tr("预警", " warning"), view.text(level, n), " · ".join(x for x in sub if x),
                                   href=_link("/warnings", level=level, unit=unit_code), colour=LEVEL_COLOURS[level],
                                   id=f"home-card-{level}"))

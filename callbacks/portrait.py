@@ -123,7 +123,8 @@ def _header(h: dict):
     history = h.get("history") or []
     trail = None
     if len(history) > 1:
-        steps = [f"{x['date'][:7]} {level_name(x['level'])}" for x in reversed(history)]
+        steps = [f"{x['date'][:7]} {level_name(x['level'])}" + (tr("（规则变更）", " (rule change)") if x.get("rule_change") else "")
+                 for x in reversed(history)]
         trail = html.Div(tr("预警变化：", "Level history: ") + " → ".join(steps), className="pt-muted small")
     last_exam = h.get("last_exam_date")
     person = dbc.Card(dbc.CardBody([
@@ -144,6 +145,10 @@ def _header(h: dict):
     shown, rest = reasons[:4], reasons[4:]
     why = [html.Div(tr(f"预警原因（{len(reasons)}条）", f"Why this level ({len(reasons)})"), className="pt-subtitle mt-0"),
            html.Ul(shown, className="pt-reasons", id="pt-reasons")]
+    if w.get("rules_version"):  # the rules version the reasons were computed under (models.rule_versions)
+        why.append(html.Div(tr(f"按预警规则版本 {w['rules_version']} 计算（{w.get('computed_at', '')}）",
+                               f"Computed under warning rules {w['rules_version']} ({w.get('computed_at', '')})"),
+                            className="pt-muted small", id="pt-rules-version"))
     if rest:
         why.append(html.Details([html.Summary(tr(f"其余 {len(rest)} 条原因", f"{len(rest)} more reasons"),
                                               className="pt-more"),

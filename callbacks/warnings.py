@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import hashlib
 import io
 import json
@@ -14,11 +13,12 @@ import math
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from flask import g
 
 from models import psych
 from models import suppression as sup
 from models import warnings_queries as wq
-from models.warning import load_rules
+from models import rule_versions
 from models.vocab import FOLLOWUP_STATUSES, LEVELS, POST_TYPES, SMALL_GROUP
 from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db, unit_in_scope
@@ -42,12 +42,15 @@ Filter = Code | Codes
 GRID = {"type": "warn-grid", "v": ALL}  # one grid at a time; its id changes with the filters
 
 
-@functools.lru_cache(maxsize=1)
 def rules():
-    return load_rules()
+    """The rules version in force (``models.rule_versions``; parsed once per version there), read once
+    per request (a map asks for it per area)."""
+    if "portal_rules" not in g:
+        with db() as s:
+            g.portal_rules = rule_versions.in_force(s)
+    return g.portal_rules
 
 
-@functools.lru_cache(maxsize=1)
 def psych_ids() -> frozenset:
     return psych.psych_rule_ids(rules())
 
@@ -276,7 +279,8 @@ def columns(scope) -> list[dict]:
     cols = [name, {"headerName": tr("警号", "Badge"), "field": "badge", "colId": "badge", "sortable": True, "width": 100},
             unit, level,
             {"headerName": tr("预警原因", "Reasons"), "field": "reasons_label", "colId": "reasons", "width": 320,
-             "tooltipField": "reasons_label"}]
+             "tooltipField": "reasons_label"},
+            {"headerName": tr("规则版本", "Rules"), "field": "rules_version", "colId": "rules_version", "width": 104}]
     for code in ("sbp", "dbp", "fpg", "ldl", "bmi"):
         cols.append({"headerName": tr(*KEY_NAMES[code]), "field": code, "colId": code, "sortable": True, "width": 92,
                      "type": "rightAligned"})

@@ -40,10 +40,10 @@ def _sees_psych(actor: Actor) -> bool:
     return bool(getattr(actor, "sees_psych", False))
 
 
-def _psych_ids() -> frozenset[str]:
-    from models.warning import load_rules
+def _psych_ids(session: Session) -> frozenset[str]:
+    from models.rule_versions import psych_rule_ids
 
-    return psych_model.psych_rule_ids(load_rules())
+    return psych_rule_ids(session)
 
 
 def _hide_psych(row: dict) -> dict:
@@ -117,7 +117,7 @@ def new_followup_context(session: Session, actor: Actor, badge: str) -> dict:
     _may_act(actor)
     officer = _officer(session, actor, badge)
     status = session.get(OfficerStatus, officer.id)
-    psych, ids = _sees_psych(actor), _psych_ids()
+    psych, ids = _sees_psych(actor), _psych_ids(session)
     reasons = [r for r in psych_model.visible_reasons(status.reasons if status else [], status.open_reasons if status else None,
                                                       ids, psych) if r.get("level") in ("red", "orange")]
     if status is not None and not psych and psych_model.needs_psych_followup(status.reasons, ids):
@@ -268,7 +268,7 @@ def next_assessment(session: Session, officer_id: int, after: dt.datetime, psych
                WarningHistory.reasons)
         .where(WarningHistory.officer_id == officer_id, WarningHistory.changed_at > after)
         .order_by(WarningHistory.changed_at).limit(1)).first()
-    if change and not psych and psych_model.has_psych(change.reasons, _psych_ids()):
+    if change and not psych and psych_model.has_psych(change.reasons, _psych_ids(session)):
         return None
     if change:
         return {"level": change.level, "confirmed": change.confirmed, "at": change.changed_at.date().isoformat(),
@@ -348,7 +348,7 @@ def needs_action(session: Session, actor: Actor, today: dt.date, limit: int = 50
     followed = (select(FollowUp.id).where(FollowUp.officer_id == OfficerStatus.officer_id,
                                           or_(FollowUp.opened_at >= became.c.red_at, FollowUp.status.in_(ACTIVE))))
     turned = aliased(WarningHistory)  # the change into red: its reasons name the readings that did it
-    psych, ids = _sees_psych(actor), _psych_ids()
+    psych, ids = _sees_psych(actor), _psych_ids(session)
     level = psych_model.named_level(OfficerStatus, psych)  # red for a psychological reason: not in another's queue
     q = (select(Officer.badge, Officer.name, Unit.name, Unit.name_en, OfficerStatus.confirmed, OfficerStatus.reasons,
                 became.c.red_at, turned.reasons, OfficerStatus.open_reasons)
@@ -399,7 +399,7 @@ def recent_changes(session: Session, actor: Actor, today: dt.date, days: int = 3
                 WarningHistory.previous_level != WarningHistory.level))
     if actor.unit_path:
         q = q.where(WarningHistory.unit_path.like(f"{actor.unit_path}%"))
-    psych, ids = _sees_psych(actor), _psych_ids()
+    psych, ids = _sees_psych(actor), _psych_ids(session)
     rows = session.execute(q.order_by(WarningHistory.changed_at.desc()).limit(limit))
     # a change that rested on a psychological reason is not in another's list
     return [{"badge": b, "name": n, "unit": u, "from": p, "to": lvl, "confirmed": bool(c), "at": at.date().isoformat()}

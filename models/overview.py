@@ -92,6 +92,20 @@ def _scoped(query, officer_id, unit_path: str | None):
             .where(Officer.active, _in_scope(unit_path)))
 
 
+def rule_change_by_level(session: Session, unit_path: str | None, since: dt.datetime) -> dict[str, int]:
+    """The part of each level's change since ``since`` that publishing a rules version caused: per level,
+    the warning_history rows marked ``cause="rules"`` (``models.rule_impact.publish``) into it minus
+    those out of it, for the active officers of the subtree. All zero when no rules were published."""
+    into = dict(session.execute(_scoped(
+        select(WarningHistory.level, func.count()).select_from(WarningHistory), WarningHistory.officer_id, unit_path)
+        .where(WarningHistory.cause == "rules", WarningHistory.changed_at >= since).group_by(WarningHistory.level)).all())
+    out_of = dict(session.execute(_scoped(
+        select(WarningHistory.previous_level, func.count()).select_from(WarningHistory), WarningHistory.officer_id,
+        unit_path).where(WarningHistory.cause == "rules", WarningHistory.changed_at >= since)
+        .group_by(WarningHistory.previous_level)).all())
+    return {lvl: into.get(lvl, 0) - out_of.get(lvl, 0) for lvl in LEVELS}
+
+
 def quarter_start(day: dt.date) -> dt.date:
     return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
@@ -263,15 +277,20 @@ def sub_units(session: Session, unit_path: str | None, rows=None) -> list[dict]:
     return out
 
 
+def _rule_change_or_none(session: Session, unit_path: str | None, since: dt.datetime) -> dict[str, int] | None:
+    changes = rule_change_by_level(session, unit_path, since)
+    return changes if any(changes.values()) else None
+
+
 def leader_overview(session: Session, unit_path: str | None, today: dt.date, rules=None, psych: bool = True) -> dict:
     """Everything on the leaders' home page for one scope: KPIs, level changes since the
     start of the quarter, top risk factors, follow-ups, campaign participation, the
     red+orange count by month and the sub-units. Without ``psych`` the colours are the open
     levels (``models.psych``), as /warnings shows them to the same viewer, and this month's
     red+orange is theirs too."""
-    from models.warning import load_rules
+    from models.rule_versions import in_force
 
-    rules = rules or load_rules()
+    rules = rules or in_force(session)
     q_start = dt.datetime.combine(quarter_start(today), dt.time())
     begins = history_start(session)
     known_before = begins is not None and begins < q_start
@@ -297,6 +316,8 @@ def leader_overview(session: Session, unit_path: str | None, today: dt.date, rul
         "quarter_start": q_start.date().isoformat(),
         "history_start": begins.date().isoformat() if begins else None,
         "level_change": {lvl: levels[lvl] - before[lvl] for lvl in LEVELS} if before else None,
+        # of which a new rules version, not officers getting better or worse (None: no rules published)
+        "rule_change": _rule_change_or_none(session, unit_path, q_start) if before else None,
         "risk_factors": risk_factors,
         "follow_ups": follow_ups,
         "campaign": campaign_participation(session, unit_path, today.year, rows),

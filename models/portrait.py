@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import clinical, risk_factors, vocab
+from models import clinical, risk_factors, rule_versions, vocab
 from models import psych as psych_model
 from models.campaigns.reads import officer_campaigns
 from models import trends as trend_stats
@@ -202,12 +202,12 @@ GENERIC_ADVICE = ("请与健康管理师联系，制定随访计划。", "Contac
 
 
 # --- helpers ------------------------------------------------------------------------------
-def _psych_rules() -> frozenset[str]:
-    return psych_model.psych_rule_ids(load_rules())
+def _psych_rules(session: Session) -> frozenset[str]:
+    return rule_versions.psych_rule_ids(session)
 
 
-def _rule_names() -> dict[str, tuple[str, str]]:
-    return {r["id"]: (r["name_zh"], r["name_en"]) for r in load_rules().rules}
+def _rule_names(session: Session) -> dict[str, tuple[str, str]]:
+    return rule_versions.rule_names(session)
 
 
 def _officer_row(session: Session, officer_id: int):
@@ -272,11 +272,11 @@ def header(session: Session, officer_id: int, *, lab_values: bool, as_of: dt.dat
     }
     if status is None:
         return out
-    ids = _psych_rules()
+    ids = _psych_rules(session)
     reasons = psych_model.visible_reasons(status.reasons, status.open_reasons, ids, psych)
     level = status.level if psych else (status.open_level or "green")
     confirmed = status.confirmed if psych or level == status.level else True
-    shown = _reasons(reasons, lab_values)
+    shown = _reasons(session, reasons, lab_values)
     if not psych and lab_values and psych_model.needs_psych_followup(status.reasons, ids):
         zh, en = psych_model.PSYCH_FOLLOWUP
         shown.append({"rule": "psych", "level": None, "zh": zh, "en": en, "date": None, "source": "", "advice": None})
@@ -284,16 +284,17 @@ def header(session: Session, officer_id: int, *, lab_values: bool, as_of: dt.dat
                       "computed_at": status.computed_at.date().isoformat(), "reasons": shown}
     history = session.execute(
         select(WarningHistory.level, WarningHistory.previous_level, WarningHistory.confirmed, WarningHistory.changed_at,
-               WarningHistory.reasons)
+               WarningHistory.reasons, WarningHistory.cause)
         .where(WarningHistory.officer_id == officer_id).order_by(WarningHistory.changed_at.desc()).limit(6)).all()
-    out["history"] = [{"level": lvl, "previous": prev, "confirmed": conf, "date": at.date().isoformat()}
-                      for lvl, prev, conf, at, why in history if psych or not psych_model.has_psych(why, ids)]
+    out["history"] = [{"level": lvl, "previous": prev, "confirmed": conf, "date": at.date().isoformat(),
+                       "rule_change": cause == "rules"}  # the change a new rules version made (models.rule_impact)
+                      for lvl, prev, conf, at, why, cause in history if psych or not psych_model.has_psych(why, ids)]
     if lab_values:
         out["risk"] = _risk_block(officer, status, as_of)
     return out
 
 
-def _reasons(raw: list[dict], lab_values: bool) -> list[dict]:
+def _reasons(session: Session, raw: list[dict], lab_values: bool) -> list[dict]:
     if lab_values:
         out, given = [], set()
         for r in raw:
@@ -304,7 +305,7 @@ def _reasons(raw: list[dict], lab_values: bool) -> list[dict]:
                         "advice": None if advice in given else advice})  # four lipid reasons: advice once
             given.add(advice)
         return out
-    names, psych, out, seen = _rule_names(), _psych_rules(), [], set()
+    names, psych, out, seen = _rule_names(session), _psych_rules(session), [], set()
     for r in raw:
         rule = r.get("rule")
         if rule in psych:  # a psychological reason never reaches a leader (models.psych)

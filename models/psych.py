@@ -65,11 +65,27 @@ def _counts_psych(reason: Mapping[str, Any]) -> bool:
     return reason.get("rule") == "multiple_yellow"
 
 
+# the psychological rules of the version in force, as ``models.rule_versions.in_force`` last read it
+# (the readers below have no session); the rules file only until then
+_in_force: dict[str, Any] = {}
+
+
+def remember(rules) -> None:
+    """Called by ``models.rule_versions`` with each rules version it puts to use."""
+    ids = psych_rule_ids(rules)
+    _in_force["ids"] = ids
+    _in_force["names"] = tuple(n for r in rules.rules if r["id"] in ids for n in (r.get("name_zh"), r.get("name_en")) if n)
+
+
 @functools.lru_cache(maxsize=1)
-def _default_ids() -> frozenset[str]:
+def _file_rules():
     from models.warning import load_rules
 
-    return psych_rule_ids(load_rules())
+    return load_rules()
+
+
+def _default_ids() -> frozenset[str]:
+    return _in_force.get("ids") or psych_rule_ids(_file_rules())
 
 
 def open_level_default(context) -> str | None:
@@ -125,9 +141,8 @@ def is_psych_followup(kind: str | None, reason: str | None) -> bool:
     return "PHQ-9" in text or "GAD-7" in text or any(name in text for name in _psych_names())
 
 
-@functools.lru_cache(maxsize=1)
 def _psych_names() -> tuple[str, ...]:
-    from models.warning import load_rules
-
+    if "names" in _in_force:
+        return _in_force["names"]
     ids = _default_ids()
-    return tuple(n for r in load_rules().rules if r["id"] in ids for n in (r.get("name_zh"), r.get("name_en")) if n)
+    return tuple(n for r in _file_rules().rules if r["id"] in ids for n in (r.get("name_zh"), r.get("name_en")) if n)

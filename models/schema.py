@@ -314,6 +314,9 @@ class WarningHistory(Base):
     reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     rules_version: Mapped[str] = mapped_column(String(20))
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    # why the level changed (models.vocab.HISTORY_CAUSES): "rules" when publishing a new rules version
+    # recomputed it, NULL for a change of data (and for rows written before 0022)
+    cause: Mapped[Optional[str]] = mapped_column(String(12))
     # each officer's changes in time order, with the levels: the overview's level at a date and
     # red+orange by month read this index alone (``reasons`` makes the rows wide); replaces the
     # plain officer_id index (0011)
@@ -632,3 +635,25 @@ class Job(Base):
     host: Mapped[Optional[str]] = mapped_column(String(120))
     pid: Mapped[Optional[int]] = mapped_column(Integer)
     __table_args__ = (Index("ix_job_status_started", "status", "started_at"), Index("ix_job_started", "started_at"))
+
+
+class RuleVersion(Base):
+    """One version of the four-colour warning rules (``models.rule_versions``): a draft an admin edits,
+    the one published version in force, or a retired one. ``body`` is the rule set (the format of
+    models/rules/warning_v2.json), validated before it is saved; ``label`` is its ``version`` field, the
+    ``rules_version`` every status and history row names."""
+
+    __tablename__ = "rule_version"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    label: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # models.vocab.RULE_VERSION_STATUSES
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    based_on: Mapped[Optional[int]] = mapped_column(Integer)  # the number of the version it was copied from
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))  # NULL: seeded from the file
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    published_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    published_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    retired_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 from sqlalchemy import DateTime, bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
@@ -27,30 +27,41 @@ CHUNK = 500
 REPEAT_WINDOW = dt.timedelta(days=warning_model.needs_confirmation_window_days)
 
 
-def recompute_all(session: Session, as_of: dt.date | None = None, rules=None) -> dict[str, int]:
+def recompute_all(session: Session, as_of: dt.date | None = None, rules=None, cause: str | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Recompute every active officer; returns the count per level."""
     ids = list(session.scalars(select(Officer.id).where(Officer.active).order_by(Officer.id)))
-    return recompute_officers(session, ids, as_of=as_of, rules=rules)
+    return recompute_officers(session, ids, as_of=as_of, rules=rules, cause=cause, progress=progress)
 
 
 def recompute_officers(session: Session, officer_ids: Iterable[int], as_of: dt.date | None = None,
-                       rules=None) -> dict[str, int]:
-    """Recompute the snapshot of these officers from observations up to ``as_of`` (default today).
+                       rules=None, cause: str | None = None,
+                       progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Recompute the snapshot of these officers from observations up to ``as_of`` (default today)
+    under ``rules`` (default: the version in force, ``models.rule_versions.in_force``).
 
-    Writes a warning_history row for each officer whose level changed (or who had none)."""
+    Writes a warning_history row for each officer whose level changed (or who had none), with its
+    ``cause`` (models.vocab.HISTORY_CAUSES): "rules" when a newly published rules version is being
+    applied, "data" otherwise. ``progress(done, total)`` is called after each chunk."""
+    from models.rule_versions import in_force
+
     as_of = as_of or dt.date.today()
-    rules = rules or warning_model.load_rules()
+    rules = rules or in_force(session)
     hospitals = dict(session.execute(select(Hospital.code, Hospital.name)).all())
     counts: dict[str, int] = defaultdict(int)
     ids = sorted(set(officer_ids))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        for level, n in _recompute_chunk(session, chunk, as_of, rules, hospitals).items():
+        for level, n in _recompute_chunk(session, chunk, as_of, rules, hospitals, cause or "data").items():
             counts[level] += n
+        if progress is not None:
+            progress(min(start + CHUNK, len(ids)), len(ids))
     return dict(counts)
 
 
-def _recompute_chunk(session: Session, ids: list[int], as_of: dt.date, rules, hospitals: dict) -> dict[str, int]:
+def assess_officers(session: Session, ids: list[int], as_of: dt.date, rules, hospitals: dict) -> list[dict]:
+    """The snapshot rows of these officers under ``rules``, without writing them (the rule editor's
+    impact preview evaluates a draft this way; ``recompute_officers`` writes them)."""
     officers = session.execute(
         select(Officer.id, Officer.sex, Officer.birth_date, Unit.path)
         .join(Unit, Officer.unit_id == Unit.id).where(Officer.id.in_(ids))
@@ -64,22 +75,35 @@ def _recompute_chunk(session: Session, ids: list[int], as_of: dt.date, rules, ho
     need = [oid for oid, codes in readings.items()
             if prevalence.needs_days({c: (rows[0][0], rows[0][2]) for c, rows in codes.items()}, sexes.get(oid))]
     days = prevalence.high_days(session, need, *window) if need else {}
+    out = []
+    for officer_id, sex, birth, path in officers:
+        row = assess(readings.get(officer_id, {}), sex=sex, age=age_on(birth, as_of),
+                     exams=exams.get(officer_id, ExamReports()), as_of=as_of, rules=rules, hospitals=hospitals,
+                     high_days=days.get(officer_id, {}))
+        row.update(officer_id=officer_id, unit_path=path)
+        out.append(row)
+    return out
+
+
+def _recompute_chunk(session: Session, ids: list[int], as_of: dt.date, rules, hospitals: dict,
+                     cause: str = "data") -> dict[str, int]:
+    rows = assess_officers(session, ids, as_of, rules, hospitals)
     previous = dict(session.execute(
         select(OfficerStatus.officer_id, OfficerStatus.level).where(OfficerStatus.officer_id.in_(ids))).all())
     now = utcnow()
     stamp = dt.datetime.combine(as_of, dt.time(23, 59)) if as_of < dt.date.today() else now
     statuses, history, counts = [], [], defaultdict(int)
-    for officer_id, sex, birth, path in officers:
-        row = assess(readings.get(officer_id, {}), sex=sex, age=age_on(birth, as_of),
-                     exams=exams.get(officer_id, ExamReports()), as_of=as_of, rules=rules, hospitals=hospitals,
-                     high_days=days.get(officer_id, {}))
-        row.update(officer_id=officer_id, unit_path=path, computed_at=stamp, measured=measured_mask(row["classes"]))
+    for row in rows:
+        officer_id, path = row["officer_id"], row["unit_path"]
+        row.update(computed_at=stamp, measured=measured_mask(row["classes"]))
         statuses.append(row)
         counts[row["level"]] += 1
         if previous.get(officer_id) != row["level"]:
             history.append({"officer_id": officer_id, "unit_path": path, "level": row["level"],
                             "previous_level": previous.get(officer_id), "confirmed": row["confirmed"],
-                            "reasons": row["reasons"], "rules_version": row["rules_version"], "changed_at": stamp})
+                            "reasons": row["reasons"], "rules_version": row["rules_version"], "changed_at": stamp,
+                            # an officer's first row is no change of rules, whatever applied it
+                            "cause": cause if officer_id in previous else "data"})
     session.execute(delete(OfficerStatus).where(OfficerStatus.officer_id.in_(ids)))
     _insert(session, OfficerStatus, statuses, ("latest", "classes", "reasons", "open_reasons"))
     _insert(session, WarningHistory, history, ("reasons",))

@@ -67,6 +67,7 @@ def officer_data(session: Session, officer_id: int, *, as_of: dt.date, generated
         "at": _iso(h.changed_at), "level": vocab.pair(vocab.LEVEL_WORDS, h.level),
         "previous": vocab.pair(vocab.LEVEL_WORDS, h.previous_level) if h.previous_level else None,
         "confirmed": h.confirmed, "rules_version": h.rules_version,
+        "cause": vocab.pair(vocab.HISTORY_CAUSES, h.cause) if h.cause else None,
     } for h in session.scalars(select(WarningHistory).where(WarningHistory.officer_id == officer_id)
                                .order_by(WarningHistory.changed_at))]
     follow_ups = [{

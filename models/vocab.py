@@ -260,6 +260,7 @@ JOB_KINDS: dict[str, Words] = {
     "reprocess": ("重新处理隔离行", "Re-process quarantine"),
     "roster_accounts": ("按名册开通账号", "Accounts from the roster"),
     "recompute": ("重新计算预警", "Recompute statuses"),
+    "rules_impact": ("评估规则变更影响", "Impact of a rules draft"),
     "export": ("大批量导出", "Large export"),
     "check": ("后台自检", "Background self-check"),
 }
@@ -304,6 +305,11 @@ PLAN_ITEMS: dict[str, Words] = {
     "sbp": ("收缩压（高压）", "Systolic blood pressure"), "dbp": ("舒张压（低压）", "Diastolic blood pressure"),
     "steps": ("每日步数", "Daily steps"), "fpg": ("空腹血糖", "Fasting glucose"),
 }
+
+# --- the warning rules in the database (models.rule_versions) and why a level changed --------------
+RULE_VERSION_STATUSES: dict[str, Words] = {"draft": ("草稿", "Draft"), "published": ("生效中", "In force"),
+                                           "retired": ("已停用", "Retired")}
+HISTORY_CAUSES: dict[str, Words] = {"data": ("新数据", "New data"), "rules": ("规则变更", "Rule change")}
 
 # --- the audit log: every action code written to audit_log (grep ``audit(`` and ``record(``) -------
 AUDIT_ACTIONS: dict[str, Words] = {
@@ -376,6 +382,14 @@ AUDIT_ACTIONS: dict[str, Words] = {
     "confirm_import": ("确认导入文件", "Confirmed an import"),
     "correct_quarantine": ("修正隔离行", "Corrected a quarantined row"),
     "reject_quarantine": ("驳回隔离行", "Rejected a quarantined row"),
+    # the rule editor of issue 18
+    "rules_draft_created": ("创建预警规则草稿", "Created a draft of the warning rules"),
+    "rules_draft_saved": ("保存预警规则草稿", "Saved a draft of the warning rules"),
+    "rules_draft_refused": ("预警规则草稿未通过校验", "Draft of the warning rules refused"),
+    "rules_draft_discarded": ("放弃预警规则草稿", "Discarded a draft of the warning rules"),
+    "rules_impact": ("查看规则变更影响名单", "Viewed the impact of a rules draft"),
+    "rules_published": ("发布预警规则版本", "Published a warning rules version"),
+    "rules_seeded": ("从规则文件建立首个规则版本", "Seeded the first rules version from the file"),
 }
 # actions about one named officer (target "officer:<badge>"), as opposed to lists that contain them
 AUDIT_NAMED_ACTIONS: tuple[str, ...] = (

@@ -342,7 +342,8 @@ def _list_query(scope_path: str | None, f: Filters, as_of: dt.date, leader: bool
             level_col.label("level"), OfficerStatus.confirmed, OfficerStatus.level.label("true_level")]
     if not leader:
         cols += [Officer.birth_date, OfficerStatus.reasons, OfficerStatus.open_reasons, OfficerStatus.latest,
-                 OfficerStatus.last_exam_date, _followup_state(fu, as_of).label("followup"), fu.c.due.label("followup_due")]
+                 OfficerStatus.last_exam_date, _followup_state(fu, as_of).label("followup"), fu.c.due.label("followup_due"),
+                 OfficerStatus.rules_version]
     q = _from(select(*cols), f, fu).join(Unit, Unit.id == Officer.unit_id)
     conds = _conditions(f, scope_path, as_of, fu, level_col=level_col)
     if not psych:  # nobody in a named list for a colour that rests only on a psychological reason
@@ -399,6 +400,7 @@ def _row(r, leader: bool, as_of: dt.date, psych: bool, psych_ids) -> dict:
         last_exam=r.last_exam_date.isoformat() if r.last_exam_date else None,
         followup=r.followup,
         followup_due=r.followup_due.isoformat() if r.followup_due else None,
+        rules_version=r.rules_version,  # the rules version the reasons were computed under
     )
     return row
 
@@ -486,12 +488,15 @@ def period_bounds(period: Any, start: Any, end: Any, today: dt.date) -> tuple[st
 
 
 def _rule_changed(rows: list[tuple], first: int, introduced: dict[str, dt.date]) -> bool:
-    """Whether a history row (at, level, rules version) from index ``first`` on came with a new rules
-    version: written under another version than the row before it, on the day that version was first
-    applied (the recompute after a rules update). A level change is written only when the level
-    changes, so an officer whose colour the update left alone keeps a row of the old version: a
-    later change of health under the new version is not a rule change."""
-    return any(rows[i][2] != rows[i - 1][2] and _day(rows[i][0]) == introduced.get(rows[i][2])
+    """Whether a history row (at, level, rules version, cause) from index ``first`` on came with a new
+    rules version. Since 0022 the row says so: ``cause == "rules"`` (written by the recompute that
+    publishing a rules version runs, ``models.rule_versions.publish``). A row written before (cause
+    NULL) counts when it was written under another version than the row before it, on the day that
+    version was first applied. A level change is written only when the level changes, so an officer
+    whose colour the update left alone keeps a row of the old version: a later change of health under
+    the new version is not a rule change."""
+    return any(rows[i][3] == "rules" if rows[i][3] is not None else
+               (rows[i][2] != rows[i - 1][2] and _day(rows[i][0]) == introduced.get(rows[i][2]))
                for i in range(max(first, 1), len(rows)))
 
 
@@ -524,13 +529,13 @@ def movement(session: Session, scope_path: str | None, start: dt.date, end: dt.d
            .where(*_conditions(f.population(), scope_path, as_of)).subquery("who"))
     rows = session.execute(
         select(WarningHistory.officer_id, WarningHistory.changed_at, WarningHistory.level,
-               WarningHistory.rules_version)
+               WarningHistory.rules_version, WarningHistory.cause)
         .join(who, who.c.officer_id == WarningHistory.officer_id)
         .where(WarningHistory.changed_at <= until)
         .order_by(WarningHistory.officer_id, WarningHistory.changed_at, WarningHistory.id)).all()
     by_officer: dict[int, list[tuple]] = defaultdict(list)
     for row in rows:
-        by_officer[row[0]].append((row[1], row[2], row[3]))
+        by_officer[row[0]].append((row[1], row[2], row[3], row[4]))
     opened: dict[int, tuple[str, object]] = {}  # officer -> (open level, newest history row)
     if not psych:
         newest = (select(WarningHistory.officer_id, func.max(WarningHistory.changed_at).label("at"))
@@ -546,7 +551,7 @@ def movement(session: Session, scope_path: str | None, start: dt.date, end: dt.d
     health: dict[tuple[str, str], int] = defaultdict(int)
     rule: dict[tuple[str, str], int] = defaultdict(int)
     for oid, history in by_officer.items():
-        before_rows = [i for i, (at, _lvl, _v) in enumerate(history) if at < since]
+        before_rows = [i for i, (at, _lvl, _v, _c) in enumerate(history) if at < since]
         before = history[before_rows[-1]][1] if before_rows else "new"
         after = history[-1][1]
         if oid in opened and history[-1][0] == opened[oid][1]:  # the level in force today: its open level

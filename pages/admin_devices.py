@@ -40,6 +40,9 @@ def layout(**_):
         html.Div(tr("各派出所健康小屋的串口设备：最近一帧的时间、今日帧数、网关日志积压，以及被拒收的帧和待分配的读数。",
                     "Serial devices of the station health kiosks: last frame, frames today, gateway journal backlog, "
                     "rejected frames and readings waiting for an officer."), className="page-sub"),
+        html.Div(dcc.Link(tr("各医院的体检完整性与超时医院、设备汇总见“数据完整性”页", "Hospital completeness, stale hospitals and kiosks "
+                             "in one place: Data health"), href="/admin/data-health", id="dev-data-health-link"),
+                 className="small mb-2"),
         dcc.Interval(id="dev-interval", interval=REFRESH_SECONDS * 1000),
         dcc.Store(id="dev-refresh", data=0),
         dbc.Row(id="dev-summary", className="g-3 mb-3"),

@@ -119,6 +119,7 @@ def layout(level=None, badge=None, new_followup=None, unit=None, rule=None, **qu
         dcc.Store(id="warn-parent"),
         html.Div(tr("四色预警", "Four-colour warnings"), className="page-title", id="warn-title"),
         html.Div(id="warn-breadcrumb", className="page-sub"),
+        html.Div(id="warn-rules-version", className="small mb-2"),  # callbacks/rules_badge.py
         _filters(level, unit, rule),
         dcc.Loading(dbc.Row(id="warn-counts", className="g-2 mb-3"), delay_show=300),
         dbc.Row([

@@ -24,6 +24,8 @@ MENU = [
     ("/screenings", "心理筛查", "Screenings", ("manager", "counsellor", "admin")),
     ("/admin/imports", "数据导入", "Imports", ("admin",)),
     ("/admin/devices", "设备", "Devices", ("admin",)),
+    ("/admin/data-health", "数据完整性", "Data health", ("admin",)),
+    ("/admin/rules", "预警规则", "Rules", ("admin",)),
     ("/admin/users", "用户", "Users", ("admin",)),
     ("/admin/jobs", "后台任务", "Jobs", ("admin",)),
     ("/admin/audit", "审计日志", "Audit log", ("admin", "auditor")),

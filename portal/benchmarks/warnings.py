@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 
 from models import warnings_queries as wq
 from models.schema import Unit
-from models.warning import load_rules
+from models.rule_versions import in_force
 from portal.bench import BenchContext, Result, measure
 
 RAW_MAP = "SELECT unit_path, level, count(*) FROM officer_status GROUP BY unit_path, level"
@@ -19,9 +19,9 @@ RAW_PAGE = ("SELECT o.badge, o.name, u.name, s.level, s.confirmed, s.reasons, s.
 
 def run(ctx: BenchContext) -> list[Result]:
     target = 200 if ctx.scale in ("city", "tiny") else 800
-    rules = load_rules()
     today = dt.date.today()
     with ctx.session() as s:
+        rules = in_force(s)
         root = s.scalar(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))
         s.expunge(root)
 

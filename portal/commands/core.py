@@ -224,16 +224,19 @@ def officer_show(badge: str, as_json: bool = typer.Option(False, "--json")) -> N
 
 
 def recompute() -> None:
-    """Recompute every officer's status snapshot (guideline classes, China-PAR, warning level)."""
+    """Recompute every officer's status snapshot (guideline classes, China-PAR, warning level) under the
+    rules version in force (``models.rule_versions``; change it on /admin/rules, not with a file)."""
     import time
 
     from models.db import session_scope
+    from models.rule_versions import in_force_info
     from models.snapshot import recompute_all
 
     t0 = time.perf_counter()
     with session_scope(_url()) as s:
         levels = recompute_all(s)
-    console.print(f"recomputed in {time.perf_counter() - t0:.1f} s: {levels}")
+        info = in_force_info(s)
+    console.print(f"recomputed in {time.perf_counter() - t0:.1f} s under rules v{info['number']} ({info['label']}): {levels}")
 
 
 def register(app: typer.Typer) -> None:

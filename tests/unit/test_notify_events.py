@@ -123,8 +123,9 @@ def test_nte005_overdue_unconfirmed_and_stale(demo_url):
         status.level, status.open_level, status.confirmed = "red", "red", False
         wh = _change(s, officer, "red", "yellow", [BP_RED], minutes_ago=60 * 24 * 5, confirmed=False)
         station = s.scalar(select(Unit).where(Unit.path.like("/NJ/NJ-D1/%")).order_by(Unit.id))
-        s.add(Device(gateway="gw-test", name="kiosk-test", driver="tanita", station=station.code, connected=True,
-                     last_frame_at=AS_OF_DT - dt.timedelta(days=2), stale_minutes=60, reported_at=AS_OF_DT))
+        kiosk = Device(gateway="gw-test", name="kiosk-test", driver="tanita", station=station.code, connected=True,
+                       last_frame_at=AS_OF_DT - dt.timedelta(days=2), stale_minutes=60, reported_at=AS_OF_DT)
+        s.add(kiosk)
         s.flush()
         out = ev.generate(s, AS_OF_DT)
         assert out.get("followup_overdue", 0) >= 1 and out.get("red_unconfirmed", 0) >= 1 and out.get("kiosk_stale", 0) >= 1
@@ -132,8 +133,9 @@ def test_nte005_overdue_unconfirmed_and_stale(demo_url):
         assert len(overdue) == 1 and "3 天" in overdue[0].body_zh
         assert "PHQ" not in overdue[0].body_zh + overdue[0].body_en  # a counselling follow-up, manager without psych
         assert len(_messages(s, "manager_d1", f"unconfirmed:{officer.id}:{wh.changed_at.date().isoformat()}")) == 1
-        assert len(_messages(s, "manager_d1", "stale:")) == 1 and _messages(s, "manager_d2", "stale:") == []
-        assert len(_messages(s, "admin", "stale:")) == 1
+        stale = f"stale:{kiosk.id}:"
+        assert len(_messages(s, "manager_d1", stale)) == 1 and _messages(s, "manager_d2", stale) == []
+        assert len(_messages(s, "admin", stale)) == 1
         assert sum(ev.generate(s, AS_OF_DT + dt.timedelta(minutes=5)).values()) == 0
         s.rollback()
 

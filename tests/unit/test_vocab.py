@@ -7,7 +7,8 @@ from sqlalchemy import select
 from models import vocab
 from models.db import session_scope
 from models.schema import (
-    Campaign, FollowUp, ImportBatch, Observation, Officer, OfficerStatus, Points, QuarantineRow, Unit, User,
+    Campaign, FollowUp, ImportBatch, Observation, Officer, OfficerStatus, Points, QuarantineRow, RuleVersion, Unit, User,
+    WarningHistory,
 )
 from models.warning import load_rules
 
@@ -21,6 +22,7 @@ COLUMNS = [
     (Campaign.kind, vocab.CAMPAIGN_KIND_DAILY), (Campaign.team_scoring, vocab.TEAM_SCORING),
     (Campaign.team_level, vocab.UNIT_LEVELS), (ImportBatch.kind, vocab.IMPORT_KINDS),
     (ImportBatch.status, vocab.IMPORT_STATUSES), (Points.reason, vocab.POINT_REASON_WORDS),
+    (RuleVersion.status, vocab.RULE_VERSION_STATUSES), (WarningHistory.cause, vocab.HISTORY_CAUSES),
 ]
 # the tiny demo loads cleanly, so it has no quarantine: these may be empty there
 MAY_BE_EMPTY = [(QuarantineRow.status, vocab.QUARANTINE_STATUSES)]
