@@ -346,7 +346,7 @@ def register(app):
                   running=[(Output("rules-republish", "disabled"), True, False)],
                   prevent_initial_call=True)
     @checked
-    @jobs.recorded("recompute", url, label=lambda _c, _n, number, _r: f"republish version {number}")
+    @jobs.recorded("recompute", url, label=lambda _n, number, _r: f"republish version {number}")
     def rules_republish(set_progress: Any, n: Clicks, number: Key, refresh: StoreRef):
         who = jobs.caller()
         if not _who_ok(url, who, "rules-republish"):
