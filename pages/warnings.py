@@ -28,7 +28,9 @@ EXAM_OPTIONS = [("within12", "12个月内体检过", "examined in the last 12 mo
 CONFIRMED_OPTIONS = [("confirmed", "已确认", "Confirmed"), ("unconfirmed", "待确认（单次自助读数）", "Unconfirmed (one kiosk reading)")]
 SEX_OPTIONS = [("male", "男", "Male"), ("female", "女", "Female")]
 FOLLOWUP_OPTIONS = [("none", "无跟进", "None"), ("active", "跟进中（含超期）", "Active (incl. overdue)"),
-                    ("overdue", "已超期", "Overdue"), ("closed", "已结案", "Closed")]
+                    ("overdue", "已超期", "Overdue"), ("closed", "已结案", "Closed"),
+                    ("needs_action", "待安排跟进（无进行中的跟进，转红后未开过跟进）",
+                     "Needs a follow-up (none open, none since turning red)")]
 
 
 def _opts(triples):
