@@ -145,8 +145,9 @@ def register(app):
                                   id=f"home-card-{level}"))
         fu = o["follow_ups"]
         overdue = view.text("overdue", fu["overdue"])
-        cards.append(kpi_card(tr("未结随访", "Open follow-ups"), view.text("open", fu["open"]),
-                              tr(f"其中超期 {overdue}", f"{overdue} overdue"),
+        cards.append(kpi_card(tr("本辖区未结跟进（全部负责人）", "Open follow-ups in scope (all assignees)"),
+                              view.text("open", fu["open"]),
+                              tr(f"其中逾期 {overdue}", f"{overdue} overdue"),
                               href="/workbench" if scope.role == "manager" else _link("/warnings", unit=unit_code),
                               id="home-card-followups",
                               colour="#c62828" if fu["overdue"] else None))

@@ -325,12 +325,12 @@ def my_followups(session: Session, actor: Actor, today: dt.date, start: int = 0,
 
 
 def overdue_count(session: Session, unit_path: str | None, today: dt.date, assignee_id: int | None = None) -> int:
-    """逾期跟进: follow-ups not closed whose due date has passed, of officers under ``unit_path``
-    (and, with ``assignee_id``, assigned to that manager). The one definition the workbench and
-    the leaders' overview both show."""
+    """逾期跟进: follow-ups not closed whose due date has passed, of serving officers under
+    ``unit_path`` (and, with ``assignee_id``, assigned to that manager). The one definition the
+    workbench and the leaders' overview both show."""
     q = (select(func.count()).select_from(FollowUp).join(Officer, Officer.id == FollowUp.officer_id)
          .join(Unit, Unit.id == Officer.unit_id)
-         .where(FollowUp.status.in_(ACTIVE), FollowUp.due.is_not(None), FollowUp.due < today))
+         .where(Officer.active, FollowUp.status.in_(ACTIVE), FollowUp.due.is_not(None), FollowUp.due < today))
     if unit_path:
         q = q.where(Unit.path.like(f"{unit_path}%"))
     if assignee_id is not None:

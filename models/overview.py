@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, aliased
 
+from models import followups
 from models.participation import took_part
 from models.schema import CampaignParticipant, FollowUp, Officer, OfficerStatus, Unit, WarningHistory
 from models.suppression import Table
@@ -144,10 +145,9 @@ def top_risk_factors(session: Session, unit_path: str | None, rules, k: int = 5)
 
 def follow_up_counts(session: Session, unit_path: str | None, today: dt.date) -> dict[str, int]:
     """Follow-ups not closed, and those of them past their due date."""
-    counts = select(func.count(), func.coalesce(func.sum(case((FollowUp.due < today, 1), else_=0)), 0))
-    open_n, overdue = session.execute(
-        _scoped(counts.select_from(FollowUp), FollowUp.officer_id, unit_path).where(FollowUp.status != "closed")).one()
-    return {"open": open_n or 0, "overdue": overdue or 0}
+    open_n = session.scalar(_scoped(select(func.count()).select_from(FollowUp), FollowUp.officer_id, unit_path)
+                            .where(FollowUp.status != "closed"))
+    return {"open": open_n or 0, "overdue": followups.overdue_count(session, unit_path, today)}
 
 
 def path_counts(session: Session, unit_path: str | None) -> list[tuple]:
