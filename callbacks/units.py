@@ -17,7 +17,7 @@ from models import suppression as sup
 from models import unit_queries as uq
 from models.vocab import UNIT_LEVEL_GROUPS
 from web.clock import today
-from web.access import AccessDenied, audit, current_scope, db, unit_in_scope
+from web.access import AccessDenied, audit, current_scope, db, security_event, unit_in_scope
 from web.cache import cached
 from web.exports import too_soon
 from web.i18n import label, tr
@@ -337,13 +337,23 @@ def register(app):
         Output("units-root", "data"), Output("units-level", "options"), Output("units-level", "value"),
         Output("units-indicator", "options"), Output("units-indicator", "value"),
         Output("units-year", "options"), Output("units-year", "value"), Output("units-crumbs", "children"),
+        Output("units-scope-msg", "children"),
         Input("units-url", "search"), State("units-indicator", "value"), State("units-year", "value"))
     @checked
     def units_choices(search: Search, indicator: Code, year: Year):
         scope = current_scope(*ROLES)
         q = _params(search)
+        refused = None
         with db() as s:
-            root = unit_in_scope(s, scope, q.get("unit"))  # a forged ?unit= outside the scope stops here
+            try:
+                root = unit_in_scope(s, scope, q.get("unit"))
+            except AccessDenied as exc:  # a link to a unit outside the scope: say so, show the scope's own top
+                security_event(exc)  # recorded like any refusal; nothing of that unit is sent
+                root = unit_in_scope(s, scope, None)
+                refused = html.Div(tr("链接中的单位不在您的权限范围内（或不存在），下面显示的是您权限范围内的单位。",
+                                      "The unit in the link is outside your scope (or does not exist); "
+                                      "the units of your own scope are shown instead."),
+                                   className="alert alert-warning py-2", id="units-refused")
             choices = uq.comparison_choices(s, scope.unit_path, root.path, today())
             code = root.code
         levels = choices["levels"]
@@ -353,7 +363,7 @@ def register(app):
         year = next((int(y) for y in (q.get("year"), year) if str(y) in {str(x) for x in years}), years[0])
         return (code, [{"label": label(UNIT_LEVEL_GROUPS, lvl), "value": lvl} for lvl in levels], level,
                 [{"label": _indicator_name(k), "value": k} for k in uq.INDICATORS], indicator,
-                [{"label": str(y), "value": y} for y in years], year, _crumbs(choices["breadcrumb"]))
+                [{"label": str(y), "value": y} for y in years], year, _crumbs(choices["breadcrumb"]), refused)
 
     @app.callback(
         Output("units-funnel", "figure"), Output("units-chi2", "children"), Output("units-grid", "rowData"),

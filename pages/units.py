@@ -36,6 +36,7 @@ def layout(**_):
         dcc.Store(id="units-root"),
         html.Div(tr("单位对比", "Unit comparison"), className="page-title", id="units-title"),
         html.Div(id="units-crumbs", className="page-sub"),
+        html.Div(id="units-scope-msg"),
         controls,
         html.Div(id="units-method", className="small text-muted mb-2"),
         html.Div(id="units-alert"),
