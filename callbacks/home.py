@@ -153,10 +153,15 @@ def register(app):
                               colour="#c62828" if fu["overdue"] else None))
         camp = o["campaign"]
         took = view.text("participants", camp["participants"])
-        share = rate(view.value("participants", camp["participants"]), view.value("officers", camp["officers"]))
-        cards.append(kpi_card(tr(f"{o['year']}年健康活动参与率", f"Campaign participation {o['year']}"),
-                              f"{share:.0%}" if share is not None else "–",
-                              tr(f"参与 {took} 人", f"{took} took part"),
+        invited = camp.get("invited", camp["officers"])
+        share = rate(view.value("participants", camp["participants"]), view.value("invited", invited))
+        if not invited:  # no unit of the scope was invited this year: nothing to rate, not 0 %
+            value, sub = tr("无数据", "no data"), tr("本年没有受邀参加的活动", "not invited to a campaign this year")
+        else:
+            value = f"{share:.0%}" if share is not None else "–"
+            sub = tr(f"受邀 {view.text('invited', invited)} 人中参与 {took} 人",
+                     f"{took} of {view.text('invited', invited)} invited took part")
+        cards.append(kpi_card(tr(f"{o['year']}年健康活动参与率", f"Campaign participation {o['year']}"), value, sub,
                               href="/campaigns", id="home-card-campaign"))
         cols = [dbc.Col(c, xs=6, md=4, xl=3) for c in cards]
         if o["level_change"] is None and o["history_start"]:

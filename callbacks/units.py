@@ -162,7 +162,8 @@ def funnel_figure(res: dict) -> go.Figure:
         legend={"orientation": "h", "y": -0.18, "x": 0}, clickmode="event",
         xaxis={"title": tr("人数（分母）", "Officers (denominator)"), "gridcolor": "#eef1f5"},
         yaxis={"title": _indicator_name(res["indicator"]) + ("" if res["kind"] == "mean" else " (%)"),
-               "gridcolor": "#eef1f5", "ticksuffix": "%" if res["kind"] == "mean" else ""})
+               "gridcolor": "#eef1f5", "ticksuffix": "%" if res["kind"] == "mean" else "",
+               "rangemode": "nonnegative"})  # a rate never goes below zero
     return fig
 
 
@@ -189,7 +190,8 @@ def trend_figure(trend: dict, res_kind: str, indicator: str) -> go.Figure:
                       xaxis={"tickmode": "array", "tickvals": years, "ticktext": [str(y) for y in years],
                              "gridcolor": "#eef1f5"},
                       yaxis={"title": _indicator_name(indicator) + ("" if res_kind == "mean" else " (%)"),
-                             "gridcolor": "#eef1f5", "ticksuffix": "%" if res_kind == "mean" else ""})
+                             "gridcolor": "#eef1f5", "ticksuffix": "%" if res_kind == "mean" else "",
+                             "rangemode": "nonnegative"})
     return fig
 
 

@@ -14,7 +14,7 @@ from models import followups
 from models.participation import took_part
 from models.schema import CampaignParticipant, FollowUp, Officer, OfficerStatus, Unit, WarningHistory
 from models.suppression import Table
-from models.unit_queries import status_scan
+from models.unit_queries import invited_paths, status_scan
 from models.vocab import LEVELS
 
 
@@ -41,9 +41,13 @@ def overview_table(o: dict) -> Table:
     t.add("not_examined", max(0, o["officers"] - o["examined"]))
     t.sum_of(officers, ["examined", "not_examined"])
     camp = o["campaign"]
+    invited = camp.get("invited", camp["officers"])
+    t.add("invited", invited)
+    t.add("not_invited", max(0, camp["officers"] - invited))
+    t.sum_of(officers, ["invited", "not_invited"])
     t.add("participants", camp["participants"])
-    t.add("not_participants", max(0, camp["officers"] - camp["participants"]))
-    t.sum_of(officers, ["participants", "not_participants"])
+    t.add("not_participants", max(0, invited - camp["participants"]))
+    t.sum_of("invited", ["participants", "not_participants"])
     if o.get("level_change"):
         for lvl in LEVELS:
             t.add(("before", lvl), o["levels"][lvl] - o["level_change"][lvl])
@@ -208,11 +212,16 @@ def unit_level_rows(session: Session, unit_path: str | None, year: int) -> list[
 
 
 def campaign_participation(session: Session, unit_path: str | None, year: int, rows=None) -> dict:
-    """Officers with any campaign activity in ``year``, of the officers in the scope."""
+    """健康活动参与率: officers with any campaign activity in ``year``, of the officers of the
+    scope's units invited to a campaign that year (``unit_queries.invited_paths``, as /units);
+    no share at all where no unit was invited."""
     rows = rows if rows is not None else unit_level_rows(session, unit_path, year)
     officers = sum(r[2] for r in rows if r[1] is None)
+    paths = invited_paths(session, year)
+    invited = sum(r[2] for r in rows if r[1] is None and any(r[0].startswith(p) for p in paths))
     took_part = sum(r[4] for r in rows)
-    return {"participants": took_part, "officers": officers, "share": took_part / officers if officers else None}
+    return {"participants": took_part, "officers": officers, "invited": invited,
+            "share": took_part / invited if invited else None}
 
 
 def _month_starts(today: dt.date, months: int) -> list[dt.date]:
