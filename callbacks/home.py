@@ -55,13 +55,15 @@ def _link(path: str, **params) -> str:
 
 
 def _monthly_figure(monthly: list[dict], history_start: str | None, view: View) -> go.Figure:
-    months = [m["month"] for m in monthly]
-    counts = [None if m["count"] is None else view.value(("month", i), m["count"]) for i, m in enumerate(monthly)]
+    # months before the warning history began are unknown: left off the axis, not drawn as empty bars
+    known = [(i, m) for i, m in enumerate(monthly) if m["count"] is not None]
+    months = [m["month"] for _i, m in known]
+    counts = [view.value(("month", i), m["count"]) for i, m in known]
     fig = go.Figure(go.Bar(x=months, y=counts, marker_color=LEVEL_COLOURS["orange"],
                            hovertemplate="%{x}: %{y:,}<extra></extra>", name=tr("红+橙", "red + orange")))
     if history_start and any(m["count"] is None for m in monthly):
-        fig.add_annotation(text=tr(f"预警历史自 {history_start} 起记录，之前月份无数据",
-                                   f"Warning history begins {history_start}; no data before"),
+        fig.add_annotation(text=tr(f"预警历史自 {history_start} 起记录，之前的月份无数据，未列出",
+                                   f"Warning history begins {history_start}; earlier months have no data and are left out"),
                            x=0, y=1.08, xref="paper", yref="paper", showarrow=False, xanchor="left",
                            font={"size": 11, "color": "#6c757d"})
     fig.update_layout(margin={"l": 45, "r": 10, "t": 30, "b": 40}, plot_bgcolor="white", height=280,

@@ -136,6 +136,28 @@ def _rings(geometry: dict) -> tuple[list, list]:
     return xs, ys
 
 
+def map_name(node) -> str:
+    """A unit's name on the map: English names break between words, so they stay narrow."""
+    return plot_text(tr(node["name"], node["name_en"])).replace(" ", "<br>") if tr("", "en") else \
+        plot_text(node["name"])
+
+
+def label_codes(children: list[dict], total_area: float) -> set:
+    """The units whose name is printed on the map: large enough, and not crowding a larger one's label
+    (the others show theirs on hover), so labels never overlap in either language."""
+    xs = [n["label"][0] for n in children]
+    ys = [n["label"][1] for n in children]
+    span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
+    gap = span * (0.16 if tr("", "en") else 0.11)  # English names are wider
+    kept: list[dict] = []
+    for n in sorted(children, key=lambda n: -n["area"]):
+        if n["area"] < LABEL_MIN_AREA * total_area:
+            continue
+        if all(abs(n["label"][0] - k["label"][0]) > gap or abs(n["label"][1] - k["label"][1]) > gap / 2 for k in kept):
+            kept.append(n)
+    return {n["code"] for n in kept}
+
+
 def map_figure(scope, data) -> tuple[go.Figure, list]:
     """Polygons drawn as filled scatter traces (no geo subplot, so nothing is fetched from a tile or topojson server)."""
     fig, codes = go.Figure(), []
@@ -150,10 +172,11 @@ def map_figure(scope, data) -> tuple[go.Figure, list]:
                                  text=_hover(scope, n, table), showlegend=False, opacity=0.9))
         codes.append(n["code"])
     if children:
+        printed = label_codes(children, total_area)
         fig.add_trace(go.Scatter(
             x=[n["label"][0] for n in children], y=[n["label"][1] for n in children], mode="text",
-            text=[f"<b>{plot_text(tr(n['name'], n['name_en']))}</b><br>{_share_text(scope, n, table)}"
-                  if n["area"] >= LABEL_MIN_AREA * total_area else "" for n in children],
+            text=[f"<b>{map_name(n)}</b><br>{_share_text(scope, n, table)}" if n["code"] in printed else ""
+                  for n in children],
             textfont={"size": 12, "color": "#1b1b1b"}, customdata=[n["code"] for n in children],
             hovertext=[_hover(scope, n, table) for n in children], hovertemplate="%{hovertext}<extra></extra>",
             showlegend=False))

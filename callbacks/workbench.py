@@ -64,7 +64,7 @@ def _queue(rows: list[dict]) -> html.Div:
 
     body = [html.Tr([
         html.Td(dbc.Badge(tr(r["urgency_zh"], r["urgency_en"]), color=URGENCY_COLOURS[r["urgency"]],
-                          className="text-wrap text-start wb-urgency")),
+                          className="text-wrap text-start wb-urgency"), style={"minWidth": "10em"}),
         html.Td(_officer_link(r), className="text-nowrap"), html.Td(r["badge"]),
         html.Td(tr(r["unit"], r["unit_en"]), className="text-nowrap"),
         html.Td(level_badge("red", r["confirmed"]), className="text-nowrap"),
@@ -73,7 +73,7 @@ def _queue(rows: list[dict]) -> html.Div:
         html.Td(dbc.Button(tr("新建跟进", "Follow up"), id={"type": "wb-new", "badge": r["badge"]}, size="sm",
                            color="primary", className="text-nowrap")),
     ]) for r in rows]
-    head = html.Tr([html.Th(h) for h in (tr("优先级", "Priority"), tr("姓名", "Name"), tr("警号", "Badge"),
+    head = html.Tr([html.Th(h, className="text-nowrap") for h in (tr("优先级", "Priority"), tr("姓名", "Name"), tr("警号", "Badge"),
                                          tr("单位", "Unit"), tr("预警", "Level"), tr("转红日期", "Red since"),
                                          tr("原因", "Reasons"), "")])
     return dbc.Table([html.Thead(head), html.Tbody(body)], size="sm", hover=True, responsive=True,
