@@ -24,7 +24,6 @@ OUTCOMES = tuple(FOLLOWUP_OUTCOMES)
 STATUSES = ("open", "in_progress", "closed")
 ACTIVE = ("open", "in_progress")
 MAX_NOTE = 2000
-QUEUE_DAYS = 90  # a red officer counts as "new" in the needs-action queue for this long
 
 
 class Actor(Protocol):
