@@ -334,7 +334,29 @@ def workbook_bytes(res: dict, unit_name: str, show_events: bool) -> bytes:
     return buf.getvalue()
 
 
+# the pickers into the address bar (replaceState: the link and a reload reproduce the view; the unit kept)
+PICKERS_URL_JS = """function (level, ind, year, rate) {
+    var params = new URLSearchParams(window.location.search);
+    var pairs = {level: level, ind: ind, year: year, rate: rate};
+    Object.keys(pairs).forEach(function (k) {
+        if (pairs[k] === null || pairs[k] === undefined || pairs[k] === '') { params.delete(k); }
+        else { params.set(k, String(pairs[k])); }
+    });
+    if (params.get('rate') === 'standardised') { params.delete('rate'); }
+    var s = params.toString();
+    var url = window.location.pathname + (s ? '?' + s : '');
+    if (url !== window.location.pathname + window.location.search) {
+        window.history.replaceState(window.history.state, '', url);
+    }
+    return window.dash_clientside.no_update;
+}"""
+
+
 def register(app):
+    app.clientside_callback(PICKERS_URL_JS, Output("units-url-sync", "data"), Input("units-level", "value"),
+                            Input("units-indicator", "value"), Input("units-year", "value"), Input("units-rate", "value"),
+                            prevent_initial_call=True)
+
     @app.callback(
         Output("units-root", "data"), Output("units-level", "options"), Output("units-level", "value"),
         Output("units-indicator", "options"), Output("units-indicator", "value"),
