@@ -334,10 +334,10 @@ def workbook_bytes(res: dict, unit_name: str, show_events: bool) -> bytes:
     return buf.getvalue()
 
 
-# the pickers into the address bar (replaceState: the link and a reload reproduce the view; the unit kept)
-PICKERS_URL_JS = """function (level, ind, year, rate) {
+# the unit and the pickers into the address bar (replaceState: the link and a reload reproduce the view)
+PICKERS_URL_JS = """function (level, ind, year, rate, unit) {
     var params = new URLSearchParams(window.location.search);
-    var pairs = {level: level, ind: ind, year: year, rate: rate};
+    var pairs = {unit: unit, level: level, ind: ind, year: year, rate: rate};
     Object.keys(pairs).forEach(function (k) {
         if (pairs[k] === null || pairs[k] === undefined || pairs[k] === '') { params.delete(k); }
         else { params.set(k, String(pairs[k])); }
@@ -355,7 +355,7 @@ PICKERS_URL_JS = """function (level, ind, year, rate) {
 def register(app):
     app.clientside_callback(PICKERS_URL_JS, Output("units-url-sync", "data"), Input("units-level", "value"),
                             Input("units-indicator", "value"), Input("units-year", "value"), Input("units-rate", "value"),
-                            prevent_initial_call=True)
+                            State("units-root", "data"), prevent_initial_call=True)
 
     @app.callback(
         Output("units-root", "data"), Output("units-level", "options"), Output("units-level", "value"),

@@ -100,3 +100,22 @@ def test_brw023_workbench_lists_say_how_many_and_page(app, dash_duo, login_brows
         click(dash_duo, "#wb-queue-prev")
         dash_duo.wait_for_text_to_equal("#wb-queue-count", f"第 1–{fu.PAGE} 条 / 共 {total:,} 条", timeout=30)
     assert_no_console_errors(dash_duo)
+
+
+def test_brw024_units_view_is_in_the_address_and_a_reload_reproduces_it(app, dash_duo, login_browser):
+    from models import unit_queries as uq
+
+    code, name, _ = _district(app)
+    start(dash_duo, app)
+    login_browser("manager", path=f"/units?unit={code}&ind=diabetes")
+    dash_duo.wait_for_contains_text("#units-crumbs", name, timeout=30)
+    dash_duo.wait_for_contains_text("#units-indicator", uq.INDICATORS["diabetes"].zh, timeout=30)
+    click(dash_duo, lambda: dash_duo.driver.find_elements(By.CSS_SELECTOR, "#units-rate input")[1])  # crude
+    wait_until(lambda: "rate=crude" in _search(dash_duo) and f"unit={code}" in _search(dash_duo), 30,
+               "the rate is not in the address")
+    dash_duo.driver.refresh()
+    dash_duo.wait_for_contains_text("#units-crumbs", name, timeout=30)
+    dash_duo.wait_for_contains_text("#units-indicator", uq.INDICATORS["diabetes"].zh, timeout=30)
+    wait_until(lambda: dash_duo.driver.find_elements(By.CSS_SELECTOR, "#units-rate input")[1].is_selected(), 30,
+               "the crude rate is not chosen after the reload")
+    assert_no_console_errors(dash_duo)
