@@ -73,3 +73,26 @@ def test_url004_a_forged_drill_outside_the_scope_is_refused(as_user):
     # up from the top of a district scope stays at the top
     res = _url(c, {"warn-f-unit": "NJ-D1"}, trigger="warn-up", extra={"up": 1}, state={"parent": "NJ"})
     assert res.status_code == 200 and res.get_json()["response"]["warn-url"]["search"] == "?"
+
+
+def test_url005_dropdowns_and_grids_speak_the_users_language(as_user):
+    tree = page_layout(as_user("manager"), "/warnings", "?level=red")
+    labels = find_component(tree, "warn-f-unit")["labels"]
+    assert labels["selected_count"] == "已选 {num_selected} 项" and labels["no_options_found"] == "没有匹配的选项"
+
+
+def test_url006_a_leaders_yellow_link_says_why_the_list_is_empty(as_user):
+    """The overview's yellow card links to /warnings?level=yellow: a leader is told that lists name red and
+    orange officers only, not "共 0 人"."""
+    c = as_user("leader")
+    grid = {"type": "warn-grid", "v": "x"}
+    res = dash_callback(c, callback_key(c, "warn-list-count.children"),
+                        [[{"id": grid, "property": "getRowsRequest", "value": {"startRow": 0, "endRow": 100}}]],
+                        [{"id": i, "property": "value", "value": ["yellow"] if i == "warn-f-levels" else None}
+                         for i in FILTER_IDS],
+                        changed=[json.dumps(grid) + ".getRowsRequest"],
+                        outputs_list=[[{"id": grid, "property": "getRowsResponse"}],
+                                      {"id": "warn-list-count", "property": "children"}])
+    body = res.get_json()["response"]
+    assert "只列红色、橙色" in body["warn-list-count"]["children"]
+    assert body["warn-list-count"]["children"] != "共 0 人"
