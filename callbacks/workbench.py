@@ -131,7 +131,8 @@ def _closed(rows: list[dict]) -> html.Div:
 def _changes(rows: list[dict]) -> html.Div:
     if not rows:
         return html.Div(tr("近30天没有预警颜色变化。", "No changes in the last 30 days."), className="text-muted")
-    body = [html.Tr([html.Td(r["at"]), html.Td(_officer_link(r)), html.Td(tr(r["unit"], r["unit_en"])),
+    body = [html.Tr([html.Td(r["at"], className="text-nowrap"), html.Td(_officer_link(r), className="text-nowrap"),
+                     html.Td(tr(r["unit"], r["unit_en"])),
                      html.Td([level_badge(r["from"]), " → ", level_badge(r["to"], r["confirmed"])])]) for r in rows]
     head = html.Tr([html.Th(h) for h in (tr("日期", "Date"), tr("姓名", "Name"), tr("单位", "Unit"),
                                          tr("变化", "Change"))])
