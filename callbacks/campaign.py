@@ -260,7 +260,8 @@ def _teams_table(d: dict):
             continue
         body.append(html.Tr([
             html.Td(r["rank"] if r["rank"] is not None else "–",
-                    className="fw-bold" if r["rank"] is not None and r["rank"] <= 3 else None), html.Td(name),
+                    className="fw-bold" if r["rank"] is not None and r["rank"] <= 3 else None),
+            html.Td(name, className="text-nowrap"),
             html.Td(f"{r['members']:,}"), html.Td(_pct(r["participation"])),
             html.Td(f"{r['mean_per_day']:,.0f}", className="fw-semibold" if scoring == "mean" else None),
             html.Td(amount(r["total"], d["kind"]), className="fw-semibold" if scoring == "total" else None),
@@ -268,7 +269,8 @@ def _teams_table(d: dict):
         ], className="table-warning" if r["rank"] == 1 else None))
     table = html.Div(dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)],
                                size="sm", hover=True, striped=True, className="mb-1 align-middle"),
-                     style={"maxHeight": "420px", "overflowY": "auto"}, id="campaign-teams-table")
+                     style={"maxHeight": "420px", "overflowY": "auto", "overflowX": "auto"},
+                     id="campaign-teams-table", className="table-scroll-x")
     notes = [tr("★ 为本活动的计分方式。人均 = 队伍总量 ÷ 全部成员 ÷ 天数（未参与者按 0 计），不同规模的队伍可以公平比较。",
                 "★ marks this campaign's scoring. Mean = team total ÷ all members ÷ days (inactive members count "
                 "as zero), so teams of different sizes compare fairly.")]

@@ -61,13 +61,15 @@ def _link(path: str, **params) -> str:
 
 
 def _monthly_figure(monthly: list[dict], history_start: str | None, view: View) -> go.Figure:
-    months = [m["month"] for m in monthly]
-    counts = [None if m["count"] is None else view.value(("month", i), m["count"]) for i, m in enumerate(monthly)]
+    # months before the warning history began are unknown: left off the axis, not drawn as empty bars
+    known = [(i, m) for i, m in enumerate(monthly) if m["count"] is not None]
+    months = [m["month"] for _i, m in known]
+    counts = [view.value(("month", i), m["count"]) for i, m in known]
     fig = go.Figure(go.Bar(x=months, y=counts, marker_color=LEVEL_COLOURS["orange"],
                            hovertemplate="%{x}: %{y:,}<extra></extra>", name=tr("红+橙", "red + orange")))
     if history_start and any(m["count"] is None for m in monthly):
-        fig.add_annotation(text=tr(f"预警历史自 {history_start} 起记录，之前月份无数据",
-                                   f"Warning history begins {history_start}; no data before"),
+        fig.add_annotation(text=tr(f"预警历史自 {history_start} 起记录，之前的月份无数据，未列出",
+                                   f"Warning history begins {history_start}; earlier months have no data and are left out"),
                            x=0, y=1.08, xref="paper", yref="paper", showarrow=False, xanchor="left",
                            font={"size": 11, "color": "#6c757d"})
     fig.update_layout(margin={"l": 45, "r": 10, "t": 30, "b": 40}, plot_bgcolor="white", height=280,
@@ -152,17 +154,23 @@ def register(app):
                                   id=f"home-card-{level}"))
         fu = o["follow_ups"]
         overdue = view.text("overdue", fu["overdue"])
-        cards.append(kpi_card(tr("未结随访", "Open follow-ups"), view.text("open", fu["open"]),
-                              tr(f"其中超期 {overdue}", f"{overdue} overdue"),
+        cards.append(kpi_card(tr("本辖区未结跟进（全部负责人）", "Open follow-ups in scope (all assignees)"),
+                              view.text("open", fu["open"]),
+                              tr(f"其中逾期 {overdue}", f"{overdue} overdue"),
                               href="/workbench" if scope.role == "manager" else _link("/warnings", unit=unit_code),
                               id="home-card-followups",
                               colour="#c62828" if fu["overdue"] else None))
         camp = o["campaign"]
         took = view.text("participants", camp["participants"])
-        share = rate(view.value("participants", camp["participants"]), view.value("officers", camp["officers"]))
-        cards.append(kpi_card(tr(f"{o['year']}年健康活动参与率", f"Campaign participation {o['year']}"),
-                              f"{share:.0%}" if share is not None else "–",
-                              tr(f"参与 {took} 人", f"{took} took part"),
+        invited = camp.get("invited", camp["officers"])
+        share = rate(view.value("participants", camp["participants"]), view.value("invited", invited))
+        if not invited:  # no unit of the scope was invited this year: nothing to rate, not 0 %
+            value, sub = tr("无数据", "no data"), tr("本年没有受邀参加的活动", "not invited to a campaign this year")
+        else:
+            value = f"{share:.0%}" if share is not None else "–"
+            sub = tr(f"受邀 {view.text('invited', invited)} 人中参与 {took} 人",
+                     f"{took} of {view.text('invited', invited)} invited took part")
+        cards.append(kpi_card(tr(f"{o['year']}年健康活动参与率", f"Campaign participation {o['year']}"), value, sub,
                               href="/campaigns", id="home-card-campaign"))
         cols = [dbc.Col(c, xs=6, md=4, xl=3) for c in cards]
         if o["level_change"] is None and o["history_start"]:

@@ -17,7 +17,7 @@ from models import suppression as sup
 from models import unit_queries as uq
 from models.vocab import UNIT_LEVEL_GROUPS
 from web.clock import today
-from web.access import AccessDenied, audit, current_scope, db, unit_in_scope
+from web.access import AccessDenied, audit, current_scope, db, security_event, unit_in_scope
 from web.cache import cached
 from web.exports import too_soon
 from web.i18n import label, tr
@@ -162,7 +162,8 @@ def funnel_figure(res: dict) -> go.Figure:
         legend={"orientation": "h", "y": -0.18, "x": 0}, clickmode="event",
         xaxis={"title": tr("人数（分母）", "Officers (denominator)"), "gridcolor": "#eef1f5"},
         yaxis={"title": _indicator_name(res["indicator"]) + ("" if res["kind"] == "mean" else " (%)"),
-               "gridcolor": "#eef1f5", "ticksuffix": "%" if res["kind"] == "mean" else ""})
+               "gridcolor": "#eef1f5", "ticksuffix": "%" if res["kind"] == "mean" else "",
+               "rangemode": "nonnegative"})  # a rate never goes below zero
     return fig
 
 
@@ -189,7 +190,8 @@ def trend_figure(trend: dict, res_kind: str, indicator: str) -> go.Figure:
                       xaxis={"tickmode": "array", "tickvals": years, "ticktext": [str(y) for y in years],
                              "gridcolor": "#eef1f5"},
                       yaxis={"title": _indicator_name(indicator) + ("" if res_kind == "mean" else " (%)"),
-                             "gridcolor": "#eef1f5", "ticksuffix": "%" if res_kind == "mean" else ""})
+                             "gridcolor": "#eef1f5", "ticksuffix": "%" if res_kind == "mean" else "",
+                             "rangemode": "nonnegative"})
     return fig
 
 
@@ -332,18 +334,50 @@ def workbook_bytes(res: dict, unit_name: str, show_events: bool) -> bytes:
     return buf.getvalue()
 
 
+# the unit and the pickers into the address bar (replaceState: the link and a reload reproduce the view)
+PICKERS_URL_JS = """function (level, ind, year, rate, unit) {
+    var params = new URLSearchParams(window.location.search);
+    var pairs = {unit: unit, level: level, ind: ind, year: year, rate: rate};
+    Object.keys(pairs).forEach(function (k) {
+        if (pairs[k] === null || pairs[k] === undefined || pairs[k] === '') { params.delete(k); }
+        else { params.set(k, String(pairs[k])); }
+    });
+    if (params.get('rate') === 'standardised') { params.delete('rate'); }
+    var s = params.toString();
+    var url = window.location.pathname + (s ? '?' + s : '');
+    if (url !== window.location.pathname + window.location.search) {
+        window.history.replaceState(window.history.state, '', url);
+    }
+    return window.dash_clientside.no_update;
+}"""
+
+
 def register(app):
+    app.clientside_callback(PICKERS_URL_JS, Output("units-url-sync", "data"), Input("units-level", "value"),
+                            Input("units-indicator", "value"), Input("units-year", "value"), Input("units-rate", "value"),
+                            State("units-root", "data"), prevent_initial_call=True)
+
     @app.callback(
         Output("units-root", "data"), Output("units-level", "options"), Output("units-level", "value"),
         Output("units-indicator", "options"), Output("units-indicator", "value"),
         Output("units-year", "options"), Output("units-year", "value"), Output("units-crumbs", "children"),
+        Output("units-scope-msg", "children"),
         Input("units-url", "search"), State("units-indicator", "value"), State("units-year", "value"))
     @checked
     def units_choices(search: Search, indicator: Code, year: Year):
         scope = current_scope(*ROLES)
         q = _params(search)
+        refused = None
         with db() as s:
-            root = unit_in_scope(s, scope, q.get("unit"))  # a forged ?unit= outside the scope stops here
+            try:
+                root = unit_in_scope(s, scope, q.get("unit"))
+            except AccessDenied as exc:  # a link to a unit outside the scope: say so, show the scope's own top
+                security_event(exc)  # recorded like any refusal; nothing of that unit is sent
+                root = unit_in_scope(s, scope, None)
+                refused = html.Div(tr("链接中的单位不在您的权限范围内（或不存在），下面显示的是您权限范围内的单位。",
+                                      "The unit in the link is outside your scope (or does not exist); "
+                                      "the units of your own scope are shown instead."),
+                                   className="alert alert-warning py-2", id="units-refused")
             choices = uq.comparison_choices(s, scope.unit_path, root.path, today())
             code = root.code
         levels = choices["levels"]
@@ -353,7 +387,7 @@ def register(app):
         year = next((int(y) for y in (q.get("year"), year) if str(y) in {str(x) for x in years}), years[0])
         return (code, [{"label": label(UNIT_LEVEL_GROUPS, lvl), "value": lvl} for lvl in levels], level,
                 [{"label": _indicator_name(k), "value": k} for k in uq.INDICATORS], indicator,
-                [{"label": str(y), "value": y} for y in years], year, _crumbs(choices["breadcrumb"]))
+                [{"label": str(y), "value": y} for y in years], year, _crumbs(choices["breadcrumb"]), refused)
 
     @app.callback(
         Output("units-funnel", "figure"), Output("units-chi2", "children"), Output("units-grid", "rowData"),

@@ -9,6 +9,8 @@ import hashlib
 import io
 import json
 import math
+import re
+from urllib.parse import parse_qs, quote
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
@@ -19,7 +21,7 @@ from models import psych
 from models import suppression as sup
 from models import warnings_queries as wq
 from models import rule_versions
-from models.vocab import FOLLOWUP_STATUSES, LEVELS, POST_TYPES, SMALL_GROUP
+from models.vocab import FOLLOWUP_STATUSES, LEVELS, SMALL_GROUP
 from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db, unit_in_scope
 from web.cache import cached
@@ -27,6 +29,7 @@ from web.exports import capped_note, too_soon
 from web.grids import warnings_grid
 from web.i18n import LEVEL_COLOURS, label, level_name, tr
 from web.plot_text import plot_text
+from web.warn_filters import query_string
 from web.inputs import Cells, ClickData, Clicks, Code, Codes, Date, RowsRequests, StoreRef, checked
 
 CLASS_COLOURS = {**{lvl: LEVEL_COLOURS[lvl] for lvl in LEVELS}, "none": "#c8c8c8"}
@@ -35,6 +38,7 @@ FILTER_IDS = ("warn-f-levels", "warn-f-confirmed", "warn-f-rule", "warn-f-unit",
 FILTER_KEYS = ("levels", "confirmed", "rule", "unit", "age_band", "sex", "post_type", "exam", "followup")
 KEY_NAMES = {"sbp": ("收缩压", "SBP"), "dbp": ("舒张压", "DBP"), "fpg": ("空腹血糖", "FPG"), "hba1c": ("糖化血红蛋白", "HbA1c"),
              "ldl": ("LDL-C", "LDL-C"), "bmi": ("BMI", "BMI"), "ua": ("尿酸", "Uric acid"), "phq9": ("PHQ-9", "PHQ-9")}
+MD_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+\-.!<>|~]")
 HIDDEN_TILE = 2.5  # the area of every hidden treemap tile, whatever its count
 LABEL_MIN_AREA = 0.045  # share of the map's area a unit needs for a printed label
 # the filters as the controls send them: levels a multi-select, the others one choice each (or nothing)
@@ -135,6 +139,28 @@ def _rings(geometry: dict) -> tuple[list, list]:
     return xs, ys
 
 
+def map_name(node) -> str:
+    """A unit's name on the map: English names break between words, so they stay narrow."""
+    return plot_text(tr(node["name"], node["name_en"])).replace(" ", "<br>") if tr("", "en") else \
+        plot_text(node["name"])
+
+
+def label_codes(children: list[dict], total_area: float) -> set:
+    """The units whose name is printed on the map: large enough, and not crowding a larger one's label
+    (the others show theirs on hover), so labels never overlap in either language."""
+    xs = [n["label"][0] for n in children]
+    ys = [n["label"][1] for n in children]
+    span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
+    gap = span * (0.16 if tr("", "en") else 0.11)  # English names are wider
+    kept: list[dict] = []
+    for n in sorted(children, key=lambda n: -n["area"]):
+        if n["area"] < LABEL_MIN_AREA * total_area:
+            continue
+        if all(abs(n["label"][0] - k["label"][0]) > gap or abs(n["label"][1] - k["label"][1]) > gap / 2 for k in kept):
+            kept.append(n)
+    return {n["code"] for n in kept}
+
+
 def map_figure(scope, data) -> tuple[go.Figure, list]:
     """Polygons drawn as filled scatter traces (no geo subplot, so nothing is fetched from a tile or topojson server)."""
     fig, codes = go.Figure(), []
@@ -149,10 +175,11 @@ def map_figure(scope, data) -> tuple[go.Figure, list]:
                                  text=_hover(scope, n, table), showlegend=False, opacity=0.9))
         codes.append(n["code"])
     if children:
+        printed = label_codes(children, total_area)
         fig.add_trace(go.Scatter(
             x=[n["label"][0] for n in children], y=[n["label"][1] for n in children], mode="text",
-            text=[f"<b>{plot_text(tr(n['name'], n['name_en']))}</b><br>{_share_text(scope, n, table)}"
-                  if n["area"] >= LABEL_MIN_AREA * total_area else "" for n in children],
+            text=[f"<b>{map_name(n)}</b><br>{_share_text(scope, n, table)}" if n["code"] in printed else ""
+                  for n in children],
             textfont={"size": 12, "color": "#1b1b1b"}, customdata=[n["code"] for n in children],
             hovertext=[_hover(scope, n, table) for n in children], hovertemplate="%{hovertext}<extra></extra>",
             showlegend=False))
@@ -229,12 +256,19 @@ def legend(data) -> list:
     return [html.Span(tr("红+橙占比：", "Red+orange share: "), className="me-2")] + items
 
 
-def breadcrumb(scope, data) -> list:
+def breadcrumb(scope, data, values: dict | None = None) -> list:
+    """Where the map stands, each level above it a link (the other filters kept)."""
     out = [tr("范围：", "Scope: ")]
-    for i, a in enumerate(data["ancestors"]):
+    ancestors = data["ancestors"]
+    for i, a in enumerate(ancestors):
         if i:
             out.append(" › ")
-        out.append(html.B(tr(a["name"], a["name_en"])) if i == len(data["ancestors"]) - 1 else tr(a["name"], a["name_en"]))
+        name = tr(a["name"], a["name_en"])
+        if i == len(ancestors) - 1:
+            out.append(html.B(name))
+        else:  # every ancestor shown lies inside the scope (the first is its top)
+            href = "/warnings" + query_string({**(values or {}), "warn-f-unit": a["code"] if i else None})
+            out.append(dcc.Link(name, href=href, className="warn-crumb"))
     return out
 
 
@@ -247,7 +281,7 @@ def count_cards(scope, counts) -> list:
     def text(key):
         return table.text(key) if table is not None else f"{(total if key == sup.TOTAL else counts[key]):,}"
 
-    cards = [dbc.Col(html.Div([html.Div(tr("符合条件", "Matching"), className="kpi-title"),
+    cards = [dbc.Col(html.Div([html.Div(tr("四色合计", "All colours"), className="kpi-title"),
                                html.Div(text(sup.TOTAL), className="kpi-value", id="warn-count-total")],
                               className="warn-count"), xs=4, md=2)]
     for lvl in LEVELS:
@@ -267,8 +301,8 @@ def columns(scope) -> list[dict]:
         {"condition": f"params.data && params.data.level == '{lvl}'",
          "style": {"color": "#ffffff" if lvl != "yellow" else "#1b1b1b", "backgroundColor": LEVEL_COLOURS[lvl],
                    "fontWeight": "600"}} for lvl in LEVELS]}
-    name = {"headerName": tr("姓名", "Name"), "field": "name", "colId": "name", "sortable": True, "pinned": "left",
-            "width": 100, "cellStyle": {"color": "#0d6efd", "cursor": "pointer", "textDecoration": "underline"}}
+    name = {"headerName": tr("姓名", "Name"), "field": "name_link", "colId": "name", "sortable": True, "pinned": "left",
+            "width": 100, "cellRenderer": "markdown", "linkTarget": "_self"}
     unit = {"headerName": tr("单位", "Unit"), "field": "unit_label", "colId": "unit", "sortable": True, "width": 150}
     level = {"headerName": tr("预警", "Level"), "field": "level_label", "colId": "level", "sortable": True,
              "width": 132, "cellStyle": level_style}
@@ -296,8 +330,14 @@ def columns(scope) -> list[dict]:
     return cols
 
 
+def name_link(name: str, badge: str) -> str:
+    """A grid cell's link to the portrait (a real href: it opens in a new tab too), the name escaped."""
+    return f"[{MD_SPECIAL.sub(lambda m: chr(92) + m.group(0), name or badge)}](/officers/{quote(badge, safe='')})"
+
+
 def label_rows(scope, rows: list[dict]) -> list[dict]:
     for r in rows:
+        r["name_link"] = name_link(r.get("name"), r["badge"])
         r["level_label"] = level_name(r["level"]) + ("" if r["confirmed"] else tr("（待确认）", " (unconfirmed)"))
         r["unit_label"] = tr(r["unit"], r["unit_en"])
         if scope.role != "leader":
@@ -456,22 +496,6 @@ def register(app):
     filters_in = [Input(i, "value") for i in FILTER_IDS]
     filters_state = [State(i, "value") for i in FILTER_IDS]
 
-    @app.callback(Output("warn-f-unit", "options"), Output("warn-f-rule", "options"), Output("warn-f-post", "options"),
-                  Input("warn-title", "id"))
-    @checked
-    def warn_options(_: Code):
-        scope = current_scope(*VIEWERS)
-        with db() as s:
-            opts = cached("warn_options", scope, {},
-                          lambda: wq.filter_options(s, scope.unit_path, rules(), psych=scope.sees_psych))
-        d0 = min((u["depth"] for u in opts["units"]), default=0)
-        units = [{"label": "\u3000" * (u["depth"] - d0) + tr(u["name"], u["name_en"]), "value": u["code"]}
-                 for u in opts["units"]]
-        rule_opts = [{"label": f"{level_name(r['level'])} · {tr(r['name'], r['name_en'])}", "value": r["id"]}
-                     for r in opts["rules"]]
-        posts = [{"label": label(POST_TYPES, p), "value": p} for p in opts["post_types"]]
-        return units, rule_opts, posts
-
     @app.callback(Output("warn-counts", "children"), *filters_in)
     @checked
     def warn_counts(*values: Filter):
@@ -484,33 +508,44 @@ def register(app):
 
     @app.callback(Output("warn-map", "figure"), Output("warn-tree", "figure"), Output("warn-legend", "children"),
                   Output("warn-breadcrumb", "children"), Output("warn-map-codes", "data"), Output("warn-parent", "data"),
-                  Input("warn-f-unit", "value"), Input("warn-f-age", "value"), Input("warn-f-sex", "value"),
-                  Input("warn-f-post", "value"), Input("warn-f-exam", "value"))
+                  Output("warn-up", "style"), Input("warn-f-unit", "value"), Input("warn-f-age", "value"), Input("warn-f-sex", "value"),
+                  Input("warn-f-post", "value"), Input("warn-f-exam", "value"),
+                  State("warn-f-levels", "value"), State("warn-f-confirmed", "value"), State("warn-f-rule", "value"),
+                  State("warn-f-followup", "value"))
     @checked
-    def warn_map(unit: Code, age: Filter, sex: Filter, post: Filter, exam: Filter):
+    def warn_map(unit: Code, age: Filter, sex: Filter, post: Filter, exam: Filter, levels: Filter, confirmed: Filter,
+                 rule: Filter, followup: Filter):
         scope = current_scope(*VIEWERS)
         with db() as s:
             root = unit_in_scope(s, scope, unit)
+            top = unit_in_scope(s, scope, None)
             f = resolve(s, scope, [None, None, None, unit, age, sex, post, exam, None]).population()
             data = cached("warn_map:2", scope, {"root": root.code, **f.as_dict()},
                           lambda: wq.map_data(s, scope.unit_path, root, f, rules(), today(), tree_depth=1,
                                               psych=scope.sees_psych))
         fig, codes = map_figure(scope, data)
-        return fig, tree_figure(scope, data), legend(data), breadcrumb(scope, data), codes, data["parent_code"]
+        up = {"display": "none"} if root.code == top.code else {}  # nothing above the top of one's scope
+        return fig, tree_figure(scope, data), legend(data), breadcrumb(scope, data, dict(zip(
+            FILTER_IDS, [levels, confirmed, rule, unit, age, sex, post, exam, followup]))), codes, data["parent_code"], up
 
-    @app.callback([Output(i, "value") for i in FILTER_IDS],
-                  Input("warn-map", "clickData"), Input("warn-tree", "clickData"), Input("warn-up", "n_clicks"),
-                  Input("warn-reset", "n_clicks"), State("warn-map-codes", "data"), State("warn-parent", "data"),
+    @app.callback(Output("warn-url", "search"),
+                  *filters_in, Input("warn-map", "clickData"), Input("warn-tree", "clickData"),
+                  Input("warn-up", "n_clicks"), Input("warn-reset", "n_clicks"),
+                  State("warn-map-codes", "data"), State("warn-parent", "data"), State("warn-move-query", "data"),
                   prevent_initial_call=True)
     @checked
-    def warn_drill(map_click: ClickData, tree_click: ClickData, _up: Clicks, _reset: Clicks,
-                   codes: Codes, parent: Code):
+    def warn_url(*args: Filter | ClickData | Clicks | Codes | Code):
+        """Every change of a filter or a drill (map, treemap, up one level) goes into the address bar;
+        the page is then drawn from it, so the link, a reload and Back/Forward show the same view."""
+        values = dict(zip(FILTER_IDS, args[:len(FILTER_IDS)]))
+        map_click, tree_click, _up, _reset, codes, parent, period = args[len(FILTER_IDS):]
         scope = current_scope(*VIEWERS)
-        keep = [no_update] * len(FILTER_IDS)
+        keep = {k: v[0] for k, v in parse_qs(period if isinstance(period, str) else "").items()
+                if k in ("period", "from", "to") and v}
         trigger = ctx.triggered_id
         if trigger == "warn-reset":
-            return [[]] + [None] * (len(FILTER_IDS) - 1)
-        code = None
+            return query_string({}, keep) or "?"
+        code = no_update
         if trigger == "warn-map" and map_click:
             point = (map_click.get("points") or [{}])[0]
             code = point.get("customdata")
@@ -520,19 +555,21 @@ def register(app):
         elif trigger == "warn-tree" and tree_click:
             code = (tree_click.get("points") or [{}])[0].get("customdata")
         elif trigger == "warn-up":
-            code = parent
-        if not isinstance(code, str):
-            return keep
+            code = parent if isinstance(parent, str) else None
         with db() as s:
-            try:
-                unit = unit_in_scope(s, scope, code)
-            except AccessDenied:
-                if trigger == "warn-up":  # above the scope root: stay at the root
-                    keep[FILTER_IDS.index("warn-f-unit")] = None
-                    return keep
-                raise
-            keep[FILTER_IDS.index("warn-f-unit")] = unit.code
-        return keep
+            if trigger == "warn-up" and isinstance(code, str):
+                try:
+                    if unit_in_scope(s, scope, code).code == unit_in_scope(s, scope, None).code:
+                        code = None  # the top of the scope: no unit filter
+                except AccessDenied:  # above the scope's top: the top itself
+                    code = None
+                values["warn-f-unit"] = code
+            elif code is not no_update:
+                if not isinstance(code, str):
+                    return no_update
+                values["warn-f-unit"] = code
+            resolve(s, scope, [values[i] for i in FILTER_IDS])  # a unit outside the scope, a forged value: 403
+        return query_string(values, keep) or "?"
 
     @app.callback(Output("warn-list-wrap", "children"), *filters_in, Input("fu-changed", "data"))
     @checked
@@ -559,6 +596,11 @@ def register(app):
             f = resolve(s, scope, values)
             page = wq.officer_rows(s, scope.unit_path, f, today(), leader=leader, sort=sort, start=start, end=end,
                                    psych=scope.sees_psych, psych_ids=psych_ids(), caseload=scope.role == "counsellor")
+            if leader and f.levels and not set(f.levels) & {"red", "orange"}:
+                count = tr("领导可见的名单只列红色、橙色人员；所选颜色的人数见上方计数。",
+                           "Leaders' lists name red and orange officers only; the chosen colours are counted above.")
+                response = {"rowData": [], "rowCount": 0}
+                return [response if r is request else no_update for r in requests], count
             if leader and sup.is_small(page["total"]):  # a list of fewer than 5 names is not shown to leaders
                 count = tr("符合条件的不足5人，名单不向领导显示", "Fewer than 5 officers match: the list is not shown to leaders")
                 response = {"rowData": [], "rowCount": 0}
@@ -584,8 +626,7 @@ def register(app):
             if scope.role not in ("manager", "admin"):
                 raise AccessDenied("only health managers open follow-ups")
             return no_update, {"badge": badge, "t": cell.get("timestamp")}
-        if cell.get("colId") == "name":
-            return f"/officers/{badge}", no_update  # the portrait page checks the scope and writes the audit row
+        # a name is a link of its own (/officers/<badge>: the portrait checks the scope and writes the audit row)
         return no_update, no_update
 
     @app.callback(Output("warn-download", "data"), Output("warn-export-msg", "children"),

@@ -16,7 +16,7 @@ from models.vocab import FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES, FOLLOWUP_STATUSES
 from web.clock import today
 from web.access import AccessDenied, audit, client_ip, current_scope, db
 from web.i18n import label, tr
-from web.inputs import BadInput, Clicks, ClicksList, Code, Date, Path, StoreRef, Text, Token, checked, new_token, valid_token
+from web.inputs import BadInput, Clicks, ClicksList, Code, Count, Date, Path, StoreRef, Text, Token, checked, new_token, valid_token
 from web.shell import kpi_card, level_badge
 
 
@@ -47,17 +47,24 @@ def _id_of(data):
 
 
 def _officer_link(row) -> html.A:
+    """A real link (it opens in a new tab too); the portrait checks the scope and audits the view."""
     return html.A(row["name"], href=f"/officers/{row['badge']}")
 
 
-def _queue(rows: dict) -> html.Div:
-    if not rows["rows"]:
-        return html.Div(tr("没有待处理的新红色预警。", "No new red warnings waiting."), className="text-muted",
+URGENCY_COLOURS = {0: "danger", 1: "warning", 2: "secondary"}
+
+
+def _queue(rows: list[dict]) -> html.Div:
+    if not rows:
+        return html.Div(tr("没有需处理的红色预警。", "No red warnings waiting."), className="text-muted",
                         id="wb-queue-empty")
+
     def ago(days):
         return tr("今天", "today") if days == 0 else tr(f"{days}天前", f"{days} d ago")
 
     body = [html.Tr([
+        html.Td(dbc.Badge(tr(r["urgency_zh"], r["urgency_en"]), color=URGENCY_COLOURS[r["urgency"]],
+                          className="text-wrap text-start wb-urgency"), style={"minWidth": "10em"}),
         html.Td(_officer_link(r), className="text-nowrap"), html.Td(r["badge"]),
         html.Td(tr(r["unit"], r["unit_en"]), className="text-nowrap"),
         html.Td(level_badge("red", r["confirmed"]), className="text-nowrap"),
@@ -65,15 +72,12 @@ def _queue(rows: dict) -> html.Div:
         html.Td("；".join(tr(*pair) for pair in zip(r["reasons"], r["reasons_en"])), className="small"),
         html.Td(dbc.Button(tr("新建跟进", "Follow up"), id={"type": "wb-new", "badge": r["badge"]}, size="sm",
                            color="primary", className="text-nowrap")),
-    ]) for r in rows["rows"]]
-    head = html.Tr([html.Th(h) for h in (tr("姓名", "Name"), tr("警号", "Badge"), tr("单位", "Unit"),
-                                         tr("预警", "Level"), tr("转红日期", "Red since"), tr("原因", "Reasons"), "")])
-    more = [] if rows["total"] <= len(rows["rows"]) else [html.Div([
-        tr(f"仅显示最新 {len(rows['rows'])} 人，共 {rows['total']} 人。", f"Newest {len(rows['rows'])} of {rows['total']}. "),
-        html.A(tr("在四色预警中查看全部红色人员 →", "See every red officer in Warnings →"), href="/warnings?level=red")],
-        className="small text-muted")]
-    return html.Div([dbc.Table([html.Thead(head), html.Tbody(body)], size="sm", hover=True, responsive=True,
-                               id="wb-queue-table")] + more)
+    ]) for r in rows]
+    head = html.Tr([html.Th(h, className="text-nowrap") for h in (tr("优先级", "Priority"), tr("姓名", "Name"), tr("警号", "Badge"),
+                                         tr("单位", "Unit"), tr("预警", "Level"), tr("转红日期", "Red since"),
+                                         tr("原因", "Reasons"), "")])
+    return dbc.Table([html.Thead(head), html.Tbody(body)], size="sm", hover=True, responsive=True,
+                     id="wb-queue-table")
 
 
 def _status(r) -> html.Span:
@@ -127,7 +131,8 @@ def _closed(rows: list[dict]) -> html.Div:
 def _changes(rows: list[dict]) -> html.Div:
     if not rows:
         return html.Div(tr("近30天没有预警颜色变化。", "No changes in the last 30 days."), className="text-muted")
-    body = [html.Tr([html.Td(r["at"]), html.Td(_officer_link(r)), html.Td(r["unit"]),
+    body = [html.Tr([html.Td(r["at"], className="text-nowrap"), html.Td(_officer_link(r), className="text-nowrap"),
+                     html.Td(tr(r["unit"], r["unit_en"])),
                      html.Td([level_badge(r["from"]), " → ", level_badge(r["to"], r["confirmed"])])]) for r in rows]
     head = html.Tr([html.Th(h) for h in (tr("日期", "Date"), tr("姓名", "Name"), tr("单位", "Unit"),
                                          tr("变化", "Change"))])
@@ -161,40 +166,39 @@ def _detail(r) -> list:
 
 
 def register(app):
-    @app.callback(Output("wb-body", "children"), Input("wb-url", "pathname"), Input("fu-changed", "data"))
+    @app.callback(Output("wb-kpis", "children"), Input("wb-url", "pathname"), Input("fu-changed", "data"))
     @checked
     @denied_as_403
-    def wb_body(_path: Path, _changed: StoreRef):
+    def wb_kpis(_path: Path, _changed: StoreRef):
+        """The headline figures, each from its one definition in models.followups, each saying whose."""
         scope = current_scope("manager", "admin")
         with db() as s:
-            data = fu.workbench(s, scope, today())
-            # the workbench lists named officers with their warning reasons: every view is on record
-            audit("view_workbench", target="workbench", detail={
-                "queue": len(data["queue"]["rows"]), "mine": len(data["mine"]), "closed": len(data["closed"]),
-                "changes": len(data["changes"])}, session=s,
-                badges=sorted({r["badge"] for part in (data["queue"]["rows"], data["mine"], data["closed"], data["changes"])
-                               for r in part if r.get("badge")}))
-        kpis = dbc.Row([
-            dbc.Col(kpi_card(tr("待处理红色预警", "New reds without follow-up"), f"{data['queue']['total']:,}",
-                             tr("近90天转红且未安排跟进", "turned red in 90 days, no follow-up"), colour="#d62728",
-                             id="wb-kpi-queue"), xs=6, md=3),
-            dbc.Col(kpi_card(tr("我的跟进", "My follow-ups"), f"{len(data['mine']):,}", tr("待处理和处理中", "open and in progress"),
-                             id="wb-kpi-mine"), xs=6, md=3),
-            dbc.Col(kpi_card(tr("已超期", "Overdue"), f"{data['overdue']:,}", tr("超过期限未结案", "past due, not closed"),
-                             colour="#b02a37" if data["overdue"] else None, id="wb-kpi-overdue"), xs=6, md=3),
-            dbc.Col(kpi_card(tr("四色预警总览", "All warnings"), "→", tr("地图、名单和导出", "map, list and export"),
-                             href="/warnings"), xs=6, md=3),
+            n = fu.workbench_counts(s, scope, today())
+        return dbc.Row([
+            dbc.Col(kpi_card(tr("需处理的红色预警", "Red warnings needing action"), f"{n['needs_action']:,}",
+                             tr("本辖区红色、无进行中的跟进、转红后未开过跟进 →",
+                                "red in my scope, no follow-up open or opened since turning red →"),
+                             href="/warnings?level=red&followup=needs_action", colour="#d62728", id="wb-kpi-queue"),
+                    xs=6, md=3),
+            dbc.Col(kpi_card(tr("我负责的跟进", "Follow-ups assigned to me"), f"{n['mine']:,}",
+                             tr("待处理和处理中", "open and in progress"), id="wb-kpi-mine"), xs=6, md=3),
+            dbc.Col(kpi_card(tr("我负责的逾期跟进", "My overdue follow-ups"), f"{n['my_overdue']:,}",
+                             tr("分配给我、超过期限未结案", "assigned to me, past due, not closed"),
+                             colour="#b02a37" if n["my_overdue"] else None, id="wb-kpi-overdue"), xs=6, md=3),
+            dbc.Col(kpi_card(tr("本辖区逾期跟进（全部负责人）", "Overdue follow-ups in my scope (all assignees)"),
+                             f"{n['scope_overdue']:,}", tr("超过期限未结案的跟进 →", "past due, not closed →"),
+                             href="/warnings?followup=overdue", colour="#b02a37" if n["scope_overdue"] else None,
+                             id="wb-kpi-scope-overdue"), xs=6, md=3),
         ], className="g-3 mb-3")
-        return [kpis,
-                _card(tr("需处理：新出现的红色预警（未安排跟进）", "Needs action: new red warnings without a follow-up"),
-                      _queue(data["queue"]), id="wb-queue"),
-                _card(tr("我的跟进（超期的标红置顶）", "My follow-ups (overdue first, in red)"), _mine(data["mine"]), id="wb-mine"),
-                dbc.Row([
-                    dbc.Col(_card(tr("最近结案及结案后评估", "Recently closed, with the next assessment"),
-                                  _closed(data["closed"]), id="wb-closed"), lg=6),
-                    dbc.Col(_card(tr("近30天预警颜色变化", "Level changes in the last 30 days"),
-                                  _changes(data["changes"]), id="wb-changes"), lg=6),
-                ])]
+
+    lists = {
+        "queue": (lambda s, scope, start: fu.needs_action(s, scope, today(), start=start, limit=fu.PAGE), _queue),
+        "mine": (lambda s, scope, start: fu.my_followups(s, scope, today(), start=start, limit=fu.PAGE), _mine),
+        "closed": (lambda s, scope, start: fu.recently_closed(s, scope, today(), start=start, limit=fu.PAGE), _closed),
+        "changes": (lambda s, scope, start: fu.recent_changes(s, scope, today(), start=start, limit=fu.PAGE), _changes),
+    }
+    for key, (fetch, render) in lists.items():
+        _register_list(app, key, fetch, render)
 
     @app.callback(Output("fu-new-badge", "data", allow_duplicate=True),
                   Input({"type": "wb-new", "badge": ALL}, "n_clicks"), prevent_initial_call=True)
@@ -265,9 +269,7 @@ def register(app):
             raise AccessDenied("no officer")
         token = _token(token)
         # the whole answer is built before anything is written: the changed-marker is the token itself
-        toast = dbc.Toast(tr("已建立跟进", "Follow-up opened"), header=tr("保存成功", "Saved"), duration=4000,
-                          is_open=True, icon="success", id="fu-toast",
-                          style={"position": "fixed", "top": 70, "right": 20, "zIndex": 2000})
+        toast = saved_toast(tr("已建立跟进", "Follow-up opened"))
         answer = (False, "", token, toast)
         try:
             with db() as s:
@@ -301,7 +303,7 @@ def register(app):
         return opened, _detail(r), options, str(r["assignee_id"]) if r["assignee_id"] else None, hide, new_token()
 
     @app.callback(Output("fu-changed", "data", allow_duplicate=True), Output("fu-d-msg", "children"),
-                  Output("fu-d-note", "value"),
+                  Output("fu-d-note", "value"), Output("fu-toast-wrap", "children", allow_duplicate=True),
                   Input("fu-d-addnote", "n_clicks"), Input("fu-d-start", "n_clicks"), Input("fu-d-close", "n_clicks"),
                   Input("fu-d-assign", "n_clicks"), State("fu-detail-id", "data"), State("fu-d-note", "value"),
                   State("fu-d-outcome", "value"), State("fu-d-assignee", "value"), State("fu-d-token", "data"),
@@ -315,9 +317,9 @@ def register(app):
         done = {"fu-d-addnote": tr("已添加记录", "Note added"), "fu-d-start": tr("已开始处理", "Started"),
                 "fu-d-close": tr("已结案", "Closed"), "fu-d-assign": tr("已改派", "Reassigned")}.get(action)
         if done is None:
-            return no_update, no_update, no_update
+            return no_update, no_update, no_update, no_update
         token = _token(token)
-        answer = (token, html.Span(done, className="text-success", id="fu-d-done"), "")  # built before any write
+        answer = (token, html.Span(done, className="text-success", id="fu-d-done"), "", saved_toast(done))  # built before any write
         try:
             with db() as s:
                 if not save_tokens.claim(s, scope.user_id, f"followup_{action[5:]}", token):
@@ -331,8 +333,54 @@ def register(app):
                 else:
                     fu.assign(s, scope, fid, assignee, ip=_ip())
         except fu.FollowUpError as exc:
-            return no_update, html.Span(_error_text(exc), className="text-danger"), no_update
+            return no_update, html.Span(_error_text(exc), className="text-danger"), no_update, no_update
         return answer
+
+
+def saved_toast(text: str) -> dbc.Toast:
+    """The confirmation of a save, in the corner for four seconds."""
+    return dbc.Toast(text, header=tr("保存成功", "Saved"), duration=4000, is_open=True, icon="success", id="fu-toast",
+                     style={"position": "fixed", "top": 70, "right": 20, "zIndex": 2000})
+
+
+def page_text(start: int, shown: int, total: int) -> str:
+    """"21–40 / 共 104 条": which rows are on screen out of how many."""
+    if not total:
+        return tr("共 0 条", "0 in all")
+    return tr(f"第 {start + 1:,}–{start + shown:,} 条 / 共 {total:,} 条", f"{start + 1:,}–{start + shown:,} of {total:,}")
+
+
+def _register_list(app, key: str, fetch, render):
+    """One workbench list: a page of rows from the server, "N–M / 共 T", previous and next."""
+    @app.callback(Output(f"wb-{key}-body", "children"), Output(f"wb-{key}-count", "children"),
+                  Output(f"wb-{key}-page", "data"), Output(f"wb-{key}-prev", "disabled"),
+                  Output(f"wb-{key}-next", "disabled"),
+                  Input(f"wb-{key}-prev", "n_clicks"), Input(f"wb-{key}-next", "n_clicks"),
+                  Input("fu-changed", "data"), State(f"wb-{key}-page", "data"))
+    @checked
+    @denied_as_403
+    def wb_list(_prev: Clicks, _next: Clicks, _changed: StoreRef, page: Count):
+        scope = current_scope("manager", "admin")
+        page = page if isinstance(page, int) and page >= 0 else 0
+        if ctx.triggered_id == f"wb-{key}-prev":
+            page = max(0, page - 1)
+        elif ctx.triggered_id == f"wb-{key}-next":
+            page += 1
+        with db() as s:
+            data = fetch(s, scope, page * fu.PAGE)
+            if page and not data["rows"] and data["total"]:  # the list shrank under the page: its last page
+                page = (data["total"] - 1) // fu.PAGE
+                data = fetch(s, scope, page * fu.PAGE)
+            # the workbench lists named officers with their warning reasons: every view is on record
+            audit("view_workbench", target="workbench", detail={"list": key, "start": page * fu.PAGE,
+                                                                 "rows": len(data["rows"]), "total": data["total"]},
+                  session=s, badges=sorted({r["badge"] for r in data["rows"] if r.get("badge")}))
+        start = page * fu.PAGE
+        return (render(data["rows"]), page_text(start, len(data["rows"]), data["total"]), page, page == 0,
+                start + len(data["rows"]) >= data["total"])
+
+    wb_list.__name__ = f"wb_{key}"
+    return wb_list
 
 
 def _token(value) -> str:

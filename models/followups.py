@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models import audit as audit_model
@@ -25,7 +25,6 @@ OUTCOMES = tuple(FOLLOWUP_OUTCOMES)
 STATUSES = ("open", "in_progress", "closed")
 ACTIVE = ("open", "in_progress")
 MAX_NOTE = 2000
-QUEUE_DAYS = 90  # a red officer counts as "new" in the needs-action queue for this long
 
 
 class Actor(Protocol):
@@ -315,20 +314,39 @@ def _scoped(actor: Actor):
     return q.where(Unit.path.like(f"{actor.unit_path}%")) if actor.unit_path else q
 
 
-def my_followups(session: Session, actor: Actor, today: dt.date, limit: int = 100) -> list[dict]:
-    """The actor's open and in-progress follow-ups, overdue first, then by due date."""
+def my_followups(session: Session, actor: Actor, today: dt.date, start: int = 0, limit: int = 100) -> dict:
+    """我负责的跟进: the actor's own open and in-progress follow-ups, overdue first, then by due
+    date: {"rows": one page, "total": all of them}."""
     _may_act(actor)
-    q = (_scoped(actor).where(FollowUp.assignee_id == actor.user_id, FollowUp.status.in_(ACTIVE))
-         .order_by(FollowUp.due.is_(None), FollowUp.due, FollowUp.id).limit(limit))
-    rows = _describe(session, list(session.scalars(q)), today, actor)
-    return sorted(rows, key=lambda r: not r["overdue"])
+    q = _scoped(actor).where(FollowUp.assignee_id == actor.user_id, FollowUp.status.in_(ACTIVE))
+    total = session.scalar(select(func.count()).select_from(q.subquery()))
+    late = case((and_(FollowUp.due.is_not(None), FollowUp.due < today), 0), else_=1)
+    page = q.order_by(late, FollowUp.due.is_(None), FollowUp.due, FollowUp.id).offset(max(0, start)).limit(limit)
+    return {"rows": _describe(session, list(session.scalars(page)), today, actor), "total": total or 0}
 
 
-def recently_closed(session: Session, actor: Actor, today: dt.date, limit: int = 20) -> list[dict]:
-    """Follow-ups closed in the actor's scope, newest first, each with the next assessment."""
+def overdue_count(session: Session, unit_path: str | None, today: dt.date, assignee_id: int | None = None) -> int:
+    """逾期跟进: follow-ups not closed whose due date has passed, of serving officers under
+    ``unit_path`` (and, with ``assignee_id``, assigned to that manager). The one definition the
+    workbench and the leaders' overview both show."""
+    q = (select(func.count()).select_from(FollowUp).join(Officer, Officer.id == FollowUp.officer_id)
+         .join(Unit, Unit.id == Officer.unit_id)
+         .where(Officer.active, FollowUp.status.in_(ACTIVE), FollowUp.due.is_not(None), FollowUp.due < today))
+    if unit_path:
+        q = q.where(Unit.path.like(f"{unit_path}%"))
+    if assignee_id is not None:
+        q = q.where(FollowUp.assignee_id == assignee_id)
+    return session.scalar(q) or 0
+
+
+def recently_closed(session: Session, actor: Actor, today: dt.date, start: int = 0, limit: int = 20) -> dict:
+    """Follow-ups closed in the actor's scope, newest first, each with the next assessment:
+    {"rows": one page, "total": all of them}."""
     _may_act(actor)
-    q = _scoped(actor).where(FollowUp.status == "closed").order_by(FollowUp.closed_at.desc()).limit(limit)
-    return _describe(session, list(session.scalars(q)), today, actor)
+    q = _scoped(actor).where(FollowUp.status == "closed")
+    total = session.scalar(select(func.count()).select_from(q.subquery()))
+    page = q.order_by(FollowUp.closed_at.desc(), FollowUp.id.desc()).offset(max(0, start)).limit(limit)
+    return {"rows": _describe(session, list(session.scalars(page)), today, actor), "total": total or 0}
 
 
 def officer_followups(session: Session, actor: Actor, badge: str, today: dt.date) -> list[dict]:
@@ -338,15 +356,35 @@ def officer_followups(session: Session, actor: Actor, badge: str, today: dt.date
     return _describe(session, list(session.scalars(q)), today, actor)
 
 
-def needs_action(session: Session, actor: Actor, today: dt.date, limit: int = 50) -> dict:
-    """Red officers in scope who turned red in the last QUEUE_DAYS days and have had no
-    follow-up opened since: {"rows": [...], "total": n}, newest red first."""
+URGENT_RULES = ("phq9_item9", "ecg_critical")  # self-harm thoughts, a critical ECG: act today
+URGENCY = {0: ("紧急：自伤念头或心电图危急结果", "Urgent: self-harm thoughts or a critical ECG"),
+           1: ("待确认：单次自助读数，需复测", "Unconfirmed: one kiosk reading, re-measure"),
+           2: ("已确认红色，尚无跟进", "Confirmed red, no follow-up yet")}
+
+
+def last_red_at(officer_id_col):
+    """When the officer last turned red (the newest change into red in the warning history)."""
+    return (select(func.max(WarningHistory.changed_at))
+            .where(WarningHistory.officer_id == officer_id_col, WarningHistory.level == "red").scalar_subquery())
+
+
+def without_followup(officer_id_col):
+    """No follow-up open or in progress, and none opened since the officer last turned red."""
+    red_at = last_red_at(officer_id_col)
+    return ~select(FollowUp.id).where(FollowUp.officer_id == officer_id_col,
+                                      or_(FollowUp.status.in_(ACTIVE), FollowUp.opened_at >= red_at)).exists()
+
+
+def needs_action(session: Session, actor: Actor, today: dt.date, start: int = 0, limit: int = 50) -> dict:
+    """需处理的红色预警: red officers in scope (the colour this viewer's lists show) with no follow-up
+    open or in progress and none opened since they turned red (``without_followup``; /warnings
+    ``?level=red&followup=needs_action`` is the same list). Ordered by clinical urgency: self-harm
+    thoughts or a critical ECG first, then unconfirmed reds (one kiosk reading), then confirmed
+    reds, each group by the age of the reading that turned them red, oldest first.
+    {"rows": one page, "total": n}."""
     _may_act(actor)
     became = (select(WarningHistory.officer_id, func.max(WarningHistory.changed_at).label("red_at"))
               .where(WarningHistory.level == "red").group_by(WarningHistory.officer_id).subquery("became"))
-    since = dt.datetime.combine(today - dt.timedelta(days=QUEUE_DAYS), dt.time.min)
-    followed = (select(FollowUp.id).where(FollowUp.officer_id == OfficerStatus.officer_id,
-                                          or_(FollowUp.opened_at >= became.c.red_at, FollowUp.status.in_(ACTIVE))))
     turned = aliased(WarningHistory)  # the change into red: its reasons name the readings that did it
     psych, ids = _sees_psych(actor), _psych_ids(session)
     level = psych_model.named_level(OfficerStatus, psych)  # red for a psychological reason: not in another's queue
@@ -356,27 +394,30 @@ def needs_action(session: Session, actor: Actor, today: dt.date, limit: int = 50
          .join(Unit, Unit.id == Officer.unit_id).join(became, became.c.officer_id == OfficerStatus.officer_id)
          .join(turned, and_(turned.officer_id == became.c.officer_id, turned.changed_at == became.c.red_at,
                             turned.level == "red"))
-         .where(Officer.active, level == "red", became.c.red_at >= since, ~followed.exists()))
+         .where(Officer.active, level == "red", without_followup(OfficerStatus.officer_id)))
     if actor.unit_path:
         q = q.where(OfficerStatus.unit_path.like(f"{actor.unit_path}%"))
-    sub = q.subquery()
-    total = session.scalar(select(func.count(func.distinct(sub.c.badge))))
     rows, seen = [], set()
-    for b, n, u, ue, c, reasons, at, turned_reasons, open_reasons in session.execute(
-            q.order_by(became.c.red_at.desc(), Officer.badge).limit(limit + 1)):
+    for b, n, u, ue, c, reasons, at, turned_reasons, open_reasons in session.execute(q.order_by(Officer.badge)):
         if b in seen:  # two history rows at the same instant: one line
             continue
         seen.add(b)
-        shown = [r for r in psych_model.visible_reasons(reasons, open_reasons, ids, psych) if r.get("level") == "red"]
+        visible = psych_model.visible_reasons(reasons, open_reasons, ids, psych)
+        shown = [r for r in visible if r.get("level") == "red"]
         if not psych and psych_model.needs_psych_followup(reasons, ids):
             shown.append({"text": psych_model.PSYCH_FOLLOWUP[0], "text_en": psych_model.PSYCH_FOLLOWUP[1]})
         # the red date: for a viewer without psych, only from the open (non-psychological) red reasons
         since = red_since(psych_model.visible_reasons(turned_reasons, None, ids, psych), at)
+        urgent = any(r.get("rule") in URGENT_RULES for r in visible)  # what this viewer may see decides
+        tier = 0 if urgent else (2 if c else 1)
         rows.append({"badge": b, "name": n, "unit": u, "unit_en": ue or u, "confirmed": bool(c),
                      "reasons": [r.get("text", "") for r in shown], "reasons_en": [r.get("text_en", "") for r in shown],
                      "red_since": since.isoformat(), "days": (today - since).days,
-                     "recorded": at.date().isoformat()})
-    return {"rows": rows[:limit], "total": total or 0}
+                     "recorded": at.date().isoformat(), "urgency": tier,
+                     "urgency_zh": URGENCY[tier][0], "urgency_en": URGENCY[tier][1]})
+    rows.sort(key=lambda r: (r["urgency"], r["red_since"], r["badge"]))
+    start = max(0, start)
+    return {"rows": rows[start:start + limit], "total": len(rows)}
 
 
 def red_since(reasons: list | None, recorded_at: dt.datetime) -> dt.date:
@@ -387,11 +428,13 @@ def red_since(reasons: list | None, recorded_at: dt.datetime) -> dt.date:
     return min(days + [recorded_at.date()])
 
 
-def recent_changes(session: Session, actor: Actor, today: dt.date, days: int = 30, limit: int = 50) -> list[dict]:
-    """Level changes in the actor's scope in the last ``days`` days, newest first."""
+def recent_changes(session: Session, actor: Actor, today: dt.date, days: int = 30, start: int = 0,
+                   limit: int = 50) -> dict:
+    """Level changes in the actor's scope in the last ``days`` days, newest first:
+    {"rows": one page, "total": all of them this viewer may see}."""
     _may_act(actor)
     since = dt.datetime.combine(today - dt.timedelta(days=days), dt.time.min)
-    q = (select(Officer.badge, Officer.name, Unit.name, WarningHistory.previous_level, WarningHistory.level,
+    q = (select(Officer.badge, Officer.name, Unit.name, Unit.name_en, WarningHistory.previous_level, WarningHistory.level,
                 WarningHistory.confirmed, WarningHistory.changed_at, WarningHistory.reasons)
          .select_from(WarningHistory).join(Officer, Officer.id == WarningHistory.officer_id)
          .join(Unit, Unit.id == Officer.unit_id)
@@ -400,16 +443,24 @@ def recent_changes(session: Session, actor: Actor, today: dt.date, days: int = 3
     if actor.unit_path:
         q = q.where(WarningHistory.unit_path.like(f"{actor.unit_path}%"))
     psych, ids = _sees_psych(actor), _psych_ids(session)
-    rows = session.execute(q.order_by(WarningHistory.changed_at.desc()).limit(limit))
+    rows = session.execute(q.order_by(WarningHistory.changed_at.desc(), WarningHistory.id.desc()))
     # a change that rested on a psychological reason is not in another's list
-    return [{"badge": b, "name": n, "unit": u, "from": p, "to": lvl, "confirmed": bool(c), "at": at.date().isoformat()}
-            for b, n, u, p, lvl, c, at, why in rows if psych or not psych_model.has_psych(why, ids)]
+    shown = [{"badge": b, "name": n, "unit": u, "unit_en": ue or u, "from": p, "to": lvl, "confirmed": bool(c),
+              "at": at.date().isoformat()}
+             for b, n, u, ue, p, lvl, c, at, why in rows if psych or not psych_model.has_psych(why, ids)]
+    start = max(0, start)
+    return {"rows": shown[start:start + limit], "total": len(shown)}
 
 
-def workbench(session: Session, actor: Actor, today: dt.date, queue_rows: int = 15) -> dict:
-    """Everything the managers' workbench shows, in one call."""
-    mine = my_followups(session, actor, today)
-    return {"queue": needs_action(session, actor, today, limit=queue_rows), "mine": mine,
-            "overdue": sum(1 for r in mine if r["overdue"]),
-            "closed": recently_closed(session, actor, today, limit=10),
-            "changes": recent_changes(session, actor, today)}
+PAGE = 20  # rows per page of each workbench list
+
+
+def workbench_counts(session: Session, actor: Actor, today: dt.date) -> dict:
+    """The workbench's headline figures: red needing action (``needs_action``), my follow-ups,
+    my overdue follow-ups and every overdue follow-up in scope (``overdue_count``)."""
+    _may_act(actor)
+    mine = _scoped(actor).where(FollowUp.assignee_id == actor.user_id, FollowUp.status.in_(ACTIVE))
+    return {"needs_action": needs_action(session, actor, today, limit=0)["total"],
+            "mine": session.scalar(select(func.count()).select_from(mine.subquery())) or 0,
+            "my_overdue": overdue_count(session, actor.unit_path, today, assignee_id=actor.user_id),
+            "scope_overdue": overdue_count(session, actor.unit_path, today)}

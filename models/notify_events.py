@@ -46,10 +46,10 @@ class Staff:
         return self.path is None or bool(path) and path.startswith(self.path)
 
 
-def _psych_ids() -> frozenset[str]:
-    from models.warning import load_rules
+def _psych_ids(session: Session) -> frozenset[str]:
+    from models.rule_versions import psych_rule_ids
 
-    return psych_model.psych_rule_ids(load_rules())
+    return psych_rule_ids(session)
 
 
 def _staff(session: Session, roles: Iterable[str]) -> list[Staff]:
@@ -88,7 +88,7 @@ def generate(session: Session, as_of: dt.datetime, *, now: dt.datetime | None = 
     mark = get_meta(session, WATERMARK)
     since = dt.datetime.fromisoformat(mark) if mark else as_of - FIRST_LOOKBACK
     since = min(since, as_of)
-    ids = _psych_ids()
+    ids = _psych_ids(session)
     staff = _staff(session, ("manager", "counsellor"))
     counts: dict[str, int] = {}
 

@@ -10,10 +10,11 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, aliased
 
+from models import followups
 from models.participation import took_part
 from models.schema import CampaignParticipant, FollowUp, Officer, OfficerStatus, Unit, WarningHistory
 from models.suppression import Table
-from models.unit_queries import status_scan
+from models.unit_queries import invited_paths, status_scan
 from models.vocab import LEVELS
 
 
@@ -40,9 +41,13 @@ def overview_table(o: dict) -> Table:
     t.add("not_examined", max(0, o["officers"] - o["examined"]))
     t.sum_of(officers, ["examined", "not_examined"])
     camp = o["campaign"]
+    invited = camp.get("invited", camp["officers"])
+    t.add("invited", invited)
+    t.add("not_invited", max(0, camp["officers"] - invited))
+    t.sum_of(officers, ["invited", "not_invited"])
     t.add("participants", camp["participants"])
-    t.add("not_participants", max(0, camp["officers"] - camp["participants"]))
-    t.sum_of(officers, ["participants", "not_participants"])
+    t.add("not_participants", max(0, invited - camp["participants"]))
+    t.sum_of("invited", ["participants", "not_participants"])
     if o.get("level_change"):
         for lvl in LEVELS:
             t.add(("before", lvl), o["levels"][lvl] - o["level_change"][lvl])
@@ -158,10 +163,9 @@ def top_risk_factors(session: Session, unit_path: str | None, rules, k: int = 5)
 
 def follow_up_counts(session: Session, unit_path: str | None, today: dt.date) -> dict[str, int]:
     """Follow-ups not closed, and those of them past their due date."""
-    counts = select(func.count(), func.coalesce(func.sum(case((FollowUp.due < today, 1), else_=0)), 0))
-    open_n, overdue = session.execute(
-        _scoped(counts.select_from(FollowUp), FollowUp.officer_id, unit_path).where(FollowUp.status != "closed")).one()
-    return {"open": open_n or 0, "overdue": overdue or 0}
+    open_n = session.scalar(_scoped(select(func.count()).select_from(FollowUp), FollowUp.officer_id, unit_path)
+                            .where(FollowUp.status != "closed"))
+    return {"open": open_n or 0, "overdue": followups.overdue_count(session, unit_path, today)}
 
 
 def path_counts(session: Session, unit_path: str | None) -> list[tuple]:
@@ -222,11 +226,16 @@ def unit_level_rows(session: Session, unit_path: str | None, year: int) -> list[
 
 
 def campaign_participation(session: Session, unit_path: str | None, year: int, rows=None) -> dict:
-    """Officers with any campaign activity in ``year``, of the officers in the scope."""
+    """健康活动参与率: officers with any campaign activity in ``year``, of the officers of the
+    scope's units invited to a campaign that year (``unit_queries.invited_paths``, as /units);
+    no share at all where no unit was invited."""
     rows = rows if rows is not None else unit_level_rows(session, unit_path, year)
     officers = sum(r[2] for r in rows if r[1] is None)
+    paths = invited_paths(session, year)
+    invited = sum(r[2] for r in rows if r[1] is None and any(r[0].startswith(p) for p in paths))
     took_part = sum(r[4] for r in rows)
-    return {"participants": took_part, "officers": officers, "share": took_part / officers if officers else None}
+    return {"participants": took_part, "officers": officers, "invited": invited,
+            "share": took_part / invited if invited else None}
 
 
 def _month_starts(today: dt.date, months: int) -> list[dt.date]:

@@ -25,7 +25,7 @@ from models import trends as trend_stats
 from models.officers import age_on
 from models.risk import china_par_category, china_par_ideal, round1
 from models.schema import Exam, FollowUp, Hospital, Observation, Officer, OfficerStatus, Unit, User, WarningHistory
-from models.snapshot import source_label
+from models.snapshot import source_label, source_names
 from models.warning import HBA1C_DIABETES, load_rules
 
 TONES = ("normal", "borderline", "abnormal", "severe")
@@ -380,8 +380,8 @@ def _observations(session: Session, officer_id: int, codes) -> list[tuple]:
         .order_by(Observation.observed_at)).all()
 
 
-def _hospitals(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Hospital.code, Hospital.name)).all())
+def _hospitals(session: Session) -> dict:
+    return source_names(session)
 
 
 def key_indicators(session: Session, officer_id: int, *, psych: bool = True) -> dict:

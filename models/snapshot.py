@@ -47,7 +47,7 @@ def recompute_officers(session: Session, officer_ids: Iterable[int], as_of: dt.d
 
     as_of = as_of or dt.date.today()
     rules = rules or in_force(session)
-    hospitals = dict(session.execute(select(Hospital.code, Hospital.name)).all())
+    hospitals = source_names(session)
     counts: dict[str, int] = defaultdict(int)
     ids = sorted(set(officer_ids))
     for start in range(0, len(ids), CHUNK):
@@ -228,13 +228,23 @@ def exam_reports(session: Session, ids: list[int], as_of: dt.date) -> dict[int, 
     return {oid: ExamReports(st["last"], st["hospital"], st["tests"]) for oid, st in state.items()}
 
 
+def source_names(session: Session) -> dict:
+    """What ``source_label`` names sources by: hospital codes -> names, ("station", unit code) ->
+    the unit's name (a kiosk stands in a station: "冲桥派出所健康小屋", not a code)."""
+    names: dict = dict(session.execute(select(Hospital.code, Hospital.name)).all())
+    names.update({("station", code): name for code, name in session.execute(select(Unit.code, Unit.name))})
+    return names
+
+
 def source_label(kind: str, source: str | None, station: str | None, hospitals: dict) -> str:
-    """A source a manager recognises: the hospital's name for exams, the station for kiosks."""
+    """A source a manager recognises: the hospital's name for exams, the place of the kiosk (the
+    station's name, see ``source_names``) for kiosks."""
     word = vocab.SOURCES.get(kind, ("", ""))[0]
     if kind == "exam":
         return f"{hospitals.get(source, source or '')} {word}"
     if kind == "kiosk":
-        return f"{word} {station or source or ''}".strip()
+        place = hospitals.get(("station", station)) if station else None
+        return f"{place}{word}" if place else f"{word} {station or source or ''}".strip()
     if kind in ("screening", "self-report"):
         return word
     return source or kind

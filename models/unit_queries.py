@@ -41,7 +41,7 @@ from models import comparison as stats
 from models import prevalence
 from models.officers import age_on
 from models.risk import china_par_10y
-from models.schema import CampaignParticipant, Exam, Observation, Officer, OfficerStatus, Unit, WarningHistory
+from models.schema import Campaign, CampaignParticipant, Exam, Observation, Officer, OfficerStatus, Unit, WarningHistory
 from models.status_bits import MEASURED_BITS, PHQ9_TEN_BIT
 from models.suppression import Table
 from models.vocab import SMALL_GROUP
@@ -207,6 +207,12 @@ def strata_rows(session: Session, indicator: str, year: int, as_of: dt.date) -> 
             done = select(Exam.officer_id).where(Exam.exam_date >= start, Exam.exam_date < end)
         else:
             done = select(CampaignParticipant.officer_id).where(CampaignParticipant.year == year)
+            invited = invited_paths(session, year)
+            if not invited:  # no campaign ran that year: no data, not 0 %
+                return []
+            # only officers of units invited to a campaign that year: the rate and the benchmark
+            # are over those who could take part (an uninvited unit has no rate at all)
+            roster = and_(roster, or_(*[Unit.path.like(f"{p}%") for p in invited]))
         ev = func.sum(_one(Officer.id.in_(done)))
         return _grouped(session, [func.count(), ev, ev], ref, [roster])
     if current:
@@ -237,6 +243,19 @@ def strata_rows(session: Session, indicator: str, year: int, as_of: dt.date) -> 
     ev = func.sum(_one(event))
     return _grouped(session, [func.sum(_one(measured)), ev, ev], ref, [roster],
                     [(v, v.c.officer_id == Officer.id), (days, days.c.officer_id == Officer.id)])
+
+
+def invited_paths(session: Session, year: int) -> list[str]:
+    """Unit paths invited to any campaign that ran in ``year`` (campaign participation is measured
+    over their officers only)."""
+    start, end = _year_range(year)
+    ids = set()
+    for unit_ids, in session.execute(select(Campaign.scope_unit_ids)
+                                     .where(Campaign.start_date < end, Campaign.end_date >= start)):
+        ids.update(i for i in (unit_ids or []) if isinstance(i, int))
+    if not ids:
+        return []
+    return sorted(session.scalars(select(Unit.path).where(Unit.id.in_(ids))))
 
 
 def _past_china_par(session: Session, v, ref: dt.date, roster) -> list[tuple]:

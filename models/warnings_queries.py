@@ -17,6 +17,7 @@ from typing import Any, Iterable
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from models import followups
 from models import psych as psych_rules
 from models.schema import FollowUp, Officer, OfficerStatus, Unit, WarningHistory
 from models.vocab import LEVELS, SMALL_GROUP
@@ -26,7 +27,7 @@ LEADER_LEVELS = ("red", "orange")  # leaders see names of red and orange officer
 
 AGE_BANDS = {"lt30": (None, 30), "30_39": (30, 40), "40_49": (40, 50), "50p": (50, None)}
 EXAM_BANDS = ("within12", "12to18", "over18", "over24", "never")
-FOLLOWUP_STATES = ("none", "active", "overdue", "closed")
+FOLLOWUP_STATES = ("none", "active", "overdue", "closed", "needs_action")
 CONFIRMED = ("all", "confirmed", "unconfirmed")
 SEXES = ("male", "female")
 KEY_CODES = ("sbp", "dbp", "fpg", "hba1c", "ldl", "bmi", "ua", "phq9")
@@ -177,7 +178,9 @@ def _conditions(f: Filters, scope_path: str | None, as_of: dt.date, fu=None, lev
             conds.append(or_(last <= _months_before(as_of, 18), last.is_(None)))
         elif f.exam == "over24":
             conds.append(or_(last <= _months_before(as_of, 24), last.is_(None)))
-    if f.followup and fu is not None:
+    if f.followup == "needs_action":  # the workbench's queue: no follow-up open, none since turning red
+        conds.append(followups.without_followup(OfficerStatus.officer_id))
+    elif f.followup and fu is not None:
         state = _followup_state(fu, as_of)
         if f.followup == "active":
             conds.append(state.in_(("open", "in_progress", "overdue")))

@@ -19,7 +19,7 @@ def _picker(id, label, width, **kwargs):
                     dcc.Dropdown(id=id, clearable=False, searchable=False, **kwargs)], xs=6, md=width)
 
 
-def layout(**_):
+def layout(rate=None, **_):
     if current_user.role not in ROLES:
         return no_access(tr("单位对比只对领导和健康管理师开放。", "Unit comparison is for leaders and health managers."))
     controls = dbc.Card(dbc.CardBody(dbc.Row([
@@ -27,15 +27,17 @@ def layout(**_):
         _picker("units-indicator", tr("指标", "Indicator"), 4),
         _picker("units-year", tr("年份", "Year"), 2),
         dbc.Col([dbc.Label(tr("率", "Rate"), className="small mb-0 d-block"),
-                 dbc.RadioItems(id="units-rate", inline=True, value="standardised",
+                 dbc.RadioItems(id="units-rate", inline=True, value="crude" if rate == "crude" else "standardised",
                                 options=[{"label": tr("年龄性别标化率", "Age-sex standardised"), "value": "standardised"},
                                          {"label": tr("粗率", "Crude"), "value": "crude"}])], xs=12, md=4),
     ], className="g-2 align-items-end")), className="mb-2 no-print")
     return html.Div([
         dcc.Location(id="units-url", refresh=False),
+        dcc.Store(id="units-url-sync"),
         dcc.Store(id="units-root"),
         html.Div(tr("单位对比", "Unit comparison"), className="page-title", id="units-title"),
         html.Div(id="units-crumbs", className="page-sub"),
+        html.Div(id="units-scope-msg"),
         controls,
         html.Div(id="units-method", className="small text-muted mb-2"),
         html.Div(id="units-alert"),

@@ -12,6 +12,7 @@ from models.vocab import LEVELS
 from web.followup_forms import followup_modals
 from web.i18n import level_name, tr
 from web.shell import graph, no_access
+from web.warn_filters import filter_choices, levels_of
 
 AGE_OPTIONS = [("lt30", "30岁以下", "under 30"), ("30_39", "30–39岁", "30–39"), ("40_49", "40–49岁", "40–49"),
                ("50p", "50岁及以上", "50 and over")]
@@ -24,6 +25,18 @@ EXAM_OPTIONS = [("within12", "12个月内体检过", "examined in the last 12 mo
                 ("over24", "超过24个月或从未", "over 24 months or never"), ("never", "从未体检", "never examined")]
 
 
+CONFIRMED_OPTIONS = [("confirmed", "已确认", "Confirmed"), ("unconfirmed", "待确认（单次自助读数）", "Unconfirmed (one kiosk reading)")]
+SEX_OPTIONS = [("male", "男", "Male"), ("female", "女", "Female")]
+FOLLOWUP_OPTIONS = [("none", "无跟进", "None"), ("active", "跟进中（含超期）", "Active (incl. overdue)"),
+                    ("overdue", "已超期", "Overdue"), ("closed", "已结案", "Closed"),
+                    ("needs_action", "待安排跟进（无进行中的跟进，转红后未开过跟进）",
+                     "Needs a follow-up (none open, none since turning red)")]
+
+
+def _opts(triples):
+    return [{"label": tr(zh, en), "value": v} for v, zh, en in triples]
+
+
 def _select(id, label, options, placeholder=None, value=None):
     return dbc.Col([
         dbc.Label(label, html_for=id, className="small mb-0"),
@@ -32,12 +45,15 @@ def _select(id, label, options, placeholder=None, value=None):
     ], xs=6, md=4, xl=2)
 
 
-def _filters(level, unit=None, rule=None):
-    """The filter bar; ``level``, ``unit`` and ``rule`` come from links such as the home page's
-    cards and are checked by the callbacks like any other input."""
-    levels = [level] if level in LEVELS else []
+def _pick(options, value):
+    """The value from the address bar if the control offers it, else nothing (with the text shown)."""
+    return value if isinstance(value, str) and any(o["value"] == value for o in options) else None
+
+
+def _filters(choices: dict, values: dict):
+    """The filter bar, built with its choices and the values the address bar names."""
     colour = dbc.Checklist(
-        id="warn-f-levels", inline=True, value=levels, className="warn-levels",
+        id="warn-f-levels", inline=True, value=values["level"], className="warn-levels",
         options=[{"label": html.Span(level_name(lvl), className=f"badge level-badge level-{lvl}"), "value": lvl}
                  for lvl in LEVELS])
     return dbc.Card(dbc.CardBody([
@@ -45,28 +61,62 @@ def _filters(level, unit=None, rule=None):
             dbc.Col([dbc.Label(tr("预警颜色", "Colour"), className="small mb-0 d-block"), colour], xs=12, md=6, xl=4),
             dbc.Col([dbc.Label(tr("单位", "Unit"), html_for="warn-f-unit", className="small mb-0"),
                      dcc.Dropdown(id="warn-f-unit", placeholder=tr("全部（本人权限范围）", "All (my scope)"),
-                                  clearable=True, value=unit or None)], xs=12, md=6, xl=4),
-            _select("warn-f-rule", tr("预警原因", "Reason"), [], value=rule or None),
-            _select("warn-f-confirmed", tr("是否确认", "Confirmed"),
-                    [{"label": tr("已确认", "Confirmed"), "value": "confirmed"},
-                     {"label": tr("待确认（单次自助读数）", "Unconfirmed (one kiosk reading)"), "value": "unconfirmed"}]),
+                                  clearable=True, options=choices["unit"], value=values["unit"])], xs=12, md=6, xl=4),
+            _select("warn-f-rule", tr("预警原因", "Reason"), choices["rule"], value=values["rule"]),
+            _select("warn-f-confirmed", tr("是否确认", "Confirmed"), _opts(CONFIRMED_OPTIONS), value=values["confirmed"]),
         ], className="g-2"),
         dbc.Row([
-            _select("warn-f-age", tr("年龄段", "Age band"), [{"label": tr(zh, en), "value": v} for v, zh, en in AGE_OPTIONS]),
-            _select("warn-f-sex", tr("性别", "Sex"), [{"label": tr("男", "Male"), "value": "male"},
-                                                      {"label": tr("女", "Female"), "value": "female"}]),
-            _select("warn-f-post", tr("岗位类别", "Post type"), []),
-            _select("warn-f-exam", tr("距上次体检", "Since last exam"),
-                    [{"label": tr(zh, en), "value": v} for v, zh, en in EXAM_OPTIONS]),
-            _select("warn-f-followup", tr("跟进状态", "Follow-up"),
-                    [{"label": tr("无跟进", "None"), "value": "none"},
-                     {"label": tr("跟进中（含超期）", "Active (incl. overdue)"), "value": "active"},
-                     {"label": tr("已超期", "Overdue"), "value": "overdue"},
-                     {"label": tr("已结案", "Closed"), "value": "closed"}]),
+            _select("warn-f-age", tr("年龄段", "Age band"), _opts(AGE_OPTIONS), value=values["age"]),
+            _select("warn-f-sex", tr("性别", "Sex"), _opts(SEX_OPTIONS), value=values["sex"]),
+            _select("warn-f-post", tr("岗位类别", "Post type"), choices["post"], value=values["post"]),
+            _select("warn-f-exam", tr("距上次体检", "Since last exam"), _opts(EXAM_OPTIONS), value=values["exam"]),
+            _select("warn-f-followup", tr("跟进状态", "Follow-up"), _opts(FOLLOWUP_OPTIONS), value=values["followup"]),
             dbc.Col(dbc.Button(tr("清除筛选", "Clear filters"), id="warn-reset", color="secondary", outline=True,
                                size="sm", className="mt-4"), xs=6, md=4, xl=2),
         ], className="g-2 mt-1"),
     ]), className="mb-3")
+
+
+def _filter_values(choices: dict, query: dict) -> tuple[dict, list]:
+    """The filters the address bar names, and the names it gave that this viewer cannot use."""
+    offered = {"unit": choices["unit"], "rule": choices["rule"], "post": choices["post"],
+               "confirmed": _opts(CONFIRMED_OPTIONS), "age": _opts(AGE_OPTIONS), "sex": _opts(SEX_OPTIONS),
+               "exam": _opts(EXAM_OPTIONS), "followup": _opts(FOLLOWUP_OPTIONS)}
+    values = {"level": levels_of(query.get("level"))}
+    refused = []
+    for key, options in offered.items():
+        values[key] = _pick(options, query.get(key))
+        if query.get(key) and values[key] is None:
+            refused.append(key)
+    return values, refused
+
+
+FILTER_NAMES = {"unit": ("单位", "Unit"), "rule": ("预警原因", "Reason"), "post": ("岗位类别", "Post type"),
+                "confirmed": ("是否确认", "Confirmed"), "age": ("年龄段", "Age band"), "sex": ("性别", "Sex"),
+                "exam": ("距上次体检", "Since last exam"), "followup": ("跟进状态", "Follow-up")}
+
+
+def _active(choices: dict, values: dict, refused: list):
+    """One line naming every filter in force (the link's filters are visible, not silently dropped)."""
+    offered = {"unit": choices["unit"], "rule": choices["rule"], "post": choices["post"],
+               "confirmed": _opts(CONFIRMED_OPTIONS), "age": _opts(AGE_OPTIONS), "sex": _opts(SEX_OPTIONS),
+               "exam": _opts(EXAM_OPTIONS), "followup": _opts(FOLLOWUP_OPTIONS)}
+    parts = [level_name(lvl) for lvl in values["level"]]
+    for key, options in offered.items():
+        if values[key]:
+            text = next(o["label"] for o in options if o["value"] == values[key]).strip("\u3000")
+            parts.append(tr(*FILTER_NAMES[key]) + tr("：", ": ") + text)
+    children = [html.Span(tr("当前筛选：", "Filters: "), className="text-muted"),
+                html.Span(" · ".join(parts) if parts else tr("无（本人权限范围内全部人员）", "none (everyone in my scope)"),
+                          id="warn-active-text", className="fw-semibold")]
+    alert = None
+    if refused:
+        names = tr("、", ", ").join(tr(*FILTER_NAMES[k]) for k in refused)
+        alert = dbc.Alert(tr(f"链接中的筛选条件（{names}）不在您的权限范围内或已不存在，未应用；下面显示的是其余条件的结果。",
+                             f"The link's filter ({names}) is outside your scope or no longer exists and was not "
+                             "applied; the page shows the other filters."),
+                          color="warning", className="py-2 small", id="warn-refused")
+    return html.Div([html.Div(children, className="small mb-2", id="warn-active"), alert])
 
 
 def _legend_swatches():
@@ -101,9 +151,11 @@ def _movement_card(query: dict):
     ]), className="mb-3")
 
 
-def layout(level=None, badge=None, new_followup=None, unit=None, rule=None, **query):
+def layout(badge=None, new_followup=None, **query):
     if current_user.role not in ("leader", "manager", "counsellor", "admin"):
         return no_access()
+    choices = filter_choices()
+    values, refused = _filter_values(choices, query)
     manager = current_user.role in ("manager", "admin")
     counsellor = current_user.role == "counsellor"
     list_tools = [
@@ -115,12 +167,14 @@ def layout(level=None, badge=None, new_followup=None, unit=None, rule=None, **qu
     ] if manager else []
     return html.Div([
         dcc.Location(id="warn-nav", refresh="callback-nav"),
+        dcc.Location(id="warn-url", refresh="callback-nav"),
         dcc.Store(id="warn-map-codes"),
         dcc.Store(id="warn-parent"),
         html.Div(tr("四色预警", "Four-colour warnings"), className="page-title", id="warn-title"),
         html.Div(id="warn-breadcrumb", className="page-sub"),
         html.Div(id="warn-rules-version", className="small mb-2"),  # callbacks/rules_badge.py
-        _filters(level, unit, rule),
+        _filters(choices, values),
+        _active(choices, values, refused),
         dcc.Loading(dbc.Row(id="warn-counts", className="g-2 mb-3"), delay_show=300),
         dbc.Row([
             dbc.Col(dbc.Card(dbc.CardBody([

@@ -127,3 +127,30 @@ def rows_of(res) -> list[dict]:
     response = res.get_json()["response"]
     grid = next(v for k, v in response.items() if k.startswith("{"))
     return grid["getRowsResponse"]["rowData"]
+
+
+def page_layout(client, path: str, search: str = "") -> dict:
+    """The layout the page router sends for ``path`` + ``search`` (as the JSON answer)."""
+    key = callback_key(client, "_pages_content.children")
+    res = dash_callback(client, key, [{"id": "_pages_location", "property": "pathname", "value": path},
+                                      {"id": "_pages_location", "property": "search", "value": search}],
+                        outputs_list=_outputs(key))
+    assert res.status_code == 200, res.get_data(as_text=True)[:300]
+    return res.get_json()
+
+
+def find_component(tree, component_id):
+    """The props of the component with this id anywhere in a layout (None if absent)."""
+    if isinstance(tree, dict):
+        if tree.get("props", {}).get("id") == component_id:
+            return tree["props"]
+        for v in tree.values():
+            found = find_component(v, component_id)
+            if found is not None:
+                return found
+    elif isinstance(tree, list):
+        for v in tree:
+            found = find_component(v, component_id)
+            if found is not None:
+                return found
+    return None

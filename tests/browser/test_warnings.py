@@ -33,7 +33,9 @@ def test_brw001_manager_filters_red_opens_and_closes_a_followup(app, dash_duo, l
     dash_duo.wait_for_element(".ag-row[row-index='0'] [col-id='action']", timeout=30)
     rows = dash_duo.find_elements(".ag-center-cols-container .ag-row")
     assert len(rows) == min(reds, len(rows)) and rows, "the list shows the district's red officers"
-    assert all("红色" in r.text for r in rows)
+    # the rows draw their name links a moment later (a lazily loaded cell renderer): read them once drawn
+    wait_until(lambda: all("红色" in r.text for r in dash_duo.find_elements(".ag-center-cols-container .ag-row")),
+               20, "a row that is not red")
     badge = dash_duo.find_element(".ag-row[row-index='0']").get_attribute("row-id")
     click(dash_duo, ".ag-row[row-index='0'] [col-id='action']")
     dash_duo.wait_for_element("#fu-new-modal", timeout=20)

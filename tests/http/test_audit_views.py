@@ -93,17 +93,21 @@ def test_aud005_forged_x_forwarded_for_never_reaches_the_audit_log(app, as_user)
 
 
 def test_aud010_workbench_view_is_audited_with_what_it_listed(app, as_user):
-    """The workbench names officers with their warning reasons: each view is on record, with how many it listed."""
+    """The workbench names officers with their warning reasons: each page of each list is on record,
+    with the officers it showed."""
     c = as_user("manager_d1")
-    res = call(app, c, "wb-url", [{"id": "wb-url", "property": "pathname", "value": "/workbench"},
-                                  {"id": "fu-changed", "property": "data", "value": 0}])
-    assert res.status_code == 200
-    row = _last(app, "view_workbench")
-    assert row["username"] == "manager_d1" and row["target"] == "workbench"
-    assert set(row["detail"]) == {"queue", "mine", "closed", "changes"}
-    table = _find(res.get_json(), "wb-queue-table")
-    shown = len(_find(table, None, "Tbody")["props"]["children"]) if table else 0
-    assert row["detail"]["queue"] == shown and sum(row["detail"].values()) > 0
+    for key in ("queue", "mine", "closed", "changes"):
+        res = call(app, c, f"wb-{key}-prev", [{"id": f"wb-{key}-prev", "property": "n_clicks", "value": None},
+                                              {"id": f"wb-{key}-next", "property": "n_clicks", "value": None},
+                                              {"id": "fu-changed", "property": "data", "value": 0}],
+                   [{"id": f"wb-{key}-page", "property": "data", "value": 0}])
+        assert res.status_code == 200
+        row = _last(app, "view_workbench")
+        assert row["username"] == "manager_d1" and row["target"] == "workbench"
+        assert row["detail"]["list"] == key and set(row["detail"]) == {"list", "start", "rows", "total"}
+        table = _find(res.get_json(), f"wb-{key}-table")
+        shown = len(_find(table, None, "Tbody")["props"]["children"]) if table else 0
+        assert row["detail"]["rows"] == shown and row["detail"]["total"] >= shown
 
 
 def _find(node, component_id, component_type=None):

@@ -204,7 +204,9 @@ def test_fuz010_unit_names_are_text_in_the_map_treemap_and_funnel(app, as_user):
         c = as_user("admin")
         inputs = [{"id": i, "property": "value", "value": None}
                   for i in ("warn-f-unit", "warn-f-age", "warn-f-sex", "warn-f-post", "warn-f-exam")]
-        res = _call(app, c, "warn-map.figure", inputs)
+        state = [{"id": i, "property": "value", "value": None}
+                 for i in ("warn-f-levels", "warn-f-confirmed", "warn-f-rule", "warn-f-followup")]
+        res = _call(app, c, "warn-map.figure", inputs, state)
         text = json.dumps(res.get_json()["response"], ensure_ascii=False)
         assert "&lt;a href=" in text and "<a href" not in text
         inputs = [{"id": "units-root", "property": "data", "value": root.code},

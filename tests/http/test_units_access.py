@@ -1,6 +1,7 @@
 """/units and the leaders' overview, called the way any client can: forged units, pickers,
 clicks and exports are refused; leaders get no small groups and no event counts."""
 import io
+import json
 
 import pytest
 from openpyxl import load_workbook
@@ -15,7 +16,7 @@ from tests.helpers import dash_callback
 COMPARE = ("..units-funnel.figure...units-chi2.children...units-grid.rowData...units-grid.columnDefs..."
            "units-method.children...units-alert.children...units-trend-units.options...units-trend-units.value..")
 CHOICES = ("..units-root.data...units-level.options...units-level.value...units-indicator.options..."
-           "units-indicator.value...units-year.options...units-year.value...units-crumbs.children..")
+           "units-indicator.value...units-year.options...units-year.value...units-crumbs.children...units-scope-msg.children..")
 HOME = "..home-kpis.children...home-scope.children.."
 
 EXPORT = "..units-download.data...units-export-msg.children.."
@@ -76,7 +77,15 @@ def test_units003_district_manager_forging_other_district_refused(as_user, app):
                             [{"id": "units-url", "property": "search", "value": f"?unit={other}"}],
                             [{"id": "units-indicator", "property": "value", "value": None},
                              {"id": "units-year", "property": "value", "value": None}])
-    assert choices.status_code == 403
+    # the page itself says so instead of going blank: the scope's own top, nothing of the other district
+    assert choices.status_code == 200
+    body = choices.get_json()["response"]
+    own, _ = _scope_code(app, "manager_d1")
+    assert body["units-root"]["data"] == own and "units-refused" in json.dumps(body)
+    assert other not in json.dumps(body)
+    with session_scope(app.server.config["DATABASE_URL"]) as s:
+        last = s.scalars(select(AuditLog).order_by(AuditLog.id.desc())).first()
+    assert last.action == "access_denied" and last.username == "manager_d1"
 
 
 def test_units004_leader_d1_sees_only_own_stations(as_user, app):

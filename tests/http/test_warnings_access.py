@@ -59,7 +59,9 @@ def counts(app, client, values=None):
 def map_(app, client, unit=None):
     inputs = [{"id": i, "property": "value", "value": unit if i == "warn-f-unit" else None}
               for i in ("warn-f-unit", "warn-f-age", "warn-f-sex", "warn-f-post", "warn-f-exam")]
-    return call(app, client, "warn-f-unit", inputs)
+    state = [{"id": i, "property": "value", "value": None}
+             for i in ("warn-f-levels", "warn-f-confirmed", "warn-f-rule", "warn-f-followup")]
+    return call(app, client, "warn-f-unit", inputs, state)
 
 
 def _db(app):

@@ -208,7 +208,8 @@ def build_small_force(url: str) -> dict:
                             s.add(Observation(officer_id=o.id, code=code, value=value, unit="mmHg",
                                               observed_at=day, source_kind=kind, source_id=src))
         user = User(username="mgr", password_hash="x", role="manager", scope_unit_id=units["C"].id)
-        campaign = Campaign(name="健步走", kind="steps", start_date=dt.date(2026, 4, 1), end_date=dt.date(2026, 6, 30))
+        campaign = Campaign(name="健步走", kind="steps", start_date=dt.date(2026, 4, 1), end_date=dt.date(2026, 6, 30),
+                            scope_unit_ids=[units["S1"].id, units["S2"].id])  # S3 was not invited
         s.add_all([user, campaign])
         s.flush()
         # campaign: 12 of S1's officers took part this year
@@ -320,6 +321,20 @@ def test_cmp026_coverage_participation_and_red_orange(force):
     assert (camp["S1"]["events"], camp["S2"]["events"]) == (12, 0)
     assert (ro_now["S3"]["n"], ro_now["S3"]["events"]) == (20, 9)
     assert (ro_2025["S3"]["n"], ro_2025["S3"]["events"]) == (20, 20) and ro_2025["S1"]["n"] == 0
+
+
+def test_cmp030_participation_only_over_invited_units_and_no_data_without_campaigns(force):
+    """Issue 21: a unit never invited has no participation rate (not 0 %) and is not in the benchmark;
+    a year without any campaign has no data at all."""
+    url, _ = force
+    with session_scope(url) as s:
+        res = uq.unit_comparison(s, "/C/", "station", "campaign", 2026, AS_OF, rate="crude")
+        camp = _rows(res)
+        none = _rows(uq.unit_comparison(s, "/C/", "station", "campaign", 2025, AS_OF, rate="crude"))
+    assert camp["S3"]["n"] == 0 and camp["S3"]["crude"] is None
+    invited = camp["S1"]["n"] + camp["S2"]["n"]
+    assert res["force"]["centre"] == pytest.approx(12 / invited)
+    assert all(r["n"] == 0 and r["crude"] is None for r in none.values())
 
 
 def test_cmp027_mean_china_par(force):

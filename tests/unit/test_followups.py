@@ -109,7 +109,7 @@ def test_fu004_only_managers_act(url):
             with pytest.raises(fu.FollowUpDenied):
                 fu.open_followup(s, actor, me.badge, kind="phone", assignee_id=actor.user_id, due=None)
             with pytest.raises(fu.FollowUpDenied):
-                fu.workbench(s, actor, AS_OF)
+                fu.workbench_counts(s, actor, AS_OF)
 
 
 def test_fu005_overdue_first_in_my_list(url):
@@ -122,7 +122,7 @@ def test_fu005_overdue_first_in_my_list(url):
                                 due=AS_OF - dt.timedelta(days=3), now=past, today=AS_OF - dt.timedelta(days=30))
         fine = fu.open_followup(s, me, b.badge, kind="phone", assignee_id=me.user_id, due=AS_OF + dt.timedelta(days=3),
                                 today=AS_OF)
-        mine = fu.my_followups(s, me, AS_OF)
+        mine = fu.my_followups(s, me, AS_OF, limit=1000)["rows"]
     ids = [r["id"] for r in mine]
     assert late.id in ids and fine.id in ids
     assert mine[0]["overdue"] and not next(r for r in mine if r["id"] == fine.id)["overdue"]
@@ -192,3 +192,49 @@ def test_fu008_statuses_move_forward_only(url):
         fu.close_followup(s, me, row.id, "declined")
         assert fu.officer_followups(s, me, officer.badge, AS_OF)[0]["status"] == "closed"
 
+
+
+def test_fu021_queue_is_ordered_by_clinical_urgency(url):
+    """Issue 21: self-harm thoughts and a critical ECG first, then unconfirmed reds, then the
+    confirmed ones, each by the age of the reading (oldest first); a viewer without psychological
+    access is not shown the self-harm case's rank (nor its reason)."""
+    with session_scope(url) as s:
+        me = scope(s, "manager")
+        psych_me = Scope(me.user_id, me.username, me.role, me.officer_id, me.unit_path, psych_access=True)
+        rows = fu.needs_action(s, psych_me, AS_OF, limit=1000)["rows"]
+        assert len(rows) >= 3
+        newest_confirmed, newest_other = rows[-1]["badge"], rows[-2]["badge"]  # the last two in the queue
+        was_confirmed = rows[-1]["confirmed"]
+        saved = {}
+        for badge, rule, text in ((newest_confirmed, "phq9_item9", "PHQ-9 第9题 1 分"),
+                                  (newest_other, "ecg_critical", "心电图危急结果")):
+            status = s.scalar(select(OfficerStatus).join(Officer, Officer.id == OfficerStatus.officer_id)
+                              .where(Officer.badge == badge))
+            saved[badge] = (status.reasons, status.open_reasons)
+            status.reasons = [*status.reasons, {"rule": rule, "level": "red", "text": text, "text_en": text}]
+            if rule == "ecg_critical" and status.open_reasons is not None:
+                status.open_reasons = [*status.open_reasons, status.reasons[-1]]
+            elif rule == "phq9_item9":
+                status.open_reasons = saved[badge][1] if saved[badge][1] is not None else saved[badge][0]
+        s.flush()
+        try:
+            ranked = fu.needs_action(s, psych_me, AS_OF, limit=1000)["rows"]
+            assert {r["badge"] for r in ranked[:2]} == {newest_confirmed, newest_other}
+            assert [r["urgency"] for r in ranked] == sorted(r["urgency"] for r in ranked)
+            for tier in (0, 1, 2):
+                dates = [r["red_since"] for r in ranked if r["urgency"] == tier]
+                assert dates == sorted(dates)
+            assert all(not r["confirmed"] for r in ranked if r["urgency"] == 1)
+            # without psych: the critical ECG leads, the self-harm case keeps its place by its visible reasons
+            plain = fu.needs_action(s, me, AS_OF, limit=1000)["rows"]
+            assert plain[0]["badge"] == newest_other
+            assert next(r for r in plain if r["badge"] == newest_confirmed)["urgency"] == (2 if was_confirmed else 1)
+            # the page of rows is a slice of the same order, and the total counts them all
+            page = fu.needs_action(s, psych_me, AS_OF, start=1, limit=2)
+            assert [r["badge"] for r in page["rows"]] == [r["badge"] for r in ranked[1:3]]
+            assert page["total"] == len(ranked)
+        finally:
+            for badge, (reasons, open_reasons) in saved.items():
+                status = s.scalar(select(OfficerStatus).join(Officer, Officer.id == OfficerStatus.officer_id)
+                                  .where(Officer.badge == badge))
+                status.reasons, status.open_reasons = reasons, open_reasons

@@ -44,7 +44,8 @@ def test_ov001_kpis_for_the_whole_force(force):
     # red: the 9 hypertensive in S3; orange: the other 21 hypertensive; yellow: S2's 5 without a reading
     assert o["levels"] == {"red": 9, "orange": 21, "yellow": 5, "green": 73}
     assert o["follow_ups"] == {"open": 3, "overdue": 2}
-    assert o["campaign"] == {"participants": 12, "officers": 108, "share": pytest.approx(12 / 108)}
+    # participation over the officers of the invited stations S1 and S2 (40 + 45), not the whole force
+    assert o["campaign"] == {"participants": 12, "officers": 108, "invited": 85, "share": pytest.approx(12 / 85)}
 
 
 def test_ov002_top_risk_factors_leave_out_reasons_that_are_not_risks(force):

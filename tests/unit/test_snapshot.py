@@ -69,7 +69,8 @@ def test_snap002_single_kiosk_red_is_unconfirmed(small):
         recompute_officers(s, [oid], as_of=TODAY)
         row = s.get(OfficerStatus, oid)
         assert row.level == "red" and row.confirmed is False
-        assert "T-S1" in row.reasons[0]["source"]
+        # issue 21: the kiosk is named by its place (the station's name), not by a code
+        assert row.reasons[0]["source"] == "测试派出所健康小屋"
 
 
 def test_snap003_repeat_kiosk_red_within_14_days_confirms(small):

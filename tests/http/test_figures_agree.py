@@ -1,0 +1,116 @@
+"""Issue 21: each headline figure has one definition, and every page that shows it shows the same number.
+Each figure is computed here through the callbacks of every page that shows it (over HTTP)."""
+import json
+import re
+
+import pytest
+
+from tests.helpers import callback_key, dash_callback
+
+FILTER_IDS = ("warn-f-levels", "warn-f-confirmed", "warn-f-rule", "warn-f-unit", "warn-f-age", "warn-f-sex",
+              "warn-f-post", "warn-f-exam", "warn-f-followup")
+
+
+def _find(node, component_id):
+    if isinstance(node, dict):
+        if isinstance(node.get("props"), dict) and node["props"].get("id") == component_id:
+            return node
+        return next((f for f in (_find(v, component_id) for v in node.values()) if f is not None), None)
+    if isinstance(node, list):
+        return next((f for f in (_find(v, component_id) for v in node) if f is not None), None)
+    return None
+
+
+def _text(node) -> str:
+    """Every string inside a component, joined."""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, dict):
+        return " ".join(_text(v) for k, v in node.items() if k in ("props", "children"))
+    if isinstance(node, list):
+        return " ".join(_text(v) for v in node)
+    return ""
+
+
+def _number(text: str, after: str = "") -> int:
+    m = re.search(re.escape(after) + r"\s*([\d,]+)", text)
+    assert m, (after, text[:300])
+    return int(m.group(1).replace(",", ""))
+
+
+def workbench_kpis(c) -> dict:
+    res = dash_callback(c, callback_key(c, "wb-kpis.children"),
+                        [{"id": "wb-url", "property": "pathname", "value": "/workbench"},
+                         {"id": "fu-changed", "property": "data", "value": 0}])
+    assert res.status_code == 200
+    body = res.get_json()["response"]["wb-kpis"]["children"]
+    return {k: int(re.findall(r"[\d,]+", _text(_find(body, f"wb-kpi-{k}")))[0].replace(",", ""))
+            for k in ("queue", "mine", "overdue", "scope-overdue")}
+
+
+def workbench_list_total(c, key) -> int:
+    res = dash_callback(c, callback_key(c, f"wb-{key}-body.children"),
+                        [{"id": f"wb-{key}-prev", "property": "n_clicks", "value": None},
+                         {"id": f"wb-{key}-next", "property": "n_clicks", "value": None},
+                         {"id": "fu-changed", "property": "data", "value": 0}],
+                        [{"id": f"wb-{key}-page", "property": "data", "value": 0}])
+    assert res.status_code == 200
+    text = res.get_json()["response"][f"wb-{key}-count"]["children"]
+    return _number(text, "共")
+
+
+def warnings_count(c, values: dict, level: str) -> int:
+    res = dash_callback(c, callback_key(c, "warn-counts.children"),
+                        [{"id": i, "property": "value", "value": values.get(i)} for i in FILTER_IDS])
+    assert res.status_code == 200
+    card = _find(res.get_json()["response"]["warn-counts"]["children"], f"warn-count-{level}")
+    return int(card["props"]["children"].replace(",", ""))
+
+
+def warnings_list_total(c, values: dict) -> int:
+    grid = {"type": "warn-grid", "v": "x"}
+    res = dash_callback(c, callback_key(c, "warn-list-count.children"),
+                        [[{"id": grid, "property": "getRowsRequest", "value": {"startRow": 0, "endRow": 100}}]],
+                        [{"id": i, "property": "value", "value": values.get(i)} for i in FILTER_IDS],
+                        changed=[json.dumps(grid) + ".getRowsRequest"],
+                        outputs_list=[[{"id": grid, "property": "getRowsResponse"}],
+                                      {"id": "warn-list-count", "property": "children"}])
+    assert res.status_code == 200
+    return _number(res.get_json()["response"]["warn-list-count"]["children"], "共")
+
+
+def overview(c) -> dict:
+    res = dash_callback(c, callback_key(c, "home-kpis.children"), [{"id": "home-url", "property": "search", "value": ""}])
+    assert res.status_code == 200
+    body = res.get_json()["response"]["home-kpis"]["children"]
+    followups = _text(_find(body, "home-card-followups"))
+    red = _text(_find(body, "home-card-red"))
+    return {"overdue": _number(followups, "逾期"), "red": int(re.findall(r"[\d,]+", red)[0].replace(",", ""))}
+
+
+@pytest.mark.parametrize("username", ["manager", "manager_d1", "manager_d2"])
+def test_num001_red_needing_action_is_one_number_everywhere(as_user, username):
+    """The workbench card, its queue, and the /warnings list the card links to agree."""
+    c = as_user(username)
+    kpi = workbench_kpis(c)["queue"]
+    values = {"warn-f-levels": ["red"], "warn-f-followup": "needs_action"}
+    assert kpi == workbench_list_total(c, "queue") == warnings_count(c, values, "red") == \
+        warnings_list_total(c, values)
+    assert kpi > 0 or username != "manager"
+
+
+@pytest.mark.parametrize("username", ["manager", "manager_d1"])
+def test_num002_overdue_followups_agree_and_say_whose(as_user, username):
+    """逾期跟进: the workbench's "in my scope" card and the overview's open follow-ups card count the
+    same follow-ups; the manager's own overdue ones are a part of them, labelled as such."""
+    c = as_user(username)
+    kpis = workbench_kpis(c)
+    assert kpis["scope-overdue"] == overview(c)["overdue"]
+    assert kpis["overdue"] <= kpis["scope-overdue"]
+    assert kpis["mine"] == workbench_list_total(c, "mine")
+
+
+def test_num003_red_officers_agree_between_overview_and_warnings(as_user):
+    c = as_user("manager")
+    red = overview(c)["red"]
+    assert red == warnings_count(c, {"warn-f-levels": ["red"]}, "red") == warnings_list_total(c, {"warn-f-levels": ["red"]})
