@@ -83,6 +83,9 @@ def create_app(config: Config | None = None) -> dash.Dash:
     from portal.data_export import init_data_export
 
     init_data_export(server)
+    from portal.health import init_health
+
+    init_health(server)  # /healthz: database, migration head, cache; public (auth.PUBLIC_PREFIXES), no data
     from portal.passwords import init_passwords
 
     init_passwords(server)

@@ -340,6 +340,5 @@ def init_auth(server: Flask, csrf, cfg) -> None:
     server.add_url_rule("/login", "login", csrf.exempt(_login_view), methods=["GET", "POST"])  # the form checks its token
     server.add_url_rule("/logout", "logout", _logout_view, methods=["GET", "POST"])
     server.add_url_rule("/lang/<lang>", "lang", _lang_view, methods=["GET", "POST"])  # GET: 405, not the shell
-    server.add_url_rule("/healthz", "healthz", lambda: {"ok": True})
     server.before_request(_guard)
     server.after_request(_set_csrf_cookie)
