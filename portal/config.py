@@ -67,6 +67,8 @@ class Config:
     # ... and only when the direct peer (the gateway itself) has one of these addresses
     sso_proxies: tuple[str, ...] = field(default_factory=lambda: tuple(
         a.strip() for a in (os.environ.get("PORTAL_SSO_PROXY_ADDRESSES") or "127.0.0.1,::1").split(",") if a.strip()))
+    # each answer reports the CPU it cost (Server-Timing: cpu;dur=ms); portal bench --load turns it on
+    server_timing: bool = field(default_factory=lambda: os.environ.get("PORTAL_SERVER_TIMING", "0") == "1")
     testing: bool = False
     csrf_enabled: bool = True
     today: str | None = field(default_factory=lambda: os.environ.get("PORTAL_TODAY") or None)
