@@ -76,3 +76,13 @@ class Config:
     retention_raw_days: int = field(default_factory=lambda: int(os.environ.get("PORTAL_RETENTION_RAW_DAYS", "90")))
     retention_quarantine_days: int = field(
         default_factory=lambda: int(os.environ.get("PORTAL_RETENTION_QUARANTINE_DAYS", "180")))
+
+    def session_generation(self):
+        """Where this installation's session generation lives (``models.sessions``): Redis when the
+        cache is Redis (several machines), else a file in the instance folder (one machine: every
+        worker and the CLI see it)."""
+        from models.sessions import FileGeneration, RedisGeneration
+
+        if self.cache_url and self.cache_url.startswith(("redis://", "rediss://", "unix://")):
+            return RedisGeneration(self.cache_url)
+        return FileGeneration(Path(self.cache_dir).parent / "session-generation")
