@@ -147,8 +147,7 @@ def _instances(cb: Callback, comps: dict[str, dict]) -> list[dict]:
         def items(specs, required, mk=mk):
             out = []
             for spec in specs:
-                found = [c for c in comps.values() if _matches(spec["id"], c["id"])
-                         and (not mk or _match_key(spec["id"], c["id"]) in (mk, ()))]
+                found = [c for c in _found(spec["id"], comps) if not mk or _match_key(spec["id"], c["id"]) in (mk, ())]
                 if _is_multi(spec["id"]):
                     out.append([{"id": c["id"], "property": spec["property"], "value": c["props"].get(spec["property"])}
                                 for c in found])
@@ -170,8 +169,7 @@ def _instances(cb: Callback, comps: dict[str, dict]) -> list[dict]:
         state = items(cb.state, False)
         outputs = []
         for pattern, prop in cb.outputs:
-            found = [c for c in comps.values() if _matches(pattern, c["id"])
-                     and (not mk or _match_key(pattern, c["id"]) in (mk, ()))]
+            found = [c for c in _found(pattern, comps) if not mk or _match_key(pattern, c["id"]) in (mk, ())]
             if _is_multi(pattern):
                 outputs.append([{"id": c["id"], "property": prop} for c in found])
             elif found:
@@ -183,13 +181,15 @@ def _instances(cb: Callback, comps: dict[str, dict]) -> list[dict]:
     return list(groups.values())
 
 
+def _found(pattern: Any, comps: dict[str, dict]) -> list[dict]:
+    if not isinstance(pattern, dict):  # a plain id: one look-up
+        comp = comps.get(str(pattern))
+        return [comp] if comp is not None else []
+    return [c for c in comps.values() if _matches(pattern, c["id"])]
+
+
 def _input_props(cb: Callback, comps: dict[str, dict]) -> set[str]:
-    out = set()
-    for spec in cb.inputs:
-        for c in comps.values():
-            if _matches(spec["id"], c["id"]):
-                out.add(f"{stringify(c['id'])}.{spec['property']}")
-    return out
+    return {f"{stringify(c['id'])}.{spec['property']}" for spec in cb.inputs for c in _found(spec["id"], comps)}
 
 
 def _output_props(cb: Callback, comps: dict[str, dict]) -> set[str]:
