@@ -9,7 +9,9 @@ A web worker may keep a checked session for a few seconds instead of reading the
 request, but only while the *session generation* (``Generation``: a file in the instance folder, or
 a Redis counter) is unchanged: every commit that ends a session or changes an account bumps it
 (SQLAlchemy events below, on every process that registered its store: the app and the CLI), so
-such a change still ends sessions at once in every worker.
+such a change still ends sessions at once in every worker. A new data version (every ingest batch)
+bumps it too: the page cache (``web.cache``) reads the data version from the database only when
+the generation moved.
 
 Failed sign-ins slow down the pair (name as typed, address): the first ``free`` failures cost
 nothing, each further one doubles the wait up to ``cap``. Another address is not slowed, so an
@@ -210,8 +212,11 @@ def _listen() -> None:
 
 
 def _after_flush(session: Session, _context) -> None:
-    from models.schema import User
+    from models.schema import Meta, User
 
+    if any(isinstance(obj, Meta) and obj.key == "data_version" for obj in list(session.new) + list(session.dirty)):
+        session.info["session_generation_bump"] = True  # new data: web.cache re-reads the data version
+        return
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, User) or (isinstance(obj, UserSession) and (obj in session.deleted or not _touched_only(obj))):
             session.info["session_generation_bump"] = True

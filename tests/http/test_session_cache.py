@@ -114,3 +114,20 @@ def _bumps(demo_url, store):
     with session_scope(demo_url) as s:
         user = s.get(User, uid)
         user.language = "zh"
+
+
+def test_sca005_the_page_cache_reads_the_data_version_once_per_change(app):
+    from models.db import bump_data_version, get_meta
+    from web.cache import data_version
+
+    url = _url(app)
+    with app.server.app_context():
+        first = data_version()
+        with _Statements(url) as seen:
+            assert data_version() == first
+        assert not [q for q in seen if "meta" in q], seen  # nothing changed: no database round trip
+        with session_scope(url) as s:  # an ingest batch elsewhere
+            bump_data_version(s)
+        with session_scope(url) as s:
+            now = get_meta(s, "data_version")
+        assert now != first and data_version() == now  # seen by the very next cached answer
