@@ -42,8 +42,10 @@ def create_app(config: Config | None = None) -> dash.Dash:
         EXPORT_INTERVAL_SECONDS=cfg.export_interval_seconds,
     )
     from portal.auth import init_auth
+    from portal.perf import init_perf
     from web.cache import init_cache
 
+    init_perf(server, cfg)  # first: its timer starts before the session check and ends after every other hook
     init_auth(server, csrf, cfg)  # the login guard runs before the CSRF check: anonymous callers get 401
     csrf.init_app(server)
     init_cache(server, cfg)
@@ -83,6 +85,9 @@ def create_app(config: Config | None = None) -> dash.Dash:
     from portal.data_export import init_data_export
 
     init_data_export(server)
+    from portal.health import init_health
+
+    init_health(server)  # /healthz: database, migration head, cache; public (auth.PUBLIC_PREFIXES), no data
     from portal.passwords import init_passwords
 
     init_passwords(server)

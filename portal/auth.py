@@ -16,7 +16,9 @@ verification's worth of time.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import logging
+import time
+from dataclasses import dataclass, replace
 from urllib.parse import urlparse
 
 from flask import Flask, current_app, jsonify, redirect, render_template, request, session, url_for
@@ -43,6 +45,7 @@ PUBLIC_PREFIXES = ("/login", "/activate", "/assets/", "/healthz", "/lang/")
 SESSION_TOKEN = "sid"  # key of the session token in the signed cookie
 
 login_manager = LoginManager()
+log = logging.getLogger("portal.auth")
 
 
 @dataclass
@@ -56,6 +59,7 @@ class SessionUser:
     scope_path: str | None
     scope_code: str | None
     language: str
+    psych_access: bool = False  # a manager's grant, as of this request's session check
     token: str | None = None  # set only while signing in
     is_authenticated: bool = True
     is_active: bool = True
@@ -70,7 +74,7 @@ def _session_user(user: User) -> SessionUser:
         id=user.id, username=user.username, role=user.role, officer_id=user.officer_id,
         scope_path=user.scope_unit.path if user.scope_unit else None,
         scope_code=user.scope_unit.code if user.scope_unit else None,
-        language=user.language or "zh",
+        language=user.language or "zh", psych_access=bool(user.psych_access),
     )
 
 
@@ -78,21 +82,81 @@ def _user_agent() -> str:
     return request.headers.get("User-Agent", "")
 
 
+CHECK_SECONDS = 15  # a worker trusts its own session check this long, while the session generation stands
+_checked: dict[str, _Checked] = {}  # token digest -> the last check that found the session live
+_CHECKED_MAX = 20_000
+
+
+@dataclass
+class _Checked:
+    user: SessionUser
+    url: str
+    generation: str
+    at: float  # time.monotonic() of the database check
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+    ip: str | None
+    agent_hash: str
+
+
+def _generation():
+    store = current_app.config.get("SESSION_GENERATION")
+    if store is None:
+        return None, None
+    try:
+        return store, store.get()
+    except Exception:  # noqa: BLE001 - Redis away: check the database on every request meanwhile
+        log.warning("session generation unreadable; checking sessions in the database", exc_info=True)
+        return None, None
+
+
+def _from_check_cache(key: str, user_id: int, generation: str | None) -> SessionUser | None:
+    """The user of a session this worker checked a moment ago, if nothing that could end it happened
+    since: the session generation is unchanged (no logout, password change, deactivation or account
+    change anywhere), the check is under CHECK_SECONDS old, the lifetime and idle limits still hold,
+    and the request comes from the same browser and address (otherwise the database decides)."""
+    hit = _checked.get(key)
+    cfg = current_app.config
+    if hit is None or generation is None or hit.generation != generation or hit.user.id != user_id \
+            or hit.url != cfg["DATABASE_URL"] or time.monotonic() - hit.at > CHECK_SECONDS:
+        return None
+    if hit.ip != client_ip() or hit.agent_hash != sessions_model.digest(_user_agent()):
+        return None
+    now = utcnow()
+    if now - hit.created_at > cfg["PERMANENT_SESSION_LIFETIME"] or now - hit.last_seen_at > cfg["SESSION_IDLE"]:
+        return None
+    return replace(hit.user)
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> SessionUser | None:
-    """The signed-in user, only while their server-side session is live (checked on every request)."""
+    """The signed-in user, only while their server-side session is live (checked on every request:
+    in the database, or in this worker's copy of a check made seconds ago while the session
+    generation stands, see ``_from_check_cache``)."""
     token = session.get(SESSION_TOKEN)
     if not isinstance(token, str) or not user_id.isdigit():
         return None
     cfg = current_app.config
+    key = sessions_model.digest(token)
+    store, generation = _generation()  # read before the database: a change during the check is seen next time
+    cached = _from_check_cache(key, int(user_id), generation)
+    if cached is not None:
+        return cached
+    _checked.pop(key, None)
     with session_scope(cfg["DATABASE_URL"]) as s:
-        refused = sessions_model.check_session(
+        refused, row = sessions_model.check_session_row(
             s, token, int(user_id), ip=client_ip(), user_agent=_user_agent(),
             idle=cfg["SESSION_IDLE"], lifetime=cfg["PERMANENT_SESSION_LIFETIME"])
         if refused is None:
             user = s.get(User, int(user_id))
             if user is not None and user.active:
-                return _session_user(user)
+                signed_in = _session_user(user)
+                if store is not None:
+                    if len(_checked) >= _CHECKED_MAX:
+                        _checked.clear()
+                    _checked[key] = _Checked(replace(signed_in), cfg["DATABASE_URL"], generation, time.monotonic(),
+                                             row.created_at, row.last_seen_at, row.ip, row.agent_hash)
+                return signed_in
         elif refused in ("idle", "lifetime", "binding"):  # ended by this request: recorded once per session
             audit_model.record(s, action="session_ended", target=None, detail={"reason": refused},
                                user_id=int(user_id), username=None, ip=client_ip())
@@ -332,6 +396,9 @@ def init_auth(server: Flask, csrf, cfg) -> None:
         LOGIN_DELAY=dt.timedelta(seconds=cfg.login_delay_seconds),
         LOGIN_DELAY_MAX=dt.timedelta(minutes=cfg.login_delay_max_minutes),
     )
+    store = cfg.session_generation()
+    sessions_model.use_generation(cfg.database_url, store)  # commits here that end sessions bump it
+    server.config["SESSION_GENERATION"] = store
     login_manager.init_app(server)
     login_manager.session_protection = None  # ours is in models.sessions (Flask-Login's trusts X-Forwarded-For)
     limiter = Limiter(key_func=get_remote_address, app=server, default_limits=[],
@@ -340,6 +407,5 @@ def init_auth(server: Flask, csrf, cfg) -> None:
     server.add_url_rule("/login", "login", csrf.exempt(_login_view), methods=["GET", "POST"])  # the form checks its token
     server.add_url_rule("/logout", "logout", _logout_view, methods=["GET", "POST"])
     server.add_url_rule("/lang/<lang>", "lang", _lang_view, methods=["GET", "POST"])  # GET: 405, not the shell
-    server.add_url_rule("/healthz", "healthz", lambda: {"ok": True})
     server.before_request(_guard)
     server.after_request(_set_csrf_cookie)

@@ -19,6 +19,12 @@ def _load_commands() -> None:
 
 
 def main() -> None:
+    from models.sessions import resolve_generations
+    from portal.config import Config
+
+    # an account changed here (set-password, a roster load that deactivates leavers) ends its sessions
+    # in every web worker at once: they trust their cached session checks only while this is unbumped
+    resolve_generations(lambda url: Config().session_generation())
     _load_commands()
     app()
 

@@ -75,6 +75,8 @@ class Config:
     broker_queue: str = field(default_factory=lambda: os.environ.get("PORTAL_BROKER_QUEUE") or "portal")
     # the largest file an admin may upload on /admin/imports
     upload_max_mb: float = field(default_factory=lambda: _number("PORTAL_UPLOAD_MAX_MB", 5))
+    # each answer reports the CPU it cost (Server-Timing: cpu;dur=ms); portal bench --load turns it on
+    server_timing: bool = field(default_factory=lambda: os.environ.get("PORTAL_SERVER_TIMING", "0") == "1")
     testing: bool = False
     csrf_enabled: bool = True
     today: str | None = field(default_factory=lambda: os.environ.get("PORTAL_TODAY") or None)
@@ -82,3 +84,13 @@ class Config:
     retention_raw_days: int = field(default_factory=lambda: int(os.environ.get("PORTAL_RETENTION_RAW_DAYS", "90")))
     retention_quarantine_days: int = field(
         default_factory=lambda: int(os.environ.get("PORTAL_RETENTION_QUARANTINE_DAYS", "180")))
+
+    def session_generation(self):
+        """Where this installation's session generation lives (``models.sessions``): Redis when the
+        cache is Redis (several machines), else a file in the instance folder (one machine: every
+        worker and the CLI see it)."""
+        from models.sessions import FileGeneration, RedisGeneration
+
+        if self.cache_url and self.cache_url.startswith(("redis://", "rediss://", "unix://")):
+            return RedisGeneration(self.cache_url)
+        return FileGeneration(Path(self.cache_dir).parent / "session-generation")

@@ -70,9 +70,11 @@ def current_scope(*roles: str) -> Scope:
     if not roles and current_user.role == "auditor":  # auditors read the audit log and nothing else
         raise AccessDenied("auditors may only read the audit log")
     grant = False
-    if current_user.role == "manager":  # read on every request: a revoked grant ends at once
-        with db() as s:
-            grant = users_model.has_psych_access(s, current_user.id)
+    if current_user.role == "manager":  # as of this request's session check: a revoked grant ends at once
+        grant = getattr(current_user, "psych_access", None)
+        if grant is None:
+            with db() as s:
+                grant = users_model.has_psych_access(s, current_user.id)
     return Scope(
         user_id=current_user.id,
         username=current_user.username,

@@ -43,10 +43,33 @@ def init_cache(server, cfg) -> None:
     cache.init_app(server, config=settings)
 
 
-def cached(name: str, scope: Scope, params: dict[str, Any], compute: Callable[[], Any]) -> Any:
-    """Return ``compute()``, cached under (name, scope, params, data version)."""
+_versions: dict[str, tuple[str, str]] = {}  # database URL -> (generation, data version) this worker read
+
+
+def data_version() -> str:
+    """The data version every ingest batch bumps. Read from the database only when the generation
+    (``models.sessions``: bumped by every commit that bumps the data version) moved since this worker
+    last read it; a generation that cannot be read means the database every time."""
+    url = current_app.config["DATABASE_URL"]
+    store, generation = current_app.config.get("SESSION_GENERATION"), None
+    if store is not None:
+        try:
+            generation = store.get()  # before the database: a bump during the read is seen next time
+        except Exception:  # noqa: BLE001 - Redis away: the database answers
+            generation = None
+    memo = _versions.get(url)
+    if generation is not None and memo is not None and memo[0] == generation:
+        return memo[1]
     with db() as s:
         version = get_meta(s, "data_version", "0")
+    if generation is not None:
+        _versions[url] = (generation, version)
+    return version
+
+
+def cached(name: str, scope: Scope, params: dict[str, Any], compute: Callable[[], Any]) -> Any:
+    """Return ``compute()``, cached under (name, scope, params, data version)."""
+    version = data_version()
     raw = json.dumps([CODE_VERSION, name, scope.role, scope.unit_path, scope.officer_id, scope.sees_psych, params, version,
                       current_app.config["DATABASE_URL"]], sort_keys=True, default=str)
     key = "q:" + hashlib.sha256(raw.encode()).hexdigest()
