@@ -15,7 +15,7 @@ from models import audit as audit_model
 from models.vocab import AUDIT_ACTIONS, ROLE_WORDS
 from web.access import AUDIT_ROLES, AccessDenied, audit, current_scope, db
 from web.clock import today
-from web.grids import server_grid
+from web.grids import row_range, server_grid
 from web.i18n import label, tr
 from web.inputs import Clicks, Code, Codes, Date, RowsRequest, StoreRef, Text, checked
 
@@ -128,11 +128,7 @@ def register(app):
         if not isinstance(request, dict):
             return no_update
         f = _filter_from_store(data)
-        try:
-            start = max(0, int(request.get("startRow") or 0))
-            end = min(start + PAGE_MAX, max(start, int(request.get("endRow") or start + 100)))
-        except (TypeError, ValueError):
-            raise AccessDenied("bad page") from None
+        start, end = row_range(request, PAGE_MAX)
         with db() as s:
             rows = audit_model.page(s, f, start, end)
             total = audit_model.count(s, f)

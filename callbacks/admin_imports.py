@@ -27,7 +27,7 @@ from models.vocab import (IMPORT_KINDS, IMPORT_STATUSES, ITEM_WORDS, JOB_KINDS, 
                           QUARANTINE_STATUSES, UPLOAD_KINDS)
 from web import jobs
 from web.access import audit, current_scope, db
-from web.grids import quarantine_grid
+from web.grids import quarantine_grid, row_range
 from web.i18n import label, tr
 from web.inputs import (Cells, Clicks, Code, ImportFile, Key, LongText, Rows, RowsRequest, StoreRef, Text, checked,
                         int_id, next_count)
@@ -160,8 +160,7 @@ def register(app):
         batch_id = _batch_id((ctx.triggered_id or {}).get("batch"))
         if batch_id is None or not isinstance(request, dict):
             return no_update
-        start = max(0, int(request.get("startRow") or 0))
-        end = min(start + PAGE_MAX, max(start, int(request.get("endRow") or start + 100)))
+        start, end = row_range(request, PAGE_MAX)
         with db() as s:
             rows = imports.quarantine_page(s, batch_id, start, end)
             total = imports.quarantine_count(s, batch_id)

@@ -7,7 +7,7 @@ from dash import ALL, Input, Output, State, no_update
 from models import jobs as job_model
 from models.vocab import JOB_KINDS, JOB_STATUSES
 from web.access import current_scope, db
-from web.grids import server_grid
+from web.grids import first_request, row_range, server_grid
 from web.i18n import label, tr
 from web.inputs import Clicks, Code, RowsRequests, checked
 
@@ -69,15 +69,13 @@ def register(app):
     @checked
     def aj_rows(requests: RowsRequests, kind: Code, status: Code):
         current_scope("admin")
-        requests = requests if isinstance(requests, list) else []
-        request = next((r for r in requests if isinstance(r, dict)), None)
+        request = first_request(requests)
         if request is None:
-            return [no_update] * len(requests), no_update
-        start = request.get("startRow") if isinstance(request.get("startRow"), int) else 0
-        end = request.get("endRow") if isinstance(request.get("endRow"), int) else start + 100
+            return [no_update] * len(requests if isinstance(requests, list) else []), no_update
+        start, end = row_range(request)
         kind, status = _clean(kind, JOB_KINDS), _clean(status, JOB_STATUSES)
         with db() as s:
-            rows = job_model.page(s, max(0, start), max(0, end), kind=kind, status=status)
+            rows = job_model.page(s, start, end, kind=kind, status=status)
             total = job_model.count(s, kind=kind, status=status)
         response = {"rowData": _rows(rows), "rowCount": total}
         return [response if r is request else no_update for r in requests], tr(f"共 {total:,} 个任务", f"{total:,} jobs")

@@ -20,7 +20,7 @@ from models.users import UserError, create_user, has_psych_access, set_psych_acc
 from models.vocab import ACCOUNT_ERRORS, ACCOUNT_STATUS
 from web import jobs
 from web.access import audit, current_scope, db
-from web.grids import server_grid
+from web.grids import first_request, row_range, server_grid
 from web.i18n import label, role_name, tr
 from web.inputs import Clicks, Code, RowsList, RowsRequests, StoreRef, Text, Upload, checked, next_count
 
@@ -86,12 +86,10 @@ def register(app):
     @checked
     def au_rows(requests: RowsRequests, search: Text, role: Code, status: Code):
         current_scope("admin")
-        requests = requests if isinstance(requests, list) else []
-        request = next((r for r in requests if isinstance(r, dict)), None)
+        request = first_request(requests)
         if request is None:
-            return [no_update] * len(requests), no_update
-        start = request.get("startRow") if isinstance(request.get("startRow"), int) else 0
-        end = request.get("endRow") if isinstance(request.get("endRow"), int) else start + 100
+            return [no_update] * len(requests if isinstance(requests, list) else []), no_update
+        start, end = row_range(request)
         with db() as s:
             page = account_page(s, search=_clean(search), role=_clean(role), status=_clean(status),
                                 start=start, end=end)

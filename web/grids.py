@@ -4,7 +4,20 @@ A new id makes a new grid, which drops the rows cached for old filters or anothe
 """
 import dash_ag_grid as dag
 
+from models.warnings_queries import clamp_range
 from web.i18n import tr
+
+PAGE_MOST = 500  # rows one request may ask for
+
+
+def first_request(requests) -> dict | None:
+    """The grid's row request among the inputs of a callback listening to several grids (or None)."""
+    return next((r for r in requests if isinstance(r, dict)), None) if isinstance(requests, list) else None
+
+
+def row_range(request: dict, most: int = PAGE_MOST) -> tuple[int, int]:
+    """The rows a grid asks for as integers, ``0 <= start <= end <= start + most``: a forged range is clamped."""
+    return clamp_range(request.get("startRow"), request.get("endRow"), most)
 
 
 def server_grid(grid_id: dict, column_defs: list, *, row_id: str, empty_text: str, height: str,

@@ -11,10 +11,9 @@ BAND_FILL = {"normal": "rgba(44,160,44,0.07)", "borderline": "rgba(242,197,0,0.1
              "abnormal": "rgba(255,127,14,0.12)", "severe": "rgba(214,39,40,0.10)"}
 
 
-def resolve_officer(session, scope, key) -> Officer:
-    """The officer the request is about, or AccessDenied. ``key`` is forged until proven otherwise:
-    "" means "my own record" (officers only), else a badge inside the caller's scope; leaders
-    only open red/orange officers."""
+def own_or_in_scope(session, scope, key) -> Officer:
+    """``key`` is forged until proven otherwise: "" means "my own record" (officers only), else a
+    badge inside the caller's scope; anything else is AccessDenied (one answer for unknown and foreign)."""
     if not isinstance(key, str) or len(key) > 20:
         raise AccessDenied("no access")
     if key == "":
@@ -24,7 +23,13 @@ def resolve_officer(session, scope, key) -> Officer:
         if officer is None:
             raise AccessDenied("no access")
         return officer
-    officer = officer_in_scope(session, scope, key)
+    return officer_in_scope(session, scope, key)
+
+
+def resolve_officer(session, scope, key) -> Officer:
+    """The officer a portrait request is about (:func:`own_or_in_scope`), or AccessDenied; leaders
+    only open red/orange officers."""
+    officer = own_or_in_scope(session, scope, key)
     if scope.role == "leader" and not portrait.leader_may_view(session, officer.id):
         raise AccessDenied("no access")
     return officer
