@@ -25,6 +25,7 @@ from web.access import AccessDenied, audit, client_ip, current_scope, db
 from web.cache import cached
 from web.i18n import LEVEL_COLOURS, label, level_name, tr
 from web.portrait import BAND_FILL, resolve_officer, unit_word, y_range
+from web.campaign_text import daily_average_label
 from web.shell import graph, level_badge, no_access
 from web.inputs import Clicks, Code, StoreRef, Text, checked
 
@@ -507,7 +508,7 @@ def _care(care: dict):
         kind = label(CAMPAIGN_KINDS, c["kind"])
         detail = tr(f"参与 {c['active_days']} 天", f"{c['active_days']} active days")
         if c["kind"] == "steps" and c["active_days"]:
-            detail += tr(f"，日均 {c['total'] / c['active_days']:,.0f} 步", f", {c['total'] / c['active_days']:,.0f} steps a day")
+            detail += f"{tr('，', ', ')}{daily_average_label()} {c['per_day']:,.0f} {tr('步', 'steps')}"
             if c.get("target_per_day"):
                 detail += tr(f"（目标 {c['target_per_day']:,.0f}）", f" (target {c['target_per_day']:,.0f})")
         if c.get("rank") and c["active_days"]:
@@ -519,7 +520,7 @@ def _care(care: dict):
             html.Div(f"{c['start']} ~ {c['end']}", className="pt-muted small"),
             html.Div([detail, html.Span(tr(f" · 积分 {c['points']}", f" · {c['points']} points"), className="fw-semibold")],
                      className="small"),
-        ], className="pt-fu"))
+        ], className="pt-fu", id={"type": "pt-campaign", "index": c["id"]}))
     title = html.Div([tr("健康活动与积分", "Campaigns and points"),
                       html.Span(tr(f"  累计 {care['points_total']} 分", f"  {care['points_total']} points in total"),
                                 className="pt-points")], className="section-title")

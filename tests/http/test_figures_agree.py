@@ -114,3 +114,78 @@ def test_num003_red_officers_agree_between_overview_and_warnings(as_user):
     c = as_user("manager")
     red = overview(c)["red"]
     assert red == warnings_count(c, {"warn-f-levels": ["red"]}, "red") == warnings_list_total(c, {"warn-f-levels": ["red"]})
+
+
+# --- 活动日均（按已进行天数）: models.campaigns.members.daily_average ------------------------------------
+def _daily_average_after_label(text: str) -> int:
+    return _number(text, "活动日均（按已进行天数）")
+
+
+def campaigns_mine_daily_averages(c) -> dict[int, int]:
+    res = dash_callback(c, "campaigns-mine.children", [{"id": "campaigns-url", "property": "pathname", "value": "/campaigns"},
+                                                       {"id": "campaigns-refresh", "property": "data", "value": 0}])
+    assert res.status_code == 200
+    out = {}
+    for node in _all_with_type(res.get_json()["response"]["campaigns-mine"]["children"], "mine-daily-average"):
+        out[node["props"]["id"]["index"]] = int(node["props"]["children"].replace(",", ""))
+    return out
+
+
+def me_portrait_daily_averages(c) -> dict[int, int]:
+    res = dash_callback(c, "..pt-indicators.children...pt-history.children...pt-care.children..",
+                        [{"id": "pt-key", "property": "data", "value": ""}])
+    assert res.status_code == 200
+    items = _all_with_type(res.get_json()["response"]["pt-care"]["children"], "pt-campaign")
+    return {n["props"]["id"]["index"]: _daily_average_after_label(_text(n)) for n in items if "活动日均" in _text(n)}
+
+
+def campaign_page_my_daily_average(c, campaign_id: int) -> int:
+    res = dash_callback(c, "campaign-individuals.children",
+                        [{"id": "campaign-url", "property": "pathname", "value": f"/campaigns/{campaign_id}"},
+                         {"id": "campaign-hide-saved", "property": "data", "value": 0}])
+    assert res.status_code == 200
+    body = res.get_json()["response"]["campaign-individuals"]["children"]
+    assert "活动日均（按已进行天数）" in _text(body)
+    mine = [r for r in _all_with_class(body, "table-primary")]
+    assert len(mine) == 1
+    cell = _all_with_class(mine[0], "campaign-daily-average")[0]
+    return int(cell["props"]["children"].replace(",", ""))
+
+
+def _all_with_type(node, kind: str) -> list:
+    out = []
+    if isinstance(node, dict):
+        props = node.get("props")
+        if isinstance(props, dict) and isinstance(props.get("id"), dict) and props["id"].get("type") == kind:
+            out.append(node)
+        for v in node.values():
+            out += _all_with_type(v, kind)
+    elif isinstance(node, list):
+        for v in node:
+            out += _all_with_type(v, kind)
+    return out
+
+
+def _all_with_class(node, cls: str) -> list:
+    out = []
+    if isinstance(node, dict):
+        props = node.get("props")
+        if isinstance(props, dict) and cls in (props.get("className") or "").split():
+            out.append(node)
+        for v in node.values():
+            out += _all_with_class(v, cls)
+    elif isinstance(node, list):
+        for v in node:
+            out += _all_with_class(v, cls)
+    return out
+
+
+def test_num004_campaign_daily_average_is_one_number_everywhere(as_user):
+    """活动日均（按已进行天数）: the officer's /campaigns card, the campaign card on /me and the officer's own
+    row on the campaign page show the same number, labelled the same way."""
+    c = as_user("officer")
+    mine = campaigns_mine_daily_averages(c)
+    portrait = me_portrait_daily_averages(c)
+    assert portrait, "the officer has a steps campaign with activity in the demo"
+    for cid, value in portrait.items():
+        assert value == mine[cid] == campaign_page_my_daily_average(c, cid)
