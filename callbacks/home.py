@@ -42,11 +42,12 @@ class View:
         return "" if r is None else f"{r:.1%}"
 
 
-def _change(view: View, level: str, now: int, change: int, rules: dict | None = None) -> str:
+def _change(view: View, level: str, now: int, change: int, rules: dict | None = None, since: str = "") -> str:
+    """The change since the quarter start (``since``, its date), measured from the colours in force then."""
     before = view.value(("before", level), now - change)
     if view.value(level, now) is None or before is None:
-        return tr("较季度初：变化不公开", "vs quarter start: not shown")
-    text = tr(f"较季度初 {change:+,}", f"{change:+,} since quarter start")
+        return tr(f"较季度初（{since}）：变化不公开", f"vs quarter start ({since}): not shown")
+    text = tr(f"较季度初（{since}）{change:+,}", f"{change:+,} since the quarter start ({since})")
     if rules and rules.get(level):
         if view.table is None:  # exact counts: the part a new rules version made, apart from health
             text += tr(f"（其中规则变更 {rules[level]:+,}）", f" (rule change {rules[level]:+,})")
@@ -148,7 +149,7 @@ def register(app):
             n = o["levels"][level]
             sub = [view.share(level, n, "officers", o["officers"])]
             if o["level_change"] is not None:
-                sub.append(_change(view, level, n, o["level_change"][level], o.get("rule_change")))
+                sub.append(_change(view, level, n, o["level_change"][level], o.get("rule_change"), o["quarter_start"]))
             cards.append(kpi_card(level_name(level) + tr("预警", " warning"), view.text(level, n), " · ".join(x for x in sub if x),
                                   href=_link("/warnings", level=level, unit=unit_code), colour=LEVEL_COLOURS[level],
                                   id=f"home-card-{level}"))
@@ -177,7 +178,13 @@ def register(app):
             cols.append(dbc.Col(html.Div(tr(f"预警历史自 {o['history_start']} 起记录，本季度初（{o['quarter_start']}）尚无记录，暂不显示变化。",
                                             f"Warning history begins {o['history_start']}: no change since the quarter "
                                             f"start ({o['quarter_start']}) can be shown yet."),
-                                         className="small text-muted"), xs=12))
+                                         className="small text-muted", id="home-quarter-note"), xs=12))
+        elif o["level_change"] is not None and o.get("quarter_start_recorded"):
+            cols.append(dbc.Col(html.Div(tr(f"“较季度初”以 {o['quarter_start']} 零时的预警颜色为起点（该时点的颜色最后记录于 "
+                                            f"{o['quarter_start_recorded']}）。",
+                                            f"“Since the quarter start” starts from the colours in force at 0:00 on "
+                                            f"{o['quarter_start']} (as last recorded on {o['quarter_start_recorded']})."),
+                                         className="small text-muted", id="home-quarter-note"), xs=12))
         cols.append(dbc.Col(_factors(o, view, unit_code, scope.sees_psych), lg=5))
         cols.append(dbc.Col(dbc.Card(dbc.CardBody([
             html.Div(tr("红橙预警人数（按月）", "Red + orange officers by month"), className="section-title mt-0"),

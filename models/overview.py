@@ -120,6 +120,12 @@ def history_start(session: Session) -> dt.datetime | None:
     return session.scalar(select(func.min(WarningHistory.changed_at)))
 
 
+def last_recorded_before(session: Session, when: dt.datetime) -> dt.datetime | None:
+    """The newest warning-history record before ``when``: the colours in force at ``when`` are those the
+    snapshot recorded then (None: the history begins after ``when``)."""
+    return session.scalar(select(func.max(WarningHistory.changed_at)).where(WarningHistory.changed_at < when))
+
+
 def levels_at(session: Session, unit_path: str | None, when: dt.datetime) -> dict[str, int]:
     """Count of each level in force just before ``when`` (last warning_history change per officer,
     the later id on a tie): each change before ``when`` with no later one before ``when``, an
@@ -324,6 +330,9 @@ def leader_overview(session: Session, unit_path: str | None, today: dt.date, rul
         "coverage": examined / officers if officers else None, "levels": levels,
         "quarter_start": q_start.date().isoformat(),
         "history_start": begins.date().isoformat() if begins else None,
+        # the day the colours in force at the quarter start were last recorded (None: history begins later,
+        # and no change since the quarter start is shown rather than one from a later date)
+        "quarter_start_recorded": _day_or_none(last_recorded_before(session, q_start)) if known_before else None,
         "level_change": {lvl: levels[lvl] - before[lvl] for lvl in LEVELS} if before else None,
         # of which a new rules version, not officers getting better or worse (None: no rules published)
         "rule_change": _rule_change_or_none(session, unit_path, q_start) if before else None,
@@ -333,6 +342,10 @@ def leader_overview(session: Session, unit_path: str | None, today: dt.date, rul
         "monthly": monthly,
         "sub_units": sub_units(session, unit_path, rows),
     }
+
+
+def _day_or_none(at: dt.datetime | None) -> str | None:
+    return at.date().isoformat() if at else None
 
 
 def side_by_side(session: Session, *jobs: Callable[[Session], Any]) -> list[Any]:

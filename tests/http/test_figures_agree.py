@@ -189,3 +189,41 @@ def test_num004_campaign_daily_average_is_one_number_everywhere(as_user):
     assert portrait, "the officer has a steps campaign with activity in the demo"
     for cid, value in portrait.items():
         assert value == mine[cid] == campaign_page_my_daily_average(c, cid)
+
+
+# --- 较季度初: measured from the real quarter start --------------------------------------------------
+def test_num005_change_since_quarter_start_is_measured_from_the_quarter_start(as_user, demo_url):
+    """Today is 2026-11-18: the card says 较季度初（2026-10-01）, and its change is today's count minus the
+    colours in force at 0:00 on 1 October (the demo recorded them on the eve, 30 September)."""
+    import datetime as dt
+
+    from models.db import session_scope
+    from models.overview import levels_at
+
+    c = as_user("manager")
+    res = dash_callback(c, callback_key(c, "home-kpis.children"), [{"id": "home-url", "property": "search", "value": ""}])
+    body = res.get_json()["response"]["home-kpis"]["children"]
+    note = _text(_find(body, "home-quarter-note"))
+    assert "2026-10-01" in note and "2026-09-30" in note
+    with session_scope(demo_url) as s:
+        before = levels_at(s, None, dt.datetime(2026, 10, 1))
+    for level in ("red", "orange", "yellow", "green"):
+        card = _text(_find(body, f"home-card-{level}"))
+        now = int(re.findall(r"[\d,]+", card)[0].replace(",", ""))
+        m = re.search(r"较季度初（2026-10-01）([+-]?[\d,]+)", card)
+        assert m, card
+        assert int(m.group(1).replace(",", "")) == now - before[level]
+
+
+def test_num006_history_after_the_quarter_start_says_so(demo_url):
+    """On a day whose quarter began before the warning history (2026-08-25: quarter start 1 July, history
+    from 19 August) the overview shows no change rather than one measured from a later date."""
+    import datetime as dt
+
+    from models.db import session_scope
+    from models.overview import leader_overview
+
+    with session_scope(demo_url) as s:
+        o = leader_overview(s, None, dt.date(2026, 8, 25))
+    assert o["quarter_start"] == "2026-07-01" and o["history_start"] == "2026-08-19"
+    assert o["level_change"] is None and o["quarter_start_recorded"] is None
