@@ -14,6 +14,7 @@ from dash import Input, Output, html
 
 from models import psych
 from models.overview import LEVELS, leader_overview, overview_table
+from models import suppression as sup
 from models.suppression import rate
 from models import rule_versions
 from web.clock import today
@@ -61,20 +62,36 @@ def _link(path: str, **params) -> str:
     return path + ("?" + urlencode(params) if params else "")
 
 
-def _monthly_figure(monthly: list[dict], history_start: str | None, view: View) -> go.Figure:
-    # months before the warning history began are unknown: left off the axis, not drawn as empty bars
-    known = [(i, m) for i, m in enumerate(monthly) if m["count"] is not None]
-    months = [m["month"] for _i, m in known]
-    counts = [view.value(("month", i), m["count"]) for i, m in known]
-    fig = go.Figure(go.Bar(x=months, y=counts, marker_color=LEVEL_COLOURS["orange"],
-                           hovertemplate="%{x}: %{y:,}<extra></extra>", name=tr("红+橙", "red + orange")))
-    if history_start and any(m["count"] is None for m in monthly):
-        fig.add_annotation(text=tr(f"预警历史自 {history_start} 起记录，之前的月份无数据，未列出",
-                                   f"Warning history begins {history_start}; earlier months have no data and are left out"),
-                           x=0, y=1.08, xref="paper", yref="paper", showarrow=False, xanchor="left",
+MONTHLY_DEFINITION = ("每月月末（本月为今天）处于红色、橙色预警的在册民警人数，按预警历史计算；预警历史开始之前的月份无数据（不是 0）。",
+                      "Serving officers in red and in orange at the end of each month (this month: today), from the "
+                      "warning history; months before the history began have no data (not zero).")
+
+
+def _monthly_figure(monthly: list[dict], view: View) -> go.Figure:
+    """Red and orange as two stacked series over the last twelve months; a month without data is a gap
+    marked 无数据 (never a zero bar), a count a leader may not see a gap marked <5*."""
+    months = [m["month"] for m in monthly]
+    fig = go.Figure()
+    notes: dict[str, str] = {}
+    for level in ("red", "orange"):
+        ys = []
+        for i, m in enumerate(monthly):
+            if m["count"] is None:
+                ys.append(None)
+                notes[m["month"]] = tr("无数据", "no data")
+                continue
+            v = view.value(("month", i, level), m[level])
+            if v is None:
+                notes.setdefault(m["month"], sup.HIDDEN)
+            ys.append(v)
+        fig.add_trace(go.Bar(x=months, y=ys, name=level_name(level), marker_color=LEVEL_COLOURS[level],
+                             hovertemplate=f"%{{x}} {level_name(level)}: %{{y:,}}<extra></extra>"))
+    for month, text in notes.items():
+        fig.add_annotation(x=month, y=0, text=text, showarrow=False, yanchor="bottom", textangle=-90,
                            font={"size": 11, "color": "#6c757d"})
-    fig.update_layout(margin={"l": 45, "r": 10, "t": 30, "b": 40}, plot_bgcolor="white", height=280,
-                      xaxis={"type": "category", "tickangle": -45},
+    fig.update_layout(margin={"l": 45, "r": 10, "t": 30, "b": 40}, plot_bgcolor="white", height=280, barmode="stack",
+                      legend={"orientation": "h", "y": 1.12, "x": 0},
+                      xaxis={"type": "category", "tickangle": -45, "categoryorder": "array", "categoryarray": months},
                       yaxis={"title": tr("人数", "Officers"), "gridcolor": "#eef1f5", "rangemode": "tozero"})
     return fig
 
@@ -187,9 +204,12 @@ def register(app):
                                          className="small text-muted", id="home-quarter-note"), xs=12))
         cols.append(dbc.Col(_factors(o, view, unit_code, scope.sees_psych), lg=5))
         cols.append(dbc.Col(dbc.Card(dbc.CardBody([
-            html.Div(tr("红橙预警人数（按月）", "Red + orange officers by month"), className="section-title mt-0"),
-            graph("home-monthly", figure=_monthly_figure(o["monthly"], o["history_start"], view),
-                  style={"height": "280px"}),
+            html.Div(tr("红色、橙色预警人数（按月）", "Red and orange officers by month"), className="section-title mt-0"),
+            graph("home-monthly", figure=_monthly_figure(o["monthly"], view), style={"height": "280px"}),
+            html.Div(tr(*MONTHLY_DEFINITION) + (tr(f"预警历史自 {o['history_start']} 起记录。",
+                                                  f" The warning history begins {o['history_start']}.")
+                                               if o["history_start"] else ""),
+                     className="small text-muted", id="home-monthly-caption"),
         ]), className="h-100"), lg=7))
         sub = _sub_units(o, view)
         if sub is not None:

@@ -227,3 +227,26 @@ def test_num006_history_after_the_quarter_start_says_so(demo_url):
         o = leader_overview(s, None, dt.date(2026, 8, 25))
     assert o["quarter_start"] == "2026-07-01" and o["history_start"] == "2026-08-19"
     assert o["level_change"] is None and o["quarter_start_recorded"] is None
+
+
+# --- the overview's monthly chart: red and orange apart, no data is not zero ---------------------------
+@pytest.mark.parametrize("username", ["manager", "leader"])
+def test_num007_monthly_chart_has_red_and_orange_and_gaps_for_no_data(as_user, username):
+    c = as_user(username)
+    res = dash_callback(c, callback_key(c, "home-kpis.children"), [{"id": "home-url", "property": "search", "value": ""}])
+    body = res.get_json()["response"]["home-kpis"]["children"]
+    fig = _find(body, "home-monthly")["props"]["figure"]
+    names = [t["name"] for t in fig["data"]]
+    assert names == ["红色", "橙色"], names
+    months = fig["data"][0]["x"]
+    assert len(months) == 12 and months[-1] == "2026-11"
+    # the tiny demo's history begins 2026-08-19: the months before are gaps marked 无数据, not zeros
+    empty = [m for i, m in enumerate(months) if fig["data"][0]["y"][i] is None and fig["data"][1]["y"][i] is None]
+    assert empty[:7] == ["2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
+    marked = {a["x"] for a in fig["layout"]["annotations"] if a["text"] == "无数据"}
+    assert marked == {"2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07"}
+    if username == "manager":  # exact counts: red + orange of this month is the overview's red + orange
+        o = overview(c)
+        assert fig["data"][0]["y"][-1] == o["red"]
+    caption = _text(_find(body, "home-monthly-caption"))
+    assert "每月月末" in caption and "无数据" in caption
