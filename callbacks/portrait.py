@@ -178,7 +178,7 @@ def _level_meaning(level: str):
 
 def _reason_item(r: dict, lab_values: bool):
     colour = LEVEL_COLOURS.get(r.get("level"), "#999")
-    meta = " · ".join(x for x in (r.get("date"), r.get("source")) if x)
+    meta = " · ".join(x for x in (r.get("date"), tr(r.get("source") or "", r.get("source_en") or r.get("source") or "")) if x)
     parts = [html.Div(tr(r["zh"], r["en"]), className="pt-reason-text"),
              html.Div(meta, className="pt-muted small")]
     if lab_values and r.get("advice"):

@@ -269,3 +269,27 @@ def test_por313_leader_is_told_how_many_reasons_are_withheld(as_user, people):
     listed, withheld = _header_reasons(leader, badge)
     assert withheld > 0 and listed + withheld == total
     assert _header_reasons(full, badge) == (total, 0)  # the full record: every reason, no note
+
+
+def test_por314_english_reasons_name_kiosks_in_english(as_user, people):
+    """In the English UI a reason measured at a kiosk names the station's English name, not its Chinese one."""
+    with session_scope(people["url"]) as s:
+        row = next((b, r) for b, rs in s.execute(select(Officer.badge, OfficerStatus.reasons)
+                                                 .join(OfficerStatus, OfficerStatus.officer_id == Officer.id)
+                                                 .order_by(Officer.id))
+                   for r in rs or [] if (r.get("source") or "").endswith("健康小屋"))
+        badge, reason = row
+        station = reason["source"][:-len("健康小屋")]
+        name_en = s.scalar(select(Unit.name_en).where(Unit.name == station))
+    c = as_user("manager")
+    _language(people["url"], "manager", "en")
+    try:
+        text = json.dumps(call(c, HEADER, badge).get_json(), ensure_ascii=False)
+    finally:
+        _language(people["url"], "manager", "zh")
+    assert f"{name_en} health kiosk" in text and reason["source"] not in text
+
+
+def _language(url, username, lang):
+    with session_scope(url) as s:
+        s.scalar(select(User).where(User.username == username)).language = lang
