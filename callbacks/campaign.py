@@ -321,7 +321,8 @@ def _individuals_table(d: dict, viewer_role: str):
         notes.insert(0, tr(f"我的名次：第 {me['rank']:,} 名。", f"My rank: {me['rank']:,}."))
     return html.Div([
         html.Div(dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)], size="sm", hover=True,
-                           className="mb-1 align-middle"), style={"maxHeight": "460px", "overflowY": "auto"}),
+                           className="mb-1 align-middle"), style={"maxHeight": "460px", "overflowY": "auto"},
+                 className="table-scroll-x"),
         *[html.Div(n, className="small text-muted") for n in notes],
     ], id="campaign-individuals-body")
 
@@ -350,7 +351,7 @@ def _points(d: dict):
     if rows:
         parts.append(dbc.Table([html.Thead(html.Tr([html.Th(tr("项目", "For")), html.Th(tr("积分", "Points")),
                                                     html.Th(tr("人数", "Officers"))])), html.Tbody(rows)],
-                               size="sm", className="mb-2"))
+                               size="sm", responsive=True, className="mb-2"))
     parts.append(html.Div(tr("规则：", "Rule: ") + ("；".join(rule_parts) if rule_parts else tr("无", "none")) +
                           tr("。按周结算。", ". Awarded weekly."), className="small text-muted"))
     return html.Div(parts)
