@@ -24,7 +24,7 @@ from models import suppression as sup
 from models.vocab import POINT_REASON_WORDS, TEAM_SCORING, UNIT_LEVEL_GROUPS, UNIT_LEVELS, words
 from web.access import AccessDenied, current_scope, db
 from web.cache import cached
-from web.campaign_text import amount, kind_name, status_badge, units_text
+from web.campaign_text import amount, daily_average_label, kind_name, status_badge, units_text
 from web.clock import today
 from web.i18n import label, tr
 from web.inputs import Flag, Path, StoreRef, checked, int_id
@@ -296,9 +296,8 @@ def _individuals_table(d: dict, viewer_role: str):
         return html.Div(tr("个人排行只向参赛民警和健康管理师显示；领导查看队伍排行。",
                            "The individual leaderboard is shown to the officers taking part and to health managers; "
                            "leaders see the team leaderboard."), className="text-muted small", id="campaign-ind-withheld")
-    unit = _unit(d["kind"])
     head = [tr("名次", "Rank"), tr("姓名", "Name"), tr("队伍", "Team"), tr("累计", "Total"),
-            tr(f"日均{unit}", f"{unit}/day"), tr("活动天数", "Days")]
+            daily_average_label(), tr("活动天数", "Days")]
 
     def row(r):
         name = tr("匿名民警", "Anonymous") if r["anonymous"] else r["name"]
@@ -306,7 +305,7 @@ def _individuals_table(d: dict, viewer_role: str):
             name = f"{name}{tr('（我）', ' (me)')}" + (tr(" · 已对他人隐藏", " · hidden from others") if r["hidden"] else "")
         team = "–" if r["team"] is None else tr(r["team"]["name"], r["team"]["name_en"])
         return html.Tr([html.Td(r["rank"]), html.Td(name, className="fst-italic text-muted" if r["anonymous"] else None),
-                        html.Td(team), html.Td(f"{r['total']:,.0f}"), html.Td(f"{r['per_day']:,.0f}"),
+                        html.Td(team), html.Td(f"{r['total']:,.0f}"), html.Td(f"{r['per_day']:,.0f}", className="campaign-daily-average"),
                         html.Td(r["active_days"])], className="table-primary" if r["me"] else None)
 
     body = [row(r) for r in d["rows"]]
@@ -322,7 +321,8 @@ def _individuals_table(d: dict, viewer_role: str):
         notes.insert(0, tr(f"我的名次：第 {me['rank']:,} 名。", f"My rank: {me['rank']:,}."))
     return html.Div([
         html.Div(dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)], size="sm", hover=True,
-                           className="mb-1 align-middle"), style={"maxHeight": "460px", "overflowY": "auto"}),
+                           className="mb-1 align-middle"), style={"maxHeight": "460px", "overflowY": "auto"},
+                 className="table-scroll-x"),
         *[html.Div(n, className="small text-muted") for n in notes],
     ], id="campaign-individuals-body")
 
@@ -351,7 +351,7 @@ def _points(d: dict):
     if rows:
         parts.append(dbc.Table([html.Thead(html.Tr([html.Th(tr("项目", "For")), html.Th(tr("积分", "Points")),
                                                     html.Th(tr("人数", "Officers"))])), html.Tbody(rows)],
-                               size="sm", className="mb-2"))
+                               size="sm", responsive=True, className="mb-2"))
     parts.append(html.Div(tr("规则：", "Rule: ") + ("；".join(rule_parts) if rule_parts else tr("无", "none")) +
                           tr("。按周结算。", ". Awarded weekly."), className="small text-muted"))
     return html.Div(parts)

@@ -69,7 +69,7 @@ def _bank_table(rows: list[dict], frozen: bool):
     head = [tr("#", "#"), tr("题目", "Question"), tr("正确答案", "Correct"), tr("状态", "State"), ""]
     return html.Div([
         dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)], size="sm", className="mb-1",
-                  id="cq-table"),
+                  responsive=True, id="cq-table"),
         html.Div(tr(f"共 {len(rows)} 题，启用 {sum(q['active'] for q in rows)} 题（最多 {MAX_QUESTIONS} 题）。",
                     f"{len(rows)} questions, {sum(q['active'] for q in rows)} active (at most {MAX_QUESTIONS})."),
                  className="small text-muted"),

@@ -19,7 +19,7 @@ from models.vocab import CAMPAIGN_KIND_UNITS
 from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db
 from web.cache import cached
-from web.campaign_text import amount, kind_name, status_badge, units_text
+from web.campaign_text import amount, daily_average_label, kind_name, status_badge, units_text
 from web.i18n import tr
 from web.inputs import (BadInput, Clicks, ClicksList, Code, Codes, Date, Flag, Number, Path, StoreRef, Text, Token,
                         checked, int_id, new_token, valid_token)
@@ -83,8 +83,8 @@ def _mine_card(c: dict):
                 dbc.Col([html.Div(tr("我的排名", "My rank"), className="kpi-title"),
                          html.Div(f"{c['rank']:,}", className="kpi-value"),
                          html.Div(tr(f"共 {c['members']:,} 人", f"of {c['members']:,}"), className="kpi-sub")]),
-                dbc.Col([html.Div(tr("日均", "Per day"), className="kpi-title"),
-                         html.Div(f"{c['per_day']:,.0f}", className="kpi-value"),
+                dbc.Col([html.Div(daily_average_label(), className="kpi-title"),
+                         html.Div(f"{c['per_day']:,.0f}", className="kpi-value", id={"type": "mine-daily-average", "index": c["id"]}),
                          html.Div(tr(f"目标 {target:,.0f} {unit}", f"target {target:,.0f}{unit}"),
                                   className="kpi-sub")]),
                 dbc.Col([html.Div(tr("积分", "Points"), className="kpi-title"),
@@ -92,8 +92,8 @@ def _mine_card(c: dict):
                          html.Div(tr(f"达标 {c['target_days']} 天", f"{c['target_days']} days on target"),
                                   className="kpi-sub")]),
             ], className="g-2"),
-            html.Div(tr(f"已参与 {c['active_days']} / {c['days']} 天，累计 {amount(c['total'], c['kind'])}",
-                        f"Active {c['active_days']} of {c['days']} days, {amount(c['total'], c['kind'])} in all"),
+            html.Div(tr(f"已参与 {c['active_days']} / {c['days_elapsed']} 天，累计 {amount(c['total'], c['kind'])}",
+                        f"Active {c['active_days']} of {c['days_elapsed']} days, {amount(c['total'], c['kind'])} in all"),
                      className="small text-muted mt-2"),
         ])
     return dbc.Card(dbc.CardBody([

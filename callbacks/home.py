@@ -14,6 +14,7 @@ from dash import Input, Output, html
 
 from models import psych
 from models.overview import LEVELS, leader_overview, overview_table
+from models import suppression as sup
 from models.suppression import rate
 from models import rule_versions
 from web.clock import today
@@ -42,11 +43,12 @@ class View:
         return "" if r is None else f"{r:.1%}"
 
 
-def _change(view: View, level: str, now: int, change: int, rules: dict | None = None) -> str:
+def _change(view: View, level: str, now: int, change: int, rules: dict | None = None, since: str = "") -> str:
+    """The change since the quarter start (``since``, its date), measured from the colours in force then."""
     before = view.value(("before", level), now - change)
     if view.value(level, now) is None or before is None:
-        return tr("较季度初：变化不公开", "vs quarter start: not shown")
-    text = tr(f"较季度初 {change:+,}", f"{change:+,} since quarter start")
+        return tr(f"较季度初（{since}）：变化不公开", f"vs quarter start ({since}): not shown")
+    text = tr(f"较季度初（{since}）{change:+,}", f"{change:+,} since the quarter start ({since})")
     if rules and rules.get(level):
         if view.table is None:  # exact counts: the part a new rules version made, apart from health
             text += tr(f"（其中规则变更 {rules[level]:+,}）", f" (rule change {rules[level]:+,})")
@@ -60,20 +62,36 @@ def _link(path: str, **params) -> str:
     return path + ("?" + urlencode(params) if params else "")
 
 
-def _monthly_figure(monthly: list[dict], history_start: str | None, view: View) -> go.Figure:
-    # months before the warning history began are unknown: left off the axis, not drawn as empty bars
-    known = [(i, m) for i, m in enumerate(monthly) if m["count"] is not None]
-    months = [m["month"] for _i, m in known]
-    counts = [view.value(("month", i), m["count"]) for i, m in known]
-    fig = go.Figure(go.Bar(x=months, y=counts, marker_color=LEVEL_COLOURS["orange"],
-                           hovertemplate="%{x}: %{y:,}<extra></extra>", name=tr("红+橙", "red + orange")))
-    if history_start and any(m["count"] is None for m in monthly):
-        fig.add_annotation(text=tr(f"预警历史自 {history_start} 起记录，之前的月份无数据，未列出",
-                                   f"Warning history begins {history_start}; earlier months have no data and are left out"),
-                           x=0, y=1.08, xref="paper", yref="paper", showarrow=False, xanchor="left",
+MONTHLY_DEFINITION = ("每月月末（本月为今天）处于红色、橙色预警的在册民警人数，按预警历史计算；预警历史开始之前的月份无数据（不是 0）。",
+                      "Serving officers in red and in orange at the end of each month (this month: today), from the "
+                      "warning history; months before the history began have no data (not zero).")
+
+
+def _monthly_figure(monthly: list[dict], view: View) -> go.Figure:
+    """Red and orange as two stacked series over the last twelve months; a month without data is a gap
+    marked 无数据 (never a zero bar), a count a leader may not see a gap marked <5*."""
+    months = [m["month"] for m in monthly]
+    fig = go.Figure()
+    notes: dict[str, str] = {}
+    for level in ("red", "orange"):
+        ys = []
+        for i, m in enumerate(monthly):
+            if m["count"] is None:
+                ys.append(None)
+                notes[m["month"]] = tr("无数据", "no data")
+                continue
+            v = view.value(("month", i, level), m[level])
+            if v is None:
+                notes.setdefault(m["month"], sup.HIDDEN)
+            ys.append(v)
+        fig.add_trace(go.Bar(x=months, y=ys, name=level_name(level), marker_color=LEVEL_COLOURS[level],
+                             hovertemplate=f"%{{x}} {level_name(level)}: %{{y:,}}<extra></extra>"))
+    for month, text in notes.items():
+        fig.add_annotation(x=month, y=0, text=text, showarrow=False, yanchor="bottom", textangle=-90,
                            font={"size": 11, "color": "#6c757d"})
-    fig.update_layout(margin={"l": 45, "r": 10, "t": 30, "b": 40}, plot_bgcolor="white", height=280,
-                      xaxis={"type": "category", "tickangle": -45},
+    fig.update_layout(margin={"l": 45, "r": 10, "t": 30, "b": 40}, plot_bgcolor="white", height=280, barmode="stack",
+                      legend={"orientation": "h", "y": 1.12, "x": 0},
+                      xaxis={"type": "category", "tickangle": -45, "categoryorder": "array", "categoryarray": months},
                       yaxis={"title": tr("人数", "Officers"), "gridcolor": "#eef1f5", "rangemode": "tozero"})
     return fig
 
@@ -148,7 +166,7 @@ def register(app):
             n = o["levels"][level]
             sub = [view.share(level, n, "officers", o["officers"])]
             if o["level_change"] is not None:
-                sub.append(_change(view, level, n, o["level_change"][level], o.get("rule_change")))
+                sub.append(_change(view, level, n, o["level_change"][level], o.get("rule_change"), o["quarter_start"]))
             cards.append(kpi_card(level_name(level) + tr("预警", " warning"), view.text(level, n), " · ".join(x for x in sub if x),
                                   href=_link("/warnings", level=level, unit=unit_code), colour=LEVEL_COLOURS[level],
                                   id=f"home-card-{level}"))
@@ -177,12 +195,21 @@ def register(app):
             cols.append(dbc.Col(html.Div(tr(f"预警历史自 {o['history_start']} 起记录，本季度初（{o['quarter_start']}）尚无记录，暂不显示变化。",
                                             f"Warning history begins {o['history_start']}: no change since the quarter "
                                             f"start ({o['quarter_start']}) can be shown yet."),
-                                         className="small text-muted"), xs=12))
+                                         className="small text-muted", id="home-quarter-note"), xs=12))
+        elif o["level_change"] is not None and o.get("quarter_start_recorded"):
+            cols.append(dbc.Col(html.Div(tr(f"“较季度初”以 {o['quarter_start']} 零时的预警颜色为起点（该时点的颜色最后记录于 "
+                                            f"{o['quarter_start_recorded']}）。",
+                                            f"“Since the quarter start” starts from the colours in force at 0:00 on "
+                                            f"{o['quarter_start']} (as last recorded on {o['quarter_start_recorded']})."),
+                                         className="small text-muted", id="home-quarter-note"), xs=12))
         cols.append(dbc.Col(_factors(o, view, unit_code, scope.sees_psych), lg=5))
         cols.append(dbc.Col(dbc.Card(dbc.CardBody([
-            html.Div(tr("红橙预警人数（按月）", "Red + orange officers by month"), className="section-title mt-0"),
-            graph("home-monthly", figure=_monthly_figure(o["monthly"], o["history_start"], view),
-                  style={"height": "280px"}),
+            html.Div(tr("红色、橙色预警人数（按月）", "Red and orange officers by month"), className="section-title mt-0"),
+            graph("home-monthly", figure=_monthly_figure(o["monthly"], view), style={"height": "280px"}),
+            html.Div(tr(*MONTHLY_DEFINITION) + (tr(f"预警历史自 {o['history_start']} 起记录。",
+                                                  f" The warning history begins {o['history_start']}.")
+                                               if o["history_start"] else ""),
+                     className="small text-muted", id="home-monthly-caption"),
         ]), className="h-100"), lg=7))
         sub = _sub_units(o, view)
         if sub is not None:

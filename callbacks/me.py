@@ -23,7 +23,7 @@ def access_table(entries: list[dict]):
         html.Td(e["user"] if e["named"] else html.Span(tr("（名单）", "(a list)"), className="pt-muted")),
         html.Td(label(AUDIT_ACTIONS, e["action"])),
     ], className="me-access-row") for e in entries])
-    return dbc.Table([head, body], size="sm", striped=True, className="small mb-0", id="me-access-table")
+    return dbc.Table([head, body], size="sm", striped=True, responsive=True, className="small mb-0", id="me-access-table")
 
 
 def register(app):

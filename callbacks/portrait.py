@@ -25,6 +25,7 @@ from web.access import AccessDenied, audit, client_ip, current_scope, db
 from web.cache import cached
 from web.i18n import LEVEL_COLOURS, label, level_name, tr
 from web.portrait import BAND_FILL, resolve_officer, unit_word, y_range
+from web.campaign_text import daily_average_label
 from web.shell import graph, level_badge, no_access
 from web.inputs import Clicks, Code, StoreRef, Text, checked
 
@@ -145,6 +146,11 @@ def _header(h: dict):
     shown, rest = reasons[:4], reasons[4:]
     why = [html.Div(tr(f"预警原因（{len(reasons)}条）", f"Why this level ({len(reasons)})"), className="pt-subtitle mt-0"),
            html.Ul(shown, className="pt-reasons", id="pt-reasons")]
+    if w.get("withheld"):  # never cut silently: how many reasons this viewer may not read (models.portrait.header)
+        n = w["withheld"]
+        why.append(html.Div(tr(f"另有 {n} 条原因不在您的查看权限内。",
+                               f"{n} more reason{'s are' if n != 1 else ' is'} outside what you may see."),
+                            className="pt-muted small", id="pt-reasons-withheld"))
     if w.get("rules_version"):  # the rules version the reasons were computed under (models.rule_versions)
         why.append(html.Div(tr(f"按预警规则版本 {w['rules_version']} 计算（{w.get('computed_at', '')}）",
                                f"Computed under warning rules {w['rules_version']} ({w.get('computed_at', '')})"),
@@ -172,7 +178,7 @@ def _level_meaning(level: str):
 
 def _reason_item(r: dict, lab_values: bool):
     colour = LEVEL_COLOURS.get(r.get("level"), "#999")
-    meta = " · ".join(x for x in (r.get("date"), r.get("source")) if x)
+    meta = " · ".join(x for x in (r.get("date"), tr(r.get("source") or "", r.get("source_en") or r.get("source") or "")) if x)
     parts = [html.Div(tr(r["zh"], r["en"]), className="pt-reason-text"),
              html.Div(meta, className="pt-muted small")]
     if lab_values and r.get("advice"):
@@ -507,7 +513,7 @@ def _care(care: dict):
         kind = label(CAMPAIGN_KINDS, c["kind"])
         detail = tr(f"参与 {c['active_days']} 天", f"{c['active_days']} active days")
         if c["kind"] == "steps" and c["active_days"]:
-            detail += tr(f"，日均 {c['total'] / c['active_days']:,.0f} 步", f", {c['total'] / c['active_days']:,.0f} steps a day")
+            detail += f"{tr('，', ', ')}{daily_average_label()} {c['per_day']:,.0f} {tr('步', 'steps')}"
             if c.get("target_per_day"):
                 detail += tr(f"（目标 {c['target_per_day']:,.0f}）", f" (target {c['target_per_day']:,.0f})")
         if c.get("rank") and c["active_days"]:
@@ -519,7 +525,7 @@ def _care(care: dict):
             html.Div(f"{c['start']} ~ {c['end']}", className="pt-muted small"),
             html.Div([detail, html.Span(tr(f" · 积分 {c['points']}", f" · {c['points']} points"), className="fw-semibold")],
                      className="small"),
-        ], className="pt-fu"))
+        ], className="pt-fu", id={"type": "pt-campaign", "index": c["id"]}))
     title = html.Div([tr("健康活动与积分", "Campaigns and points"),
                       html.Span(tr(f"  累计 {care['points_total']} 分", f"  {care['points_total']} points in total"),
                                 className="pt-points")], className="section-title")

@@ -51,7 +51,7 @@ def history_table(rows: list[dict]):
                                           html.Th(tr("总分", "Total")), html.Th(tr("程度", "Band"))])),
                       html.Tbody([html.Tr([html.Td(r["date"]), html.Td(label(INSTRUMENTS, r["instrument"])),
                                            html.Td(r["total"]), html.Td(label(CLASS_WORDS, r["band"]))])
-                                  for r in rows])], size="sm", striped=True, className="small", id="q-history-table")
+                                  for r in rows])], size="sm", striped=True, responsive=True, className="small", id="q-history-table")
 
 
 def due_list(due: list[dict]):

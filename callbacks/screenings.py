@@ -33,7 +33,7 @@ def rounds_table(rows: list[dict]):
                                 html.Td(f"{r['start']} – {r['end']}"), html.Td(r["reminder"]),
                                 html.Td(label(CAMPAIGN_STATUSES, r["status"]))], className="scr-round-row")
                        for r in rows])
-    return dbc.Table([head, body], size="sm", striped=True, className="small", id="scr-rounds-table")
+    return dbc.Table([head, body], size="sm", striped=True, responsive=True, className="small", id="scr-rounds-table")
 
 
 def _pct(rate: float | None) -> str:
@@ -51,7 +51,7 @@ def completion_table(data: dict):
                      html.Th(_pct(t.rate))], id="scr-unit-total")
     note = html.Div(tr(f"{HIDDEN}：人数少于5人，或为保护少于5人的单元而一并隐藏。",
                        f"{HIDDEN}: fewer than 5 officers, or hidden to protect such a cell."), className="small text-muted")
-    return html.Div([dbc.Table([head, html.Tbody([*rows, total])], size="sm", bordered=True, className="small mb-1",
+    return html.Div([dbc.Table([head, html.Tbody([*rows, total])], size="sm", bordered=True, responsive=True, className="small mb-1",
                                id="scr-completion-table"), note])
 
 

@@ -1318,8 +1318,11 @@ def build_demo(url: str, *, scale: str = "city", seed: int = 42, as_of: dt.date 
             progress("snapshot", 0, 1)
         t1 = time.perf_counter()
         with session_scope(url) as session:
-            # one snapshot a quarter ago first, so the warning history shows movement since last quarter
-            recompute_all(session, as_of=as_of - dt.timedelta(days=91))
+            # one snapshot a quarter ago first, so the warning history shows movement since last quarter,
+            # and one on the eve of this quarter, so "since the quarter start" reads the colours then
+            eve = dt.date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1) - dt.timedelta(days=1)
+            for day in sorted({as_of - dt.timedelta(days=91), eve}):
+                recompute_all(session, as_of=day)
             summary["levels"] = recompute_all(session, as_of=as_of)
             summary["followups"] = _demo_followups(session, as_of, seed)
         vacuum(url, ("officer_status", "warning_history", "follow_up"))

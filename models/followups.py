@@ -18,6 +18,7 @@ from models import audit as audit_model
 from models import notify_events
 from models import psych as psych_model
 from models.schema import FollowUp, Officer, OfficerStatus, Unit, User, WarningHistory, utcnow
+from models.source_words import english_names, english_reason
 from models.vocab import FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES
 
 KINDS = tuple(FOLLOWUP_KINDS)
@@ -122,11 +123,12 @@ def new_followup_context(session: Session, actor: Actor, badge: str) -> dict:
     if status is not None and not psych and psych_model.needs_psych_followup(status.reasons, ids):
         reasons.append({"text": psych_model.PSYCH_FOLLOWUP[0], "text_en": psych_model.PSYCH_FOLLOWUP[1]})
     level = (status.level if psych else status.open_level) if status else None
+    names = english_names(session)
     return {"badge": officer.badge, "name": officer.name, "unit": officer.unit.name,
             "unit_en": officer.unit.name_en or officer.unit.name,
             "level": level, "confirmed": (status.confirmed if level == status.level else True) if status else True,
             "reasons": [r.get("text", "") for r in reasons],
-            "reasons_en": [r.get("text_en", "") for r in reasons],
+            "reasons_en": [english_reason(r, names)["text_en"] for r in reasons],
             "assignees": eligible_assignees(session, actor, badge)}
 
 
@@ -397,6 +399,7 @@ def needs_action(session: Session, actor: Actor, today: dt.date, start: int = 0,
          .where(Officer.active, level == "red", without_followup(OfficerStatus.officer_id)))
     if actor.unit_path:
         q = q.where(OfficerStatus.unit_path.like(f"{actor.unit_path}%"))
+    names = english_names(session)
     rows, seen = [], set()
     for b, n, u, ue, c, reasons, at, turned_reasons, open_reasons in session.execute(q.order_by(Officer.badge)):
         if b in seen:  # two history rows at the same instant: one line
@@ -411,7 +414,7 @@ def needs_action(session: Session, actor: Actor, today: dt.date, start: int = 0,
         urgent = any(r.get("rule") in URGENT_RULES for r in visible)  # what this viewer may see decides
         tier = 0 if urgent else (2 if c else 1)
         rows.append({"badge": b, "name": n, "unit": u, "unit_en": ue or u, "confirmed": bool(c),
-                     "reasons": [r.get("text", "") for r in shown], "reasons_en": [r.get("text_en", "") for r in shown],
+                     "reasons": [r.get("text", "") for r in shown], "reasons_en": [english_reason(r, names)["text_en"] for r in shown],
                      "red_since": since.isoformat(), "days": (today - since).days,
                      "recorded": at.date().isoformat(), "urgency": tier,
                      "urgency_zh": URGENCY[tier][0], "urgency_en": URGENCY[tier][1]})

@@ -27,6 +27,7 @@ from models.schema import (
     Campaign, CampaignEntry, Device, Exam, FollowUp, HealthTarget, Hospital, ImportBatch, Observation, Officer,
     OfficerStatus, Unit, User, WarningHistory,
 )
+from models.source_words import english_names, english_reason
 from models.vocab import FOLLOWUP_KINDS, LEVEL_WORDS, LEVELS, PLAN_ITEMS
 
 WATERMARK = "notify_watermark"
@@ -69,9 +70,10 @@ def _officer_users(session: Session, officer_ids: Iterable[int]) -> dict[int, in
     return out
 
 
-def _reason_text(reasons: list[dict], level: str | None = None) -> tuple[str, str]:
+def _reason_text(reasons: list[dict], level: str | None = None, names: dict | None = None) -> tuple[str, str]:
     chosen = [r for r in reasons if level is None or r.get("level") == level] or reasons
     zh = "；".join(r.get("text", "") for r in chosen[:4] if r.get("text"))
+    chosen = [english_reason(r, names or {}) for r in chosen]  # sources named in English
     en = "; ".join(r.get("text_en") or r.get("text", "") for r in chosen[:4] if r.get("text_en") or r.get("text"))
     return zh, en
 
@@ -182,11 +184,12 @@ def _levels(session, since, as_of, staff: list[Staff], ids, add) -> None:
                WarningHistory.previous_level.is_not(None), WarningHistory.previous_level != WarningHistory.level)
         .order_by(WarningHistory.changed_at)).all()
     users = _officer_users(session, [r[0].officer_id for r in rows])
+    names = english_names(session)
     for wh, badge, name in rows:
         reasons = list(wh.reasons or [])
         was, now_ = _level(wh.previous_level), _level(wh.level)
         if wh.officer_id in users:  # the officer reads their own reasons, psychological ones included
-            why = _reason_text(reasons, wh.level)
+            why = _reason_text(reasons, wh.level, names)
             better = LEVELS.index(wh.level) > LEVELS.index(wh.previous_level) if wh.previous_level in LEVELS \
                 and wh.level in LEVELS else False
             zh = f"您的健康预警由{was[0]}变为{now_[0]}。" + (f"原因：{why[0]}。" if why[0] and not better else "") + \
@@ -208,7 +211,7 @@ def _levels(session, since, as_of, staff: list[Staff], ids, add) -> None:
                 continue  # counsellors follow psychological cases
             if not red:
                 continue  # red only for a psychological reason: not for a manager without the grant
-            why = _reason_text(red)
+            why = _reason_text(red, names=names)
             tag = "" if wh.confirmed else ("（待确认）", " (unconfirmed)")
             add("new_red", notify(session, person.user_id, "new_red", f"new_red:{wh.id}",
                                   (f"新增红色预警：{name}（{badge}）", f"New red warning: {name} ({badge})"),

@@ -28,7 +28,7 @@ def overview_table(o: dict) -> Table:
     red+orange, the sub-units' officers and red+orange with the scope's own officers outside
     them, the colours at the quarter start, follow-ups (overdue or not), the monthly red+orange
     and the risk-factor counts. Keys: "officers", a level, "examined", "participants",
-    ("before", level), ("sub", code, "officers" | "red_orange"), ("month", i), ("factor", rule),
+    ("before", level), ("sub", code, "officers" | "red_orange"), ("month", i), ("month", i, "red" | "orange"), ("factor", rule),
     "open", "overdue"."""
     t = Table()
     officers = t.add("officers", o["officers"])
@@ -70,6 +70,9 @@ def overview_table(o: dict) -> Table:
     for i, m in enumerate(o.get("monthly") or []):
         if m["count"] is not None:
             t.add(("month", i), m["count"])
+            t.add(("month", i, "red"), m["red"])
+            t.add(("month", i, "orange"), m["orange"])
+            t.sum_of(("month", i), [("month", i, "red"), ("month", i, "orange")])
     fu = o["follow_ups"]
     t.add("open", fu["open"])
     t.add("overdue", fu["overdue"])
@@ -118,6 +121,12 @@ def quarter_start(day: dt.date) -> dt.date:
 def history_start(session: Session) -> dt.datetime | None:
     """When the warning history begins (the first snapshot); before it, past levels are unknown."""
     return session.scalar(select(func.min(WarningHistory.changed_at)))
+
+
+def last_recorded_before(session: Session, when: dt.datetime) -> dt.datetime | None:
+    """The newest warning-history record before ``when``: the colours in force at ``when`` are those the
+    snapshot recorded then (None: the history begins after ``when``)."""
+    return session.scalar(select(func.max(WarningHistory.changed_at)).where(WarningHistory.changed_at < when))
 
 
 def levels_at(session: Session, unit_path: str | None, when: dt.datetime) -> dict[str, int]:
@@ -247,23 +256,31 @@ def _month_starts(today: dt.date, months: int) -> list[dt.date]:
 
 
 def red_orange_by_month(session: Session, unit_path: str | None, today: dt.date, months: int = 12) -> list[dict]:
-    """Red+orange officers at the end of each of the last ``months`` months (the current month: now).
+    """Red and orange officers at the end of each of the last ``months`` months (the current month: now),
+    each colour apart (``red``, ``orange``) and together (``count``).
 
-    Built from the changes into and out of red/orange in warning_history; a month
-    that ended before the history began has ``count`` None (unknown, not zero)."""
-    into = and_(WarningHistory.level.in_(RED_ORANGE),
-                or_(WarningHistory.previous_level.is_(None), WarningHistory.previous_level.not_in(RED_ORANGE)))
-    out_of = and_(WarningHistory.previous_level.in_(RED_ORANGE), WarningHistory.level.not_in(RED_ORANGE))
-    delta = case((into, 1), else_=-1)
+    Built from the changes into and out of each colour in warning_history; a month
+    that ended before the history began has None (unknown, not zero)."""
     starts = _month_starts(today, months)
     ends = [dt.datetime.combine(dt.date(m.year + (m.month == 12), m.month % 12 + 1, 1), dt.time()) for m in starts]
-    # one row: the net change up to each month's end, summed in the database
-    sums = select(*[func.coalesce(func.sum(case((WarningHistory.changed_at < end, delta), else_=0)), 0)
-                    for end in ends]).select_from(WarningHistory)
-    totals = session.execute(_scoped(sums, WarningHistory.officer_id, unit_path).where(or_(into, out_of))).one()
     begins = history_start(session)
-    return [{"month": start.strftime("%Y-%m"), "count": int(total) if begins is not None and begins < end else None}
-            for start, end, total in zip(starts, ends, totals)]
+    by_level = {}
+    for level in RED_ORANGE:
+        into = and_(WarningHistory.level == level,
+                    or_(WarningHistory.previous_level.is_(None), WarningHistory.previous_level != level))
+        out_of = and_(WarningHistory.previous_level == level, WarningHistory.level != level)
+        delta = case((into, 1), else_=-1)
+        # one row: the net change up to each month's end, summed in the database
+        sums = select(*[func.coalesce(func.sum(case((WarningHistory.changed_at < end, delta), else_=0)), 0)
+                        for end in ends]).select_from(WarningHistory)
+        by_level[level] = session.execute(_scoped(sums, WarningHistory.officer_id, unit_path).where(or_(into, out_of))).one()
+    out = []
+    for i, (start, end) in enumerate(zip(starts, ends)):
+        known = begins is not None and begins < end
+        red, orange = (int(by_level["red"][i]), int(by_level["orange"][i])) if known else (None, None)
+        out.append({"month": start.strftime("%Y-%m"), "red": red, "orange": orange,
+                    "count": red + orange if known else None})
+    return out
 
 
 def sub_units(session: Session, unit_path: str | None, rows=None) -> list[dict]:
@@ -318,12 +335,16 @@ def leader_overview(session: Session, unit_path: str | None, today: dt.date, rul
     examined = sum(r[3] for r in rows)
     levels = {lvl: sum(r[2] for r in rows if r[1] == lvl) for lvl in LEVELS}
     if not psych and monthly and monthly[-1]["count"] is not None:
-        monthly[-1] = {**monthly[-1], "count": levels["red"] + levels["orange"]}
+        monthly[-1] = {**monthly[-1], "red": levels["red"], "orange": levels["orange"],
+                       "count": levels["red"] + levels["orange"]}
     return {
         "officers": officers, "examined": examined, "year": today.year,
         "coverage": examined / officers if officers else None, "levels": levels,
         "quarter_start": q_start.date().isoformat(),
         "history_start": begins.date().isoformat() if begins else None,
+        # the day the colours in force at the quarter start were last recorded (None: history begins later,
+        # and no change since the quarter start is shown rather than one from a later date)
+        "quarter_start_recorded": _day_or_none(last_recorded_before(session, q_start)) if known_before else None,
         "level_change": {lvl: levels[lvl] - before[lvl] for lvl in LEVELS} if before else None,
         # of which a new rules version, not officers getting better or worse (None: no rules published)
         "rule_change": _rule_change_or_none(session, unit_path, q_start) if before else None,
@@ -333,6 +354,10 @@ def leader_overview(session: Session, unit_path: str | None, today: dt.date, rul
         "monthly": monthly,
         "sub_units": sub_units(session, unit_path, rows),
     }
+
+
+def _day_or_none(at: dt.datetime | None) -> str | None:
+    return at.date().isoformat() if at else None
 
 
 def side_by_side(session: Session, *jobs: Callable[[Session], Any]) -> list[Any]:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from models import clinical, risk_factors, rule_versions, vocab
 from models import psych as psych_model
 from models.campaigns.reads import officer_campaigns
+from models.source_words import english_names, english_reason, english_source
 from models import trends as trend_stats
 from models.officers import age_on
 from models.risk import china_par_category, china_par_ideal, round1
@@ -280,8 +281,11 @@ def header(session: Session, officer_id: int, *, lab_values: bool, as_of: dt.dat
     if not psych and lab_values and psych_model.needs_psych_followup(status.reasons, ids):
         zh, en = psych_model.PSYCH_FOLLOWUP
         shown.append({"rule": "psych", "level": None, "zh": zh, "en": en, "date": None, "source": "", "advice": None})
+    # what a leader does not read (psychological reasons; lab-value reasons of one rule merged into its name):
+    # the page says how many, never which (a manager without psych reads the neutral line instead)
+    withheld = 0 if lab_values else max(0, len(status.reasons or []) - len(shown))
     out["warning"] = {"level": level, "confirmed": confirmed, "rules_version": status.rules_version,
-                      "computed_at": status.computed_at.date().isoformat(), "reasons": shown}
+                      "computed_at": status.computed_at.date().isoformat(), "reasons": shown, "withheld": withheld}
     history = session.execute(
         select(WarningHistory.level, WarningHistory.previous_level, WarningHistory.confirmed, WarningHistory.changed_at,
                WarningHistory.reasons, WarningHistory.cause)
@@ -295,13 +299,15 @@ def header(session: Session, officer_id: int, *, lab_values: bool, as_of: dt.dat
 
 
 def _reasons(session: Session, raw: list[dict], lab_values: bool) -> list[dict]:
+    names = english_names(session)  # sources named in English on the English screen
     if lab_values:
         out, given = [], set()
         for r in raw:
             advice = ADVICE.get(r.get("rule"), GENERIC_ADVICE)
+            r = english_reason(r, names)
             out.append({"rule": r.get("rule"), "level": r.get("level"), "zh": r.get("text") or "",
                         "en": r.get("text_en") or r.get("text") or "", "date": r.get("date"),
-                        "source": r.get("source") or "",
+                        "source": r.get("source") or "", "source_en": r["source_en"],
                         "advice": None if advice in given else advice})  # four lipid reasons: advice once
             given.add(advice)
         return out
@@ -319,7 +325,8 @@ def _reasons(session: Session, raw: list[dict], lab_values: bool) -> list[dict]:
         if key in seen:
             continue
         seen.add(key)
-        out.append({"rule": key, "level": r.get("level"), "zh": zh, "en": en, "date": r.get("date"), "source": source})
+        out.append({"rule": key, "level": r.get("level"), "zh": zh, "en": en, "date": r.get("date"), "source": source,
+                    "source_en": english_source(source, names)})
     return out
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from models import followups
 from models import psych as psych_rules
 from models.schema import FollowUp, Officer, OfficerStatus, Unit, WarningHistory
+from models.source_words import english_names, english_reason
 from models.vocab import LEVELS, SMALL_GROUP
 
 LEVEL_RANK = {lvl: i for i, lvl in enumerate(LEVELS)}
@@ -382,7 +383,7 @@ def clean_sort(sort_model: Any, leader: bool, psych: bool = False) -> list[tuple
     return out[:3]
 
 
-def _row(r, leader: bool, as_of: dt.date, psych: bool, psych_ids) -> dict:
+def _row(r, leader: bool, as_of: dt.date, psych: bool, psych_ids, names: dict | None = None) -> dict:
     # the true level's "unconfirmed" is the open level's only when they agree (models.psych)
     row = {"badge": r.badge, "name": r.name, "unit": r.unit, "unit_en": r.unit_en or r.unit, "level": r.level,
            "confirmed": bool(r.confirmed) if psych or r.level == r.true_level else True}
@@ -399,7 +400,7 @@ def _row(r, leader: bool, as_of: dt.date, psych: bool, psych_ids) -> dict:
     row.update(
         age=as_of.year - r.birth_date.year - ((as_of.month, as_of.day) < (r.birth_date.month, r.birth_date.day)),
         reasons="；".join(x.get("text", "") for x in shown),
-        reasons_en="; ".join(x.get("text_en", "") for x in shown),
+        reasons_en="; ".join(english_reason(x, names or {})["text_en"] for x in shown),  # sources in English
         last_exam=r.last_exam_date.isoformat() if r.last_exam_date else None,
         followup=r.followup,
         followup_due=r.followup_due.isoformat() if r.followup_due else None,
@@ -433,7 +434,8 @@ def officer_rows(session: Session, scope_path: str | None, f: Filters, as_of: dt
             desc = not desc  # older = earlier birth date
         order.append(expr.desc().nulls_last() if desc else expr.asc().nulls_last())
     order.append(Officer.badge.asc())
-    rows = [_row(r, leader, as_of, psych, psych_ids)
+    names = {} if leader else english_names(session)
+    rows = [_row(r, leader, as_of, psych, psych_ids, names)
             for r in session.execute(q.order_by(*order).offset(start).limit(end - start))]
     total = session.scalar(select(func.count()).select_from(q.subquery())) if with_total else None
     return {"rows": rows, "total": total}

@@ -45,3 +45,8 @@ def campaign_id_in(path: str | None) -> int | None:
     """The campaign id in /campaigns/<id>; None for any other or malformed path (refused as not visible)."""
     parts = [p for p in (path or "").split("/") if p]
     return int_id(parts[1]) if len(parts) == 2 and parts[0] == "campaigns" else None
+
+
+def daily_average_label() -> str:
+    """The label of ``models.campaigns.members.daily_average``, the same on every page that shows it."""
+    return tr("活动日均（按已进行天数）", "Daily average (over the campaign days so far)")

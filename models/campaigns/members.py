@@ -67,6 +67,18 @@ def context(session: Session, campaign: Campaign, today: dt.date) -> Context:
     return Context(campaign, units, member_unit, team_of_unit, campaign.start_date, last_day, status, team_members)
 
 
+def daily_average(total: float, days_elapsed: int) -> float:
+    """活动日均（按已进行天数）— the one definition of an officer's (or a team member's) daily average in a
+    campaign: the total that counts divided by the campaign days so far (first day to the last day that
+    counts, ``last_counted_day``), days without activity included as zero. 0 before any day counts."""
+    return total / days_elapsed if days_elapsed > 0 else 0.0
+
+
+def days_so_far(campaign: Campaign, last_day: dt.date | None) -> int:
+    """The campaign days so far: first day to the last day that counts (``last_counted_day``)."""
+    return 0 if last_day is None else (last_day - campaign.start_date).days + 1
+
+
 def counted_all(campaign: Campaign):
     """The entries that count, without a day range: the loader keeps every entry inside the campaign
     and not after today, and without the range the planner answers officer-wise queries from the

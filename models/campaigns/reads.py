@@ -15,7 +15,7 @@ from models.campaigns.access import (
     visible_campaign, visible_to,
 )
 from models.campaigns.members import (
-    Context, context, counted_all, counted_so_far, last_counted_day, officer_totals, week_bounds, week_index,
+    Context, context, counted_all, counted_so_far, daily_average, days_so_far, last_counted_day, officer_totals, week_bounds, week_index,
 )
 from models.campaigns.rules import DEFAULT_POINTS, lifecycle, overall_target, status_of
 from models.campaigns.stats import project_total
@@ -288,8 +288,6 @@ def individual_leaderboard(session: Session, viewer: Viewer, campaign_id: Any, t
     wanted = {r["officer_id"] for r in shown} | ({me["officer_id"]} if me else set())
     info = {o.id: o for o in session.scalars(select(Officer).where(Officer.id.in_(wanted)))} if wanted else {}
     hidden = _hidden(session, wanted)
-    days = max(ctx.days_elapsed, 1)
-
     def view(r: dict) -> dict:
         oid = r["officer_id"]
         mine = oid == me_id
@@ -299,7 +297,7 @@ def individual_leaderboard(session: Session, viewer: Viewer, campaign_id: Any, t
         return {"rank": r["rank"], "me": mine, "anonymous": anonymous, "hidden": oid in hidden,
                 "name": None if anonymous else officer.name,
                 "team": None if anonymous else unit_label(team),
-                "total": r["total"], "per_day": r["total"] / days, "active_days": r["active_days"],
+                "total": r["total"], "per_day": daily_average(r["total"], ctx.days_elapsed), "active_days": r["active_days"],
                 "target_days": r["target_days"]}
 
     return {"rows": [view(r) for r in shown], "me": view(me) if me else None, "members": len(ctx.member_unit),
@@ -333,10 +331,11 @@ def officer_campaigns(session: Session, officer_id: int, today: dt.date) -> list
         points = session.scalar(select(func.coalesce(func.sum(Points.points), 0))
                                 .where(Points.campaign_id == c.id, Points.officer_id == officer_id)) or 0
         days = 0 if status == "upcoming" else (end - c.start_date).days + 1
+        elapsed = days_so_far(c, last_counted_day(session, c, status, today))
         out.append({"id": c.id, "name": c.name, "kind": c.kind, "status": status,
                     "start": c.start_date.isoformat(), "end": c.end_date.isoformat(),
                     "total": total, "active_days": int(mine[1] or 0), "target_days": int(mine[2] or 0),
-                    "days": days, "per_day": total / days if days else 0.0, "target_per_day": c.target_per_day,
+                    "days": days, "days_elapsed": elapsed, "per_day": daily_average(total, elapsed), "target_per_day": c.target_per_day,
                     "rank": ahead + 1 if status != "upcoming" else None, "members": members,
                     "points": int(points)})
     return out

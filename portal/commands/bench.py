@@ -17,7 +17,8 @@ console = Console(stderr=True)
 
 def bench(scale: str = typer.Option("city", help="city | province (tiny for a quick look)"),
           as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
-          only: str = typer.Option(None, help="run only benchmark modules whose name contains this"),
+          only: str = typer.Option(None, help="run only benchmark modules whose name contains this "
+                                                "(workbench: the city workbench settled in headless Chromium)"),
           database: str = typer.Option(None, help="database URL (default: instance/bench-<scale>.db, "
                                                   "or PORTAL_BENCH_DATABASE_URL)"),
           load: bool = typer.Option(False, "--load", help="browser-like users against a gunicorn started here "

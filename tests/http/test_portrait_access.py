@@ -2,6 +2,7 @@
 
 Every callback takes a key from the browser ("" = my own record, else a badge);
 these tests send what any client could and check who gets what."""
+import datetime as dt
 import json
 import re
 
@@ -235,3 +236,60 @@ def test_por316_command_centre_post_in_chinese_on_portrait_and_report(as_user, p
     assert report.status_code == 200 and officer["name"] in html
     assert '<span id="rp-post">指挥调度</span>' in html and "command" not in html
     assert "&lt;b" not in html
+
+
+def _header_reasons(client, badge) -> tuple[int, int]:
+    """(reasons listed, reasons said to be withheld) on a portrait header."""
+    res = call(client, HEADER, badge)
+    assert res.status_code == 200
+    body = res.get_json()["response"]["pt-header"]["children"]
+    text = json.dumps(body, ensure_ascii=False)
+    listed = len(re.findall(r'"className": "pt-reason"', text))
+    m = re.search(r"另有 (\d+) 条原因不在您的查看权限内", text)
+    return listed, int(m.group(1)) if m else 0
+
+
+def test_por313_leader_is_told_how_many_reasons_are_withheld(as_user, people):
+    """A leader reads fewer reasons than the full record (no psychological reasons, lab-value reasons of one
+    rule under its name); the header says how many more there are — listed + withheld = all reasons."""
+    leader, full = as_user("leader_d1"), as_user("manager")
+    with session_scope(people["url"]) as s:
+        d1 = s.scalar(select(User).where(User.username == "leader_d1")).scope_unit.path
+        rows = s.execute(select(Officer.id, Officer.badge, OfficerStatus.reasons)
+                         .join(Unit, Officer.unit_id == Unit.id).join(OfficerStatus, OfficerStatus.officer_id == Officer.id)
+                         .where(Unit.path.like(f"{d1}%"), OfficerStatus.open_level.in_(["red", "orange"]))
+                         .order_by(Officer.id)).all()
+        from models.portrait import header
+
+        cut = [(badge, len(reasons or [])) for oid, badge, reasons in rows
+               if len(header(s, oid, lab_values=False, as_of=dt.date(2026, 11, 18), psych=False)["warning"]["reasons"])
+               < len(reasons or [])]
+    assert cut, "the demo has a red/orange officer whose leader view lists fewer reasons"
+    badge, total = cut[0]
+    listed, withheld = _header_reasons(leader, badge)
+    assert withheld > 0 and listed + withheld == total
+    assert _header_reasons(full, badge) == (total, 0)  # the full record: every reason, no note
+
+
+def test_por314_english_reasons_name_kiosks_in_english(as_user, people):
+    """In the English UI a reason measured at a kiosk names the station's English name, not its Chinese one."""
+    with session_scope(people["url"]) as s:
+        row = next((b, r) for b, rs in s.execute(select(Officer.badge, OfficerStatus.reasons)
+                                                 .join(OfficerStatus, OfficerStatus.officer_id == Officer.id)
+                                                 .order_by(Officer.id))
+                   for r in rs or [] if (r.get("source") or "").endswith("健康小屋"))
+        badge, reason = row
+        station = reason["source"][:-len("健康小屋")]
+        name_en = s.scalar(select(Unit.name_en).where(Unit.name == station))
+    c = as_user("manager")
+    _language(people["url"], "manager", "en")
+    try:
+        text = json.dumps(call(c, HEADER, badge).get_json(), ensure_ascii=False)
+    finally:
+        _language(people["url"], "manager", "zh")
+    assert f"{name_en} health kiosk" in text and reason["source"] not in text
+
+
+def _language(url, username, lang):
+    with session_scope(url) as s:
+        s.scalar(select(User).where(User.username == username)).language = lang

@@ -80,6 +80,18 @@ def test_ov004_red_orange_by_month_follows_the_history(force):
     assert [p["count"] for p in before] == [None, None, 20]
 
 
+def test_ov009_red_and_orange_by_month_each_apart(force):
+    """The chart's two series: on 10 May 2026 D2's twenty went from orange to nine red and eleven green."""
+    url, _ = force
+    with session_scope(url) as s:
+        series = ov.red_orange_by_month(s, "/C/D2/", AS_OF)
+        before = ov.red_orange_by_month(s, "/C/D2/", dt.date(2025, 6, 15), months=3)
+    assert [p["red"] for p in series] == [0] * 10 + [9, 9]
+    assert [p["orange"] for p in series] == [20] * 10 + [0, 0]
+    assert all(p["red"] + p["orange"] == p["count"] for p in series)
+    assert [(p["red"], p["orange"]) for p in before] == [(None, None), (None, None), (0, 20)]
+
+
 def test_ov005_sub_units_for_drill_down(force):
     url, _ = force
     with session_scope(url) as s:
