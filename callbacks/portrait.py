@@ -146,10 +146,9 @@ def _header(h: dict):
     shown, rest = reasons[:4], reasons[4:]
     why = [html.Div(tr(f"预警原因（{len(reasons)}条）", f"Why this level ({len(reasons)})"), className="pt-subtitle mt-0"),
            html.Ul(shown, className="pt-reasons", id="pt-reasons")]
-    if w.get("withheld"):  # never cut silently: how many reasons this viewer may not read (models.portrait.header)
-        n = w["withheld"]
-        why.append(html.Div(tr(f"另有 {n} 条原因不在您的查看权限内。",
-                               f"{n} more reason{'s are' if n != 1 else ' is'} outside what you may see."),
+    if w.get("withheld"):  # never cut silently: this view lists less than the record (models.portrait.header)
+        why.append(html.Div(tr("领导视图只列出预警规则名称：化验数值和心理健康原因不在此列出。",
+                               "Leaders see the rules' names only: lab values and mental-health reasons are not listed here."),
                             className="pt-muted small", id="pt-reasons-withheld"))
     if w.get("rules_version"):  # the rules version the reasons were computed under (models.rule_versions)
         why.append(html.Div(tr(f"按预警规则版本 {w['rules_version']} 计算（{w.get('computed_at', '')}）",

@@ -281,9 +281,10 @@ def header(session: Session, officer_id: int, *, lab_values: bool, as_of: dt.dat
     if not psych and lab_values and psych_model.needs_psych_followup(status.reasons, ids):
         zh, en = psych_model.PSYCH_FOLLOWUP
         shown.append({"rule": "psych", "level": None, "zh": zh, "en": en, "date": None, "source": "", "advice": None})
-    # what a leader does not read (psychological reasons; lab-value reasons of one rule merged into its name):
-    # the page says how many, never which (a manager without psych reads the neutral line instead)
-    withheld = 0 if lab_values else max(0, len(status.reasons or []) - len(shown))
+    # a leader's list leaves out psychological reasons and names lab-value reasons by their rule only: the page
+    # always says so, in the same words for everyone, never how many (a count > 0 could only mean a
+    # psychological reason for some officers: a leak); a manager without psych reads the neutral line instead
+    withheld = not lab_values
     out["warning"] = {"level": level, "confirmed": confirmed, "rules_version": status.rules_version,
                       "computed_at": status.computed_at.date().isoformat(), "reasons": shown, "withheld": withheld}
     history = session.execute(
