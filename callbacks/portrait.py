@@ -15,6 +15,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
 
 from models import break_glass, portrait, risk_factors
+from models.campaigns.reads import campaign_totals, officer_campaigns
 from models.schema import Officer
 from models.vocab import (
     CAMPAIGN_KINDS, FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES, FOLLOWUP_STATUSES, RISK_CLASSES, RISK_FACTOR_UNREPORTED, SEX_WORDS,
@@ -584,8 +585,13 @@ def register(app):
         scope = current_scope("officer", "manager", "counsellor", "admin")  # leaders never get measured values
         with db() as s:
             officer = resolve_officer(s, scope, key)
-            data = portrait.details(s, officer.id, as_of=today(), follow_ups=scope.role in ("manager", "counsellor", "admin"),
-                                    psych=scope.sees_psych)
+            day = today()
+            # campaign standings (a rank over every member's entries) change only with the data version
+            campaigns = cached("officer_campaigns", scope, {"officer": officer.id, "as_of": day.isoformat()},
+                               lambda: officer_campaigns(s, officer.id, day, totals=lambda cid: cached(
+                                   "campaign_totals", scope, {"campaign": cid}, lambda: campaign_totals(s, cid))))
+            data = portrait.details(s, officer.id, as_of=day, follow_ups=scope.role in ("manager", "counsellor", "admin"),
+                                    psych=scope.sees_psych, campaigns=campaigns)
             _audit_view(scope, officer, "record", s)
         return _indicator_cards(data["indicators"]), _history_table(data["history"]), _care(data["care"])
 
