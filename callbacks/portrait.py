@@ -23,8 +23,8 @@ from models.vocab import (
 )
 from web.clock import today
 from web.access import AccessDenied, audit, client_ip, current_scope, db
-from web.cache import cached
-from web.i18n import LEVEL_COLOURS, label, level_name, tr
+from web.cache import cached, plain
+from web.i18n import LEVEL_COLOURS, label, language, level_name, tr
 from web.portrait import BAND_FILL, resolve_officer, unit_word, y_range
 from web.shell import graph, level_badge, no_access
 from web.inputs import Clicks, Code, StoreRef, Text, checked
@@ -609,9 +609,11 @@ def register(app):
             with db() as s:
                 return portrait.indicator_series(s, officer_id, as_of=day, psych=scope.sees_psych)
 
-        # Statistics change only when data does: cached under the data version every ingest bumps.
-        return _trend_grid(cached("portrait_series", scope, {"officer": officer_id, "as_of": day.isoformat(),
-                                                            "psych": scope.sees_psych}, compute))
+        # Statistics change only when data does: cached under the data version every ingest bumps,
+        # and so are the charts drawn from them (per language; the view above is audited every time).
+        params = {"officer": officer_id, "as_of": day.isoformat(), "psych": scope.sees_psych}
+        return cached("portrait_trend_grid", scope, {**params, "lang": language()},
+                      lambda: plain(_trend_grid(cached("portrait_series", scope, params, compute))))
 
     app.clientside_callback("function (n) { return n % 2 ? 'pt-fold open' : 'pt-fold'; }",
                             Output("pt-fold", "className"), Input("pt-more-trends", "n_clicks"))
