@@ -12,7 +12,7 @@ from dash import ALL, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from models.campaigns.access import CampaignError, NotAllowed, NotVisible
-from models.campaigns.reads import list_campaigns, officer_campaigns
+from models.campaigns.reads import campaign_totals, list_campaigns, officer_campaigns
 from models.campaigns.writes import campaign_form, save_campaign, unit_choices
 from models import suppression as sup
 from models.vocab import CAMPAIGN_KIND_UNITS
@@ -144,8 +144,11 @@ def register(app):
     @checked
     def campaigns_mine(_path: Path, _refresh: StoreRef):
         scope = current_scope("officer")
-        with db() as s:
-            rows = officer_campaigns(s, scope.officer_id, today())
+        day = today()
+        with db() as s:  # standings change only with the data version (every entry bumps it)
+            rows = cached("officer_campaigns", scope, {"officer": scope.officer_id, "as_of": day.isoformat()},
+                          lambda: officer_campaigns(s, scope.officer_id, day, totals=lambda cid: cached(
+                                   "campaign_totals", scope, {"campaign": cid}, lambda: campaign_totals(s, cid))))
         if not rows:
             return dbc.Alert(tr("您所在单位目前没有参加健康活动。", "Your unit is not taking part in a campaign."),
                              color="light")

@@ -19,7 +19,7 @@ from models.suppression import rate
 from models import rule_versions
 from web.clock import today
 from web.access import current_scope, db, unit_in_scope
-from web.cache import cached
+from web.cache import cached, cached_answer
 from web.i18n import LEVEL_COLOURS, level_name, tr
 from web.inputs import Search, checked
 from web.shell import graph, kpi_card
@@ -137,9 +137,15 @@ def _sub_units(o: dict, view: View):
                    xs=12)
 
 
+def _psych_rules() -> list:
+    with db() as s:
+        return sorted(rule_versions.psych_rule_ids(s))
+
+
 def register(app):
     @app.callback(Output("home-kpis", "children"), Output("home-scope", "children"), Input("home-url", "search"))
     @checked
+    @cached_answer("home_kpis", extra=_psych_rules)  # the whole answer, per scope, unit, language and data version
     def home_kpis(search: Search):
         scope = current_scope("leader", "manager", "admin")
         code = (parse_qs((search or "").lstrip("?")).get("unit") or [None])[0]

@@ -15,6 +15,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
 
 from models import break_glass, portrait, risk_factors
+from models.campaigns.reads import campaign_totals, officer_campaigns
 from models.schema import Officer
 from models.vocab import (
     CAMPAIGN_KINDS, FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES, FOLLOWUP_STATUSES, RISK_CLASSES, RISK_FACTOR_UNREPORTED, SEX_WORDS,
@@ -22,8 +23,8 @@ from models.vocab import (
 )
 from web.clock import today
 from web.access import AccessDenied, audit, client_ip, current_scope, db
-from web.cache import cached
-from web.i18n import LEVEL_COLOURS, label, level_name, tr
+from web.cache import cached, plain
+from web.i18n import LEVEL_COLOURS, label, language, level_name, tr
 from web.portrait import BAND_FILL, resolve_officer, unit_word, y_range
 from web.campaign_text import daily_average_label
 from web.shell import graph, level_badge, no_access
@@ -589,8 +590,13 @@ def register(app):
         scope = current_scope("officer", "manager", "counsellor", "admin")  # leaders never get measured values
         with db() as s:
             officer = resolve_officer(s, scope, key)
-            data = portrait.details(s, officer.id, as_of=today(), follow_ups=scope.role in ("manager", "counsellor", "admin"),
-                                    psych=scope.sees_psych)
+            day = today()
+            # campaign standings (a rank over every member's entries) change only with the data version
+            campaigns = cached("officer_campaigns", scope, {"officer": officer.id, "as_of": day.isoformat()},
+                               lambda: officer_campaigns(s, officer.id, day, totals=lambda cid: cached(
+                                   "campaign_totals", scope, {"campaign": cid}, lambda: campaign_totals(s, cid))))
+            data = portrait.details(s, officer.id, as_of=day, follow_ups=scope.role in ("manager", "counsellor", "admin"),
+                                    psych=scope.sees_psych, campaigns=campaigns)
             _audit_view(scope, officer, "record", s)
         return _indicator_cards(data["indicators"]), _history_table(data["history"]), _care(data["care"])
 
@@ -608,9 +614,11 @@ def register(app):
             with db() as s:
                 return portrait.indicator_series(s, officer_id, as_of=day, psych=scope.sees_psych)
 
-        # Statistics change only when data does: cached under the data version every ingest bumps.
-        return _trend_grid(cached("portrait_series", scope, {"officer": officer_id, "as_of": day.isoformat(),
-                                                            "psych": scope.sees_psych}, compute))
+        # Statistics change only when data does: cached under the data version every ingest bumps,
+        # and so are the charts drawn from them (per language; the view above is audited every time).
+        params = {"officer": officer_id, "as_of": day.isoformat(), "psych": scope.sees_psych}
+        return cached("portrait_trend_grid", scope, {**params, "lang": language()},
+                      lambda: plain(_trend_grid(cached("portrait_series", scope, params, compute))))
 
     app.clientside_callback("function (n) { return n % 2 ? 'pt-fold open' : 'pt-fold'; }",
                             Output("pt-fold", "className"), Input("pt-more-trends", "n_clicks"))

@@ -18,7 +18,7 @@ from models import unit_queries as uq
 from models.vocab import UNIT_LEVEL_GROUPS
 from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db, security_event, unit_in_scope
-from web.cache import cached
+from web.cache import cached, cached_answer
 from web.exports import too_soon
 from web.i18n import label, tr
 from web.plot_text import plot_text
@@ -396,6 +396,7 @@ def register(app):
         Input("units-root", "data"), Input("units-level", "value"), Input("units-indicator", "value"),
         Input("units-year", "value"), Input("units-rate", "value"))
     @checked
+    @cached_answer("units_compare")  # the whole answer, per scope, choices, language and data version
     def units_compare(code: Code, level: Code, indicator: Code, year: Year, rate: Code):
         scope = current_scope(*ROLES)
         if not code:
@@ -424,6 +425,7 @@ def register(app):
                   State("units-root", "data"), State("units-level", "value"), State("units-indicator", "value"),
                   State("units-rate", "value"), prevent_initial_call=True)
     @checked
+    @cached_answer("units_trend")
     def units_trend(codes: Codes, code: Code, level: Code, indicator: Code, rate: Code):
         scope = current_scope(*ROLES)
         indicator, level, _year, rate = _checked(indicator, level, today().year, rate)

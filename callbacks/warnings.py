@@ -13,7 +13,6 @@ import re
 from urllib.parse import parse_qs, quote
 
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from flask import g
 
@@ -26,6 +25,7 @@ from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db, unit_in_scope
 from web.cache import cached
 from web.exports import capped_note, too_soon
+from web.figures import figure
 from web.grids import warnings_grid
 from web.i18n import LEVEL_COLOURS, label, level_name, tr
 from web.plot_text import plot_text
@@ -161,43 +161,49 @@ def label_codes(children: list[dict], total_area: float) -> set:
     return {n["code"] for n in kept}
 
 
-def map_figure(scope, data) -> tuple[go.Figure, list]:
-    """Polygons drawn as filled scatter traces (no geo subplot, so nothing is fetched from a tile or topojson server)."""
-    fig, codes = go.Figure(), []
+def map_figure(scope, data) -> tuple[dict, list]:
+    """Polygons drawn as filled scatter traces (no geo subplot, so nothing is fetched from a tile or topojson server);
+    a plain dict (``web.figures``): the polygons' coordinates go out as they are, without Plotly's validation."""
+    traces, codes, annotations = [], [], []
     table = suppressed_tree(scope, data)
     children = data["children"]
     total_area = sum(n["area"] for n in children)  # small areas: hover only, so labels never overlap
+    rules_ = rules()
     for n in children:
         xs, ys = _rings(n["geometry"])
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself",
-                                 fillcolor=CLASS_COLOURS[map_class(n, table, rules())],
-                                 line={"color": "#ffffff", "width": 1.5}, hoveron="fills", hoverinfo="text",
-                                 text=_hover(scope, n, table), showlegend=False, opacity=0.9))
+        traces.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "fill": "toself",
+                       "fillcolor": CLASS_COLOURS[map_class(n, table, rules_)],
+                       "line": {"color": "#ffffff", "width": 1.5}, "hoveron": "fills", "hoverinfo": "text",
+                       "text": _hover(scope, n, table), "showlegend": False, "opacity": 0.9})
         codes.append(n["code"])
     if children:
         printed = label_codes(children, total_area)
-        fig.add_trace(go.Scatter(
-            x=[n["label"][0] for n in children], y=[n["label"][1] for n in children], mode="text",
-            text=[f"<b>{map_name(n)}</b><br>{_share_text(scope, n, table)}" if n["code"] in printed else ""
-                  for n in children],
-            textfont={"size": 12, "color": "#1b1b1b"}, customdata=[n["code"] for n in children],
-            hovertext=[_hover(scope, n, table) for n in children], hovertemplate="%{hovertext}<extra></extra>",
-            showlegend=False))
+        traces.append({
+            "type": "scatter", "x": [n["label"][0] for n in children], "y": [n["label"][1] for n in children],
+            "mode": "text",
+            "text": [f"<b>{map_name(n)}</b><br>{_share_text(scope, n, table)}" if n["code"] in printed else ""
+                     for n in children],
+            "textfont": {"size": 12, "color": "#1b1b1b"}, "customdata": [n["code"] for n in children],
+            "hovertext": [_hover(scope, n, table) for n in children], "hovertemplate": "%{hovertext}<extra></extra>",
+            "showlegend": False})
         codes.append(None)
         lat0 = sum(n["label"][1] for n in children) / len(children)
         ratio = 1 / max(0.2, math.cos(math.radians(lat0)))
     else:
         ratio = 1
-        fig.add_annotation(text=tr("该单位没有下级辖区边界，见右侧树图", "No sub-unit boundaries here: see the treemap"),
-                           showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-    fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, plot_bgcolor="#ffffff", paper_bgcolor="#ffffff",
-                      hoverlabel={"bgcolor": "#ffffff", "font": {"size": 12}}, dragmode="pan",
-                      xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x", "scaleratio": ratio})
-    return fig, codes
+        annotations.append({"text": tr("该单位没有下级辖区边界，见右侧树图", "No sub-unit boundaries here: see the treemap"),
+                            "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper"})
+    layout = {"margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "plot_bgcolor": "#ffffff", "paper_bgcolor": "#ffffff",
+              "hoverlabel": {"bgcolor": "#ffffff", "font": {"size": 12}}, "dragmode": "pan",
+              "xaxis": {"visible": False}, "yaxis": {"visible": False, "scaleanchor": "x", "scaleratio": ratio}}
+    if annotations:
+        layout["annotations"] = annotations
+    return figure(traces, layout), codes
 
 
-def tree_figure(scope, data) -> go.Figure:
+def tree_figure(scope, data) -> dict:
     table = suppressed_tree(scope, data)
+    rules_ = rules()
     ids, labels, parents, values, colours, texts, custom = [], [], [], [], [], [], []
     children_of: dict[str, list] = {}
     for n in data["tree"]:
@@ -208,7 +214,7 @@ def tree_figure(scope, data) -> go.Figure:
         labels.append(plot_text(tr(n["name"], n["name_en"])))
         parents.append(n["parent_path"] or "")
         values.append(0)
-        colours.append(CLASS_COLOURS[map_class(n, table, rules())])
+        colours.append(CLASS_COLOURS[map_class(n, table, rules_)])
         total = _node_count(scope, table, n, sup.TOTAL)
         texts.append(tr(f"{total} 人 · 红橙 {_share_text(scope, n, table)}",
                         f"{total} · red+orange {_share_text(scope, n, table)}"))
@@ -229,13 +235,12 @@ def tree_figure(scope, data) -> go.Figure:
             colours.append(LEVEL_COLOURS[lvl])
             texts.append((sup.HIDDEN if hidden else f"{own[lvl]:,}") + tr(" 人", ""))
             custom.append(n["code"])
-    fig = go.Figure(go.Treemap(ids=ids, labels=labels, parents=parents, values=values, branchvalues="remainder",
-                               marker={"colors": colours, "line": {"color": "#ffffff", "width": 1}},
-                               text=texts, customdata=custom, textinfo="label+text",
-                               hovertemplate="<b>%{label}</b><br>%{text}<extra></extra>", maxdepth=3,
-                               root={"color": "#f4f6f8"}, tiling={"pad": 2}))
-    fig.update_layout(margin={"l": 0, "r": 0, "t": 24, "b": 0}, uniformtext={"minsize": 10, "mode": "hide"})
-    return fig
+    trace = {"type": "treemap", "ids": ids, "labels": labels, "parents": parents, "values": values,
+             "branchvalues": "remainder", "marker": {"colors": colours, "line": {"color": "#ffffff", "width": 1}},
+             "text": texts, "customdata": custom, "textinfo": "label+text",
+             "hovertemplate": "<b>%{label}</b><br>%{text}<extra></extra>", "maxdepth": 3,
+             "root": {"color": "#f4f6f8"}, "tiling": {"pad": 2}}
+    return figure([trace], {"margin": {"l": 0, "r": 0, "t": 24, "b": 0}, "uniformtext": {"minsize": 10, "mode": "hide"}})
 
 
 def swatch(colour: str) -> dict:

@@ -560,9 +560,11 @@ def _extra_text(extra: dict | None) -> str | None:
 
 
 # --- follow-ups and campaigns ---------------------------------------------------------------
-def care(session: Session, officer_id: int, *, follow_ups: bool, as_of: dt.date, psych: bool = True) -> dict:
+def care(session: Session, officer_id: int, *, follow_ups: bool, as_of: dt.date, psych: bool = True,
+         campaigns: list[dict] | None = None) -> dict:
     """Follow-ups of the officer (only when ``follow_ups``: managers and admins) and the
-    campaigns the officer belongs to, with their progress, rank and points. Without ``psych``
+    campaigns the officer belongs to, with their progress, rank and points (``campaigns``: what
+    ``officer_campaigns`` gave, when the caller has it cached). Without ``psych``
     a psychological follow-up reads as the neutral line, with no reason and no note."""
     out: dict = {"follow_ups": None, "campaigns": [], "points_total": 0}
     if follow_ups:
@@ -585,20 +587,21 @@ def care(session: Session, officer_id: int, *, follow_ups: bool, as_of: dt.date,
                 if psych_model.is_psych_followup(f["kind"], f["reason"]):
                     f.update(reason=psych_model.PSYCH_FOLLOWUP[0], reason_en=psych_model.PSYCH_FOLLOWUP[1],
                              last_note=None, outcome=None)
-    out["campaigns"] = officer_campaigns(session, officer_id, as_of)  # progress, rank and points
+    out["campaigns"] = officer_campaigns(session, officer_id, as_of) if campaigns is None else campaigns  # progress, rank, points
     out["points_total"] = sum(c["points"] for c in out["campaigns"])
     return out
 
 
 # --- the full record below the header -------------------------------------------------------
-def details(session: Session, officer_id: int, *, as_of: dt.date, follow_ups: bool, psych: bool = True) -> dict:
+def details(session: Session, officer_id: int, *, as_of: dt.date, follow_ups: bool, psych: bool = True,
+            campaigns: list[dict] | None = None) -> dict:
     """Key indicators, exam history and care in one answer (one callback, one call); the
     trend series come separately from ``indicator_series`` (heavier, and cached).
     Never for leaders: every part carries measured values."""
     return {
         "indicators": key_indicators(session, officer_id, psych=psych),
         "history": exam_history(session, officer_id, psych=psych),
-        "care": care(session, officer_id, follow_ups=follow_ups, as_of=as_of, psych=psych),
+        "care": care(session, officer_id, follow_ups=follow_ups, as_of=as_of, psych=psych, campaigns=campaigns),
     }
 
 

@@ -5,16 +5,20 @@ ingest batch bumps, so a cached answer never outlives the data or crosses scopes
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
 from typing import Any, Callable
 
+import orjson
 from flask import current_app
 from flask_caching import Cache
 
 from models.db import get_meta
-from web.access import Scope, db
+from web.access import Scope, current_scope, db
+from web.clock import today
+from web.i18n import language
 
 cache = Cache()
 
@@ -79,3 +83,31 @@ def cached(name: str, scope: Scope, params: dict[str, Any], compute: Callable[[]
     value = compute()
     cache.set(key, value)
     return value
+
+
+def plain(value: Any) -> Any:
+    """An answer (components, figures, numbers) as the JSON data it is sent as: cheap to keep and to send again."""
+    def default(obj):
+        to_plotly = getattr(obj, "to_plotly_json", None)
+        if to_plotly is None:
+            raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+        return to_plotly()
+
+    return orjson.loads(orjson.dumps(value, default=default, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY))
+
+
+def cached_answer(name: str, extra: Callable[[], Any] | None = None):
+    """Keep a callback's whole answer under (name, the caller's scope, its arguments, the language,
+    today, ``extra()``, data version): a repeated view skips the queries and the building of
+    components and figures. Only for callbacks whose answer depends on nothing else and that record
+    nothing (no audit row): a hit does not run the body. The body's own checks still decide: a
+    refusal raises and is never kept, and a kept answer was given to this very scope."""
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def answer(*args):
+            scope = current_scope()
+            params = {"args": list(args), "lang": language(), "today": today().isoformat(),
+                      "extra": extra() if extra is not None else None}
+            return cached(f"answer:{name}", scope, params, lambda: plain(fn(*args)))
+        return answer
+    return decorate

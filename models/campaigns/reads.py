@@ -4,7 +4,8 @@ leaderboards, and an officer's own campaigns. Every function checks visibility f
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable
+from bisect import bisect_right
+from typing import Any, Callable, Iterable
 
 import numpy as np
 from sqlalchemy import and_, case, func, select
@@ -305,8 +306,18 @@ def individual_leaderboard(session: Session, viewer: Viewer, campaign_id: Any, t
 
 
 # --- the officer's own view -----------------------------------------------------------------------
-def officer_campaigns(session: Session, officer_id: int, today: dt.date) -> list[dict]:
-    """Each campaign the officer belongs to: their total, active days, rank among members and points."""
+def campaign_totals(session: Session, campaign_id: int) -> list[float]:
+    """Every member's counted total in a campaign, ascending (what a rank compares with)."""
+    counted = and_(CampaignEntry.campaign_id == campaign_id, CampaignEntry.flagged.is_(False), CampaignEntry.value > 0)
+    return sorted(float(v) for v in session.scalars(select(func.sum(CampaignEntry.value)).where(counted)
+                                                    .group_by(CampaignEntry.officer_id)))
+
+
+def officer_campaigns(session: Session, officer_id: int, today: dt.date,
+                      totals: Callable[[int], list[float]] | None = None) -> list[dict]:
+    """Each campaign the officer belongs to: their total, active days, rank among members and points.
+    ``totals(campaign_id)``: ``campaign_totals`` as the caller keeps it (cached by data version), else
+    the rank is counted in the database."""
     path = officer_unit_path(session, officer_id)
     if path is None:
         return []
@@ -324,9 +335,13 @@ def officer_campaigns(session: Session, officer_id: int, today: dt.date) -> list
                                       func.sum(case((CampaignEntry.value >= (c.target_per_day or 0), 1), else_=0)))
                                .where(counted, CampaignEntry.officer_id == officer_id)).one()
         total = float(mine[0] or 0)
-        totals = (select(CampaignEntry.officer_id, func.sum(CampaignEntry.value).label("s"))
-                  .where(counted).group_by(CampaignEntry.officer_id).subquery())
-        ahead = session.scalar(select(func.count()).select_from(totals).where(totals.c.s > total)) or 0
+        if totals is not None:
+            ranked = totals(c.id)
+            ahead = len(ranked) - bisect_right(ranked, total)
+        else:
+            sums = (select(CampaignEntry.officer_id, func.sum(CampaignEntry.value).label("s"))
+                    .where(counted).group_by(CampaignEntry.officer_id).subquery())
+            ahead = session.scalar(select(func.count()).select_from(sums).where(sums.c.s > total)) or 0
         members = member_count(session, units, paths)
         points = session.scalar(select(func.coalesce(func.sum(Points.points), 0))
                                 .where(Points.campaign_id == c.id, Points.officer_id == officer_id)) or 0
