@@ -15,6 +15,7 @@ from sqlalchemy import DateTime, bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from models import items, prevalence, psych, vocab
+from models.db import bump_data_version
 from models import warning as warning_model
 from models.bulk import insert_rows, is_postgresql
 from models.clinical import CANONICAL_UNITS, classes_for
@@ -56,6 +57,8 @@ def recompute_officers(session: Session, officer_ids: Iterable[int], as_of: dt.d
             counts[level] += n
         if progress is not None:
             progress(min(start + CHUNK, len(ids)), len(ids))
+    if ids:
+        bump_data_version(session)  # statuses changed: every page cache keyed on the data version moves on
     return dict(counts)
 
 

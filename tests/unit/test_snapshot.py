@@ -256,3 +256,17 @@ def test_snap025_red_since_falls_back_to_the_record_date_without_dated_reasons()
     assert red_since([{"level": "red", "date": "2026-07-02"}], at) == at.date()  # never after it was recorded
     assert red_since([{"level": "red", "date": "2026-05-02"}, {"level": "red", "date": "2026-03-09"}],
                      at) == dt.date(2026, 3, 9)
+
+
+def test_snap030_a_recompute_moves_the_data_version_page_caches_key_on(small):
+    """A recompute outside an import (a questionnaire answer, a rules publish) changes statuses: the cached
+    counts and charts keyed on the data version must not outlive it."""
+    from models.db import get_meta
+
+    with session_scope(small) as s:
+        oid = _exam(s, TODAY - dt.timedelta(days=30), NORMAL)
+        before = int(get_meta(s, "data_version", "0"))
+        recompute_officers(s, [oid], as_of=TODAY)
+        assert int(get_meta(s, "data_version", "0")) == before + 1
+        recompute_officers(s, [], as_of=TODAY)  # nothing recomputed: nothing moves
+        assert int(get_meta(s, "data_version", "0")) == before + 1
