@@ -19,6 +19,8 @@ attacker cannot lock a user out, and names that do not exist are throttled exact
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import datetime as dt
 import hashlib
 import os
@@ -115,15 +117,17 @@ def live_sessions(session: Session, user_id: int) -> int:
 
 # ---- the session generation: what lets a web worker trust its short-lived copy of a session check --------
 
-class Generation:
+class Generation(ABC):
     """A counter every process of one installation shares: bumped after any commit that ended a session or
     changed an account, read by the web workers before they trust a session check they cached."""
 
+    @abstractmethod
     def get(self) -> str:
-        raise NotImplementedError
+        """The current value (any change means: re-check cached sessions)."""
 
+    @abstractmethod
     def bump(self) -> None:
-        raise NotImplementedError
+        """Move the counter on."""
 
 
 class FileGeneration(Generation):
