@@ -108,14 +108,23 @@ def _save(s, who: dict, draft_id, rule_rows, check_rows, note) -> tuple[Any, lis
     return saved, []
 
 
-def impact_job(url: str, today, who: dict, draft_id, rule_rows, check_rows, note,
-               progress: Callable[[int, int], None]) -> dict:
-    """Save the draft and evaluate it over the current snapshot's inputs: {"problems"} or {"label", "impact"}."""
+def _saved_draft(url: str, who: dict, draft_id, rule_rows, check_rows, note) -> dict:
+    """Impact and publish both start by saving the grids' edits: {"problems"} or the saved draft's
+    {"id", "label", "body"}, committed before the long work begins."""
     with session_scope(url) as s:
         saved, problems = _save(s, who, draft_id, rule_rows, check_rows, note)
         if saved is None:
             return {"problems": problems}
-        label_, body = saved.label, saved.body
+        return {"id": saved.id, "label": saved.label, "body": saved.body}
+
+
+def impact_job(url: str, today, who: dict, draft_id, rule_rows, check_rows, note,
+               progress: Callable[[int, int], None]) -> dict:
+    """Save the draft and evaluate it over the current snapshot's inputs: {"problems"} or {"label", "impact"}."""
+    saved = _saved_draft(url, who, draft_id, rule_rows, check_rows, note)
+    if "problems" in saved:
+        return saved
+    label_, body = saved["label"], saved["body"]
     with session_scope(url) as s:
         names = who.get("role") == "admin"  # the names of the officers: for the roles that see them
         data = ri.impact(s, body, today, names=names, psych=who.get("role") == "admin", progress=progress)
@@ -127,13 +136,11 @@ def impact_job(url: str, today, who: dict, draft_id, rule_rows, check_rows, note
 def publish_job(url: str, today, who: dict, draft_id, rule_rows, check_rows, note,
                 progress: Callable[[int, int], None]) -> dict:
     """Save the draft, then publish it (every officer recomputed): {"problems"} or publish()'s result."""
+    saved = _saved_draft(url, who, draft_id, rule_rows, check_rows, note)
+    if "problems" in saved:
+        return saved
     with session_scope(url) as s:
-        saved, problems = _save(s, who, draft_id, rule_rows, check_rows, note)
-        if saved is None:
-            return {"problems": problems}
-        vid = saved.id
-    with session_scope(url) as s:
-        result = ri.publish(s, vid, who["id"], today, progress)
+        result = ri.publish(s, saved["id"], who["id"], today, progress)
         _record(s, who, "rules_published", f"rules:{result['label']}",
                 {"number": result["number"], "previous": result["previous"], "levels": result["levels"]})
     return result
