@@ -85,13 +85,16 @@ def add_quarantine(session: Session, batch_id: int, entries: list[dict]) -> None
              "reason": e["reason"], "raw": e["raw"], "status": "open", "created_at": now} for e in entries])
 
 
-def finish_batch(session: Session, batch: ImportBatch, summary: dict, touched: Iterable[int]) -> None:
-    """Counts and summary on the batch row, recompute the touched officers, bump the data version."""
+def finish_batch(session: Session, batch: ImportBatch, summary: dict, touched: Iterable[int],
+                 write_before: Callable[[list[int]], None] | None = None) -> None:
+    """Counts and summary on the batch row, recompute the touched officers, bump the data version.
+    ``write_before``: rows the loader held back, written per chunk of officers as the recompute
+    reaches them (``models.snapshot.recompute_officers``)."""
     from models.snapshot import recompute_officers
 
     ids = sorted(set(touched))
     if ids:
-        recompute_officers(session, ids)
+        recompute_officers(session, ids, write_before=write_before)
     summary["officers_recomputed"] = len(ids)
     for k in ("rows_read", "inserted", "updated", "unchanged", "quarantined"):
         setattr(batch, k, int(summary.get(k, 0)))

@@ -236,8 +236,11 @@ class Outcome:
 
 def load_records(session: Session, records: list[Record], granularity: str, hospital: Hospital, batch_id: int | None,
                  summary: dict, progress: Progress | None = None, quarantine: bool = True,
-                 today: dt.date | None = None, secret: str | None = None) -> tuple[Outcome, set[int]]:
-    """Validate and upsert records; fills ``summary``; returns per-record outcome and the touched officers."""
+                 today: dt.date | None = None, secret: str | None = None,
+                 defer_new_observations: bool = False) -> tuple[Outcome, set[int], "NewObservations | None"]:
+    """Validate and upsert records; fills ``summary``; returns per-record outcome, the touched officers
+    and, with ``defer_new_observations``, the new observation rows still to write (``NewObservations``:
+    the recompute writes each chunk of officers' rows just before reading them)."""
     today = today or dt.date.today()
     officers = OfficerIndex(session, secret)
     total = len(records)
@@ -310,7 +313,7 @@ def load_records(session: Session, records: list[Record], granularity: str, hosp
         counts[status] += 1
     if progress:
         progress("write", 0, 1)
-    written = _write(session, hospital, batch_id, exams, obs)
+    written, later = _write(session, hospital, batch_id, exams, obs, defer_new_observations)
     if progress:
         progress("write", 1, 1)
     if quarantine and batch_id is not None:
@@ -332,7 +335,7 @@ def load_records(session: Session, records: list[Record], granularity: str, hosp
     kept = summary.setdefault("kept_raw", {})
     for label, n in kept_raw.items():
         kept[label] = kept.get(label, 0) + n
-    return outcome, touched
+    return outcome, touched, later
 
 
 def _jsonable(v: Any) -> Any:
@@ -456,7 +459,27 @@ def _duplicate_of(c: Checked, key, exams: dict, obs: dict) -> int | None:
     return min(rows) if rows else None
 
 
-def _write(session: Session, hospital: Hospital, batch_id: int | None, exams: dict, obs: dict) -> dict[str, int]:
+class NewObservations:
+    """New observation rows held back by officer, written chunk by chunk (``write``) as the recompute
+    reaches those officers (``models.snapshot.recompute_officers`` ``write_before``), then the rest."""
+
+    def __init__(self, session: Session, rows: list[tuple]):
+        self.session = session
+        self.by_officer: dict[int, list[tuple]] = defaultdict(list)
+        for row in rows:  # already in index order; an officer's rows stay in that order
+            self.by_officer[row[0]].append(row)
+
+    def write(self, officer_ids: list[int]) -> None:
+        rows = [row for oid in sorted(officer_ids) for row in self.by_officer.pop(oid, ())]
+        if rows:
+            insert_rows(self.session, "observation", OBS_COLS, rows)
+
+    def write_rest(self) -> None:
+        self.write(list(self.by_officer))
+
+
+def _write(session: Session, hospital: Hospital, batch_id: int | None, exams: dict, obs: dict,
+           defer_new: bool = False) -> tuple[dict[str, int], NewObservations | None]:
     out = {"exams_inserted": 0, "exams_updated": 0, "obs_inserted": 0, "obs_updated": 0}
     new_keys = [k for k, e in exams.items() if e.id is None]
     if new_keys:
@@ -471,17 +494,23 @@ def _write(session: Session, hospital: Hospital, batch_id: int | None, exams: di
         out["exams_updated"] = len(dirty)
     # in index order (officer, code, time): b-tree inserts then touch neighbouring pages, not random ones
     new_obs = sorted(((k, st) for k, st in obs.items() if st.id is None), key=lambda kv: kv[0])
+    later = None
     if new_obs:
-        rows = [(oid, code, st.value, CANONICAL_UNITS[code], dt.datetime.combine(day, EXAM_TIME), "exam",
-                 hospital.code, exams[(oid, day)].id, None, batch_id) for (oid, code, day), st in new_obs]
-        insert_rows(session, "observation", OBS_COLS, rows)
+        source, at = hospital.code, {}  # one lookup of the ORM attribute, one datetime per exam day
+        rows = [(oid, code, st.value, CANONICAL_UNITS[code],
+                 at.get(day) or at.setdefault(day, dt.datetime.combine(day, EXAM_TIME)), "exam",
+                 source, exams[(oid, day)].id, None, batch_id) for (oid, code, day), st in new_obs]
         out["obs_inserted"] = len(rows)
+        if defer_new:
+            later = NewObservations(session, rows)
+        else:
+            insert_rows(session, "observation", OBS_COLS, rows)
     changed = [st for st in obs.values() if st.dirty]
     if changed:
         session.execute(update(Observation), [{"id": st.id, "value": st.value, "batch_id": batch_id} for st in changed])
         out["obs_updated"] = len(changed)
     session.flush()
-    return out
+    return out, later
 
 
 EXAM_COLS = ("id", "officer_id", "hospital_id", "exam_date", "external_id", *hz.TEXT_FIELDS, "extra", "findings",
@@ -548,8 +577,9 @@ def load_hospital_bytes(url: str, data: bytes, hospital_code: str, *, filename: 
             summary = base_summary(batch.id if batch else None, filename, parsed.format)
             summary.update(hospital=hospital.code, hospital_registered=registered, encoding=parsed.encoding,
                            file_hash=digest, dry_run=dry_run, unplaced_columns=parsed.unplaced_columns)
-            _, touched = load_records(s, parsed.records, parsed.granularity, hospital, batch.id if batch else None,
-                                      summary, progress, quarantine=not dry_run, today=today, secret=secret)
+            _, touched, later = load_records(s, parsed.records, parsed.granularity, hospital,
+                                             batch.id if batch else None, summary, progress, quarantine=not dry_run,
+                                             today=today, secret=secret, defer_new_observations=not dry_run)
             summary["notes"] = parsed.notes + summary.get("notes", [])
             if dry_run:
                 summary["officers_to_recompute"] = len(touched)
@@ -559,7 +589,11 @@ def load_hospital_bytes(url: str, data: bytes, hospital_code: str, *, filename: 
             if progress:
                 progress("recompute status", 0, 1)
             summary["seconds"] = round(time.perf_counter() - t0, 2)
-            finish_batch(s, batch, summary, touched)
+            # each chunk of officers' new values is written just before their recompute reads them,
+            # overlapped with judging the chunk before (models.snapshot.recompute_officers)
+            finish_batch(s, batch, summary, touched, write_before=later.write if later else None)
+            if later:
+                later.write_rest()
             summary["seconds"] = round(time.perf_counter() - t0, 2)
             if progress:
                 progress("recompute status", 1, 1)
@@ -619,7 +653,7 @@ def reprocess(session: Session, original: ImportBatch, user: str | None, progres
             owners.append(key)
     kept = _kept_raw_records(session, hospital)
     granularity = "item" if kept or any(q.raw.get("kind") in ("long", "fhir", "unplaced") for q in rows) else "exam"
-    outcome, touched = load_records(session, records + kept, granularity, hospital, batch.id, summary, progress,
+    outcome, touched, _ = load_records(session, records + kept, granularity, hospital, batch.id, summary, progress,
                                     quarantine=False, secret=secret)
     placed = sum(len(rec.items) for rec in kept)
     now = utcnow()

@@ -5,7 +5,7 @@ An ingest batch or a recompute writes tens of thousands of rows at once; one INS
 """
 from __future__ import annotations
 
-import json
+import orjson
 from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import text
@@ -46,7 +46,7 @@ def _dump_json(rows: Iterable[Sequence[Any]], positions: list[int]) -> Iterator[
     for row in rows:
         row = list(row)
         for i in positions:
-            row[i] = json.dumps(row[i], ensure_ascii=False)
+            row[i] = orjson.dumps(row[i], option=orjson.OPT_NON_STR_KEYS).decode()
         yield row
 
 

@@ -37,13 +37,19 @@ def recompute_all(session: Session, as_of: dt.date | None = None, rules=None, ca
 
 def recompute_officers(session: Session, officer_ids: Iterable[int], as_of: dt.date | None = None,
                        rules=None, cause: str | None = None,
-                       progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+                       progress: Callable[[int, int], None] | None = None,
+                       write_before: Callable[[list[int]], None] | None = None) -> dict[str, int]:
     """Recompute the snapshot of these officers from observations up to ``as_of`` (default today)
     under ``rules`` (default: the version in force, ``models.rule_versions.in_force``).
 
     Writes a warning_history row for each officer whose level changed (or who had none), with its
     ``cause`` (models.vocab.HISTORY_CAUSES): "rules" when a newly published rules version is being
-    applied, "data" otherwise. ``progress(done, total)`` is called after each chunk."""
+    applied, "data" otherwise. ``progress(done, total)`` is called after each chunk.
+
+    ``write_before(ids)``, when given, writes what a chunk of officers' recompute must read (a
+    loader's new rows of those officers) on this session, just before the chunk is read. On
+    PostgreSQL it runs in a second thread while the previous chunk is evaluated: the database
+    takes one chunk's rows while Python assesses the last (``_overlapped``)."""
     from models.rule_versions import in_force
 
     as_of = as_of or dt.date.today()
@@ -51,20 +57,77 @@ def recompute_officers(session: Session, officer_ids: Iterable[int], as_of: dt.d
     hospitals = source_names(session)
     counts: dict[str, int] = defaultdict(int)
     ids = sorted(set(officer_ids))
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        for level, n in _recompute_chunk(session, chunk, as_of, rules, hospitals, cause or "data").items():
-            counts[level] += n
+    chunks = [ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK)]
+    done = 0
+
+    def read(chunk: list[int]) -> ChunkInputs:
+        return gather(session, chunk, as_of)
+
+    def judge(inputs: ChunkInputs) -> tuple[list[dict], list[dict]]:
+        return evaluate(inputs, as_of, rules, hospitals, cause or "data")
+
+    def keep(inputs: ChunkInputs, judged: tuple[list[dict], list[dict]]) -> None:
+        nonlocal done
+        store(session, inputs.ids, *judged)
+        for row in judged[0]:
+            counts[row["level"]] += 1
+        done += len(inputs.ids)
         if progress is not None:
-            progress(min(start + CHUNK, len(ids)), len(ids))
+            progress(done, len(ids))
+
+    if write_before is not None and len(chunks) > 1 and is_postgresql(session):
+        _overlapped(chunks, write_before, read, judge, keep)
+    else:
+        for chunk in chunks:
+            if write_before is not None:
+                write_before(chunk)
+            inputs = read(chunk)
+            keep(inputs, judge(inputs))
     if ids:
         bump_data_version(session)  # statuses changed: every page cache keyed on the data version moves on
     return dict(counts)
 
 
-def assess_officers(session: Session, ids: list[int], as_of: dt.date, rules, hospitals: dict) -> list[dict]:
-    """The snapshot rows of these officers under ``rules``, without writing them (the rule editor's
-    impact preview evaluates a draft this way; ``recompute_officers`` writes them)."""
+def _overlapped(chunks: list[list[int]], write_before: Callable, read: Callable, judge: Callable,
+                keep: Callable) -> None:
+    """A second thread does the writes on the session's connection (chunk k's new rows, then the
+    status rows of chunk k-2, judged already), waiting on the server without holding the GIL, while
+    chunk k-1, read already, is judged in pure Python; then chunk k is read. The connection is
+    never used by both threads at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def writes(chunk: list[int] | None, judged: tuple | None) -> None:
+        if chunk is not None:
+            write_before(chunk)
+        if judged is not None:
+            keep(*judged)
+
+    pending: ChunkInputs | None = None   # read, to judge
+    judged: tuple | None = None          # judged, to store
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-writer") as writer:
+        for chunk in [*chunks, None]:
+            written = writer.submit(writes, chunk, judged)
+            judged = (pending, judge(pending)) if pending is not None else None
+            written.result()  # a failed write is raised here, in the caller's thread
+            pending = read(chunk) if chunk is not None else None
+    if judged is not None:
+        keep(*judged)
+
+
+@dataclass
+class ChunkInputs:
+    """What the recompute of a chunk of officers reads from the database (``gather``)."""
+    ids: list[int]
+    officers: list[tuple]
+    readings: dict
+    exams: dict
+    days: dict
+    previous: dict
+
+
+def gather(session: Session, ids: list[int], as_of: dt.date) -> ChunkInputs:
+    """Every database read of a chunk's recompute: officers, two newest readings per code, exam
+    reports, separate high days where a device reading needs them, and the levels before."""
     officers = session.execute(
         select(Officer.id, Officer.sex, Officer.birth_date, Unit.path)
         .join(Unit, Officer.unit_id == Unit.id).where(Officer.id.in_(ids))
@@ -78,40 +141,54 @@ def assess_officers(session: Session, ids: list[int], as_of: dt.date, rules, hos
     need = [oid for oid, codes in readings.items()
             if prevalence.needs_days({c: (rows[0][0], rows[0][2]) for c, rows in codes.items()}, sexes.get(oid))]
     days = prevalence.high_days(session, need, *window) if need else {}
+    previous = dict(session.execute(
+        select(OfficerStatus.officer_id, OfficerStatus.level).where(OfficerStatus.officer_id.in_(ids))).all())
+    return ChunkInputs(ids, officers, readings, exams, days, previous)
+
+
+def assess_officers(session: Session, ids: list[int], as_of: dt.date, rules, hospitals: dict) -> list[dict]:
+    """The snapshot rows of these officers under ``rules``, without writing them (the rule editor's
+    impact preview evaluates a draft this way; ``recompute_officers`` writes them)."""
+    return _assess_all(gather(session, ids, as_of), as_of, rules, hospitals)
+
+
+def _assess_all(inputs: ChunkInputs, as_of: dt.date, rules, hospitals: dict) -> list[dict]:
     out = []
-    for officer_id, sex, birth, path in officers:
-        row = assess(readings.get(officer_id, {}), sex=sex, age=age_on(birth, as_of),
-                     exams=exams.get(officer_id, ExamReports()), as_of=as_of, rules=rules, hospitals=hospitals,
-                     high_days=days.get(officer_id, {}))
+    for officer_id, sex, birth, path in inputs.officers:
+        row = assess(inputs.readings.get(officer_id, {}), sex=sex, age=age_on(birth, as_of),
+                     exams=inputs.exams.get(officer_id, ExamReports()), as_of=as_of, rules=rules,
+                     hospitals=hospitals, high_days=inputs.days.get(officer_id, {}))
         row.update(officer_id=officer_id, unit_path=path)
         out.append(row)
     return out
 
 
-def _recompute_chunk(session: Session, ids: list[int], as_of: dt.date, rules, hospitals: dict,
-                     cause: str = "data") -> dict[str, int]:
-    rows = assess_officers(session, ids, as_of, rules, hospitals)
-    previous = dict(session.execute(
-        select(OfficerStatus.officer_id, OfficerStatus.level).where(OfficerStatus.officer_id.in_(ids))).all())
+def evaluate(inputs: ChunkInputs, as_of: dt.date, rules, hospitals: dict,
+             cause: str = "data") -> tuple[list[dict], list[dict]]:
+    """A chunk's status rows and history rows (a level that changed, or a first level); no database."""
     now = utcnow()
     stamp = dt.datetime.combine(as_of, dt.time(23, 59)) if as_of < dt.date.today() else now
-    statuses, history, counts = [], [], defaultdict(int)
-    for row in rows:
+    statuses, history = [], []
+    previous = inputs.previous
+    for row in _assess_all(inputs, as_of, rules, hospitals):
         officer_id, path = row["officer_id"], row["unit_path"]
         row.update(computed_at=stamp, measured=measured_mask(row["classes"]))
         statuses.append(row)
-        counts[row["level"]] += 1
         if previous.get(officer_id) != row["level"]:
             history.append({"officer_id": officer_id, "unit_path": path, "level": row["level"],
                             "previous_level": previous.get(officer_id), "confirmed": row["confirmed"],
                             "reasons": row["reasons"], "rules_version": row["rules_version"], "changed_at": stamp,
                             # an officer's first row is no change of rules, whatever applied it
                             "cause": cause if officer_id in previous else "data"})
+    return statuses, history
+
+
+def store(session: Session, ids: list[int], statuses: list[dict], history: list[dict]) -> None:
+    """Replace the chunk's status rows and add its history rows."""
     session.execute(delete(OfficerStatus).where(OfficerStatus.officer_id.in_(ids)))
     _insert(session, OfficerStatus, statuses, ("latest", "classes", "reasons", "open_reasons"))
     _insert(session, WarningHistory, history, ("reasons",))
     session.flush()
-    return counts
 
 
 def _insert(session: Session, model, rows: list[dict], json_columns: tuple[str, ...]) -> None:
@@ -283,7 +360,8 @@ def assess(readings: dict[str, list[tuple]], *, sex: str, age: int, exams: "Exam
     classes = classes_for(values, sex, age)
     out = result.to_json()
     open_level, open_reasons = result.level, None
-    if any(r.rule in psych.psych_rule_ids(rules) for r in result.reasons):
+    psych_ids = psych.psych_rule_ids(rules)
+    if any(r.rule in psych_ids for r in result.reasons):
         # what viewers without psychological access see: the evaluation without those readings
         plain = {code: r for code, r in latest.items() if code not in psych.PSYCH_CODES}
         opened = warning_model.evaluate(plain, **kwargs)

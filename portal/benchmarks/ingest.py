@@ -23,6 +23,7 @@ from models.schema import Exam, Hospital, ImportBatch, Observation, Officer, Qua
 from portal.bench import BenchContext, Result
 
 EXAMS = 37_400
+FLOOR_RATIO_GOAL = 1.5  # issue 22: the whole load within 1.5x a COPY of its rows into observation
 HOSPITAL = "BENCH-H"
 # (header, low, high, decimals): 21 loaded measures
 MEASURES = (
@@ -167,7 +168,7 @@ def run(ctx: BenchContext) -> list[Result]:
             f"({values / load_s:,.0f} values/s) vs raw {raw} of the same {raw_rows:,} "
             f"rows {raw_rows / raw_s:,.0f} rows/s into a bare table (×{load_s / raw_s:.1f} of it) and "
             f"{raw_rows / table_s:,.0f} rows/s into observation itself with its indexes and foreign keys "
-            f"({table_s:.1f} s, ×{load_s / table_s:.1f}); "
+            f"({table_s:.1f} s: the floor); load / floor = {load_s / table_s:.2f} (goal ≤ {FLOOR_RATIO_GOAL}); "
             f"{first['officers_recomputed']:,} officers recomputed; file {len(data) / 1e6:.1f} MB made in {gen_s:.1f} s")
     return [
         Result("ingest_hospital_37k", load_s * 1000, load_s * 1000, raw_s * 1000, target, note=note),

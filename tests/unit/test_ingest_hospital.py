@@ -439,3 +439,59 @@ def test_ing041_combined_and_qualitative_values_refused_with_the_reason(url):
         ("血压", "'150-96' is not a blood pressure written as systolic/diastolic (such as 150/96)"),
         ("尿蛋白", "'30mg/dL' is not a urine protein result (阴性, ±, 1+ … 4+)"),
         ("乙肝表面抗原", "HBsAg 0.8 without a unit (IU/mL or COI) cannot be read as negative or positive")]
+
+
+def _statuses(url) -> dict:
+    with session_scope(url) as s:
+        return {badge: (st.level, st.reasons, st.latest, st.classes) for badge, st in s.execute(
+            select(Officer.badge, OfficerStatus).join(OfficerStatus, OfficerStatus.officer_id == Officer.id))}
+
+
+def test_ing042_values_written_chunk_by_chunk_give_the_statuses_of_a_full_recompute(url, monkeypatch):
+    """A batch writes each chunk of officers' new values as the recompute reaches them (on PostgreSQL
+    in a second thread while the chunk before is judged): the statuses are those of a recompute of
+    everyone after the load, and every value is stored."""
+    import threading
+
+    from models import snapshot
+
+    monkeypatch.setattr(snapshot, "CHUNK", 2)  # 4 touched officers: two chunks
+    threads, real = [], hospital_load.NewObservations.write
+
+    def spy(self, officer_ids):
+        threads.append(threading.current_thread().name)
+        return real(self, officer_ids)
+
+    monkeypatch.setattr(hospital_load.NewObservations, "write", spy)
+    s = load_hospital_file(url, D / "hospital_utf8.csv", "H01")
+    assert (s["officers_recomputed"], s["observations_inserted"]) == (4, 50)
+    assert count(url, Observation) == 50
+    if url.startswith("postgresql"):
+        assert threads[:2] == ["snapshot-writer_0"] * 2  # both chunks streamed beside the judging
+    loaded = _statuses(url)
+    assert loaded["J10005"][0] == "red"
+    with session_scope(url) as s_:
+        snapshot.recompute_all(s_)
+    assert _statuses(url) == loaded
+
+
+def test_ing043_a_chunk_write_that_fails_leaves_nothing(url, monkeypatch):
+    from models import snapshot
+
+    monkeypatch.setattr(snapshot, "CHUNK", 2)
+    real, calls = hospital_load.insert_rows, []
+
+    def second_chunk_fails(session, table, columns, rows, json_columns=()):
+        if table == "observation":
+            calls.append(len(rows))
+            if len(calls) == 2:
+                raise RuntimeError("connection lost")
+        return real(session, table, columns, rows, json_columns)
+
+    monkeypatch.setattr(hospital_load, "insert_rows", second_chunk_fails)
+    with pytest.raises(RuntimeError, match="connection lost"):
+        load_hospital_file(url, D / "hospital_utf8.csv", "H01")
+    assert count(url, Observation) == 0 and count(url, Exam) == 0
+    with session_scope(url) as s:
+        b = s.scalar(select(ImportBatch).where(ImportBatch.kind == "hospital"))
+        assert b.status == "failed" and "connection lost" in b.summary["error"]
