@@ -23,11 +23,11 @@ from models import rule_versions
 from models.vocab import FOLLOWUP_STATUSES, LEVELS, SMALL_GROUP
 from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db, unit_in_scope
-from web.cache import cached
+from web.cache import cached, plain
 from web.exports import capped_note, too_soon
 from web.figures import figure
 from web.grids import warnings_grid
-from web.i18n import LEVEL_COLOURS, label, level_name, tr
+from web.i18n import LEVEL_COLOURS, label, language, level_name, tr
 from web.plot_text import plot_text
 from web.warn_filters import query_string
 from web.inputs import Cells, ClickData, Clicks, Code, Codes, Date, RowsRequests, StoreRef, checked
@@ -670,11 +670,17 @@ def register(app):
                                  className="text-danger", id="warn-movement-summary"),
                         tr("颜色变化 · 自定义时段", "Colour movement · custom period"), custom, no_update)
             params = {**f.as_dict(), "from": first.isoformat(), "to": last.isoformat(), "psych": scope.sees_psych}
-            data = cached("warn_movement:3", scope, params,
-                          lambda: wq.movement(s, scope.unit_path, first, last, f, today(),
-                                              psych=scope.sees_psych))
-        return movement_table(scope, data), movement_title(period, first, last), custom, \
-            period_query(period, first, last)
+
+            def table():
+                data = cached("warn_movement:3", scope, params,
+                              lambda: wq.movement(s, scope.unit_path, first, last, f, today(),
+                                                  psych=scope.sees_psych))
+                return plain(movement_table(scope, data))
+
+            # the table as drawn (a leader's through the suppression rule: the costly part), per scope,
+            # filters, period, language and data version, like the numbers under it
+            shown = cached("warn_movement_table:1", scope, {**params, "lang": language()}, table)
+        return shown, movement_title(period, first, last), custom, period_query(period, first, last)
 
     app.clientside_callback(PERIOD_URL_JS, Output("warn-move-url", "data"), Input("warn-move-query", "data"),
                             prevent_initial_call=True)

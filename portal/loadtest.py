@@ -75,20 +75,21 @@ def stringify(ident: Any) -> str:
 
 
 def walk(node: Any, into: dict[str, dict]) -> None:
-    """Every component with an id in a layout (sub)tree: stringified id → (id, props)."""
-    if isinstance(node, list):
-        for child in node:
-            walk(child, into)
-        return
-    if not isinstance(node, dict):
-        return
-    props = node.get("props")
-    if "type" in node and "namespace" in node and isinstance(props, dict):
-        if "id" in props:
-            into[stringify(props["id"])] = {"id": props["id"], "props": props, "type": node["type"]}
-        for value in props.values():
-            if isinstance(value, (dict, list)):
-                walk(value, into)
+    """Every component with an id in a layout (sub)tree: stringified id → (id, props), in document order."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is list:
+            stack.extend(reversed(node))
+            continue
+        if kind is not dict:
+            continue
+        props = node.get("props")
+        if type(props) is dict and "type" in node and "namespace" in node:
+            if "id" in props:
+                into[stringify(props["id"])] = {"id": props["id"], "props": props, "type": node["type"]}
+            stack.extend(v for v in reversed(props.values()) if type(v) is dict or type(v) is list)
 
 
 def _parse_id(text: str) -> Any:
