@@ -86,8 +86,9 @@ def test_bld003_load_against_gunicorn_reports_views_and_worker_cpu(demo_url, tmp
 
 
 def test_bld004_a_wave_of_callbacks_is_sent_at_once_like_a_browser(app, demo_url):
-    """The counts and the map of /warnings fire on the same answer (the router's): the two requests are
-    on the wire together, each waiting here for the other; sent one after the other, they never meet."""
+    """The counts (with the map and the movement) and the list of /warnings fire on the same answer (the
+    router's): the two requests are on the wire together, each waiting here for the other; sent one after
+    the other, they never meet."""
     import threading
 
     user, stats = _user(app, demo_url, "manager_d1", "manager")
@@ -97,7 +98,7 @@ def test_bld004_a_wave_of_callbacks_is_sent_at_once_like_a_browser(app, demo_url
 
     def together(url, data=None, **kw):
         body = json.loads(data) if isinstance(data, str) else {}
-        if body.get("output") == "warn-counts.children" or str(body.get("output", "")).startswith("..warn-map.figure"):
+        if body.get("output") == "warn-list-wrap.children" or str(body.get("output", "")).startswith("..warn-counts."):
             met.append(meet.wait())
         return post(url, data=data, **kw)
 
