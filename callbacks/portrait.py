@@ -595,10 +595,21 @@ def register(app):
             campaigns = cached("officer_campaigns", scope, {"officer": officer.id, "as_of": day.isoformat()},
                                lambda: officer_campaigns(s, officer.id, day, totals=lambda cid: cached(
                                    "campaign_totals", scope, {"campaign": cid}, lambda: campaign_totals(s, cid))))
-            data = portrait.details(s, officer.id, as_of=day, follow_ups=scope.role in ("manager", "counsellor", "admin"),
-                                    psych=scope.sees_psych, campaigns=campaigns)
+            officer_id, psych = officer.id, scope.sees_psych
+
+            def measured():
+                return plain([_indicator_cards(portrait.key_indicators(s, officer_id, psych=psych)),
+                              _history_table(portrait.exam_history(s, officer_id, psych=psych))])
+
+            # the key indicators and the exam history come from the status snapshot and the exams, which
+            # change only with the data version (imports, readings, answers: each recompute moves it): kept
+            # as drawn, per language; the care (follow-ups, plans) is read on every view
+            indicators, history = cached("portrait_measured:1", scope, {"officer": officer_id, "psych": psych,
+                                                                         "lang": language()}, measured)
+            care = portrait.care(s, officer_id, follow_ups=scope.role in ("manager", "counsellor", "admin"), as_of=day,
+                                 psych=psych, campaigns=campaigns)
             _audit_view(scope, officer, "record", s)
-        return _indicator_cards(data["indicators"]), _history_table(data["history"]), _care(data["care"])
+        return indicators, history, _care(care)
 
     @app.callback(Output("pt-trends", "children"), Input("pt-key", "data"))
     @checked

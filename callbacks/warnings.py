@@ -23,11 +23,11 @@ from models import rule_versions
 from models.vocab import FOLLOWUP_STATUSES, LEVELS, SMALL_GROUP
 from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db, unit_in_scope
-from web.cache import cached
+from web.cache import cached, plain
 from web.exports import capped_note, too_soon
 from web.figures import figure
 from web.grids import warnings_grid
-from web.i18n import LEVEL_COLOURS, label, level_name, tr
+from web.i18n import LEVEL_COLOURS, label, language, level_name, tr
 from web.plot_text import plot_text
 from web.warn_filters import query_string
 from web.inputs import Cells, ClickData, Clicks, Code, Codes, Date, RowsRequests, StoreRef, checked
@@ -497,41 +497,85 @@ def export_file(scope, rows: list[dict], fmt: str):
     return dcc.send_bytes(out.getvalue(), f"warnings-{stamp}.xlsx")
 
 
+def _counts(s, scope, f) -> list:
+    """The cards of counts per colour (a leader's through the suppression rule)."""
+    counts = cached("warn_counts", scope, f.as_dict(),
+                    lambda: wq.level_counts(s, scope.unit_path, f, today(), psych=scope.sees_psych))
+    return count_cards(scope, counts)
+
+
+def _map(s, scope, values: list) -> tuple:
+    """The map, the treemap and what goes with them (legend, breadcrumb, the codes a click names, the
+    parent for "up one level"): from the unit, age, sex, post and exam filters; the others only shape
+    the breadcrumb's links."""
+    levels, confirmed, rule, unit, age, sex, post, exam, followup = values
+    root = unit_in_scope(s, scope, unit)
+    top = unit_in_scope(s, scope, None)
+    f = resolve(s, scope, [None, None, None, unit, age, sex, post, exam, None]).population()
+    data = cached("warn_map:2", scope, {"root": root.code, **f.as_dict()},
+                  lambda: wq.map_data(s, scope.unit_path, root, f, rules(), today(), tree_depth=1,
+                                      psych=scope.sees_psych))
+    fig, codes = map_figure(scope, data)
+    up = {"display": "none"} if root.code == top.code else {}  # nothing above the top of one's scope
+    return fig, tree_figure(scope, data), legend(data), breadcrumb(scope, data, dict(zip(FILTER_IDS, values))), codes, \
+        data["parent_code"], up
+
+
+def _movement(s, scope, f, period, start, end) -> tuple:
+    """The colour movement of the period chosen (or an error for dates that make none), its title,
+    whether the custom dates show, and the period for the address bar."""
+    custom = {} if period == "custom" else {"display": "none"}
+    try:
+        period, first, last = wq.period_bounds(period, start, end, today())
+    except wq.PeriodError:
+        return (html.Div(tr("请选择有效的起止日期：起始日期早于结束日期，不早于2000年，结束日期不晚于今天。",
+                            "Choose valid dates: from before to, not before 2000, to no later than today."),
+                         className="text-danger", id="warn-movement-summary"),
+                tr("颜色变化 · 自定义时段", "Colour movement · custom period"), custom, no_update)
+    params = {**f.as_dict(), "from": first.isoformat(), "to": last.isoformat(), "psych": scope.sees_psych}
+
+    def table():
+        data = cached("warn_movement:3", scope, params,
+                      lambda: wq.movement(s, scope.unit_path, first, last, f, today(), psych=scope.sees_psych))
+        return plain(movement_table(scope, data))
+
+    # the table as drawn (a leader's through the suppression rule: the costly part), per scope,
+    # filters, period, language and data version, like the numbers under it
+    shown = cached("warn_movement_table:1", scope, {**params, "lang": language()}, table)
+    return shown, movement_title(period, first, last), custom, period_query(period, first, last)
+
+
 def register(app):
     filters_in = [Input(i, "value") for i in FILTER_IDS]
     filters_state = [State(i, "value") for i in FILTER_IDS]
 
-    @app.callback(Output("warn-counts", "children"), *filters_in)
-    @checked
-    def warn_counts(*values: Filter):
-        scope = current_scope(*VIEWERS)
-        with db() as s:
-            f = resolve(s, scope, values)
-            counts = cached("warn_counts", scope, f.as_dict(),
-                            lambda: wq.level_counts(s, scope.unit_path, f, today(), psych=scope.sees_psych))
-        return count_cards(scope, counts)
+    MAP_IDS = {"warn-f-unit", "warn-f-age", "warn-f-sex", "warn-f-post", "warn-f-exam"}
+    PERIOD_IDS = {"warn-move-period", "warn-move-from", "warn-move-to"}
 
-    @app.callback(Output("warn-map", "figure"), Output("warn-tree", "figure"), Output("warn-legend", "children"),
+    @app.callback(Output("warn-counts", "children"),
+                  Output("warn-map", "figure"), Output("warn-tree", "figure"), Output("warn-legend", "children"),
                   Output("warn-breadcrumb", "children"), Output("warn-map-codes", "data"), Output("warn-parent", "data"),
-                  Output("warn-up", "style"), Input("warn-f-unit", "value"), Input("warn-f-age", "value"), Input("warn-f-sex", "value"),
-                  Input("warn-f-post", "value"), Input("warn-f-exam", "value"),
-                  State("warn-f-levels", "value"), State("warn-f-confirmed", "value"), State("warn-f-rule", "value"),
-                  State("warn-f-followup", "value"))
+                  Output("warn-up", "style"),
+                  Output("warn-movement", "children"), Output("warn-movement-title", "children"),
+                  Output("warn-move-custom", "style"), Output("warn-move-query", "data"),
+                  *filters_in, Input("warn-move-period", "value"), Input("warn-move-from", "value"),
+                  Input("warn-move-to", "value"))
     @checked
-    def warn_map(unit: Code, age: Filter, sex: Filter, post: Filter, exam: Filter, levels: Filter, confirmed: Filter,
-                 rule: Filter, followup: Filter):
+    def warn_summary(levels: Filter, confirmed: Filter, rule: Filter, unit: Code, age: Filter, sex: Filter, post: Filter,
+                     exam: Filter, followup: Filter, period: Code, start: Date, end: Date):
+        """The counts per colour, the map with its treemap, and the colour movement: one request, as they
+        fire together when the page opens (a browser would send three). What changed decides what is
+        drawn again: the map follows the unit, age, sex, post and exam filters (the others are its
+        state), the counts every filter, the movement every filter and its period."""
         scope = current_scope(*VIEWERS)
+        values = [levels, confirmed, rule, unit, age, sex, post, exam, followup]
+        changed = set(ctx.triggered_prop_ids.values())  # none on the first call: everything is drawn
         with db() as s:
-            root = unit_in_scope(s, scope, unit)
-            top = unit_in_scope(s, scope, None)
-            f = resolve(s, scope, [None, None, None, unit, age, sex, post, exam, None]).population()
-            data = cached("warn_map:2", scope, {"root": root.code, **f.as_dict()},
-                          lambda: wq.map_data(s, scope.unit_path, root, f, rules(), today(), tree_depth=1,
-                                              psych=scope.sees_psych))
-        fig, codes = map_figure(scope, data)
-        up = {"display": "none"} if root.code == top.code else {}  # nothing above the top of one's scope
-        return fig, tree_figure(scope, data), legend(data), breadcrumb(scope, data, dict(zip(
-            FILTER_IDS, [levels, confirmed, rule, unit, age, sex, post, exam, followup]))), codes, data["parent_code"], up
+            f = resolve(s, scope, values)  # a unit outside the scope, a forged reason: 403 for all three
+            cards = _counts(s, scope, f) if not changed or changed - PERIOD_IDS else no_update
+            drawn = _map(s, scope, values) if not changed or changed & MAP_IDS else [no_update] * 7
+            moved = _movement(s, scope, f, period, start, end)
+        return cards, *drawn, *moved
 
     @app.callback(Output("warn-url", "search"),
                   *filters_in, Input("warn-map", "clickData"), Input("warn-tree", "clickData"),
@@ -651,30 +695,6 @@ def register(app):
             audit("export", target="warnings", detail={"format": fmt, "rows": len(rows), "filters": f.as_dict()},
                   session=s, badges=[r["badge"] for r in rows])
         return export_file(scope, label_rows(scope, rows), fmt), capped_note(len(rows), wq.MAX_EXPORT)
-
-    @app.callback(Output("warn-movement", "children"), Output("warn-movement-title", "children"),
-                  Output("warn-move-custom", "style"), Output("warn-move-query", "data"),
-                  Input("warn-move-period", "value"), Input("warn-move-from", "value"),
-                  Input("warn-move-to", "value"), *filters_in)
-    @checked
-    def warn_movement(period: Code, start: Date, end: Date, *values: Filter):
-        scope = current_scope(*VIEWERS)
-        custom = {} if period == "custom" else {"display": "none"}
-        with db() as s:
-            f = resolve(s, scope, values)
-            try:
-                period, first, last = wq.period_bounds(period, start, end, today())
-            except wq.PeriodError:
-                return (html.Div(tr("请选择有效的起止日期：起始日期早于结束日期，不早于2000年，结束日期不晚于今天。",
-                                    "Choose valid dates: from before to, not before 2000, to no later than today."),
-                                 className="text-danger", id="warn-movement-summary"),
-                        tr("颜色变化 · 自定义时段", "Colour movement · custom period"), custom, no_update)
-            params = {**f.as_dict(), "from": first.isoformat(), "to": last.isoformat(), "psych": scope.sees_psych}
-            data = cached("warn_movement:3", scope, params,
-                          lambda: wq.movement(s, scope.unit_path, first, last, f, today(),
-                                              psych=scope.sees_psych))
-        return movement_table(scope, data), movement_title(period, first, last), custom, \
-            period_query(period, first, last)
 
     app.clientside_callback(PERIOD_URL_JS, Output("warn-move-url", "data"), Input("warn-move-query", "data"),
                             prevent_initial_call=True)

@@ -595,8 +595,9 @@ def care(session: Session, officer_id: int, *, follow_ups: bool, as_of: dt.date,
 # --- the full record below the header -------------------------------------------------------
 def details(session: Session, officer_id: int, *, as_of: dt.date, follow_ups: bool, psych: bool = True,
             campaigns: list[dict] | None = None) -> dict:
-    """Key indicators, exam history and care in one answer (one callback, one call); the
-    trend series come separately from ``indicator_series`` (heavier, and cached).
+    """Key indicators, exam history and care in one answer (the portrait's record callback reads the
+    three parts itself, to keep the first two under the data version); the trend series come
+    separately from ``indicator_series`` (heavier, and cached).
     Never for leaders: every part carries measured values."""
     return {
         "indicators": key_indicators(session, officer_id, psych=psych),

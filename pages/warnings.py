@@ -10,10 +10,13 @@ from flask_login import current_user
 
 from models.vocab import LEVELS
 from web.followup_forms import followup_modals
-from web.i18n import level_name, tr
+from web.access import current_scope
+from web.cache import cached, plain
+from web.i18n import language, level_name, tr
 from web.shell import graph, no_access
 from web.warn_filters import filter_choices, levels_of
 
+VIEWERS = ("leader", "manager", "counsellor", "admin")
 AGE_OPTIONS = [("lt30", "30岁以下", "under 30"), ("30_39", "30–39岁", "30–39"), ("40_49", "40–49岁", "40–49"),
                ("50p", "50岁及以上", "50 and over")]
 PERIOD_OPTIONS = {"quarter": ("本季度（自季度首日）", "This quarter (from its first day)"),
@@ -152,8 +155,16 @@ def _movement_card(query: dict):
 
 
 def layout(badge=None, new_followup=None, **query):
-    if current_user.role not in ("leader", "manager", "counsellor", "admin"):
+    if current_user.role not in VIEWERS:
         return no_access()
+    # the page is a function of the viewer's scope, the address bar and the language (its choices of the
+    # data version): built once per them, as JSON data, instead of on every view
+    params = {"badge": badge, "new_followup": new_followup, "query": query, "lang": language()}
+    return cached("page:warnings:1", current_scope(*VIEWERS), params,
+                  lambda: plain(_page(badge, new_followup, query)))
+
+
+def _page(badge, new_followup, query: dict):
     choices = filter_choices()
     values, refused = _filter_values(choices, query)
     manager = current_user.role in ("manager", "admin")

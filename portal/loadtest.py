@@ -12,13 +12,19 @@ pick a page of its role, view it the way Dash's renderer does, think 5–15 s. A
    only after every callback that still has to update one of its inputs has answered; pattern-matching
    ids are expanded (ALL: one call with every match, MATCH: one call per match). Clientside callbacks
    run in the browser and are skipped; a callback fires at most once per view (what Dash's dependency
-   order achieves). The callbacks of one wave are posted one after the other (a browser sends them in
-   parallel), so a view's time is the sum of its requests.
+   order achieves). As in a browser, every callback that may fire is sent at once, over up to six
+   connections per user (``CONNECTIONS``), and each answer lets what it unblocks fire without waiting
+   for the others; so a view's time is its longest chain of requests, not the sum of them.
+
+The dependencies are parsed and indexed once for all users (``Dependencies``: which callbacks an input
+feeds), so what fires after an answer is looked up rather than searched among every callback.
 
 Per page: views, failed views (any answer other than 200/204), median and p95 of the view time and
 the server CPU per view. The CPU is what every gunicorn worker spent (utime + stime from /proc,
 before and after the measured window, sign-ins excluded) divided by the views; per page it is the
-sum of the ``Server-Timing: cpu`` the app reports per request when ``PORTAL_SERVER_TIMING=1``.
+sum of the ``Server-Timing: cpu`` the app reports per request when ``PORTAL_SERVER_TIMING=1``. The load
+generator's own CPU per view (this process: every user's thread, over the same window) is reported
+too: it runs on the same machine, so what it spends is not there for the server.
 """
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ import json
 import os
 import random
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -33,6 +40,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +61,7 @@ PAGES: dict[str, list[tuple[str, float]]] = {
     "admin": [("/", 0.3), ("/warnings", 0.2), ("/admin/users", 0.2), ("/admin/imports", 0.15), ("/admin/audit", 0.15)],
 }
 AGENT = "portal-bench-load/1 (browser-like)"
+CONNECTIONS = 6  # what a browser opens at most to one host (HTTP/1.1)
 WILD = ("ALL", "MATCH", "ALLSMALLER")
 
 
@@ -66,20 +75,21 @@ def stringify(ident: Any) -> str:
 
 
 def walk(node: Any, into: dict[str, dict]) -> None:
-    """Every component with an id in a layout (sub)tree: stringified id → (id, props)."""
-    if isinstance(node, list):
-        for child in node:
-            walk(child, into)
-        return
-    if not isinstance(node, dict):
-        return
-    props = node.get("props")
-    if "type" in node and "namespace" in node and isinstance(props, dict):
-        if "id" in props:
-            into[stringify(props["id"])] = {"id": props["id"], "props": props, "type": node["type"]}
-        for value in props.values():
-            if isinstance(value, (dict, list)):
-                walk(value, into)
+    """Every component with an id in a layout (sub)tree: stringified id → (id, props), in document order."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is list:
+            stack.extend(reversed(node))
+            continue
+        if kind is not dict:
+            continue
+        props = node.get("props")
+        if type(props) is dict and "type" in node and "namespace" in node:
+            if "id" in props:
+                into[stringify(props["id"])] = {"id": props["id"], "props": props, "type": node["type"]}
+            stack.extend(v for v in reversed(props.values()) if type(v) is dict or type(v) is list)
 
 
 def _parse_id(text: str) -> Any:
@@ -129,6 +139,55 @@ class Callback:
 def server_callbacks(dependencies: list[dict]) -> list[Callback]:
     return [Callback.from_dependency(d) for d in dependencies
             if not d.get("clientside_function") and d.get("inputs")]
+
+
+class Dependencies:
+    """The app's server callbacks (from ``/_dash-dependencies``), indexed by the components their inputs
+    name: what may fire when a component appears or a prop changes is looked up, not searched for among
+    every callback. Built once per distinct answer and shared by every simulated browser (each still
+    fetches it once, as a browser does)."""
+
+    def __init__(self, dependencies: list[dict]):
+        self.callbacks = server_callbacks(dependencies)
+        self.by_key = {cb.key: cb for cb in self.callbacks}
+        self.order = {cb.key: i for i, cb in enumerate(self.callbacks)}
+        self.by_input: dict[str, list[Callback]] = {}  # a plain input id -> the callbacks it feeds
+        self.patterned: list[Callback] = []  # callbacks with a pattern-matching input
+        for cb in self.callbacks:
+            for spec in cb.inputs:
+                if isinstance(spec["id"], dict):
+                    if not self.patterned or self.patterned[-1] is not cb:
+                        self.patterned.append(cb)
+                else:
+                    feeds = self.by_input.setdefault(str(spec["id"]), [])
+                    if not feeds or feeds[-1] is not cb:
+                        feeds.append(cb)
+
+    def fed_by(self, sids: set[str], comps: dict[str, dict]) -> list[Callback]:
+        """The callbacks with an input among the components ``sids`` (plain ids, or concrete ids a
+        pattern matches), in the order of the dependencies."""
+        found = {cb.key: cb for sid in sids for cb in self.by_input.get(sid, ())}
+        idents = [comps[sid]["id"] for sid in sids if sid in comps and isinstance(comps[sid]["id"], dict)]
+        if idents:
+            for cb in self.patterned:
+                if cb.key not in found and any(isinstance(spec["id"], dict) and _matches(spec["id"], ident)
+                                               for spec in cb.inputs for ident in idents):
+                    found[cb.key] = cb
+        return sorted(found.values(), key=lambda cb: self.order[cb.key])
+
+
+_PARSED: dict[str, Dependencies] = {}
+_PARSED_LOCK = threading.Lock()
+
+
+def dependencies_of(text: str) -> Dependencies:
+    """The indexed ``/_dash-dependencies`` answer, parsed once for every browser that received the same
+    text (read-only once built)."""
+    with _PARSED_LOCK:
+        hit = _PARSED.get(text)
+        if hit is None:
+            hit = _PARSED[text] = Dependencies(json.loads(text))
+        return hit
 
 
 def _instances(cb: Callback, comps: dict[str, dict]) -> list[dict]:
@@ -239,11 +298,17 @@ class BrowserUser:
         self.base, self.username, self.role, self.password = base, username, role, password
         self.badges, self.rng, self.stats = badges, rng, stats
         self.http = requests.Session()
+        self.http.trust_env = False  # a local server: no proxy settings (nor a scan of the environment per request)
+        self.http.mount("http://", requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=CONNECTIONS))
         self.http.headers["User-Agent"] = AGENT
         self.http.headers["Accept-Encoding"] = "gzip, deflate"
         self.shell: dict[str, dict] | None = None
-        self.callbacks: list[Callback] = []
-        self.router: Callback | None = None
+        self.deps: Dependencies | None = None
+        self.pool = ThreadPoolExecutor(CONNECTIONS, thread_name_prefix="browser")  # threads start when needed
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.http.close()
 
     def login(self) -> bool:
         page = self.http.get(self.base + "/login", timeout=60)
@@ -285,7 +350,7 @@ class BrowserUser:
                 if ok:
                     self.shell = {}
                     walk(layout.json(), self.shell)
-                    self.callbacks = server_callbacks(deps.json())
+                    self.deps = dependencies_of(deps.text)
             if ok:
                 ok = self._fire_all(path, acc)
         except (requests.RequestException, ValueError) as exc:
@@ -295,11 +360,13 @@ class BrowserUser:
         return View(page, ms, ok, sum(self._cpu(r) for r in acc), len(acc))
 
     def _fire_all(self, path: str, acc: list) -> bool:
-        comps = json.loads(json.dumps(self.shell))  # this view's copy of the renderer's store
+        # this view's copy of the renderer's store: answers replace props, never edit them in place
+        comps = {sid: {"id": c["id"], "props": dict(c["props"]), "type": c["type"]} for sid, c in self.shell.items()}
+        deps = self.deps
         pathname, _, search = path.partition("?")
-        by_key = {cb.key: cb for cb in self.callbacks}
         fired: set[str] = set()
-        pending: dict[str, set[str]] = {}
+        pending: dict[str, set[str]] = {}  # callback -> the input props that make it fire
+        flying: dict[Future, str] = {}  # request on the wire -> its callback
 
         def mounted(new: dict[str, dict], updated: set[str], initial: bool) -> None:
             """What fires after components appeared or props changed: callbacks with a changed input (a
@@ -311,7 +378,8 @@ class BrowserUser:
                     comp["props"].update(pathname=pathname, search=f"?{search}" if search else "", hash="",
                                          href=self.base + path)
                     updated |= {f"{sid}.{p}" for p in ("pathname", "search", "hash", "href")}
-            for other in self.callbacks:
+            candidates = deps.callbacks if initial else deps.fed_by({p.rsplit(".", 1)[0] for p in updated} | set(new), comps)
+            for other in candidates:
                 if other.key in fired or other.key in pending:
                     continue
                 props = _input_props(other, comps)
@@ -320,34 +388,59 @@ class BrowserUser:
                 if (touched or (appeared and not other.prevent_initial_call)) and _instances(other, comps):
                     pending[other.key] = touched or props
 
-        mounted({k: v for k, v in comps.items()}, set(), True)
-        while pending:
-            outs = {k: _output_props(by_key[k], comps) for k in pending}
-            ready = [k for k in pending
-                     if not any(pending[k] & outs[o] for o in pending if o != k)] or [next(iter(pending))]
+        def launch() -> None:
+            """Send every pending callback none of whose changed inputs another pending or unanswered
+            callback still has to update (a cycle: the first one anyway), all at once."""
+            busy = {k: _output_props(deps.by_key[k], comps) for k in [*pending, *set(flying.values())]}
+            ready = [k for k in pending if not any(pending[k] & outs for o, outs in busy.items() if o != k)]
+            if not ready and not flying and pending:
+                ready = [next(iter(pending))]
             for key in ready:
                 changed = sorted(pending.pop(key))
                 fired.add(key)
-                cb = by_key[key]
+                cb = deps.by_key[key]
                 for call in _instances(cb, comps):
-                    res = self._post(cb, call, changed, acc)
-                    if res.status_code == 204:
-                        continue
-                    if res.status_code != 200:
-                        self.stats.error(f"{self.username} {path} {key}: {res.status_code} {res.text[:160]}")
-                        return False
-                    new: dict[str, dict] = {}
-                    updated: set[str] = set()
-                    for sid, props in res.json().get("response", {}).items():
-                        target = comps.get(sid)
-                        for prop, value in props.items():
-                            if target is not None:
-                                target["props"][prop] = value
-                            updated.add(f"{sid}.{prop}")
-                            walk(value, new)
-                    comps.update(new)
-                    mounted(new, updated, False)
-        return True
+                    flying[self.pool.submit(self._post, cb, call, changed, acc)] = key
+
+        mounted(dict(comps), set(), True)
+        failed: BaseException | None = None
+        refused = False
+        while True:
+            if failed is None and not refused:
+                launch()
+            if not flying:
+                break
+            done, _ = wait(list(flying), return_when=FIRST_COMPLETED)
+            for fut in [f for f in flying if f in done]:  # answers in the order they were sent
+                key = flying.pop(fut)
+                if failed is not None or refused:
+                    continue  # the view failed: only wait for what is still on the wire
+                try:
+                    res = fut.result()
+                    answer = res.json().get("response", {}) if res.status_code == 200 else None
+                except (requests.RequestException, ValueError) as exc:
+                    failed = exc
+                    continue
+                if res.status_code == 204:
+                    continue
+                if res.status_code != 200:
+                    self.stats.error(f"{self.username} {path} {key}: {res.status_code} {res.text[:160]}")
+                    refused = True
+                    continue
+                new: dict[str, dict] = {}
+                updated: set[str] = set()
+                for sid, props in answer.items():
+                    target = comps.get(sid)
+                    if target is not None:
+                        target["props"] = {**target["props"], **props}
+                    for prop, value in props.items():
+                        updated.add(f"{sid}.{prop}")
+                        walk(value, new)
+                comps.update(new)
+                mounted(new, updated, False)
+        if failed is not None:
+            raise failed
+        return not refused
 
     def run(self, until: float, think: tuple[float, float], pages: list[tuple[str, float]]) -> None:
         names, weights = zip(*pages)
@@ -456,6 +549,12 @@ def _pctl(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
 
 
+def own_cpu_seconds() -> float:
+    """utime + stime of this process (every simulated user's thread): what the load generator itself costs."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -482,7 +581,7 @@ def run_load(url: str, *, users: int, duration: float, workers: int, cache_url: 
         failed = _parallel([s.login for s in sims], min(users, 16))
         stats.logins_failed = sum(1 for ok in failed if not ok)
         login_s = time.perf_counter() - t_login
-        cpu0, wall0 = worker_cpu_seconds(server.proc.pid), time.monotonic()
+        cpu0, own0, wall0 = worker_cpu_seconds(server.proc.pid), own_cpu_seconds(), time.monotonic()
         until = wall0 + duration
         log(f"load: {users} users for {duration:.0f} s, think {think[0]:.0f}–{think[1]:.0f} s ...")
         threads = []
@@ -495,12 +594,16 @@ def run_load(url: str, *, users: int, duration: float, workers: int, cache_url: 
             threads.append(t)
         for t in threads:
             t.join(timeout=max(1.0, until - time.monotonic() + 300))
+        for sim, t in zip(sims, threads):
+            if not t.is_alive():
+                sim.close()
         wall = time.monotonic() - wall0
         cpu = worker_cpu_seconds(server.proc.pid) - cpu0
+        own = own_cpu_seconds() - own0
         load_after = load_average()
     finally:
         server.stop()
-    return _summary(stats, users=users, workers=workers, duration=wall, cpu=cpu, login_s=login_s,
+    return _summary(stats, users=users, workers=workers, duration=wall, cpu=cpu, generator_cpu=own, login_s=login_s,
                     backend=url.split(":")[0].split("+")[0], cache="redis" if cache_url else "filesystem",
                     load=(load_before, load_after))
 
@@ -534,6 +637,7 @@ def _summary(stats: Stats, **meta) -> dict:
              "median_ms": round(statistics.median(ok), 1) if ok else None, "p95_ms": round(_pctl(ok, 0.95), 1) if ok else None,
              "views_per_s": round(n / meta["duration"], 2) if meta["duration"] else 0,
              "cpu_ms_per_view": round(1000 * meta["cpu"] / n, 1) if n else None,
-             "cpu_ms_per_view_reported": round(sum(v.cpu_ms for v in stats.views) / n, 1) if n else None}
+             "cpu_ms_per_view_reported": round(sum(v.cpu_ms for v in stats.views) / n, 1) if n else None,
+             "generator_cpu_ms_per_view": round(1000 * meta["generator_cpu"] / n, 1) if n else None}
     return {**{k: (round(v, 1) if isinstance(v, float) else v) for k, v in meta.items()}, "pages": pages,
             "total": total, "errors": stats.errors}

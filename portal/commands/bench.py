@@ -84,7 +84,8 @@ def _load(url: str, *, users: int, duration: float, workers: int, think: str, as
     table.add_row("[b]total[/b]", str(t["views"]), str(t["failed"]), f"{t['median_ms'] or 0:.0f}", f"{t['p95_ms'] or 0:.0f}", "",
                   f"{t['cpu_ms_per_view'] or 0:.1f} (/proc; reported {t['cpu_ms_per_view_reported'] or 0:.1f})")
     Console().print(table)
-    console.print(f"{t['views_per_s']} views/s; sign-ins {out['login_s']:.1f} s, failed {t['logins_failed']}")
+    console.print(f"{t['views_per_s']} views/s; load generator CPU {t['generator_cpu_ms_per_view'] or 0:.1f} ms/view "
+                  f"(this process, same machine); sign-ins {out['login_s']:.1f} s, failed {t['logins_failed']}")
     for err in out["errors"]:
         console.print(f"[red]{err}[/red]", soft_wrap=True)
 

@@ -81,4 +81,36 @@ def test_bld003_load_against_gunicorn_reports_views_and_worker_cpu(demo_url, tmp
     total = out["total"]
     assert total["views"] >= 2 and total["failed"] == 0 and total["logins_failed"] == 0, out["errors"]
     assert total["cpu_ms_per_view"] > 0 and total["cpu_ms_per_view_reported"] > 0
+    assert total["generator_cpu_ms_per_view"] > 0 and out["generator_cpu"] > 0  # the users' own threads
     assert all(p["requests_per_view"] >= 2 for p in out["pages"].values())
+
+
+def test_bld004_a_wave_of_callbacks_is_sent_at_once_like_a_browser(app, demo_url):
+    """The counts (with the map and the movement) and the list of /warnings fire on the same answer (the
+    router's): the two requests are on the wire together, each waiting here for the other; sent one after
+    the other, they never meet."""
+    import threading
+
+    user, stats = _user(app, demo_url, "manager_d1", "manager")
+    meet = threading.Barrier(2, timeout=30)
+    met = []
+    post = user.http.post
+
+    def together(url, data=None, **kw):
+        body = json.loads(data) if isinstance(data, str) else {}
+        if body.get("output") == "warn-list-wrap.children" or str(body.get("output", "")).startswith("..warn-counts."):
+            met.append(meet.wait())
+        return post(url, data=data, **kw)
+
+    user.http.post = together
+    view = user.view("/warnings")
+    assert view.ok, stats.errors
+    assert sorted(met) == [0, 1]
+
+
+def test_bld005_the_generator_measures_its_own_cpu():
+    from portal.loadtest import own_cpu_seconds
+
+    before = own_cpu_seconds()
+    sum(i * i for i in range(200_000))
+    assert own_cpu_seconds() > before

@@ -60,8 +60,10 @@ def workbench_list_total(c, key) -> int:
 
 
 def warnings_count(c, values: dict, level: str) -> int:
-    res = dash_callback(c, callback_key(c, "warn-counts.children"),
-                        [{"id": i, "property": "value", "value": values.get(i)} for i in FILTER_IDS])
+    res = dash_callback(c, callback_key(c, "warn-counts.children"),  # with the map and the movement: one callback
+                        [{"id": i, "property": "value", "value": values.get(i)} for i in FILTER_IDS] +
+                        [{"id": i, "property": "value", "value": None}
+                         for i in ("warn-move-period", "warn-move-from", "warn-move-to")])
     assert res.status_code == 200
     card = _find(res.get_json()["response"]["warn-counts"]["children"], f"warn-count-{level}")
     return int(card["props"]["children"].replace(",", ""))

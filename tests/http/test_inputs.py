@@ -202,11 +202,11 @@ def test_fuz010_unit_names_are_text_in_the_map_treemap_and_funnel(app, as_user):
         district.name = district.name_en = EVIL
     try:
         c = as_user("admin")
-        inputs = [{"id": i, "property": "value", "value": None}
-                  for i in ("warn-f-unit", "warn-f-age", "warn-f-sex", "warn-f-post", "warn-f-exam")]
-        state = [{"id": i, "property": "value", "value": None}
-                 for i in ("warn-f-levels", "warn-f-confirmed", "warn-f-rule", "warn-f-followup")]
-        res = _call(app, c, "warn-map.figure", inputs, state)
+        inputs = [{"id": i, "property": "value", "value": None}  # the map comes with the counts and the movement
+                  for i in ("warn-f-levels", "warn-f-confirmed", "warn-f-rule", "warn-f-unit", "warn-f-age", "warn-f-sex",
+                            "warn-f-post", "warn-f-exam", "warn-f-followup", "warn-move-period", "warn-move-from",
+                            "warn-move-to")]
+        res = _call(app, c, "warn-map.figure", inputs, [])
         text = json.dumps(res.get_json()["response"], ensure_ascii=False)
         assert "&lt;a href=" in text and "<a href" not in text
         inputs = [{"id": "units-root", "property": "data", "value": root.code},

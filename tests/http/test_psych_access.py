@@ -26,13 +26,18 @@ def _filters(values):
     return [{"id": i, "property": "value", "value": values.get(i)} for i in FILTER_IDS]
 
 
+def _period():
+    return [{"id": i, "property": "value", "value": None} for i in ("warn-move-period", "warn-move-from", "warn-move-to")]
+
+
 def _call(app, client, output_prefix, inputs, state=None, changed=None):
     key = _key_of(app, output_prefix)
     return dash_callback(client, key, inputs, state, changed=changed, outputs_list=_outputs(key))
 
 
 def counts(app, c, values):
-    return _call(app, c, "warn-counts.children", _filters(values), changed=["warn-f-rule.value"])
+    """The counts (with the map and the movement: one callback), after a change of the reason filter."""
+    return _call(app, c, "warn-counts.children", _filters(values) + _period(), changed=["warn-f-rule.value"])
 
 
 def wrap(app, c, values):

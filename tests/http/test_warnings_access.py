@@ -52,16 +52,24 @@ def rows(app, client, request, values=None):
     return call(app, client, "warn-grid", inputs, _filters(values), changed=[json.dumps(GRID_ID) + ".getRowsRequest"])
 
 
+SUMMARY = "..warn-counts.children...warn-map.figure"  # counts, map and movement: one callback
+
+
+def summary(app, client, values=None, period=None, start=None, end=None, changed="warn-f-levels"):
+    """The counts, the map and the colour movement, as the browser asks for them after ``changed``."""
+    key = next(k for k in app.callback_map if k.startswith(SUMMARY))
+    inputs = _filters(values) + [{"id": "warn-move-period", "property": "value", "value": period},
+                                 {"id": "warn-move-from", "property": "value", "value": start},
+                                 {"id": "warn-move-to", "property": "value", "value": end}]
+    return dash_callback(client, key, inputs, [], changed=[f"{changed}.value"], outputs_list=_outputs(key))
+
+
 def counts(app, client, values=None):
-    return call(app, client, "warn-f-levels", _filters(values))
+    return summary(app, client, values)
 
 
 def map_(app, client, unit=None):
-    inputs = [{"id": i, "property": "value", "value": unit if i == "warn-f-unit" else None}
-              for i in ("warn-f-unit", "warn-f-age", "warn-f-sex", "warn-f-post", "warn-f-exam")]
-    state = [{"id": i, "property": "value", "value": None}
-             for i in ("warn-f-levels", "warn-f-confirmed", "warn-f-rule", "warn-f-followup")]
-    return call(app, client, "warn-f-unit", inputs, state)
+    return summary(app, client, {"warn-f-unit": unit}, changed="warn-f-unit")
 
 
 def _db(app):
@@ -277,10 +285,7 @@ def test_wh011_workbench_and_followup_detail_refuse_others(app, as_user, usernam
 
 # --- movement by period (issue 20, item 6) -------------------------------------------------------------------
 def movement(app, client, period=None, start=None, end=None, values=None):
-    inputs = [{"id": "warn-move-period", "property": "value", "value": period},
-              {"id": "warn-move-from", "property": "value", "value": start},
-              {"id": "warn-move-to", "property": "value", "value": end}] + _filters(values)
-    return call(app, client, "warn-move-period", inputs)
+    return summary(app, client, values, period, start, end, changed="warn-move-period")
 
 
 def _cells(tree) -> list:
@@ -339,3 +344,24 @@ def test_wh013_leader_gets_suppressed_movement_counts(app, as_user):
     manager = _response(movement(app, as_user("manager_d1"), "custom", "2026-09-01", "2026-11-18",
                                  {"warn-f-unit": unit}))
     assert any(x in ("1", "2", "3", "4") for x in _cells(manager["warn-movement"]["children"]))
+
+
+def test_wh014_counts_map_and_movement_come_in_one_answer_redrawn_by_what_changed(app, as_user):
+    """One request when the page opens (no change named: all three); afterwards each part only when an
+    input it follows changed: a period the movement alone, a colour the counts and the movement, a unit all."""
+    c = as_user("manager_d1")
+    parts = {"counts": "warn-counts", "map": "warn-map", "movement": "warn-movement"}
+
+    def drawn(res):
+        return {name for name, ident in parts.items() if ident in _response(res)}
+
+    key = next(k for k in app.callback_map if k.startswith(SUMMARY))
+    first = dash_callback(c, key, _filters() + [{"id": i, "property": "value", "value": v} for i, v in
+                                                (("warn-move-period", "quarter"), ("warn-move-from", None),
+                                                 ("warn-move-to", None))], [], changed=[], outputs_list=_outputs(key))
+    assert drawn(first) == {"counts", "map", "movement"}
+    assert drawn(summary(app, c, period="year", changed="warn-move-period")) == {"movement"}
+    assert drawn(summary(app, c, {"warn-f-levels": ["red"]}, changed="warn-f-levels")) == {"counts", "movement"}
+    assert drawn(summary(app, c, {"warn-f-sex": "male"}, changed="warn-f-sex")) == {"counts", "map", "movement"}
+    other = _district(app, "manager_d2")
+    assert summary(app, c, {"warn-f-unit": other.code}, period="year", changed="warn-move-period").status_code == 403
