@@ -592,20 +592,6 @@ def care(session: Session, officer_id: int, *, follow_ups: bool, as_of: dt.date,
     return out
 
 
-# --- the full record below the header -------------------------------------------------------
-def details(session: Session, officer_id: int, *, as_of: dt.date, follow_ups: bool, psych: bool = True,
-            campaigns: list[dict] | None = None) -> dict:
-    """Key indicators, exam history and care in one answer (the portrait's record callback reads the
-    three parts itself, to keep the first two under the data version); the trend series come
-    separately from ``indicator_series`` (heavier, and cached).
-    Never for leaders: every part carries measured values."""
-    return {
-        "indicators": key_indicators(session, officer_id, psych=psych),
-        "history": exam_history(session, officer_id, psych=psych),
-        "care": care(session, officer_id, follow_ups=follow_ups, as_of=as_of, psych=psych, campaigns=campaigns),
-    }
-
-
 # --- printed report ---------------------------------------------------------------------------
 REPORT_CODES = ("sbp", "dbp", "bmi", "waist_cm", "fpg", "tc", "ldl", "ua")
 
@@ -622,5 +608,5 @@ def report(session: Session, officer_id: int, *, as_of: dt.date, psych: bool = T
 
 
 __all__ = ["INDICATORS", "BY_CODE", "CLASS_NAMES", "TONES", "ADVICE", "Indicator",
-           "header", "key_indicators", "indicator_series", "exam_history", "care", "details", "report", "level_of",
+           "header", "key_indicators", "indicator_series", "exam_history", "care", "report", "level_of",
            "leader_may_view", "REPORT_CODES"]

@@ -182,11 +182,20 @@ def test_psy007_workbench_and_portrait_of_a_manager_without_psych(app):
                                 OfficerStatus.unit_path.like(f"{user.scope_unit.path}%")).limit(1))
         officer = s.scalar(select(Officer).where(Officer.badge == badge))
         h = portrait.header(s, officer.id, lab_values=True, as_of=load_today(), psych=False)
-        d = portrait.details(s, officer.id, as_of=load_today(), follow_ups=True, psych=False)
+        d = _record(s, officer.id, psych=False)
         assert not any(w in json.dumps([h, d], ensure_ascii=False, default=str) for w in ("PHQ", "GAD", "抑郁", "焦虑"))
         assert "phq9" not in {c["key"] for c in d["indicators"]["cards"]}
-        full = portrait.details(s, officer.id, as_of=load_today(), follow_ups=True, psych=True)
+        full = _record(s, officer.id, psych=True)
         assert "phq9" in {c["key"] for c in full["indicators"]["cards"]}
+
+
+def _record(s, officer_id: int, psych: bool) -> dict:
+    """What the portrait's record callback reads below the header: indicators, exam history, care."""
+    from models import portrait
+
+    return {"indicators": portrait.key_indicators(s, officer_id, psych=psych),
+            "history": portrait.exam_history(s, officer_id, psych=psych),
+            "care": portrait.care(s, officer_id, follow_ups=True, as_of=load_today(), psych=psych)}
 
 
 def load_today():
