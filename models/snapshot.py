@@ -125,9 +125,10 @@ class ChunkInputs:
     previous: dict
 
 
-def gather(session: Session, ids: list[int], as_of: dt.date) -> ChunkInputs:
+def gather(session: Session, ids: list[int], as_of: dt.date, previous: bool = True) -> ChunkInputs:
     """Every database read of a chunk's recompute: officers, two newest readings per code, exam
-    reports, separate high days where a device reading needs them, and the levels before."""
+    reports, separate high days where a device reading needs them, and (``previous``) the levels
+    before, which only a recompute that writes history needs."""
     officers = session.execute(
         select(Officer.id, Officer.sex, Officer.birth_date, Unit.path)
         .join(Unit, Officer.unit_id == Unit.id).where(Officer.id.in_(ids))
@@ -141,15 +142,16 @@ def gather(session: Session, ids: list[int], as_of: dt.date) -> ChunkInputs:
     need = [oid for oid, codes in readings.items()
             if prevalence.needs_days({c: (rows[0][0], rows[0][2]) for c, rows in codes.items()}, sexes.get(oid))]
     days = prevalence.high_days(session, need, *window) if need else {}
-    previous = dict(session.execute(
-        select(OfficerStatus.officer_id, OfficerStatus.level).where(OfficerStatus.officer_id.in_(ids))).all())
-    return ChunkInputs(ids, officers, readings, exams, days, previous)
+    before = dict(session.execute(
+        select(OfficerStatus.officer_id, OfficerStatus.level).where(OfficerStatus.officer_id.in_(ids))).all()) \
+        if previous else {}
+    return ChunkInputs(ids, officers, readings, exams, days, before)
 
 
 def assess_officers(session: Session, ids: list[int], as_of: dt.date, rules, hospitals: dict) -> list[dict]:
     """The snapshot rows of these officers under ``rules``, without writing them (the rule editor's
     impact preview evaluates a draft this way; ``recompute_officers`` writes them)."""
-    return _assess_all(gather(session, ids, as_of), as_of, rules, hospitals)
+    return _assess_all(gather(session, ids, as_of, previous=False), as_of, rules, hospitals)
 
 
 def _assess_all(inputs: ChunkInputs, as_of: dt.date, rules, hospitals: dict) -> list[dict]:
