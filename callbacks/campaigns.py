@@ -18,7 +18,7 @@ from models import suppression as sup
 from models.vocab import CAMPAIGN_KIND_UNITS
 from web.clock import today
 from web.access import AccessDenied, audit, current_scope, db
-from web.cache import cached
+from web.cache import CAMPAIGN, cached
 from web.campaign_text import amount, daily_average_label, kind_name, status_badge, units_text
 from web.i18n import tr
 from web.inputs import (BadInput, Clicks, ClicksList, Code, Codes, Date, Flag, Number, Path, StoreRef, Text, Token,
@@ -115,7 +115,7 @@ def register(app):
             with db() as s:
                 return list_campaigns(s, scope, day)
 
-        rows = cached("campaigns_list", scope, {"today": day.isoformat()}, compute)
+        rows = cached("campaigns_list", scope, {"today": day.isoformat()}, compute, CAMPAIGN)
         if not rows:
             return dbc.Alert(tr("您的范围内还没有健康活动。", "There are no campaigns in your scope yet."),
                              color="light", id="campaigns-empty")
@@ -145,10 +145,11 @@ def register(app):
     def campaigns_mine(_path: Path, _refresh: StoreRef):
         scope = current_scope("officer")
         day = today()
-        with db() as s:  # standings change only with the data version (every entry bumps it)
+        with db() as s:  # standings change only with campaign data (every entry moves its version)
             rows = cached("officer_campaigns", scope, {"officer": scope.officer_id, "as_of": day.isoformat()},
                           lambda: officer_campaigns(s, scope.officer_id, day, totals=lambda cid: cached(
-                                   "campaign_totals", scope, {"campaign": cid}, lambda: campaign_totals(s, cid))))
+                                   "campaign_totals", scope, {"campaign": cid}, lambda: campaign_totals(s, cid),
+                                   CAMPAIGN)), CAMPAIGN)
         if not rows:
             return dbc.Alert(tr("您所在单位目前没有参加健康活动。", "Your unit is not taking part in a campaign."),
                              color="light")

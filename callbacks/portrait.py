@@ -23,7 +23,7 @@ from models.vocab import (
 )
 from web.clock import today
 from web.access import AccessDenied, audit, client_ip, current_scope, db
-from web.cache import cached, plain
+from web.cache import HEALTH, CAMPAIGN, cached, plain
 from web.i18n import LEVEL_COLOURS, label, language, level_name, tr
 from web.portrait import BAND_FILL, resolve_officer, unit_word, y_range
 from web.campaign_text import daily_average_label
@@ -591,10 +591,11 @@ def register(app):
         with db() as s:
             officer = resolve_officer(s, scope, key)
             day = today()
-            # campaign standings (a rank over every member's entries) change only with the data version
+            # campaign standings (a rank over every member's entries) change only with campaign data
             campaigns = cached("officer_campaigns", scope, {"officer": officer.id, "as_of": day.isoformat()},
                                lambda: officer_campaigns(s, officer.id, day, totals=lambda cid: cached(
-                                   "campaign_totals", scope, {"campaign": cid}, lambda: campaign_totals(s, cid))))
+                                   "campaign_totals", scope, {"campaign": cid}, lambda: campaign_totals(s, cid),
+                                   CAMPAIGN)), CAMPAIGN)
             officer_id, psych = officer.id, scope.sees_psych
 
             def measured():
@@ -602,10 +603,10 @@ def register(app):
                               _history_table(portrait.exam_history(s, officer_id, psych=psych))])
 
             # the key indicators and the exam history come from the status snapshot and the exams, which
-            # change only with the data version (imports, readings, answers: each recompute moves it): kept
+            # change only with health data (imports, readings, answers: each recompute moves it): kept
             # as drawn, per language; the care (follow-ups, plans) is read on every view
             indicators, history = cached("portrait_measured:1", scope, {"officer": officer_id, "psych": psych,
-                                                                         "lang": language()}, measured)
+                                                                         "lang": language()}, measured, HEALTH)
             care = portrait.care(s, officer_id, follow_ups=scope.role in ("manager", "counsellor", "admin"), as_of=day,
                                  psych=psych, campaigns=campaigns)
             _audit_view(scope, officer, "record", s)
@@ -625,11 +626,11 @@ def register(app):
             with db() as s:
                 return portrait.indicator_series(s, officer_id, as_of=day, psych=scope.sees_psych)
 
-        # Statistics change only when data does: cached under the data version every ingest bumps,
-        # and so are the charts drawn from them (per language; the view above is audited every time).
+        # Statistics change only when health data does: cached under its version, and so are the
+        # charts drawn from them (per language; the view above is audited every time).
         params = {"officer": officer_id, "as_of": day.isoformat(), "psych": scope.sees_psych}
         return cached("portrait_trend_grid", scope, {**params, "lang": language()},
-                      lambda: plain(_trend_grid(cached("portrait_series", scope, params, compute))))
+                      lambda: plain(_trend_grid(cached("portrait_series", scope, params, compute, HEALTH))), HEALTH)
 
     app.clientside_callback("function (n) { return n % 2 ? 'pt-fold open' : 'pt-fold'; }",
                             Output("pt-fold", "className"), Input("pt-more-trends", "n_clicks"))

@@ -29,7 +29,7 @@ from web.figures import figure
 from web.grids import warnings_grid
 from web.i18n import LEVEL_COLOURS, label, language, level_name, tr
 from web.plot_text import plot_text
-from web.warn_filters import query_string
+from web.warn_filters import READS, query_string
 from web.inputs import Cells, ClickData, Clicks, Code, Codes, Date, RowsRequests, StoreRef, checked
 
 CLASS_COLOURS = {**{lvl: LEVEL_COLOURS[lvl] for lvl in LEVELS}, "none": "#c8c8c8"}
@@ -500,7 +500,7 @@ def export_file(scope, rows: list[dict], fmt: str):
 def _counts(s, scope, f) -> list:
     """The cards of counts per colour (a leader's through the suppression rule)."""
     counts = cached("warn_counts", scope, f.as_dict(),
-                    lambda: wq.level_counts(s, scope.unit_path, f, today(), psych=scope.sees_psych))
+                    lambda: wq.level_counts(s, scope.unit_path, f, today(), psych=scope.sees_psych), READS)
     return count_cards(scope, counts)
 
 
@@ -514,7 +514,7 @@ def _map(s, scope, values: list) -> tuple:
     f = resolve(s, scope, [None, None, None, unit, age, sex, post, exam, None]).population()
     data = cached("warn_map:2", scope, {"root": root.code, **f.as_dict()},
                   lambda: wq.map_data(s, scope.unit_path, root, f, rules(), today(), tree_depth=1,
-                                      psych=scope.sees_psych))
+                                      psych=scope.sees_psych), READS)
     fig, codes = map_figure(scope, data)
     up = {"display": "none"} if root.code == top.code else {}  # nothing above the top of one's scope
     return fig, tree_figure(scope, data), legend(data), breadcrumb(scope, data, dict(zip(FILTER_IDS, values))), codes, \
@@ -536,12 +536,12 @@ def _movement(s, scope, f, period, start, end) -> tuple:
 
     def table():
         data = cached("warn_movement:3", scope, params,
-                      lambda: wq.movement(s, scope.unit_path, first, last, f, today(), psych=scope.sees_psych))
+                      lambda: wq.movement(s, scope.unit_path, first, last, f, today(), psych=scope.sees_psych), READS)
         return plain(movement_table(scope, data))
 
     # the table as drawn (a leader's through the suppression rule: the costly part), per scope,
     # filters, period, language and data version, like the numbers under it
-    shown = cached("warn_movement_table:1", scope, {**params, "lang": language()}, table)
+    shown = cached("warn_movement_table:1", scope, {**params, "lang": language()}, table, READS)
     return shown, movement_title(period, first, last), custom, period_query(period, first, last)
 
 

@@ -15,6 +15,7 @@ from models import save_tokens
 from models.vocab import FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES, FOLLOWUP_STATUSES
 from web.clock import today
 from web.access import AccessDenied, audit, client_ip, current_scope, db
+from web.cache import HEALTH_AND_FOLLOWUPS, cached
 from web.i18n import label, tr
 from web.inputs import BadInput, Clicks, ClicksList, Code, Count, Date, Path, StoreRef, Text, Token, checked, new_token, valid_token
 from web.shell import kpi_card, level_badge
@@ -172,8 +173,10 @@ def register(app):
     def wb_kpis(_path: Path, _changed: StoreRef):
         """The headline figures, each from its one definition in models.followups, each saying whose."""
         scope = current_scope("manager", "admin")
+        day = today()
         with db() as s:
-            n = fu.workbench_counts(s, scope, today())
+            n = cached("wb_counts", scope, {"user": scope.user_id, "today": day.isoformat()},
+                       lambda: fu.workbench_counts(s, scope, day), HEALTH_AND_FOLLOWUPS)
         return dbc.Row([
             dbc.Col(kpi_card(tr("需处理的红色预警", "Red warnings needing action"), f"{n['needs_action']:,}",
                              tr("本辖区红色、无进行中的跟进、转红后未开过跟进 →",
@@ -367,10 +370,16 @@ def _register_list(app, key: str, fetch, render):
         elif ctx.triggered_id == f"wb-{key}-next":
             page += 1
         with db() as s:
-            data = fetch(s, scope, page * fu.PAGE)
+            def rows(start: int) -> dict:
+                """A page of the list, kept per manager, day and the versions of statuses and follow-ups
+                (every follow-up write moves the latter): a repeated view reads nothing but the audit."""
+                return cached(f"wb_{key}", scope, {"user": scope.user_id, "start": start, "today": today().isoformat()},
+                              lambda: fetch(s, scope, start), HEALTH_AND_FOLLOWUPS)
+
+            data = rows(page * fu.PAGE)
             if page and not data["rows"] and data["total"]:  # the list shrank under the page: its last page
                 page = (data["total"] - 1) // fu.PAGE
-                data = fetch(s, scope, page * fu.PAGE)
+                data = rows(page * fu.PAGE)
             # the workbench lists named officers with their warning reasons: every view is on record
             audit("view_workbench", target="workbench", detail={"list": key, "start": page * fu.PAGE,
                                                                  "rows": len(data["rows"]), "total": data["total"]},

@@ -133,11 +133,46 @@ def set_meta(session: Session, key: str, value: str) -> None:
         row.value = value
 
 
-def bump_data_version(session: Session) -> int:
-    """Each ingest batch bumps this; the page cache keys on it."""
-    version = int(get_meta(session, "data_version", "0")) + 1
-    set_meta(session, "data_version", str(version))
-    return version
+# What a cached page answer can depend on, each with its own counter in ``meta``: "health"
+# (observations, exams, questionnaires, statuses), "campaign" (campaigns and their entries) and
+# "followup" (follow-ups and officers' replies to them). An officer's check-in moves only
+# "campaign", a kiosk reading only "health", a manager's follow-up only "followup", so none
+# empties the caches of pages that do not read it; anything else (an import batch, units,
+# officers) moves all of them.
+DATA_DOMAINS = ("health", "campaign", "followup")
+_FOLLOWUP_TABLES = frozenset({"follow_up", "follow_up_reply"})
+
+
+def _version_key(domain: str) -> str:
+    if domain not in DATA_DOMAINS:
+        raise ValueError(f"unknown data domain {domain!r}")
+    return "data_version" if domain == "health" else f"data_version:{domain}"
+
+
+def bump_data_version(session: Session, *domains: str) -> None:
+    """Move the data version of ``domains`` (default: all); the page cache keys on them."""
+    for domain in domains or DATA_DOMAINS:
+        key = _version_key(domain)
+        set_meta(session, key, str(int(get_meta(session, key, "0")) + 1))
+
+
+def data_versions(session: Session) -> dict[str, str]:
+    """The current version of every data domain."""
+    from models.schema import Meta
+
+    stored = dict(session.execute(select(Meta.key, Meta.value).where(
+        Meta.key.in_([_version_key(d) for d in DATA_DOMAINS]))).all())
+    return {domain: stored.get(_version_key(domain), "0") for domain in DATA_DOMAINS}
+
+
+@event.listens_for(Session, "before_flush")
+def _followups_move_their_version(session: Session, _context, _instances) -> None:
+    """Every write of a follow-up, whichever of its many paths (manager, officer, job), moves the
+    "followup" version in the same transaction."""
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(getattr(obj, "__tablename__", None) in _FOLLOWUP_TABLES for obj in changed):
+        with session.no_autoflush:
+            bump_data_version(session, "followup")
 
 
 def is_empty(url: str) -> bool:

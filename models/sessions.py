@@ -218,7 +218,7 @@ def _listen() -> None:
 def _after_flush(session: Session, _context) -> None:
     from models.schema import Meta, User
 
-    if any(isinstance(obj, Meta) and obj.key == "data_version" for obj in list(session.new) + list(session.dirty)):
+    if any(isinstance(obj, Meta) and obj.key.startswith("data_version") for obj in list(session.new) + list(session.dirty)):
         session.info["session_generation_bump"] = True  # new data: web.cache re-reads the data version
         return
     for obj in list(session.dirty) + list(session.deleted):

@@ -14,7 +14,7 @@ from web.access import current_scope
 from web.cache import cached, plain
 from web.i18n import language, level_name, tr
 from web.shell import graph, no_access
-from web.warn_filters import filter_choices, levels_of
+from web.warn_filters import READS, filter_choices, levels_of
 
 VIEWERS = ("leader", "manager", "counsellor", "admin")
 AGE_OPTIONS = [("lt30", "30岁以下", "under 30"), ("30_39", "30–39岁", "30–39"), ("40_49", "40–49岁", "40–49"),
@@ -161,7 +161,7 @@ def layout(badge=None, new_followup=None, **query):
     # data version): built once per them, as JSON data, instead of on every view
     params = {"badge": badge, "new_followup": new_followup, "query": query, "lang": language()}
     return cached("page:warnings:1", current_scope(*VIEWERS), params,
-                  lambda: plain(_page(badge, new_followup, query)))
+                  lambda: plain(_page(badge, new_followup, query)), READS)
 
 
 def _page(badge, new_followup, query: dict):

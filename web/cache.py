@@ -1,7 +1,7 @@
 """Query cache (Flask-Caching): filesystem by default, Redis when PORTAL_CACHE_URL is set.
 
-Keys carry the caller's scope, the filters and the data version that every
-ingest batch bumps, so a cached answer never outlives the data or crosses scopes.
+Keys carry the caller's scope, the filters and the versions of the data domains the answer
+reads (``models.db.DATA_DOMAINS``), so a cached answer never outlives its data or crosses scopes.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import orjson
 from flask import current_app
 from flask_caching import Cache
 
-from models.db import get_meta
+from models.db import DATA_DOMAINS, data_versions
 from web.access import Scope, current_scope, db
 from web.clock import today
 from web.i18n import language
@@ -47,13 +47,19 @@ def init_cache(server, cfg) -> None:
     cache.init_app(server, config=settings)
 
 
-_versions: dict[str, tuple[str, str]] = {}  # database URL -> (generation, data version) this worker read
+# the reads of answers that depend on one data domain only
+HEALTH = ("health",)      # statuses, observations, exams, questionnaires
+CAMPAIGN = ("campaign",)  # campaigns, their entries and points
+HEALTH_AND_FOLLOWUPS = ("health", "followup")  # who is which colour, and what is being done about it
+
+_versions: dict[str, tuple[str, dict[str, str]]] = {}  # database URL -> (generation, versions) this worker read
 
 
-def data_version() -> str:
-    """The data version every ingest batch bumps. Read from the database only when the generation
-    (``models.sessions``: bumped by every commit that bumps the data version) moved since this worker
-    last read it; a generation that cannot be read means the database every time."""
+def data_version(reads: tuple[str, ...] = DATA_DOMAINS) -> str:
+    """The versions of the data domains (``models.db.DATA_DOMAINS``) in ``reads``, as one key part.
+    Read from the database only when the generation (``models.sessions``: bumped by every commit
+    that bumps a data version) moved since this worker last read it; a generation that cannot be
+    read means the database every time."""
     url = current_app.config["DATABASE_URL"]
     store, generation = current_app.config.get("SESSION_GENERATION"), None
     if store is not None:
@@ -63,17 +69,20 @@ def data_version() -> str:
             generation = None
     memo = _versions.get(url)
     if generation is not None and memo is not None and memo[0] == generation:
-        return memo[1]
-    with db() as s:
-        version = get_meta(s, "data_version", "0")
-    if generation is not None:
-        _versions[url] = (generation, version)
-    return version
+        versions = memo[1]
+    else:
+        with db() as s:
+            versions = data_versions(s)
+        if generation is not None:
+            _versions[url] = (generation, versions)
+    return ".".join(f"{domain}{versions[domain]}" for domain in reads)
 
 
-def cached(name: str, scope: Scope, params: dict[str, Any], compute: Callable[[], Any]) -> Any:
-    """Return ``compute()``, cached under (name, scope, params, data version)."""
-    version = data_version()
+def cached(name: str, scope: Scope, params: dict[str, Any], compute: Callable[[], Any],
+           reads: tuple[str, ...] = DATA_DOMAINS) -> Any:
+    """Return ``compute()``, cached under (name, scope, params, the versions of the data domains
+    it ``reads``: all unless it names fewer, so a forgotten domain can only cost a recompute)."""
+    version = data_version(reads)
     raw = json.dumps([CODE_VERSION, name, scope.role, scope.unit_path, scope.officer_id, scope.sees_psych, params, version,
                       current_app.config["DATABASE_URL"]], sort_keys=True, default=str)
     key = "q:" + hashlib.sha256(raw.encode()).hexdigest()
@@ -96,7 +105,7 @@ def plain(value: Any) -> Any:
     return orjson.loads(orjson.dumps(value, default=default, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY))
 
 
-def cached_answer(name: str, extra: Callable[[], Any] | None = None):
+def cached_answer(name: str, extra: Callable[[], Any] | None = None, reads: tuple[str, ...] = DATA_DOMAINS):
     """Keep a callback's whole answer under (name, the caller's scope, its arguments, the language,
     today, ``extra()``, data version): a repeated view skips the queries and the building of
     components and figures. Only for callbacks whose answer depends on nothing else and that record
@@ -108,6 +117,6 @@ def cached_answer(name: str, extra: Callable[[], Any] | None = None):
             scope = current_scope()
             params = {"args": list(args), "lang": language(), "today": today().isoformat(),
                       "extra": extra() if extra is not None else None}
-            return cached(f"answer:{name}", scope, params, lambda: plain(fn(*args)))
+            return cached(f"answer:{name}", scope, params, lambda: plain(fn(*args)), reads)
         return answer
     return decorate

@@ -13,7 +13,7 @@ from models import rule_versions
 from models import warnings_queries as wq
 from models.vocab import LEVELS, POST_TYPES
 from web.access import current_scope, db
-from web.cache import cached
+from web.cache import HEALTH_AND_FOLLOWUPS, cached
 from web.i18n import label, level_name, tr
 
 VIEWERS = ("leader", "manager", "counsellor", "admin")
@@ -23,12 +23,17 @@ URL_KEYS = {"warn-f-levels": "level", "warn-f-confirmed": "confirmed", "warn-f-r
             "warn-f-followup": "followup"}
 
 
+# what every cached part of /warnings reads: statuses and their history, and follow-ups (its follow-up
+# filter); an officer's campaign check-in leaves them all in the cache
+READS = HEALTH_AND_FOLLOWUPS
+
+
 def filter_choices() -> dict:
     """The options of the unit, reason and post-type dropdowns for the signed-in viewer."""
     scope = current_scope(*VIEWERS)
     with db() as s:
         opts = cached("warn_options", scope, {},
-                      lambda: wq.filter_options(s, scope.unit_path, rule_versions.in_force(s), psych=scope.sees_psych))
+                      lambda: wq.filter_options(s, scope.unit_path, rule_versions.in_force(s), psych=scope.sees_psych), READS)
     d0 = min((u["depth"] for u in opts["units"]), default=0)
     units = [{"label": "\u3000" * (u["depth"] - d0) + tr(u["name"], u["name_en"]), "value": u["code"]}
              for u in opts["units"]]

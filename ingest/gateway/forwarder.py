@@ -144,7 +144,7 @@ def _recompute(session: Session, officer_ids: set[int]) -> None:
     from models.snapshot import recompute_officers
 
     recompute_officers(session, sorted(officer_ids))
-    bump_data_version(session)
+    bump_data_version(session, "health")
 
 
 # --------------------------------------------------------------------------- the forwarder

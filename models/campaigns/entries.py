@@ -88,7 +88,7 @@ def write_own(session: Session, c: Campaign, officer_id: int, day: dt.date, valu
     if changed:
         session.flush()
         award_points(session, c.id, today, officer_id=officer_id)
-        bump_data_version(session)
+        bump_data_version(session, "campaign")
     kept = session.scalar(select(CampaignEntry.value).where(
         CampaignEntry.campaign_id == c.id, CampaignEntry.officer_id == officer_id, CampaignEntry.day == day))
     return {"campaign_id": c.id, "day": day.isoformat(), "value": float(value), "kept": float(kept or 0),

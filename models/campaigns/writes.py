@@ -208,7 +208,7 @@ def save_campaign(session: Session, viewer: Viewer, data: dict, today: dt.date, 
         for k in fields:
             setattr(campaign, k, values[k])
     session.flush()
-    bump_data_version(session)
+    bump_data_version(session, "campaign")
     return campaign
 
 
@@ -222,7 +222,7 @@ def close_campaign(session: Session, viewer: Viewer, campaign_id: Any, today: dt
     c.closed_at = utcnow()
     c.end_date = today
     session.flush()
-    bump_data_version(session)
+    bump_data_version(session, "campaign")
     return c
 
 
@@ -237,7 +237,7 @@ def archive_campaign(session: Session, viewer: Viewer, campaign_id: Any, today: 
         raise CampaignError({"_": ("进行中的活动请先关闭，再归档。", "Close a running campaign before archiving it.")})
     c.archived_at = utcnow()
     session.flush()
-    bump_data_version(session)
+    bump_data_version(session, "campaign")
     return c
 
 

@@ -118,7 +118,7 @@ def _bumps(demo_url, store):
 
 def test_sca005_the_page_cache_reads_the_data_version_once_per_change(app):
     from models.db import bump_data_version, get_meta
-    from web.cache import data_version
+    from web.cache import HEALTH, data_version
 
     url = _url(app)
     with app.server.app_context():
@@ -130,4 +130,22 @@ def test_sca005_the_page_cache_reads_the_data_version_once_per_change(app):
             bump_data_version(s)
         with session_scope(url) as s:
             now = get_meta(s, "data_version")
-        assert now != first and data_version() == now  # seen by the very next cached answer
+        assert data_version() != first and data_version(HEALTH) == f"health{now}"  # seen by the very next answer
+
+
+def test_sca006_an_answer_reading_health_data_keeps_its_key_through_check_ins_not_follow_ups(app):
+    """The key of a cached /warnings answer: a campaign's data moving (an officer's check-in, in
+    another process) leaves it; a follow-up saved elsewhere moves it at once, in every worker."""
+    from models.db import bump_data_version
+    from web.cache import CAMPAIGN, data_version
+    from web.warn_filters import READS
+
+    url = _url(app)
+    with app.server.app_context():
+        warnings, campaigns = data_version(READS), data_version(CAMPAIGN)
+        with session_scope(url) as s:
+            bump_data_version(s, "campaign")
+        assert data_version(READS) == warnings and data_version(CAMPAIGN) != campaigns
+        with session_scope(url) as s:
+            bump_data_version(s, "followup")
+        assert data_version(READS) != warnings

@@ -16,7 +16,7 @@ from models.campaigns.quiz import daily_quiz, question_bank, save_question, subm
 from models.campaigns.reads import list_campaigns, points_ledger, team_leaderboard
 from models.campaigns.rules import MAX_HAND_STEPS
 from models.campaigns.writes import archive_campaign, award_points, campaign_form, close_campaign, save_campaign
-from models.db import init_db, session_scope
+from models.db import data_versions, init_db, session_scope
 from models.schema import Campaign, CampaignEntry, CampaignQuizAttempt, Officer
 from tests.unit.test_campaigns import add_officers, add_units, scope
 
@@ -241,3 +241,21 @@ def test_cen009_points_ledger_lists_every_point(world):
     assert {r["reason"] for r in ledger["rows"]} == {"active_day"}
     assert all(r["campaign"] == "健步走" and r["campaign_id"] == cid for r in ledger["rows"])
     assert ledger["rows"] == sorted(ledger["rows"], key=lambda r: r["date"], reverse=True)
+
+
+def test_cen010_a_check_in_moves_only_the_campaign_data_version(world):
+    """Officers check in all morning: only campaign pages may forget their cached answers, not the
+    warnings map or the portraits, which read health data alone."""
+    url, cid = world["url"], world["ids"]["checkin"]
+    with session_scope(url) as s:
+        before = data_versions(s)
+    with session_scope(url) as s:
+        assert check_in(s, me(world, "T-D2-S1", 2), cid, TODAY)["changed"] is True
+    with session_scope(url) as s:
+        after = data_versions(s)
+    assert int(after["campaign"]) == int(before["campaign"]) + 1
+    assert (after["health"], after["followup"]) == (before["health"], before["followup"])
+    with session_scope(url) as s:  # the same check-in again changes nothing, the version included
+        assert check_in(s, me(world, "T-D2-S1", 2), cid, TODAY)["changed"] is False
+    with session_scope(url) as s:
+        assert data_versions(s) == after

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from ingest.demo import build_demo
 from models import followups as fu
-from models.db import session_scope
+from models.db import data_versions, session_scope
 from models.schema import AuditLog, FollowUp, Officer, OfficerStatus, User, WarningHistory
 from web.access import Scope
 from tests.conftest import AS_OF, PASSWORD
@@ -238,3 +238,27 @@ def test_fu021_queue_is_ordered_by_clinical_urgency(url):
                 status = s.scalar(select(OfficerStatus).join(Officer, Officer.id == OfficerStatus.officer_id)
                                   .where(Officer.badge == badge))
                 status.reasons, status.open_reasons = reasons, open_reasons
+
+
+def test_fu022_every_follow_up_write_moves_only_the_follow_up_data_version(url):
+    """/warnings filters on follow-up state and caches by data version: each write of a follow-up
+    (open, progress, note, close) must move the "followup" version, and nothing else."""
+    def versions():
+        with session_scope(url) as s:
+            return data_versions(s)
+
+    first = versions()
+    with session_scope(url) as s:
+        me = scope(s, "manager_d2")
+        officer = officer_in(s, me.unit_path)
+        fid = fu.open_followup(s, me, officer.badge, kind="phone", assignee_id=me.user_id, due=None, today=AS_OF).id
+    seen = [versions()]
+    for write in (lambda s: fu.start_progress(s, scope(s, "manager_d2"), fid),
+                  lambda s: fu.add_note(s, scope(s, "manager_d2"), fid, "已电话联系"),
+                  lambda s: fu.close_followup(s, scope(s, "manager_d2"), fid, "improved")):
+        with session_scope(url) as s:
+            write(s)
+        seen.append(versions())
+    followups = [int(first["followup"])] + [int(v["followup"]) for v in seen]
+    assert all(b > a for a, b in zip(followups, followups[1:])), followups
+    assert {(v["health"], v["campaign"]) for v in seen} == {(first["health"], first["campaign"])}

@@ -1,0 +1,72 @@
+"""Page answers kept in a real cache (files, as in production) stay right: each keys on the data
+domains it reads (models.db.DATA_DOMAINS), and every write moves its domain in the same commit.
+
+Runs on its own tiny demo: the follow-ups it opens must not leak into other tests."""
+import pytest
+from sqlalchemy import select
+
+from models import followups as fu
+from models.db import session_scope
+from models.schema import User
+from tests.conftest import AS_OF, PASSWORD, TODAY
+from tests.helpers import login
+from tests.http.test_figures_agree import warnings_count, workbench_kpis, workbench_list_total
+from tests.http.test_session_cache import _Statements
+from web.access import Scope
+
+NEEDS_ACTION = {"warn-f-followup": "needs_action"}
+
+
+@pytest.fixture(scope="module")
+def url(new_db_url):
+    from ingest.demo import build_demo
+
+    url = new_db_url("cache-domains")
+    build_demo(url, scale="tiny", seed=7, as_of=AS_OF, password=PASSWORD)
+    return url
+
+
+@pytest.fixture(scope="module")
+def cached_app(url, tmp_path_factory):
+    from portal.app import create_app
+    from portal.config import Config
+    from web.cache import cache
+
+    cache_dir = str(tmp_path_factory.mktemp("cache"))
+    cfg = Config(database_url=url, secret_key="cache-secret", testing=True, cache_dir=cache_dir,
+                 login_rate_limit="1000 per minute", today=TODAY, login_delay_seconds=60)
+    app = create_app(cfg)
+    # tests run on a null cache; this module keeps answers in files, as a deployment does
+    cache.init_app(app.server, config={"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": cache_dir,
+                                       "CACHE_DEFAULT_TIMEOUT": 600})
+    return app
+
+
+def _manager(app):
+    c = app.server.test_client()
+    assert login(c, "manager", PASSWORD).status_code == 302
+    return c
+
+
+def _follow_up_first_in_queue(url) -> None:
+    with session_scope(url) as s:
+        user = s.scalar(select(User).where(User.username == "manager"))
+        me = Scope(user.id, user.username, user.role, user.officer_id, user.scope_unit.path)
+        first = fu.needs_action(s, me, AS_OF, start=0, limit=1)["rows"][0]
+        fu.open_followup(s, me, first["badge"], kind="phone", assignee_id=me.user_id, due=None, today=AS_OF)
+
+
+def test_cdm001_a_kept_workbench_answer_is_reused_until_a_follow_up_is_saved(cached_app, url):
+    c = _manager(cached_app)
+    queue, kpis = workbench_list_total(c, "queue"), workbench_kpis(c)
+    red_needing_action = warnings_count(c, NEEDS_ACTION, "red")
+    assert queue == kpis["queue"] == red_needing_action > 0
+    with _Statements(url) as seen:  # viewed again: the answer is kept; only the view's audit row is written
+        assert workbench_list_total(c, "queue") == queue
+    assert not [q for q in seen if "follow_up" in q or "officer_status" in q], seen
+    assert [q for q in seen if "audit" in q]
+
+    _follow_up_first_in_queue(url)  # a follow-up saved (the write path every save takes)
+    assert workbench_list_total(c, "queue") == queue - 1
+    assert workbench_kpis(c)["queue"] == queue - 1
+    assert warnings_count(c, NEEDS_ACTION, "red") == red_needing_action - 1
