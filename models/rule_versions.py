@@ -224,8 +224,8 @@ def in_force(session: Session) -> warning_model.Rules:
 def in_force_info(session: Session) -> dict:
     """{"number", "label", "published_at"} of the version in force, for the badges on the screens."""
     in_force(session)
-    v = session.scalar(select(RuleVersion).where(RuleVersion.status == "published")
-                       .order_by(RuleVersion.number.desc()).limit(1))
+    v = session.execute(select(RuleVersion.number, RuleVersion.label, RuleVersion.published_at)  # not the body
+                        .where(RuleVersion.status == "published").order_by(RuleVersion.number.desc()).limit(1)).first()
     return {"number": v.number, "label": v.label, "published_at": v.published_at}
 
 

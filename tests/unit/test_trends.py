@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.trends import holt_forecast, lowess_curve, ols_trend, yearly_forecast
 
@@ -281,3 +283,27 @@ def test_trn002_yearly_exams_get_a_next_exam_forecast_with_its_interval():
 def test_trn003_no_yearly_forecast_from_too_few_or_stale_exams():
     assert yearly_forecast(YEARLY[:2], as_of=dt.date(2025, 11, 18)) is None
     assert yearly_forecast(YEARLY, as_of=dt.date(2027, 3, 1)) is None  # nearly two years since the last exam
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(3, 25), seed=st.integers(0, 10_000), slope=st.floats(-20, 20), noise=st.floats(0.01, 30))
+def test_por140_closed_form_line_matches_statsmodels_ols(n, seed, slope, noise):
+    """The trend's straight line, slope interval, p-value and both prediction intervals, in closed
+    form, give what statsmodels' OLS gives for the same points."""
+    import statsmodels.api as sm
+
+    from models.trends import _ols, _predict
+
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(0, 8, n))
+    x[-1] = x[0] + 1 + x[-1]  # never all at one time
+    y = 120 + slope * x + rng.normal(0, noise, n)
+    ours, theirs = _ols(x, y), sm.OLS(y, sm.add_constant(x)).fit()
+    assert np.allclose([ours.b0, ours.b1, ours.ssr], [theirs.params[0], theirs.params[1], theirs.ssr], rtol=1e-9, atol=1e-9)
+    lo, hi, p = ours.slope_interval(0.05)
+    assert np.allclose([lo, hi], theirs.conf_int(0.05)[1], rtol=1e-7) and math.isclose(p, theirs.pvalues[1], rel_tol=1e-6, abs_tol=1e-12)
+    at = np.array([x[0], x[-1], x[-1] + 1.0])
+    frame = theirs.get_prediction(sm.add_constant(at, has_constant="add")).summary_frame(0.05)
+    for obs, (low, high) in ((False, ("mean_ci_lower", "mean_ci_upper")), (True, ("obs_ci_lower", "obs_ci_upper"))):
+        mean, a, b = _predict(ours, at, 0.05, obs=obs, exact=False)
+        assert np.allclose(mean, frame["mean"]) and np.allclose(a, frame[low]) and np.allclose(b, frame[high])
