@@ -126,13 +126,19 @@ def _legend_swatches():
     return html.Div(id="warn-legend", className="warn-legend small")
 
 
-def _movement_card(query: dict):
-    """Colour movement over a period: the presets or a from/to pair, read from ``?period=`` or
-    ``?from=&to=`` (checked by the callback like any input) and written back there when chosen."""
+def _movement_query(query: dict) -> tuple[str, str | None, str | None]:
+    """(period, from, to) of ``?period=`` or ``?from=&to=``: a preset, or ISO dates (checked again
+    by the callback like any input); anything else is left out."""
     start, end = (query.get(k) if isinstance(query.get(k), str) and ISO_DATE.fullmatch(query.get(k)) else None
                   for k in ("from", "to"))
     period = query.get("period")
-    period = period if period in PERIOD_OPTIONS else ("custom" if start or end else "quarter")
+    return (period if period in PERIOD_OPTIONS else ("custom" if start or end else "quarter")), start, end
+
+
+def _movement_card(movement: tuple[str, str | None, str | None]):
+    """Colour movement over a period: the presets or a from/to pair, written back to the address
+    bar when chosen."""
+    period, start, end = movement
     return dbc.Card(dbc.CardBody([
         html.Div(tr("颜色变化", "Colour movement"), className="card-title-sm", id="warn-movement-title"),
         dbc.Row([
@@ -157,16 +163,22 @@ def _movement_card(query: dict):
 def layout(badge=None, new_followup=None, **query):
     if current_user.role not in VIEWERS:
         return no_access()
-    # the page is a function of the viewer's scope, the address bar and the language (its choices of the
-    # data version): built once per them, as JSON data, instead of on every view
-    params = {"badge": badge, "new_followup": new_followup, "query": query, "lang": language()}
-    return cached("page:warnings:1", current_scope(*VIEWERS), params,
-                  lambda: plain(_page(badge, new_followup, query)), READS)
-
-
-def _page(badge, new_followup, query: dict):
     choices = filter_choices()
     values, refused = _filter_values(choices, query)
+    movement = _movement_query(query)
+    manager = current_user.role in ("manager", "admin")
+    opens = badge if manager and new_followup == "1" and isinstance(badge, str) and badge else None
+    if opens is not None or refused:  # the follow-up form for one officer, or a filter refused: drawn, not kept
+        return _page(choices, values, refused, movement, opens)
+    # the page is a function of the viewer's scope, the filters as checked (never the raw address bar, which
+    # anyone can fill with endless variations), the language and the data it reads: built once per them,
+    # as JSON data, instead of on every view
+    params = {"values": values, "movement": movement, "lang": language()}
+    return cached("page:warnings:2", current_scope(*VIEWERS), params,
+                  lambda: plain(_page(choices, values, refused, movement, None)), READS)
+
+
+def _page(choices: dict, values: dict, refused: list, movement: tuple, opens: str | None):
     manager = current_user.role in ("manager", "admin")
     counsellor = current_user.role == "counsellor"
     list_tools = [
@@ -220,8 +232,8 @@ def _page(badge, new_followup, query: dict):
             if current_user.role == "leader" else None,
             html.Div(id="warn-list-wrap"),
         ]), className="mb-3"),
-        _movement_card(query),
-        followup_modals(badge if manager and new_followup == "1" and badge else None),
+        _movement_card(movement),
+        followup_modals(opens),
     ])
 
 

@@ -9,7 +9,7 @@ from models import followups as fu
 from models.db import session_scope
 from models.schema import User
 from tests.conftest import AS_OF, PASSWORD, TODAY
-from tests.helpers import login
+from tests.helpers import find_component, login, page_layout
 from tests.http.test_figures_agree import warnings_count, workbench_kpis, workbench_list_total
 from tests.http.test_session_cache import _Statements
 from web.access import Scope
@@ -27,12 +27,16 @@ def url(new_db_url):
 
 
 @pytest.fixture(scope="module")
-def cached_app(url, tmp_path_factory):
+def cache_dir(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="module")
+def cached_app(url, cache_dir):
     from portal.app import create_app
     from portal.config import Config
     from web.cache import cache
 
-    cache_dir = str(tmp_path_factory.mktemp("cache"))
     cfg = Config(database_url=url, secret_key="cache-secret", testing=True, cache_dir=cache_dir,
                  login_rate_limit="1000 per minute", today=TODAY, login_delay_seconds=60)
     app = create_app(cfg)
@@ -70,3 +74,20 @@ def test_cdm001_a_kept_workbench_answer_is_reused_until_a_follow_up_is_saved(cac
     assert workbench_list_total(c, "queue") == queue - 1
     assert workbench_kpis(c)["queue"] == queue - 1
     assert warnings_count(c, NEEDS_ACTION, "red") == red_needing_action - 1
+
+
+def test_cdm002_the_warnings_page_is_kept_per_checked_filters_not_per_address(cached_app, cache_dir):
+    """Anyone can fill the address bar with endless variations: the page is kept under the filters as
+    checked, so junk parameters neither add cache entries nor change the page."""
+    from pathlib import Path
+
+    c = _manager(cached_app)
+    store = Path(cache_dir)
+    plain = page_layout(c, "/warnings", "?level=red")
+    before = len(list(store.iterdir()))
+    for junk in ("&x=1", "&x=2&y=%E4%B8%AD", "&utm_source=mail", "&level2=red"):
+        assert page_layout(c, "/warnings", "?level=red" + junk)["response"] == plain["response"]
+    assert len(list(store.iterdir())) == before
+    refused = page_layout(c, "/warnings", "?level=red&unit=NO-SUCH-UNIT")  # named, drawn afresh, not kept
+    assert "NO-SUCH-UNIT" not in str(plain) and len(list(store.iterdir())) == before
+    assert find_component(refused, "warn-f-levels")["value"] == ["red"]
