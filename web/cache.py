@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -89,6 +90,37 @@ def cached(name: str, scope: Scope, params: dict[str, Any], compute: Callable[[]
     hit = cache.get(key)
     if hit is not None:
         return hit
+    return _single_flight(key, compute)
+
+
+COMPUTE_SECONDS = 60  # how long others wait for one process's computation (and the most its claim lasts)
+_POLL_SECONDS = 0.05
+
+
+def _single_flight(key: str, compute: Callable[[], Any]) -> Any:
+    """Compute a missing answer in one process while the others that ask for it meanwhile wait for it.
+
+    Right after a start, or after new data, every user of a scope asks for the same figures at once:
+    each worker computing them in parallel multiplied the dearest work by the number of workers. The
+    claim is the cache's own atomic add (Redis SETNX; the file cache's add can let a second process in,
+    which then only computes twice). A claim that ends without an answer (a refusal, an error) lets the
+    waiters compute for themselves: each gets its own refusal."""
+    claim = "claim:" + key
+    if cache.add(claim, 1, timeout=COMPUTE_SECONDS):
+        try:
+            value = compute()
+            cache.set(key, value)
+            return value
+        finally:
+            cache.delete(claim)
+    deadline = time.monotonic() + COMPUTE_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(_POLL_SECONDS)
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        if not cache.has(claim):
+            break
     value = compute()
     cache.set(key, value)
     return value

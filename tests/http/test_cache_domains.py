@@ -91,3 +91,68 @@ def test_cdm002_the_warnings_page_is_kept_per_checked_filters_not_per_address(ca
     refused = page_layout(c, "/warnings", "?level=red&unit=NO-SUCH-UNIT")  # named, drawn afresh, not kept
     assert "NO-SUCH-UNIT" not in str(plain) and len(list(store.iterdir())) == before
     assert find_component(refused, "warn-f-levels")["value"] == ["red"]
+
+
+class _Asking:
+    """Two requests for one missing answer, the first computing until released: ``waiting`` is set
+    once the second is waiting for it (instead of computing it too)."""
+
+    def __init__(self, app, monkeypatch, name: str, first_fails: bool = False):
+        import threading
+        import time as real_time
+
+        import web.cache as web_cache
+
+        self.app, self.name, self.first_fails = app, name, first_fails
+        self.release, self.waiting, self.computing = threading.Event(), threading.Event(), threading.Event()
+        self.calls, self.results = [], {}
+
+        class Clock:
+            monotonic = staticmethod(real_time.monotonic)
+
+            def sleep(_self, seconds):
+                self.waiting.set()
+                real_time.sleep(seconds)
+
+        monkeypatch.setattr(web_cache, "time", Clock())
+        self.threads = [threading.Thread(target=self.ask, args=(who,)) for who in ("first", "second")]
+
+    def compute(self):
+        self.calls.append(1)
+        self.computing.set()
+        assert self.release.wait(10)
+        if self.first_fails and len(self.calls) == 1:
+            raise PermissionError("refused")
+        return {"answer": len(self.calls)}
+
+    def ask(self, who):
+        from web.cache import cached
+
+        with self.app.server.app_context():
+            try:
+                self.results[who] = cached(self.name, Scope(1, "admin", "admin", None, None), {}, self.compute)
+            except PermissionError as exc:
+                self.results[who] = str(exc)
+
+    def run(self) -> dict:
+        self.threads[0].start()
+        assert self.computing.wait(10)
+        self.threads[1].start()
+        assert self.waiting.wait(10), "the second request computed the answer itself instead of waiting"
+        self.release.set()
+        for t in self.threads:
+            t.join(20)
+        return self.results
+
+
+def test_cdm003_a_missing_answer_is_computed_once_while_others_wait(cached_app, monkeypatch):
+    """A freshly started server under load: every worker asked for the same figures at once and
+    computed them each; now one computes and the others take its answer."""
+    asking = _Asking(cached_app, monkeypatch, "cdm003")
+    assert asking.run() == {"first": {"answer": 1}, "second": {"answer": 1}}
+    assert len(asking.calls) == 1
+
+
+def test_cdm004_a_refused_computation_leaves_the_waiters_to_compute_their_own(cached_app, monkeypatch):
+    asking = _Asking(cached_app, monkeypatch, "cdm004", first_fails=True)
+    assert asking.run() == {"first": "refused", "second": {"answer": 2}}
