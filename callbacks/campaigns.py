@@ -12,7 +12,7 @@ from dash import ALL, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from models.campaigns.access import CampaignError, NotAllowed, NotVisible
-from models.campaigns.reads import campaign_totals, list_campaigns, officer_campaigns
+from models.campaigns.reads import list_campaigns
 from models.campaigns.writes import campaign_form, save_campaign, unit_choices
 from models import suppression as sup
 from models.vocab import CAMPAIGN_KIND_UNITS
@@ -21,6 +21,7 @@ from web.access import AccessDenied, audit, current_scope, db
 from web.cache import CAMPAIGN, cached
 from web.campaign_text import amount, daily_average_label, kind_name, status_badge, units_text
 from web.i18n import tr
+from web.standings import officer_standings
 from web.inputs import (BadInput, Clicks, ClicksList, Code, Codes, Date, Flag, Number, Path, StoreRef, Text, Token,
                         checked, int_id, new_token, valid_token)
 from models import save_tokens
@@ -145,11 +146,8 @@ def register(app):
     def campaigns_mine(_path: Path, _refresh: StoreRef):
         scope = current_scope("officer")
         day = today()
-        with db() as s:  # standings change only with campaign data (every entry moves its version)
-            rows = cached("officer_campaigns", scope, {"officer": scope.officer_id, "as_of": day.isoformat()},
-                          lambda: officer_campaigns(s, scope.officer_id, day, totals=lambda cid: cached(
-                                   "campaign_totals", scope, {"campaign": cid}, lambda: campaign_totals(s, cid),
-                                   CAMPAIGN)), CAMPAIGN)
+        with db() as s:
+            rows = officer_standings(s, scope, scope.officer_id, day)
         if not rows:
             return dbc.Alert(tr("您所在单位目前没有参加健康活动。", "Your unit is not taking part in a campaign."),
                              color="light")

@@ -15,7 +15,6 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
 
 from models import break_glass, portrait, risk_factors
-from models.campaigns.reads import campaign_totals, officer_campaigns
 from models.schema import Officer
 from models.vocab import (
     CAMPAIGN_KINDS, FOLLOWUP_KINDS, FOLLOWUP_OUTCOMES, FOLLOWUP_STATUSES, RISK_CLASSES, RISK_FACTOR_UNREPORTED, SEX_WORDS,
@@ -23,9 +22,10 @@ from models.vocab import (
 )
 from web.clock import today
 from web.access import AccessDenied, audit, client_ip, current_scope, db
-from web.cache import HEALTH, CAMPAIGN, cached, plain
+from web.cache import HEALTH, cached, plain
 from web.i18n import LEVEL_COLOURS, label, language, level_name, tr
 from web.portrait import BAND_FILL, resolve_officer, unit_word, y_range
+from web.standings import officer_standings
 from web.campaign_text import daily_average_label
 from web.shell import graph, level_badge, no_access
 from web.inputs import Clicks, Code, StoreRef, Text, checked
@@ -591,11 +591,7 @@ def register(app):
         with db() as s:
             officer = resolve_officer(s, scope, key)
             day = today()
-            # campaign standings (a rank over every member's entries) change only with campaign data
-            campaigns = cached("officer_campaigns", scope, {"officer": officer.id, "as_of": day.isoformat()},
-                               lambda: officer_campaigns(s, officer.id, day, totals=lambda cid: cached(
-                                   "campaign_totals", scope, {"campaign": cid}, lambda: campaign_totals(s, cid),
-                                   CAMPAIGN)), CAMPAIGN)
+            campaigns = officer_standings(s, scope, officer.id, day)
             officer_id, psych = officer.id, scope.sees_psych
 
             def measured():

@@ -504,20 +504,20 @@ def _counts(s, scope, f) -> list:
     return count_cards(scope, counts)
 
 
-def _map(s, scope, values: list) -> tuple:
+def _map(s, scope, values: list, f: wq.Filters) -> tuple:
     """The map, the treemap and what goes with them (legend, breadcrumb, the codes a click names, the
-    parent for "up one level"): from the unit, age, sex, post and exam filters; the others only shape
-    the breadcrumb's links."""
-    levels, confirmed, rule, unit, age, sex, post, exam, followup = values
-    root = unit_in_scope(s, scope, unit)
+    parent for "up one level"): from the unit, age, sex, post and exam filters (``f``'s population);
+    the others only shape the breadcrumb's links."""
+    chosen = dict(zip(FILTER_IDS, values))
+    root = unit_in_scope(s, scope, chosen["warn-f-unit"])
     top = unit_in_scope(s, scope, None)
-    f = resolve(s, scope, [None, None, None, unit, age, sex, post, exam, None]).population()
+    f = f.population()
     data = cached("warn_map:2", scope, {"root": root.code, **f.as_dict()},
                   lambda: wq.map_data(s, scope.unit_path, root, f, rules(), today(), tree_depth=1,
                                       psych=scope.sees_psych), READS)
     fig, codes = map_figure(scope, data)
     up = {"display": "none"} if root.code == top.code else {}  # nothing above the top of one's scope
-    return fig, tree_figure(scope, data), legend(data), breadcrumb(scope, data, dict(zip(FILTER_IDS, values))), codes, \
+    return fig, tree_figure(scope, data), legend(data), breadcrumb(scope, data, chosen), codes, \
         data["parent_code"], up
 
 
@@ -573,7 +573,7 @@ def register(app):
         with db() as s:
             f = resolve(s, scope, values)  # a unit outside the scope, a forged reason: 403 for all three
             cards = _counts(s, scope, f) if not changed or changed - PERIOD_IDS else no_update
-            drawn = _map(s, scope, values) if not changed or changed & MAP_IDS else [no_update] * 7
+            drawn = _map(s, scope, values, f) if not changed or changed & MAP_IDS else [no_update] * 7
             moved = _movement(s, scope, f, period, start, end)
         return cards, *drawn, *moved
 

@@ -186,8 +186,17 @@ _cache: dict[tuple, warning_model.Rules] = {}
 
 def _published(session: Session):
     return session.execute(
-        select(RuleVersion.id, RuleVersion.number, RuleVersion.published_at)
+        select(RuleVersion.id, RuleVersion.number, RuleVersion.label, RuleVersion.published_at)
         .where(RuleVersion.status == "published").order_by(RuleVersion.number.desc()).limit(1)).first()
+
+
+def _published_or_seeded(session: Session):
+    """The row of the version in force (seeded from the rules file on first use)."""
+    row = _published(session)
+    if row is None:
+        seed(session)
+        row = _published(session)
+    return row
 
 
 def seed(session: Session) -> None:
@@ -209,10 +218,7 @@ def seed(session: Session) -> None:
 
 def in_force(session: Session) -> warning_model.Rules:
     """The published rule set every evaluation uses (seeded from the rules file on first use)."""
-    row = _published(session)
-    if row is None:
-        seed(session)
-        row = _published(session)
+    row = _published_or_seeded(session)
     key = (str(session.get_bind().url), row.id, str(row.published_at))
     if key not in _cache:
         body = session.scalar(select(RuleVersion.body).where(RuleVersion.id == row.id))
@@ -223,9 +229,7 @@ def in_force(session: Session) -> warning_model.Rules:
 
 def in_force_info(session: Session) -> dict:
     """{"number", "label", "published_at"} of the version in force, for the badges on the screens."""
-    in_force(session)
-    v = session.execute(select(RuleVersion.number, RuleVersion.label, RuleVersion.published_at)  # not the body
-                        .where(RuleVersion.status == "published").order_by(RuleVersion.number.desc()).limit(1)).first()
+    v = _published_or_seeded(session)
     return {"number": v.number, "label": v.label, "published_at": v.published_at}
 
 

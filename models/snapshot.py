@@ -84,7 +84,7 @@ def recompute_officers(session: Session, officer_ids: Iterable[int], as_of: dt.d
             inputs = read(chunk)
             keep(inputs, judge(inputs))
     if ids:
-        bump_data_version(session, "health")  # statuses changed: every page cache keyed on the data version moves on
+        bump_data_version(session, "health")  # statuses changed: every cached answer that reads health data moves on
     return dict(counts)
 
 

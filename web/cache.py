@@ -139,8 +139,8 @@ def plain(value: Any) -> Any:
 
 def cached_answer(name: str, extra: Callable[[], Any] | None = None, reads: tuple[str, ...] = DATA_DOMAINS):
     """Keep a callback's whole answer under (name, the caller's scope, its arguments, the language,
-    today, ``extra()``, data version): a repeated view skips the queries and the building of
-    components and figures. Only for callbacks whose answer depends on nothing else and that record
+    today, ``extra()``, the versions of the data it ``reads``): a repeated view skips the queries and
+    the building of components and figures. Only for callbacks whose answer depends on nothing else and that record
     nothing (no audit row): a hit does not run the body. The body's own checks still decide: a
     refusal raises and is never kept, and a kept answer was given to this very scope."""
     def decorate(fn: Callable) -> Callable:
